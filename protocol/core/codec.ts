@@ -11,6 +11,9 @@ import { DecodeError } from './errors.ts';
 import { MAX_PARTY_ID, type PartyId } from './ids.ts';
 
 /** Values that our codecs put into CBOR. */
+/** A byte array that owns a plain ArrayBuffer (what decoders return). */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
 export type CborValue = number | string | boolean | null | Uint8Array | CborValue[];
 
 export interface Codec<T> {
@@ -57,7 +60,7 @@ function isBytes(raw: unknown): raw is Uint8Array {
 }
 
 /** Byte string of exactly `length` bytes, or within [min, max]. Always returns a fresh, plain Uint8Array. */
-export function bytes(length: number | { min: number; max: number }): Codec<Uint8Array> {
+export function bytes(length: number | { min: number; max: number }): Codec<Bytes> {
   const min = typeof length === 'number' ? length : length.min;
   const max = typeof length === 'number' ? length : length.max;
   return {
@@ -181,7 +184,7 @@ export function partyMap<T>(value: Codec<T>, size: { min: number; max: number })
 }
 
 /** Builds a codec from a validating parse function and its inverse (for scalars, points...). */
-export function custom<T>(encode: (v: T) => Uint8Array, parse: (b: Uint8Array, path: string) => T, length: number): Codec<T> {
+export function custom<T>(encode: (v: T) => Uint8Array, parse: (b: Bytes, path: string) => T, length: number): Codec<T> {
   const raw = bytes(length);
   return {
     encode: (v) => encode(v),

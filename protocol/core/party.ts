@@ -282,17 +282,11 @@ export class Party<O> {
   }
 
   private broadcastDigest(roundNumber: number, from: PartyId, payload: Uint8Array): Uint8Array {
-    return hashTranscript('mpc/broadcast-digest/v1', this.ctx.protocol, this.ctx.session, roundNumber, from, payload);
+    return broadcastDigest(this.ctx, roundNumber, from, payload);
   }
 
   private signedDigestMessage(roundNumber: number, from: PartyId, digest: Uint8Array): Uint8Array {
-    return new Transcript('mpc/broadcast-signature/v1')
-      .text(this.ctx.protocol)
-      .text(this.ctx.session)
-      .uint(roundNumber)
-      .uint(from)
-      .bytes(digest)
-      .digest();
+    return broadcastSignatureMessage(this.ctx, roundNumber, from, digest);
   }
 
   /** Finishes as many rounds as the buffered messages allow. */
@@ -400,4 +394,21 @@ export class Party<O> {
       throw new ProtocolAbort('equivocation', [...culprits], `round ${r.number} broadcast was not consistent across parties`);
     }
   }
+}
+
+type SessionIds = Pick<SessionContext, 'protocol' | 'session'>;
+
+/** Digest of one reliable-broadcast payload, bound to protocol, session, round and sender. */
+export function broadcastDigest(ctx: SessionIds, roundNumber: number, from: PartyId, payload: Uint8Array): Uint8Array {
+  return hashTranscript('mpc/broadcast-digest/v1', ctx.protocol, ctx.session, roundNumber, from, payload);
+}
+
+/** What a sender signs for a reliable broadcast: its payload digest in the session's context. */
+export function broadcastSignatureMessage(ctx: SessionIds, roundNumber: number, from: PartyId, digest: Uint8Array): Uint8Array {
+  return new Transcript('mpc/broadcast-signature/v1').text(ctx.protocol).text(ctx.session).uint(roundNumber).uint(from).bytes(digest).digest();
+}
+
+/** The signature a reliable-broadcast sender attaches (exported for tests that play a malicious sender). */
+export function signBroadcast(ctx: SessionIds, auth: PartyAuth, roundNumber: number, from: PartyId, payload: Uint8Array): Uint8Array {
+  return auth.sign(broadcastSignatureMessage(ctx, roundNumber, from, broadcastDigest(ctx, roundNumber, from, payload)));
 }

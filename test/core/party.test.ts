@@ -14,6 +14,7 @@ import {
   round,
   runParties,
   SessionTerminated,
+  signBroadcast,
   sessionId,
   struct,
   uint,
@@ -156,11 +157,5 @@ describe('wire codec', () => {
 });
 
 function signAs(p: Party<number>, roundNumber: number, payload: Uint8Array): Uint8Array {
-  // Mirrors Party's reliable-broadcast signature so a test can act as a malicious sender.
-  const internals = p as unknown as {
-    broadcastDigest(r: number, from: PartyId, payload: Uint8Array): Uint8Array;
-    signedDigestMessage(r: number, from: PartyId, d: Uint8Array): Uint8Array;
-  };
-  const digest = internals.broadcastDigest(roundNumber, p.ctx.self, payload);
-  return p.ctx.auth!.sign(internals.signedDigestMessage(roundNumber, p.ctx.self, digest));
+  return signBroadcast(p.ctx, p.ctx.auth!, roundNumber, p.ctx.self, payload);
 }

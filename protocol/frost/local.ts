@@ -1,0 +1,62 @@
+/**
+ * Runs FROST DKG and signing with every party in this process, through the in-process
+ * driver (wire codec included). For tests, benchmarks, the demo and the simulation harness.
+ */
+import { randomBytes } from 'node:crypto';
+import { inProcessAuth, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
+import { partyId, sessionId, type PartyId, type Rng } from '../core/ids.ts';
+import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
+import { frostDkg, frostDkgProtocol } from './dkg.ts';
+import type { FrostKeyShare } from './keys.ts';
+import { frostSign, frostSignProtocol, type FrostSignature } from './sign.ts';
+import type { FrostScheme } from './suites.ts';
+
+export const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
+
+export function partyRange(n: number): PartyId[] {
+  return Array.from({ length: n }, (_, i) => partyId(i + 1));
+}
+
+export function runFrostDkg(
+  scheme: FrostScheme,
+  threshold: number,
+  n: number,
+  opts: DriverOptions & {
+    auth?: Map<PartyId, PartyAuth>;
+    /** Replaces a party's protocol, e.g. with a byzantine variant (tests, simulations). */
+    byzantine?: (self: PartyId, honest: ProtocolStart<FrostKeyShare>) => ProtocolStart<FrostKeyShare>;
+  } = {},
+): RunResult<FrostKeyShare> {
+  const ids = partyRange(n);
+  const auth = opts.auth ?? inProcessAuth(ids);
+  const session = sessionId(systemRng(32));
+  const protocol = frostDkgProtocol(scheme);
+  const parties = ids.map((self) => {
+    const honest = frostDkg({ scheme, threshold });
+    return new Party({ protocol, session, self, parties: ids, rng: systemRng, auth: auth.get(self)! }, opts.byzantine ? opts.byzantine(self, honest) : honest);
+  });
+  return runParties(parties, opts);
+}
+
+/** Keys of a successful DKG, or throws with the first abort. */
+export function frostKeys(scheme: FrostScheme, threshold: number, n: number): Map<PartyId, FrostKeyShare> {
+  const { outputs, aborts } = runFrostDkg(scheme, threshold, n);
+  const abort = aborts.values().next().value;
+  if (abort) throw abort;
+  return outputs;
+}
+
+export function runFrostSign(
+  keys: ReadonlyMap<PartyId, FrostKeyShare>,
+  signers: readonly PartyId[],
+  message: Uint8Array,
+  opts: DriverOptions = {},
+): RunResult<FrostSignature> {
+  const auth = inProcessAuth(signers);
+  const session = sessionId(systemRng(32));
+  const parties = signers.map((self) => {
+    const key = keys.get(self)!;
+    return new Party({ protocol: frostSignProtocol(key), session, self, parties: signers, rng: systemRng, auth: auth.get(self)! }, frostSign(key, message));
+  });
+  return runParties(parties, opts);
+}

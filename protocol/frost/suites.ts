@@ -1,0 +1,140 @@
+/**
+ * The FROST ciphersuites we offer, as thin wrappers over @noble/curves' RFC 9591
+ * implementation (`createFROST` suites): the group math stays in noble; here are only
+ * the codecs for points and scalars and the user-facing key and signature formats.
+ */
+import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
+import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST } from '@noble/curves/secp256k1.js';
+import type { FROST } from '@noble/curves/abstract/frost.js';
+import { custom, type Bytes, type Codec } from '../core/codec.ts';
+import { DecodeError } from '../core/errors.ts';
+import type { PartyId, Rng } from '../core/ids.ts';
+
+/** Adapts our injected Rng to noble's `randomBytes` signature. */
+export function nobleRng(rng: Rng): (n?: number) => Bytes {
+  return (n = 32) => Uint8Array.from(rng(n));
+}
+
+/** Scheme names as users ask for them. `frost-secp256k1` is the plain RFC suite (for vectors). */
+export type FrostScheme = 'eddsa-ed25519' | 'schnorr-bip340' | 'frost-secp256k1';
+
+export const FROST_SCHEMES: readonly FrostScheme[] = ['eddsa-ed25519', 'schnorr-bip340', 'frost-secp256k1'];
+
+interface GroupPoint {
+  is0(): boolean;
+  assertValidity(): void;
+  toBytes(): Uint8Array;
+}
+
+export interface FrostSuite {
+  readonly scheme: FrostScheme;
+  /** The RFC / Zcash ciphersuite id. */
+  readonly ciphersuite: string;
+  readonly frost: FROST;
+  readonly scalarBytes: number;
+  readonly pointBytes: number;
+  readonly signatureBytes: number;
+  /** A strictly validated group element: canonical, on the curve, in the subgroup, not the identity. */
+  readonly point: Codec<Bytes>;
+  /** A canonical scalar in [0, order). */
+  readonly scalar: Codec<Bytes>;
+  /** noble identifier (hex scalar) of a party. */
+  identifier(id: PartyId): string;
+  /** The public key in the format users expect (Ed25519 32 bytes, BIP340 32-byte x-only, SEC1 33 bytes). */
+  userPublicKey(groupKey: Uint8Array): Uint8Array;
+  /** Verification with the ordinary single-signer verifier (not the FROST code path). */
+  verify(signature: Uint8Array, message: Uint8Array, userPublicKey: Uint8Array): boolean;
+}
+
+function pointCodec(length: number, parse: (b: Uint8Array) => GroupPoint, extra?: (p: GroupPoint) => boolean): Codec<Bytes> {
+  return custom<Bytes>(
+    (b) => b,
+    (b, path) => {
+      let p: GroupPoint;
+      try {
+        p = parse(b);
+        p.assertValidity();
+      } catch {
+        throw new DecodeError('invalid_point', `${path}: not a valid group element`);
+      }
+      if (p.is0()) throw new DecodeError('identity_point', `${path}: identity element`);
+      if (extra && !extra(p)) throw new DecodeError('invalid_point', `${path}: not in the prime-order subgroup`);
+      // Canonical encoding: re-encoding must give the same bytes.
+      const again = p.toBytes();
+      if (again.length !== b.length || again.some((x, i) => x !== b[i])) throw new DecodeError('invalid_point', `${path}: non-canonical encoding`);
+      return b;
+    },
+    length,
+  );
+}
+
+function scalarCodec(frost: FROST, length: number): Codec<Bytes> {
+  const Fn = frost.utils.Fn;
+  return custom<Bytes>(
+    (b) => b,
+    (b, path) => {
+      let n: bigint;
+      try {
+        n = Fn.fromBytes(b);
+      } catch {
+        throw new DecodeError('invalid_scalar', `${path}: scalar out of range`);
+      }
+      if (!Fn.isValid(n)) throw new DecodeError('invalid_scalar', `${path}: scalar out of range`);
+      return b;
+    },
+    length,
+  );
+}
+
+const ed25519Suite: FrostSuite = {
+  scheme: 'eddsa-ed25519',
+  ciphersuite: 'FROST-ED25519-SHA512-v1',
+  frost: ed25519_FROST,
+  scalarBytes: 32,
+  pointBytes: 32,
+  signatureBytes: 64,
+  point: pointCodec(32, (b) => ed25519.Point.fromBytes(b, false), (p) => (p as ReturnType<typeof ed25519.Point.fromBytes>).isTorsionFree()),
+  scalar: scalarCodec(ed25519_FROST, 32),
+  identifier: (id) => ed25519_FROST.Identifier.fromNumber(id),
+  userPublicKey: (k) => k,
+  verify: (sig, msg, pk) => ed25519.verify(sig, msg, pk, { zip215: false }),
+};
+
+const secp256k1Suite: FrostSuite = {
+  scheme: 'frost-secp256k1',
+  ciphersuite: 'FROST-secp256k1-SHA256-v1',
+  frost: secp256k1_FROST,
+  scalarBytes: 32,
+  pointBytes: 33,
+  signatureBytes: 65,
+  point: pointCodec(33, (b) => secp256k1.Point.fromBytes(b)),
+  scalar: scalarCodec(secp256k1_FROST, 32),
+  identifier: (id) => secp256k1_FROST.Identifier.fromNumber(id),
+  userPublicKey: (k) => k,
+  verify: (sig, msg, pk) => secp256k1_FROST.verify(sig, msg, pk),
+};
+
+const bip340Suite: FrostSuite = {
+  scheme: 'schnorr-bip340',
+  ciphersuite: 'FROST-secp256k1-SHA256-TR-v1',
+  frost: schnorr_FROST,
+  scalarBytes: 32,
+  pointBytes: 33,
+  signatureBytes: 64,
+  point: pointCodec(33, (b) => secp256k1.Point.fromBytes(b)),
+  scalar: scalarCodec(schnorr_FROST, 32),
+  identifier: (id) => schnorr_FROST.Identifier.fromNumber(id),
+  // BIP340 keys are x-only: drop the SEC1 parity byte.
+  userPublicKey: (k) => (k.length === 33 ? k.slice(1) : k),
+  verify: (sig, msg, pk) => schnorr.verify(sig, msg, pk),
+};
+
+const SUITES: Record<FrostScheme, FrostSuite> = {
+  'eddsa-ed25519': ed25519Suite,
+  'frost-secp256k1': secp256k1Suite,
+  'schnorr-bip340': bip340Suite,
+};
+
+export function frostSuite(scheme: FrostScheme): FrostSuite {
+  return SUITES[scheme];
+}
