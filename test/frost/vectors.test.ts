@@ -7,6 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/curves/utils.js';
 import type { DKG_Round1, DKG_Round2, NonceCommitments, Nonces, RNG } from '@noble/curves/abstract/frost.js';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +100,27 @@ function rngBytesForScalar(suite: FrostSuite, scalarHex: string): Uint8Array {
   return out;
 }
 
+const SECP_INVALID: [string, string][] = [
+  ['all zero', '00'.repeat(33)],
+  ['x >= p', '02' + 'ff'.repeat(32)],
+  ['bad prefix 04', '04' + secp256k1.Point.BASE.toHex(true).slice(2)],
+  ['x not on the curve (x = 5)', '02' + '00'.repeat(31) + '05'],
+];
+const ff = (n: number) => 'ff'.repeat(n);
+const ED_TORSION = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', false); // order 8
+/** Hand-made invalid encodings beyond elements.json, per the codec's documented rules. */
+const EXTRA_INVALID_POINTS: Record<FrostScheme, [why: string, hex: string][]> = {
+  'eddsa-ed25519': [
+    ['identity', '01' + '00'.repeat(31)],
+    ['order 2 (y = -1)', 'ec' + ff(30) + '7f'],
+    ['order 8', ED_TORSION.toHex()],
+    ['mixed order (B + T8)', ed25519.Point.BASE.add(ED_TORSION).toHex()],
+    ['non-canonical y = p + 1', 'ee' + ff(30) + '7f'],
+  ],
+  'frost-secp256k1': SECP_INVALID,
+  'schnorr-bip340': SECP_INVALID,
+};
+
 /** Decodes raw bytes through a suite codec exactly as a protocol message field would be. */
 function decodeWith(codec: FrostSuite['point'], raw: Uint8Array): Uint8Array {
   return decodeCbor(codec, encodeCbor(bytes(raw.length), raw));
@@ -167,5 +190,95 @@ describe.each(SUITES)('FROST vectors: %s (%s)', (folder, scheme) => {
       tampered[sig.length - 1]! ^= 1;
       expect(suite.verify(tampered, msg, userKey)).toBe(false);
     });
+  });
+
+  it('vectors_dkg.json: round1 from the vector coefficients, round2 shares and round3 outputs match', () => {
+    const t = load<DkgVector>(folder, 'vectors_dkg.json');
+    const signers = { min: t.config.MIN_PARTICIPANTS, max: t.config.MAX_PARTICIPANTS };
+    const parts = Object.values(t.inputs).filter((v): v is DkgParticipant => typeof v !== 'string');
+    expect(parts.map((p) => p.identifier)).toEqual([1, 2, 3]);
+    // The published round-1 packages (their proofs of knowledge are checked by round2).
+    const published = new Map<number, DKG_Round1>(
+      parts.map((p) => [
+        p.identifier,
+        { identifier: id(p.identifier), commitment: p.vss_commitments.map(hexToBytes), proofOfKnowledge: hexToBytes(p.proof_of_knowledge) },
+      ]),
+    );
+    for (const me of parts) {
+      const others = parts.filter((p) => p !== me);
+      // Our own round 1 from the vector's secret and coefficient; the proof-of-knowledge nonce
+      // is not in the vector, so any value does (the vector's own proof is checked by the others).
+      const rng = scriptedRng([rngBytesForScalar(suite, me.coefficient), rngBytesForScalar(suite, '01'.padStart(64, '0'))]);
+      const r1 = frost.DKG.round1(id(me.identifier), signers, hexToBytes(me.signing_key), rng);
+      expect(r1.public.commitment.map(bytesToHex), `commitments of ${me.identifier}`).toEqual(me.vss_commitments);
+      const r2 = frost.DKG.round2(
+        r1.secret,
+        others.map((o) => published.get(o.identifier)!),
+      );
+      // A participant's `signing_shares` are the shares it received, keyed by sender.
+      for (const o of others) expect(bytesToHex(r2[id(o.identifier)]!.signingShare), `share ${me.identifier}->${o.identifier}`).toBe(o.signing_shares[me.identifier]);
+      const received: DKG_Round2[] = others.map((o) => ({ identifier: id(o.identifier), signingShare: hexToBytes(me.signing_shares[o.identifier]!) }));
+      const key = frost.DKG.round3(r1.secret, others.map((o) => published.get(o.identifier)!), received);
+      expect(bytesToHex(key.secret.signingShare), `signing share of ${me.identifier}`).toBe(me.signing_share);
+      expect(bytesToHex(key.public.commitments[0]!)).toBe(t.inputs.verifying_key);
+      for (const p of parts) expect(bytesToHex(key.public.verifyingShares[id(p.identifier)]!), `verifying share of ${p.identifier}`).toBe(p.verifying_share);
+    }
+  });
+
+  it('elements.json: invalid elements are rejected by the point codec; vector elements and scalars are accepted', () => {
+    const { elements } = load<{ elements: Record<string, string> }>(folder, 'elements.json');
+    const invalid = Object.entries(elements).filter(([k]) => k.startsWith('invalid'));
+    expect(invalid.length).toBeGreaterThan(0);
+    for (const [name, hex] of invalid) {
+      const codec = name.includes('scalar') ? suite.scalar : suite.point;
+      expect(() => decodeWith(codec, hexToBytes(hex)), name).toThrow(DecodeError);
+    }
+
+    // Every group element and scalar published in the other vectors decodes unchanged.
+    const sign = load<SignVector>(folder, 'vectors.json');
+    const dkg = Object.values(load<DkgVector>(folder, 'vectors_dkg.json').inputs).filter((v): v is DkgParticipant => typeof v !== 'string');
+    const points = [
+      sign.inputs.verifying_key_key,
+      ...sign.round_one_outputs.outputs.flatMap((o) => [o.hiding_nonce_commitment, o.binding_nonce_commitment]),
+      ...dkg.flatMap((p) => [...p.vss_commitments, p.verifying_share]),
+    ];
+    const scalars = [
+      sign.inputs.group_secret_key,
+      ...sign.inputs.share_polynomial_coefficients,
+      ...sign.inputs.participant_shares.map((p) => p.participant_share),
+      ...sign.round_one_outputs.outputs.flatMap((o) => [o.hiding_nonce, o.binding_nonce, o.binding_factor]),
+      ...sign.round_two_outputs.outputs.map((o) => o.sig_share),
+      ...dkg.flatMap((p) => [p.signing_key, p.coefficient, p.signing_share, ...Object.values(p.signing_shares)]),
+    ];
+    for (const hex of points) expect(bytesToHex(decodeWith(suite.point, hexToBytes(hex)))).toBe(hex);
+    for (const hex of scalars) expect(bytesToHex(decodeWith(suite.scalar, hexToBytes(hex)))).toBe(hex);
+
+    // Not in elements.json, but the same rules: scalars at or above the order, wrong lengths.
+    const Fn = frost.utils.Fn;
+    const be = (n: bigint) => hexToBytes(n.toString(16).padStart(2 * suite.scalarBytes, '0'));
+    const enc = (n: bigint) => (Fn.isLE ? be(n).reverse() : be(n));
+    for (const n of [Fn.ORDER, Fn.ORDER + 1n, 2n ** BigInt(8 * suite.scalarBytes) - 1n]) {
+      expect(() => decodeWith(suite.scalar, enc(n)), `scalar ${n}`).toThrow(DecodeError);
+    }
+    for (const [why, hex] of EXTRA_INVALID_POINTS[scheme]) expect(() => decodeWith(suite.point, hexToBytes(hex)), why).toThrow(DecodeError);
+    expect(() => decodeWith(suite.point, hexToBytes(points[0]!).subarray(1))).toThrow(DecodeError);
+    expect(() => decodeWith(suite.scalar, hexToBytes(scalars[0]!).subarray(1))).toThrow(DecodeError);
+  });
+});
+
+describe('BIP340 vectors through the schnorr-bip340 verifier', () => {
+  const suite = frostSuite('schnorr-bip340');
+  const rows = readFileSync(path.join(VECTORS, 'bip', 'bip340-test-vectors.csv'), 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .slice(1)
+    .map((line) => line.split(','));
+
+  it('has the published rows', () => expect(rows.length).toBeGreaterThanOrEqual(15));
+
+  it.each(rows)('row %s', (index, _secretKey, publicKey, _auxRand, message, signature, result, comment) => {
+    const expected = result === 'TRUE';
+    expect(result === 'TRUE' || result === 'FALSE', `row ${index}`).toBe(true);
+    expect(suite.verify(hexToBytes(signature!), hexToBytes(message!), hexToBytes(publicKey!)), comment || `row ${index}`).toBe(expected);
   });
 });
