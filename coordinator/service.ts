@@ -1,0 +1,93 @@
+/**
+ * The signing service behind the HTTP API: what the coordinator can do, independent of
+ * HTTP. The API layer (`coordinator/api/`) validates and authenticates requests, then calls
+ * this; the engine (`coordinator/engine.ts`) implements it by driving the nodes.
+ */
+
+export type Scheme = 'ecdsa-secp256k1' | 'eddsa-ed25519' | 'schnorr-bip340';
+export const SCHEMES: readonly Scheme[] = ['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'];
+
+/** Node ids are the integers 1..65535 used as protocol party ids. */
+export type NodeId = number;
+
+export interface KeyInfo {
+  readonly id: string;
+  readonly scheme: Scheme;
+  readonly threshold: number;
+  readonly nodes: readonly NodeId[];
+  /** Hex: ECDSA 33-byte compressed SEC1, Ed25519 32 bytes, BIP340 32-byte x-only. */
+  readonly publicKey: string;
+  /** Hex, 32 bytes, agreed at key generation (BIP32 non-hardened derivation). */
+  readonly chainCode: string;
+  readonly createdAt: string;
+}
+
+export interface SignResult {
+  /** Hex: ECDSA 64-byte r‖s low-S, Ed25519 RFC 8032 64 bytes, BIP340 64 bytes. */
+  readonly signature: string;
+  /** Hex: the key that verifies `signature` (the derived child when a path was given). */
+  readonly publicKey: string;
+  readonly signers: readonly NodeId[];
+  /** ECDSA only: 0/1, so `ecrecover` works. */
+  readonly recoveryId?: 0 | 1;
+}
+
+export type SessionEvent =
+  | { readonly type: 'started'; readonly session: string; readonly operation: 'keygen' | 'sign'; readonly keyId?: string; readonly nodes: readonly NodeId[] }
+  | { readonly type: 'round'; readonly session: string; readonly round: number }
+  | { readonly type: 'signer_failed'; readonly session: string; readonly node: NodeId; readonly reason: string }
+  | { readonly type: 'retried'; readonly session: string; readonly attempt: number; readonly nodes: readonly NodeId[] }
+  | { readonly type: 'completed'; readonly session: string; readonly ok: boolean; readonly error?: string };
+
+export interface RequestContext {
+  /** Absolute deadline, ms since the epoch; the service answers `deadline_exceeded` after it. */
+  readonly deadline: number;
+  readonly requestId: string;
+  /** Progress for WebSocket subscribers; must not throw. */
+  readonly emit: (event: SessionEvent) => void;
+}
+
+export interface HealthReport {
+  readonly status: 'ok' | 'degraded';
+  readonly nodes: readonly { readonly id: NodeId; readonly online: boolean }[];
+}
+
+export interface CreateKeyRequest {
+  readonly scheme: Scheme;
+  readonly threshold?: number;
+  readonly nodes?: readonly NodeId[];
+}
+
+export interface SignRequest {
+  /** ECDSA: 32-byte digest; Ed25519: raw message ≤ 64 KiB; BIP340: 32 bytes. */
+  readonly message: Uint8Array;
+  readonly derivationPath?: string;
+}
+
+export interface SigningService {
+  health(): HealthReport;
+  createKey(request: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo>;
+  listKeys(): Promise<readonly KeyInfo[]>;
+  getKey(id: string): Promise<KeyInfo | undefined>;
+  sign(keyId: string, request: SignRequest, ctx: RequestContext): Promise<SignResult>;
+}
+
+/** Typed service failures; the API maps each code to one HTTP status. */
+export type ServiceErrorCode =
+  | 'invalid_request' // 400
+  | 'unsupported' // 400
+  | 'key_not_found' // 404
+  | 'key_disabled' // 403
+  | 'overloaded' // 429
+  | 'quorum_unavailable' // 503
+  | 'deadline_exceeded' // 504
+  | 'internal'; // 500
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  readonly code: ServiceErrorCode;
+  constructor(code: ServiceErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
