@@ -1,0 +1,322 @@
+/**
+ * The coordinator engine: implements the SigningService by driving the nodes over the
+ * control plane. It tracks liveness, picks quorums, signs every request it hands to nodes,
+ * retries a failed signing session with another quorum within the request's deadline, and
+ * verifies every signature independently before returning it.
+ *
+ * The engine never sees a share: nodes run the protocols among themselves and report only
+ * public results (public keys, chain codes, signatures) or a failure with its culprits.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
+import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
+import { keygenRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import type { KeyRegistry } from './registry.ts';
+import {
+  ServiceError,
+  type CreateKeyRequest,
+  type HealthReport,
+  type KeyInfo,
+  type NodeId,
+  type RequestContext,
+  type Scheme,
+  type SignRequest,
+  type SignResult,
+  type SigningService,
+} from './service.ts';
+import { verifySignature } from './verify.ts';
+
+export interface EngineOptions {
+  /** Every node of the cluster manifest. */
+  readonly nodes: readonly NodeId[];
+  /** Sends to a node; rejects when it cannot be reached. */
+  readonly send: (node: NodeId, message: CoordinatorMessage) => Promise<void>;
+  /** Signs with the coordinator's identity key (nodes check it against the manifest). */
+  readonly signRequest: (input: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+  readonly registry: KeyRegistry;
+  /** One signing attempt's time limit before the engine retries with another quorum (default 5 s). */
+  readonly attemptTimeoutMs?: number;
+  /** A key generation's time limit (default 120 s). */
+  readonly keygenTimeoutMs?: number;
+  /** Ping period (default 1 s); a node is online while it answered within `livenessMs` (default 3 s). */
+  readonly heartbeatMs?: number;
+  readonly livenessMs?: number;
+  /** Sessions in flight before new requests get `overloaded` (default 256). */
+  readonly maxSessions?: number;
+  /** How long a node blamed by a protocol abort is left out of quorums (default 10 min). */
+  readonly suspectMs?: number;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+interface Pending {
+  readonly nodes: readonly NodeId[];
+  readonly onReport: (node: NodeId, report: NodeReport) => void;
+}
+
+type AttemptOutcome =
+  | { readonly ok: true; readonly signature: Uint8Array; readonly recoveryId: number }
+  | { readonly ok: false; readonly reason: string; readonly culprits: readonly NodeId[]; readonly unresponsive: readonly NodeId[] };
+
+const DEFAULT_THRESHOLD = (n: number) => Math.floor(n / 2) + 1;
+
+export class Engine implements SigningService {
+  private readonly opts: EngineOptions;
+  private readonly lastSeen = new Map<NodeId, number>();
+  private readonly suspects = new Map<NodeId, number>();
+  /** Times at which each node took part in a failed attempt (last minute only). */
+  private readonly recentFailures = new Map<NodeId, number[]>();
+  private readonly pending = new Map<string, Pending>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pingNonce = 0;
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts;
+  }
+
+  /** Starts the heartbeat that tracks node liveness. */
+  start(): void {
+    const ping = () => {
+      for (const node of this.opts.nodes) this.ping(node);
+    };
+    ping();
+    this.heartbeat = setInterval(ping, this.opts.heartbeatMs ?? 1000);
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat);
+    for (const [session, p] of this.pending) for (const node of p.nodes) void this.cancel(node, session);
+  }
+
+  get activeSessions(): number {
+    return this.pending.size;
+  }
+
+  /** Feed every message a node sends, with the node id the transport authenticated. */
+  onReport(node: NodeId, report: NodeReport): void {
+    this.lastSeen.set(node, Date.now());
+    if (report.type === 'pong') return;
+    const session = Buffer.from(report.session).toString('hex');
+    const p = this.pending.get(session);
+    if (p && p.nodes.includes(node)) p.onReport(node, report);
+  }
+
+  /** A node whose connection dropped is offline until it answers again. */
+  markOffline(node: NodeId): void {
+    this.lastSeen.delete(node);
+  }
+
+  isOnline(node: NodeId): boolean {
+    const seen = this.lastSeen.get(node);
+    return seen !== undefined && Date.now() - seen <= (this.opts.livenessMs ?? 3000);
+  }
+
+  health(): HealthReport {
+    const nodes = this.opts.nodes.map((id) => ({ id, online: this.isOnline(id) }));
+    return { status: nodes.every((n) => n.online) ? 'ok' : 'degraded', nodes };
+  }
+
+  async listKeys(): Promise<readonly KeyInfo[]> {
+    return this.opts.registry.list();
+  }
+
+  async getKey(id: string): Promise<KeyInfo | undefined> {
+    return this.opts.registry.get(id);
+  }
+
+  async createKey(request: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo> {
+    const nodes = sortedParties(request.nodes ?? this.opts.nodes) as NodeId[];
+    for (const n of nodes) if (!this.opts.nodes.includes(n)) throw new ServiceError('invalid_request', `node ${n} is not in the cluster`);
+    const threshold = request.threshold ?? DEFAULT_THRESHOLD(nodes.length);
+    if (!Number.isInteger(threshold) || threshold < 2 || threshold > nodes.length) {
+      throw new ServiceError('invalid_request', `threshold must be an integer in [2, ${nodes.length}]`);
+    }
+    const offline = nodes.filter((n) => !this.isOnline(n));
+    if (offline.length > 0) throw new ServiceError('quorum_unavailable', `key generation needs every chosen node online; offline: ${offline.join(', ')}`);
+    this.admit();
+
+    const keyId = randomUUID();
+    const session = randomBytes(32) as Bytes;
+    const sessionHex = Buffer.from(session).toString('hex');
+    const request_ = encodeCbor(keygenRequestCodec, { session, keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId) }) as Bytes;
+    const signature = (await this.opts.signRequest(requestSigningInput('keygen', request_))) as Bytes;
+    ctx.emit({ type: 'started', session: sessionHex, operation: 'keygen', keyId, nodes });
+
+    const results = new Map<NodeId, { publicKey: string; chainCode: string }>();
+    const deadline = Math.min(ctx.deadline, Date.now() + (this.opts.keygenTimeoutMs ?? 120_000));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'key generation did not finish in time')), Math.max(0, deadline - Date.now()));
+        const settle = (f: () => void) => {
+          clearTimeout(timer);
+          f();
+        };
+        this.pending.set(sessionHex, {
+          nodes,
+          onReport: (node, report) => {
+            if (report.type === 'failed') {
+              ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: report.reason });
+              this.blame(report.culprits);
+              settle(() => reject(new ServiceError('internal', `key generation aborted by node ${node}: ${report.reason}`)));
+            } else if (report.type === 'keygen_done' && report.keyId === keyId) {
+              results.set(node, { publicKey: Buffer.from(report.publicKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
+              if (results.size === nodes.length) settle(resolve);
+            }
+          },
+        });
+        for (const node of nodes) {
+          this.opts.send(node, { type: 'keygen', request: request_, signature }).catch(() => {
+            this.markOffline(node);
+            settle(() => reject(new ServiceError('quorum_unavailable', `node ${node} is unreachable`)));
+          });
+        }
+      });
+    } catch (e) {
+      for (const node of nodes) void this.cancel(node, sessionHex);
+      ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: (e as Error).message });
+      throw e;
+    } finally {
+      this.pending.delete(sessionHex);
+    }
+    const distinct = new Set([...results.values()].map((r) => `${r.publicKey}/${r.chainCode}`));
+    if (distinct.size !== 1) throw new ServiceError('internal', 'nodes disagree on the generated public key');
+    const { publicKey, chainCode } = results.values().next().value!;
+    const info: KeyInfo = { id: keyId, scheme: request.scheme, threshold, nodes, publicKey, chainCode, createdAt: new Date().toISOString() };
+    await this.opts.registry.put(info);
+    ctx.emit({ type: 'completed', session: sessionHex, ok: true });
+    return info;
+  }
+
+  async sign(keyId: string, request: SignRequest, ctx: RequestContext): Promise<SignResult> {
+    const key = this.opts.registry.get(keyId);
+    if (!key) throw new ServiceError('key_not_found', `no key ${keyId}`);
+    checkMessage(key.scheme, request.message);
+    if (request.derivationPath) throw new ServiceError('unsupported', 'derivation paths are not supported yet');
+    this.admit();
+    const publicKey = Buffer.from(key.publicKey, 'hex');
+    const failed = new Set<NodeId>();
+    let lastReason = '';
+    for (let attempt = 1; ; attempt++) {
+      const remaining = ctx.deadline - Date.now();
+      if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastReason ? ` (last failure: ${lastReason})` : ''}`);
+      const quorum = this.pickQuorum(key, failed);
+      const session = randomBytes(32) as Bytes;
+      const sessionHex = Buffer.from(session).toString('hex');
+      if (attempt > 1) ctx.emit({ type: 'retried', session: sessionHex, attempt, nodes: quorum });
+      ctx.emit({ type: 'started', session: sessionHex, operation: 'sign', keyId, nodes: quorum });
+      const outcome = await this.signAttempt(key.scheme, keyId, session, quorum, request.message, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
+      if (outcome.ok && verifySignature(key.scheme, publicKey, request.message, outcome.signature, key.scheme === 'ecdsa-secp256k1' ? outcome.recoveryId : undefined)) {
+        ctx.emit({ type: 'completed', session: sessionHex, ok: true });
+        const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: key.publicKey, signers: quorum };
+        return key.scheme === 'ecdsa-secp256k1' ? { ...result, recoveryId: outcome.recoveryId as 0 | 1 } : result;
+      }
+      if (outcome.ok) {
+        // Never returned: an invalid signature means a node lied; leave the whole quorum out of the retry.
+        lastReason = 'the nodes produced a signature that does not verify';
+        for (const n of quorum) failed.add(n);
+      } else {
+        lastReason = outcome.reason;
+        this.blame(outcome.culprits);
+        for (const n of [...outcome.culprits, ...outcome.unresponsive]) {
+          failed.add(n);
+          this.noteFailure(n);
+          ctx.emit({ type: 'signer_failed', session: sessionHex, node: n, reason: outcome.reason });
+        }
+      }
+      ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: lastReason });
+      this.opts.log?.('sign_attempt_failed', { keyId, attempt, quorum, reason: lastReason });
+    }
+  }
+
+  /** Chooses `t` online signers, avoiding suspects and nodes that failed this request. */
+  private pickQuorum(key: KeyInfo, failed: ReadonlySet<NodeId>): NodeId[] {
+    const now = Date.now();
+    const online = key.nodes.filter((n) => this.isOnline(n));
+    if (online.length < key.threshold) {
+      throw new ServiceError('quorum_unavailable', `key needs ${key.threshold} signers, ${online.length} of its nodes are online`);
+    }
+    // Blamed nodes last, then nodes that failed this request, then nodes that failed often lately:
+    // a node that silently stalls sessions ends up left out without any proof against it.
+    const rank = (n: NodeId) =>
+      ((this.suspects.get(n) ?? 0) > now ? 1_000_000 : 0) + (failed.has(n) ? 10_000 : 0) + (this.recentFailures.get(n)?.filter((t) => t > now - 60_000).length ?? 0);
+    const shuffled = online.map((n) => ({ n, r: rank(n), tie: Math.random() })).sort((a, b) => a.r - b.r || a.tie - b.tie);
+    return sortedParties(shuffled.slice(0, key.threshold).map((x) => x.n)) as NodeId[];
+  }
+
+  private async signAttempt(scheme: Scheme, keyId: string, session: Bytes, quorum: readonly NodeId[], message: Uint8Array, timeoutMs: number): Promise<AttemptOutcome> {
+    const sessionHex = Buffer.from(session).toString('hex');
+    const encoded = encodeCbor(signRequestCodec, { session, keyId, scheme, message: message as Bytes, derivationPath: '', signers: quorum.map(partyId) }) as Bytes;
+    const signature = (await this.opts.signRequest(requestSigningInput('sign', encoded))) as Bytes;
+    const reported = new Set<NodeId>();
+    const outcome = await new Promise<AttemptOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        resolve({ ok: false, reason: `no signature within ${timeoutMs} ms`, culprits: [], unresponsive: quorum.filter((n) => !reported.has(n)) });
+      }, timeoutMs);
+      const settle = (o: AttemptOutcome) => {
+        clearTimeout(timer);
+        resolve(o);
+      };
+      this.pending.set(sessionHex, {
+        nodes: quorum,
+        onReport: (node, report) => {
+          reported.add(node);
+          if (report.type === 'sign_done') settle({ ok: true, signature: report.signature, recoveryId: report.recoveryId });
+          else if (report.type === 'failed') {
+            // With culprits, the protocol proved who misbehaved; without, the reporter itself could not go on.
+            const culprits = report.culprits.filter((c) => quorum.includes(c));
+            settle({ ok: false, reason: `node ${node}: ${report.reason}`, culprits, unresponsive: culprits.length ? [] : [node] });
+          }
+        },
+      });
+      for (const node of quorum) {
+        this.opts.send(node, { type: 'sign', request: encoded, signature }).catch(() => {
+          this.markOffline(node);
+          settle({ ok: false, reason: `node ${node} is unreachable`, culprits: [], unresponsive: [node] });
+        });
+      }
+    });
+    this.pending.delete(sessionHex);
+    if (!outcome.ok) for (const node of quorum) void this.cancel(node, sessionHex);
+    return outcome;
+  }
+
+  private noteFailure(node: NodeId): void {
+    const now = Date.now();
+    const times = (this.recentFailures.get(node) ?? []).filter((t) => t > now - 60_000);
+    times.push(now);
+    this.recentFailures.set(node, times.slice(-100));
+  }
+
+  private blame(culprits: readonly PartyId[] | readonly NodeId[]): void {
+    const until = Date.now() + (this.opts.suspectMs ?? 10 * 60_000);
+    for (const c of culprits) this.suspects.set(c, until);
+  }
+
+  /** Nodes blamed by a protocol abort, with the time until which they are avoided. */
+  suspectedNodes(): Map<NodeId, number> {
+    const now = Date.now();
+    return new Map([...this.suspects].filter(([, until]) => until > now));
+  }
+
+  private admit(): void {
+    if (this.pending.size >= (this.opts.maxSessions ?? 256)) throw new ServiceError('overloaded', 'too many sessions in flight; retry later');
+  }
+
+  private ping(node: NodeId): void {
+    this.pingNonce = (this.pingNonce + 1) % 2 ** 32;
+    this.opts.send(node, { type: 'ping', nonce: this.pingNonce }).catch(() => this.markOffline(node));
+  }
+
+  private async cancel(node: NodeId, sessionHex: string): Promise<void> {
+    await this.opts.send(node, { type: 'cancel', session: Buffer.from(sessionHex, 'hex') as Bytes }).catch(() => undefined);
+  }
+}
+
+/** Message format per scheme (the API checks the same; the engine does not trust its caller). */
+export function checkMessage(scheme: Scheme, message: Uint8Array): void {
+  if (scheme === 'eddsa-ed25519') {
+    if (message.length > MAX_SIGN_MESSAGE_BYTES) throw new ServiceError('invalid_request', `an Ed25519 message is at most ${MAX_SIGN_MESSAGE_BYTES} bytes`);
+  } else if (message.length !== 32) {
+    throw new ServiceError('invalid_request', `${scheme} signs a 32-byte ${scheme === 'ecdsa-secp256k1' ? 'digest' : 'message'}, got ${message.length} bytes`);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The control plane between the coordinator and the nodes, and the protocol-message relay
+ * between nodes. Every message is a tagged record with a strict codec; requests that make a
+ * node use a key share (`keygen`, `sign`) are signed by the coordinator's identity key over
+ * their exact encoding, so a node releases a share only for what the coordinator asked.
+ */
+import { array, bytes, decodeCbor, encodeCbor, party, struct, text, uint, type Bytes, type CborValue, type Codec } from '../protocol/core/codec.ts';
+import { DecodeError } from '../protocol/core/errors.ts';
+import type { PartyId } from '../protocol/core/ids.ts';
+import type { Scheme } from '../coordinator/service.ts';
+
+const MAX_PARTIES = 1024;
+/** Ed25519 raw messages are capped at 64 KiB by the API; leave room for framing. */
+export const MAX_SIGN_MESSAGE_BYTES = 64 * 1024;
+
+export interface KeygenRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+  readonly scheme: Scheme;
+  readonly threshold: number;
+  readonly parties: readonly PartyId[];
+}
+
+export interface SignRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+  readonly scheme: Scheme;
+  readonly message: Bytes;
+  /** Empty string when signing with the root key. */
+  readonly derivationPath: string;
+  readonly signers: readonly PartyId[];
+}
+
+/** What the coordinator sends a node. */
+export type CoordinatorMessage =
+  | { readonly type: 'keygen'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'sign'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'cancel'; readonly session: Bytes }
+  | { readonly type: 'ping'; readonly nonce: number };
+
+/** What a node sends the coordinator. */
+export type NodeReport =
+  | { readonly type: 'keygen_done'; readonly session: Bytes; readonly keyId: string; readonly publicKey: Bytes; readonly chainCode: Bytes }
+  | { readonly type: 'sign_done'; readonly session: Bytes; readonly signature: Bytes; readonly recoveryId: number }
+  | { readonly type: 'failed'; readonly session: Bytes; readonly reason: string; readonly culprits: readonly PartyId[] }
+  | { readonly type: 'pong'; readonly nonce: number };
+
+/** A protocol message relayed from node to node, already encoded by the protocol core. */
+export interface PeerMessage {
+  readonly type: 'protocol';
+  readonly session: Bytes;
+  readonly message: Bytes;
+}
+
+export type ClusterMessage = CoordinatorMessage | NodeReport | PeerMessage;
+
+const SCHEMES = ['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const;
+const scheme: Codec<Scheme> = {
+  encode: (v) => v,
+  decode: (raw, path) => {
+    if (typeof raw !== 'string' || !(SCHEMES as readonly string[]).includes(raw)) throw new DecodeError('malformed', `${path}: unknown scheme`);
+    return raw as Scheme;
+  },
+};
+const session = bytes(32);
+const keyId = text(128);
+const parties = array(party, { min: 1, max: MAX_PARTIES });
+
+export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties });
+export const signRequestCodec = struct<SignRequest>({
+  session,
+  keyId,
+  scheme,
+  message: bytes({ min: 0, max: MAX_SIGN_MESSAGE_BYTES }),
+  derivationPath: text(256),
+  signers: parties,
+});
+
+type Variants<M extends { type: string }> = { [K in M['type']]: Codec<Omit<Extract<M, { type: K }>, 'type'>> };
+
+/** A discriminated union as `[tag, record]`. */
+function tagged<M extends { type: string }>(variants: Variants<M>): Codec<M> {
+  return {
+    encode: (m) => {
+      const codec = variants[m.type as M['type']];
+      const { type: _type, ...body } = m;
+      return [m.type, codec.encode(body as never)] as CborValue;
+    },
+    decode: (raw, path) => {
+      if (!Array.isArray(raw) || raw.length !== 2 || typeof raw[0] !== 'string') throw new DecodeError('malformed', `${path}: expected [type, body]`);
+      const tag = raw[0];
+      if (!Object.hasOwn(variants, tag)) throw new DecodeError('malformed', `${path}: unknown message type ${JSON.stringify(tag.slice(0, 32))}`);
+      const body = variants[tag as M['type']].decode(raw[1], `${path}.${tag}`);
+      return { type: tag, ...body } as unknown as M;
+    },
+  };
+}
+
+const signature = bytes({ min: 64, max: 8192 });
+const request = bytes({ min: 1, max: MAX_SIGN_MESSAGE_BYTES + 4096 });
+
+export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>({
+  keygen: struct({ request, signature }),
+  sign: struct({ request, signature }),
+  cancel: struct({ session }),
+  ping: struct({ nonce: uint(2 ** 32) }),
+  keygen_done: struct({ session, keyId, publicKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
+  sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
+  failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
+  pong: struct({ nonce: uint(2 ** 32) }),
+  protocol: struct({ session, message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
+});
+
+export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbor(clusterMessageCodec, m);
+export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbor(clusterMessageCodec, b);
+
+/** Domain-separates the coordinator's request signatures from every other use of its key. */
+export function requestSigningInput(type: 'keygen' | 'sign', request: Uint8Array): Uint8Array {
+  const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);
+  const out = new Uint8Array(domain.length + request.length);
+  out.set(domain);
+  out.set(request, domain.length);
+  return out;
+}

@@ -1,0 +1,333 @@
+/**
+ * The node's session runner: turns coordinator requests into protocol sessions, relays
+ * protocol messages between peers, seals finished key shares and reports results.
+ *
+ * It sees only decoded cluster messages and the authenticated sender the transport vouches
+ * for, so it runs the same over libp2p and over the simulation harness's in-memory network.
+ * Sessions are single-use: a session id is accepted once, any abort destroys the session's
+ * secrets (the protocol core does that) and is reported to the coordinator with its culprits.
+ */
+import { DecodeError, ProtocolAbort, SessionTerminated } from '../protocol/core/errors.ts';
+import { decodeCbor, type Bytes } from '../protocol/core/codec.ts';
+import { sessionId, sortedParties, type PartyId, type Rng, type SessionId } from '../protocol/core/ids.ts';
+import { decodeMessage, encodeMessage, type ProtocolMessage } from '../protocol/core/message.ts';
+import { Party, type PartyAuth } from '../protocol/core/party.ts';
+import { zeroize } from '../protocol/core/transcript.ts';
+import type { Scheme } from '../coordinator/service.ts';
+import {
+  keygenRequestCodec,
+  requestSigningInput,
+  signRequestCodec,
+  type ClusterMessage,
+  type CoordinatorMessage,
+  type KeygenRequest,
+  type NodeReport,
+  type SignRequest,
+} from './control.ts';
+import { schemeAdapter, type SchemeSignature } from './schemes.ts';
+
+/** Who sent a message, as authenticated by the transport. */
+export type Sender = { readonly role: 'coordinator' } | { readonly role: 'node'; readonly id: PartyId };
+
+export interface StoredKey {
+  readonly keyId: string;
+  readonly scheme: Scheme;
+  readonly threshold: number;
+  readonly parties: readonly PartyId[];
+  readonly publicKey: Uint8Array;
+  readonly chainCode: Uint8Array;
+}
+
+/** What the runtime needs from the sealed share store. */
+export interface ShareVault {
+  /** Seals and durably stores a new share; resolves only once it is on disk. */
+  saveShare(key: StoredKey, share: Uint8Array): Promise<void>;
+  /** Unseals a share; the caller zeroises the returned bytes. Undefined when the node holds none. */
+  loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array } | undefined>;
+  hasKey(keyId: string): Promise<boolean>;
+}
+
+export interface AuditEntry {
+  readonly event: 'keygen' | 'sign';
+  readonly keyId: string;
+  readonly session: string;
+  /** SHA-256 of the message, never the message itself for large payloads. */
+  readonly messageDigest?: string;
+  readonly derivationPath?: string;
+  readonly signers: readonly PartyId[];
+  readonly outcome: 'started' | 'completed' | 'aborted';
+}
+
+export interface NodeRuntimeOptions {
+  readonly self: PartyId;
+  /** Signs this node's reliable-broadcast digests and verifies its peers' (identity keys). */
+  readonly auth: PartyAuth;
+  /** Verifies the coordinator's signature over a request's signing input. */
+  readonly verifyCoordinator: (input: Uint8Array, signature: Uint8Array) => boolean;
+  readonly vault: ShareVault;
+  readonly rng: Rng;
+  /** Sends to the coordinator or a peer node; delivery failures surface as session timeouts. */
+  readonly send: (to: Sender, message: ClusterMessage) => void;
+  readonly audit?: (entry: AuditEntry) => void | Promise<void>;
+  /** Longest a session may run before it is cancelled (default 60 s). */
+  readonly sessionTimeoutMs?: number;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+interface Session {
+  readonly id: SessionId;
+  readonly party: Party<unknown>;
+  readonly keyId: string;
+  readonly timer: NodeJS.Timeout;
+  /** Runs once when the protocol outputs; the session stays registered until it resolves. */
+  readonly complete: (output: unknown) => Promise<NodeReport>;
+}
+
+const MAX_EARLY_MESSAGES_PER_SESSION = 4096;
+const MAX_EARLY_SESSIONS = 256;
+const MAX_REMEMBERED_SESSIONS = 100_000;
+
+export class NodeRuntime {
+  private readonly opts: NodeRuntimeOptions;
+  private readonly sessions = new Map<SessionId, Session>();
+  /** Protocol messages that arrived before the coordinator's request for their session. */
+  private readonly early = new Map<SessionId, { from: PartyId; message: ProtocolMessage }[]>();
+  /** Every session id ever started, so a replayed request cannot restart a session. */
+  private readonly used = new Set<SessionId>();
+
+  constructor(opts: NodeRuntimeOptions) {
+    this.opts = opts;
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Handles one decoded message from an authenticated sender. Never throws. */
+  async handle(from: Sender, message: ClusterMessage): Promise<void> {
+    try {
+      if (from.role === 'coordinator') await this.fromCoordinator(message as CoordinatorMessage);
+      else if (message.type === 'protocol') this.fromPeer(from.id, message.session, message.message);
+      else this.log('unexpected_message', { from: from.id, type: message.type });
+    } catch (e) {
+      this.log('message_refused', { type: message.type, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** Cancels every session (shutdown). */
+  close(): void {
+    for (const s of this.sessions.values()) this.endSession(s, 'node shutting down');
+  }
+
+  private async fromCoordinator(message: CoordinatorMessage): Promise<void> {
+    switch (message.type) {
+      case 'ping':
+        this.opts.send({ role: 'coordinator' }, { type: 'pong', nonce: message.nonce });
+        return;
+      case 'cancel': {
+        const s = this.sessions.get(sessionId(message.session));
+        if (s) this.endSession(s, 'cancelled by the coordinator');
+        return;
+      }
+      case 'keygen': {
+        const request = this.verifiedRequest('keygen', message.request, message.signature, keygenRequestCodec);
+        return this.startKeygen(request);
+      }
+      case 'sign': {
+        const request = this.verifiedRequest('sign', message.request, message.signature, signRequestCodec);
+        return this.startSign(request);
+      }
+    }
+  }
+
+  private verifiedRequest<T>(type: 'keygen' | 'sign', request: Bytes, signature: Bytes, codec: Parameters<typeof decodeCbor<T>>[0]): T {
+    if (!this.opts.verifyCoordinator(requestSigningInput(type, request), signature)) {
+      throw new DecodeError('malformed', `${type} request without a valid coordinator signature`);
+    }
+    return decodeCbor(codec, request);
+  }
+
+  private claimSession(raw: Bytes): SessionId {
+    const id = sessionId(raw);
+    if (this.used.has(id)) throw new DecodeError('malformed', `session ${id} was already used`);
+    if (this.used.size >= MAX_REMEMBERED_SESSIONS) this.used.clear(); // fresh random ids make collisions negligible
+    this.used.add(id);
+    return id;
+  }
+
+  private async startKeygen(request: KeygenRequest): Promise<void> {
+    const id = this.claimSession(request.session);
+    const parties = sortedParties(request.parties);
+    if (!parties.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not in the key's party set`, []);
+    if (await this.opts.vault.hasKey(request.keyId)) return this.fail(id, `key ${request.keyId} already exists on node ${this.opts.self}`, []);
+    const adapter = schemeAdapter(request.scheme);
+    if (!adapter) return this.fail(id, `scheme ${request.scheme} is not supported by this node`, []);
+    const base = { keyId: request.keyId, session: id, signers: parties };
+    await this.opts.audit?.({ event: 'keygen', ...base, outcome: 'started' });
+    this.startSession(id, request.keyId, adapter.dkgProtocol, parties, adapter.dkg(request.threshold), async (share) => {
+      const key: StoredKey = {
+        keyId: request.keyId,
+        scheme: request.scheme,
+        threshold: request.threshold,
+        parties,
+        publicKey: adapter.publicKey(share),
+        chainCode: adapter.chainCode(share),
+      };
+      const encoded = adapter.encode(share);
+      try {
+        await this.opts.vault.saveShare(key, encoded);
+      } finally {
+        zeroize(encoded);
+      }
+      await this.opts.audit?.({ event: 'keygen', ...base, outcome: 'completed' });
+      return { type: 'keygen_done', session: request.session, keyId: request.keyId, publicKey: key.publicKey as Bytes, chainCode: key.chainCode as Bytes };
+    });
+  }
+
+  private async startSign(request: SignRequest): Promise<void> {
+    const id = this.claimSession(request.session);
+    const signers = sortedParties(request.signers);
+    if (!signers.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not a signer of this request`, []);
+    if (request.derivationPath !== '') return this.fail(id, 'derivation paths are not supported yet', []);
+    const stored = await this.opts.vault.loadShare(request.keyId);
+    if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
+    const adapter = schemeAdapter(stored.key.scheme);
+    let share: unknown;
+    if (!adapter) return this.fail(id, `scheme ${stored.key.scheme} is not supported by this node`, []);
+    try {
+      if (stored.key.scheme !== request.scheme) return this.fail(id, `key ${request.keyId} is ${stored.key.scheme}, not ${request.scheme}`, []);
+      share = adapter.decode(stored.share);
+    } finally {
+      zeroize(stored.share);
+    }
+    const { createHash } = await import('node:crypto');
+    const base = {
+      keyId: request.keyId,
+      session: id,
+      signers,
+      messageDigest: createHash('sha256').update(request.message).digest('hex'),
+      ...(request.derivationPath ? { derivationPath: request.derivationPath } : {}),
+    };
+    // The share is released only after its use is on record.
+    await this.opts.audit?.({ event: 'sign', ...base, outcome: 'started' });
+    this.startSession(id, request.keyId, adapter.signProtocol(share), signers, adapter.sign(share, request.message), async (output) => {
+      const sig = output as SchemeSignature;
+      await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
+      return { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId };
+    });
+  }
+
+  private startSession(
+    id: SessionId,
+    keyId: string,
+    protocol: string,
+    parties: readonly PartyId[],
+    start: ConstructorParameters<typeof Party<unknown>>[1],
+    complete: (output: unknown) => Promise<NodeReport>,
+  ): void {
+    const party = new Party<unknown>({ protocol, session: id, self: this.opts.self, parties, rng: this.opts.rng, auth: this.opts.auth }, start);
+    const timeout = this.opts.sessionTimeoutMs ?? 60_000;
+    const timer = setTimeout(() => {
+      const s = this.sessions.get(id);
+      if (s) this.endSession(s, `session timed out after ${timeout} ms`);
+    }, timeout);
+    timer.unref();
+    const session: Session = { id, party, keyId, timer, complete };
+    this.sessions.set(id, session);
+    this.step(session, () => party.begin());
+    const early = this.early.get(id);
+    this.early.delete(id);
+    for (const { from, message } of early ?? []) {
+      if (!this.sessions.has(id)) break;
+      this.deliver(session, from, message);
+    }
+  }
+
+  private fromPeer(from: PartyId, rawSession: Bytes, raw: Bytes): void {
+    const message = decodeMessage(raw);
+    // The transport authenticated the peer; the message must not claim to be someone else.
+    if (message.from !== from) throw new DecodeError('malformed', `message claims party ${message.from} but came from ${from}`);
+    if (message.session !== sessionId(rawSession)) throw new DecodeError('malformed', 'relay header and message disagree on the session');
+    const session = this.sessions.get(message.session);
+    if (session) return this.deliver(session, from, message);
+    if (this.used.has(message.session)) return; // late message of a finished session
+    let queue = this.early.get(message.session);
+    if (!queue) {
+      if (this.early.size >= MAX_EARLY_SESSIONS) this.early.delete(this.early.keys().next().value!);
+      queue = [];
+      this.early.set(message.session, queue);
+    }
+    if (queue.length < MAX_EARLY_MESSAGES_PER_SESSION) queue.push({ from, message });
+  }
+
+  private deliver(session: Session, from: PartyId, message: ProtocolMessage): void {
+    if (session.party.state.status !== 'running') return;
+    try {
+      this.step(session, () => session.party.receive(message));
+    } catch (e) {
+      // A malformed or misaddressed message is dropped; the session goes on.
+      if (e instanceof DecodeError || e instanceof SessionTerminated) this.log('message_dropped', { session: session.id, from, error: e.message });
+      else throw e;
+    }
+  }
+
+  /** Runs one state-machine step, sends what it produced, and finishes the session if it ended. */
+  private step(session: Session, f: () => ProtocolMessage[]): void {
+    let out: ProtocolMessage[];
+    try {
+      out = f();
+    } catch (e) {
+      if (e instanceof ProtocolAbort) {
+        this.finishAborted(session, e);
+        return;
+      }
+      throw e;
+    }
+    this.route(session, out);
+    const state = session.party.state;
+    if (state.status === 'done') {
+      session
+        .complete(state.output)
+        .then((report) => this.opts.send({ role: 'coordinator' }, report))
+        .catch((e: unknown) => this.fail(session.id, `could not finish: ${e instanceof Error ? e.message : String(e)}`, []))
+        .finally(() => this.forget(session));
+    } else if (state.status === 'aborted') {
+      this.finishAborted(session, state.abort);
+    }
+  }
+
+  private route(session: Session, out: readonly ProtocolMessage[]): void {
+    const parties = session.party.ctx.parties;
+    const rawSession = Buffer.from(session.id, 'hex') as Bytes;
+    for (const m of out) {
+      const encoded = encodeMessage(m) as Bytes;
+      const recipients = m.kind === 'direct' ? [m.to] : parties.filter((p) => p !== this.opts.self);
+      for (const to of recipients) this.opts.send({ role: 'node', id: to }, { type: 'protocol', session: rawSession, message: encoded });
+    }
+  }
+
+  private finishAborted(session: Session, abort: ProtocolAbort): void {
+    this.forget(session);
+    this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits);
+  }
+
+  private endSession(session: Session, reason: string): void {
+    session.party.cancel(reason);
+    this.forget(session);
+    this.fail(session.id, reason, []);
+  }
+
+  private forget(session: Session): void {
+    clearTimeout(session.timer);
+    this.sessions.delete(session.id);
+  }
+
+  private fail(id: SessionId, reason: string, culprits: readonly PartyId[]): void {
+    this.log('session_failed', { session: id, reason, culprits });
+    this.opts.send({ role: 'coordinator' }, { type: 'failed', session: Buffer.from(id, 'hex') as Bytes, reason: reason.slice(0, 500), culprits: [...culprits] });
+  }
+
+  private log(event: string, fields: Record<string, unknown>): void {
+    this.opts.log?.(event, fields);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * A whole cluster in one process: the real coordinator engine and node runtimes, joined by
+ * an in-memory network that still encodes and decodes every message. Used by tests and by
+ * the simulation harness; faults are injected through `link` (per-message hook) and `down`.
+ */
+import { generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { Engine, type EngineOptions } from '../coordinator/engine.ts';
+import { KeyRegistry } from '../coordinator/registry.ts';
+import type { NodeId } from '../coordinator/service.ts';
+import { decodeClusterMessage, encodeClusterMessage, type ClusterMessage, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import { NodeRuntime, type Sender, type ShareVault, type StoredKey } from '../node/runtime.ts';
+import { partyId, type PartyId } from '../protocol/core/ids.ts';
+import type { PartyAuth } from '../protocol/core/party.ts';
+
+/** Where a message travels: `coordinator` or a node id. */
+export type Endpoint = 'coordinator' | NodeId;
+
+/**
+ * Decides the fate of one message in flight: deliver now, later, several times, or never.
+ * Returns the delays (ms) of each copy to deliver; `[]` drops it, `[0]` passes it as is.
+ */
+export type LinkHook = (from: Endpoint, to: Endpoint, message: ClusterMessage) => number[];
+
+/** Share storage in memory; holds encoded shares as the sealed store would after unsealing. */
+export class MemoryVault implements ShareVault {
+  readonly shares = new Map<string, { key: StoredKey; share: Uint8Array }>();
+  async saveShare(key: StoredKey, share: Uint8Array): Promise<void> {
+    this.shares.set(key.keyId, { key, share: Uint8Array.from(share) });
+  }
+  async loadShare(keyId: string) {
+    const s = this.shares.get(keyId);
+    return s && { key: s.key, share: Uint8Array.from(s.share) };
+  }
+  async hasKey(keyId: string): Promise<boolean> {
+    return this.shares.has(keyId);
+  }
+}
+
+export interface MemoryClusterOptions {
+  readonly nodes: number;
+  readonly engine?: Partial<Pick<EngineOptions, 'attemptTimeoutMs' | 'keygenTimeoutMs' | 'heartbeatMs' | 'livenessMs' | 'maxSessions' | 'suspectMs'>>;
+  readonly link?: LinkHook;
+}
+
+export class MemoryCluster {
+  readonly engine: Engine;
+  readonly runtimes = new Map<NodeId, NodeRuntime>();
+  readonly vaults = new Map<NodeId, MemoryVault>();
+  /** Every encoded message that crossed the network (for leak scans). */
+  readonly wire: Uint8Array[] = [];
+  recordWire = false;
+  private readonly down = new Set<NodeId>();
+  private link: LinkHook | undefined;
+
+  private constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  static async create(opts: MemoryClusterOptions): Promise<MemoryCluster> {
+    const ids = Array.from({ length: opts.nodes }, (_, i) => i + 1);
+    const identities = new Map<NodeId, { priv: KeyObject; pub: KeyObject }>();
+    for (const id of ids) {
+      const k = generateKeyPairSync('ed25519');
+      identities.set(id, { priv: k.privateKey, pub: k.publicKey });
+    }
+    const coordinatorKey = generateKeyPairSync('ed25519');
+    let cluster: MemoryCluster | undefined;
+    const engine = new Engine({
+      nodes: ids,
+      registry: await KeyRegistry.open(undefined),
+      signRequest: (input) => edSign(null, input, coordinatorKey.privateKey),
+      send: async (node, message) => {
+        if (cluster!.down.has(node)) throw new Error(`node ${node} is down`);
+        cluster!.transmit('coordinator', node, message);
+      },
+      heartbeatMs: 200,
+      livenessMs: 1000,
+      ...opts.engine,
+    });
+    cluster = new MemoryCluster(engine);
+    cluster.link = opts.link;
+    const verifyPeer = (from: PartyId, message: Uint8Array, signature: Uint8Array) => {
+      const k = identities.get(from);
+      return !!k && signature.length === 64 && edVerify(null, message, k.pub, signature);
+    };
+    for (const id of ids) {
+      const me = identities.get(id)!;
+      const auth: PartyAuth = { sign: (m) => edSign(null, m, me.priv), verify: verifyPeer };
+      const vault = new MemoryVault();
+      cluster.vaults.set(id, vault);
+      cluster.runtimes.set(
+        id,
+        new NodeRuntime({
+          self: partyId(id),
+          auth,
+          vault,
+          rng: (n) => new Uint8Array(randomBytes(n)),
+          verifyCoordinator: (input, signature) => edVerify(null, input, coordinatorKey.publicKey, signature),
+          send: (to, message) => cluster!.transmit(id, to.role === 'coordinator' ? 'coordinator' : to.id, message),
+        }),
+      );
+    }
+    engine.start();
+    return cluster;
+  }
+
+  setLink(link: LinkHook | undefined): void {
+    this.link = link;
+  }
+
+  /** Crashes a node: it stops receiving and sending, and its running sessions are lost. */
+  crash(node: NodeId): void {
+    this.down.add(node);
+    this.runtimes.get(node)!.close();
+    this.engine.markOffline(node);
+  }
+
+  restart(node: NodeId): void {
+    this.down.delete(node);
+  }
+
+  isDown(node: NodeId): boolean {
+    return this.down.has(node);
+  }
+
+  /** Waits until the engine sees every live node online (after start or restarts). */
+  async settle(timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const health = this.engine.health();
+      if (health.nodes.every((n) => n.online === !this.down.has(n.id))) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('cluster did not settle');
+  }
+
+  close(): void {
+    this.engine.stop();
+    for (const r of this.runtimes.values()) r.close();
+  }
+
+  private transmit(from: Endpoint, to: Endpoint, message: ClusterMessage): void {
+    if ((from !== 'coordinator' && this.down.has(from)) || (to !== 'coordinator' && this.down.has(to))) return;
+    const delays = this.link ? this.link(from, to, message) : [0];
+    const encoded = encodeClusterMessage(message);
+    if (this.recordWire) this.wire.push(encoded);
+    for (const delay of delays) {
+      const deliver = () => this.deliver(from, to, encoded);
+      if (delay <= 0) queueMicrotask(deliver);
+      else setTimeout(deliver, delay);
+    }
+  }
+
+  private deliver(from: Endpoint, to: Endpoint, encoded: Uint8Array): void {
+    if ((from !== 'coordinator' && this.down.has(from)) || (to !== 'coordinator' && this.down.has(to))) return;
+    const message = decodeClusterMessage(encoded);
+    if (to === 'coordinator') {
+      if (from !== 'coordinator') this.engine.onReport(from, message as NodeReport);
+      return;
+    }
+    const sender: Sender = from === 'coordinator' ? { role: 'coordinator' } : { role: 'node', id: partyId(from) };
+    void this.runtimes.get(to)!.handle(sender, message as CoordinatorMessage);
+  }
+}

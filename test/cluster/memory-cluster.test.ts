@@ -1,0 +1,98 @@
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServiceError, type RequestContext, type SessionEvent } from '../../coordinator/service.ts';
+import { MemoryCluster } from '../../simulations/memory-cluster.ts';
+
+const ctx = (events: SessionEvent[] = [], ms = 20_000): RequestContext => ({ deadline: Date.now() + ms, requestId: 'test', emit: (e) => events.push(e) });
+const ed25519Key = (raw: Buffer) => createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+const secpKey = (raw: Buffer) => createPublicKey({ key: Buffer.concat([Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'), raw]), format: 'der', type: 'spki' });
+
+let cluster: MemoryCluster | undefined;
+afterEach(() => cluster?.close());
+
+describe('in-memory cluster: real engine and node runtimes', () => {
+  it('creates Ed25519 and BIP340 keys and signs; every signature verifies independently', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const ed = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
+    expect(ed.threshold).toBe(2);
+    expect(ed.nodes).toEqual([1, 2, 3]);
+    expect(ed.publicKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(ed.chainCode).toMatch(/^[0-9a-f]{64}$/);
+    const msg = Buffer.from('pay 1 SOL to bob');
+    const edSig = await cluster.engine.sign(ed.id, { message: msg }, ctx());
+    expect(edSig.signers).toHaveLength(2);
+    expect(verify(null, msg, ed25519Key(Buffer.from(edSig.publicKey, 'hex')), Buffer.from(edSig.signature, 'hex'))).toBe(true);
+
+    const tr = await cluster.engine.createKey({ scheme: 'schnorr-bip340', threshold: 3 }, ctx());
+    expect(tr.publicKey).toMatch(/^[0-9a-f]{64}$/);
+    const digest = createHash('sha256').update('taproot spend').digest();
+    const trSig = await cluster.engine.sign(tr.id, { message: digest }, ctx());
+    expect(trSig.signers).toEqual([1, 2, 3]);
+    expect(schnorr.verify(Buffer.from(trSig.signature, 'hex'), digest, Buffer.from(tr.publicKey, 'hex'))).toBe(true);
+
+  });
+
+  it('2-of-3: survives one crashed node, answers quorum_unavailable quickly with two down, recovers after restart', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
+    cluster.crash(2);
+    for (let i = 0; i < 5; i++) {
+      const sig = await cluster.engine.sign(key.id, { message: Buffer.from(`m${i}`) }, ctx());
+      expect(sig.signers).toEqual([1, 3]);
+    }
+    cluster.crash(3);
+    const started = Date.now();
+    const err = await cluster.engine.sign(key.id, { message: Buffer.from('x') }, ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceError);
+    expect((err as ServiceError).code).toBe('quorum_unavailable');
+    expect(Date.now() - started).toBeLessThan(1000);
+    cluster.restart(2);
+    cluster.restart(3);
+    await cluster.settle();
+    const sig = await cluster.engine.sign(key.id, { message: Buffer.from('back') }, ctx());
+    expect(verify(null, Buffer.from('back'), ed25519Key(Buffer.from(key.publicKey, 'hex')), Buffer.from(sig.signature, 'hex'))).toBe(true);
+  });
+
+  it('retries with another quorum when a signer stops answering mid-session', async () => {
+    const events: SessionEvent[] = [];
+    cluster = await MemoryCluster.create({ nodes: 5, engine: { attemptTimeoutMs: 1500 } });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340', threshold: 3 }, ctx());
+    // Node 1 silently drops every protocol message it should send: sessions with it stall.
+    cluster.setLink((from, _to, m) => (from === 1 && m.type === 'protocol' ? [] : [0]));
+    const digest = createHash('sha256').update('retry').digest();
+    // Quorums are random: sign until one attempt has included node 1 and been retried.
+    for (let i = 0; i < 30 && !events.some((e) => e.type === 'retried'); i++) {
+      const sig = await cluster.engine.sign(key.id, { message: digest }, ctx(events));
+      expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'))).toBe(true);
+      expect(sig.signers).not.toContain(1);
+    }
+    expect(events.some((e) => e.type === 'retried')).toBe(true);
+    expect(events.some((e) => e.type === 'signer_failed' && e.node === 1)).toBe(true);
+    // Node 1 fails in every attempt it joins, the others only beside it: it soon ranks last and
+    // requests stop needing retries.
+    for (let i = 0; i < 10; i++) await cluster.engine.sign(key.id, { message: digest }, ctx(events));
+    const before = events.length;
+    for (let i = 0; i < 5; i++) await cluster.engine.sign(key.id, { message: digest }, ctx(events));
+    expect(events.slice(before).filter((e) => e.type === 'retried')).toEqual([]);
+  });
+
+  it('refuses a sign request that the coordinator did not sign', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
+    // Flip one byte of every sign request in flight: nodes must refuse, so no signature can come back.
+    cluster.setLink((_from, _to, m) => {
+      if (m.type === 'sign') {
+        const last = m.request.length - 1;
+        m.request[last] = (m.request[last] ?? 0) ^ 1;
+      }
+      return [0];
+    });
+    const err = await cluster.engine.sign(key.id, { message: Buffer.from('forged') }, ctx([], 1500)).catch((e: unknown) => e);
+    expect((err as ServiceError).code).toBe('deadline_exceeded');
+  });
+});
