@@ -1,0 +1,106 @@
+/**
+ * The node's audit log of share use: append-only JSON lines, each entry carrying the hash of
+ * the previous one and the node identity's signature over its own canonical bytes. Truncating,
+ * editing, reordering or dropping an entry breaks the chain at that entry, and `verifyAuditLog`
+ * reports the first broken one. Every append is fsynced before the share is used.
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import type { AuditEntry } from './runtime.ts';
+
+interface ChainedEntry extends AuditEntry {
+  readonly seq: number;
+  readonly time: string;
+  /** Hex SHA-256 of the previous line (without its newline); 64 zeros for the first. */
+  readonly prev: string;
+}
+
+const GENESIS = '0'.repeat(64);
+const DOMAIN = 'mpc-signer/audit-entry/v1\n';
+
+const hashLine = (line: string) => createHash('sha256').update(line).digest('hex');
+const signingInput = (entryJson: string) => Buffer.from(DOMAIN + entryJson);
+
+export type AuditSigner = (input: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+export type AuditVerifier = (input: Uint8Array, signature: Uint8Array) => boolean;
+
+export class AuditLog {
+  private readonly fh: FileHandle;
+  private readonly sign: AuditSigner;
+  private seq: number;
+  private prev: string;
+  private tail: Promise<void> = Promise.resolve();
+
+  private constructor(fh: FileHandle, sign: AuditSigner, seq: number, prev: string) {
+    this.fh = fh;
+    this.sign = sign;
+    this.seq = seq;
+    this.prev = prev;
+  }
+
+  /** Opens (or creates) the log and resumes its chain; refuses a log whose last line is torn. */
+  static async open(file: string, sign: AuditSigner): Promise<AuditLog> {
+    let seq = 0;
+    let prev = GENESIS;
+    try {
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      const last = lines.pop();
+      if (last !== '') throw new Error(`audit log ${file} ends with a partial line; run \`mpc audit verify\` and repair it`);
+      if (lines.length > 0) {
+        const tailLine = lines[lines.length - 1]!;
+        seq = (JSON.parse(tailLine) as { entry: ChainedEntry }).entry.seq + 1;
+        prev = hashLine(tailLine);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return new AuditLog(await open(file, 'a', 0o600), sign, seq, prev);
+  }
+
+  /** Appends one entry; resolves once it is on disk. Appends are serialised. */
+  append(entry: AuditEntry): Promise<void> {
+    const next = this.tail.then(async () => {
+      const chained: ChainedEntry = { ...entry, seq: this.seq, time: new Date().toISOString(), prev: this.prev };
+      const entryJson = JSON.stringify(chained);
+      const signature = Buffer.from(await this.sign(signingInput(entryJson))).toString('base64');
+      const line = `{"entry":${entryJson},"signature":"${signature}"}`;
+      await this.fh.write(line + '\n');
+      await this.fh.sync();
+      this.seq += 1;
+      this.prev = hashLine(line);
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.fh.close();
+  }
+}
+
+export type AuditVerdict = { readonly ok: true; readonly entries: number } | { readonly ok: false; readonly entries: number; readonly brokenAt: number; readonly reason: string };
+
+/** Checks a whole log: chain links, sequence numbers and signatures. */
+export async function verifyAuditLog(file: string, verify: AuditVerifier): Promise<AuditVerdict> {
+  const text = await readFile(file, 'utf8');
+  const lines = text.split('\n');
+  if (lines.pop() !== '') return { ok: false, entries: lines.length, brokenAt: lines.length, reason: 'the last line is incomplete' };
+  let prev = GENESIS;
+  for (const [i, line] of lines.entries()) {
+    const broken = (reason: string): AuditVerdict => ({ ok: false, entries: lines.length, brokenAt: i, reason });
+    let parsed: { entry: ChainedEntry; signature: string };
+    try {
+      parsed = JSON.parse(line) as { entry: ChainedEntry; signature: string };
+    } catch {
+      return broken('not valid JSON');
+    }
+    const entryJson = JSON.stringify(parsed.entry);
+    if (line !== `{"entry":${entryJson},"signature":"${parsed.signature}"}`) return broken('not in canonical form');
+    if (parsed.entry.seq !== i) return broken(`sequence number ${parsed.entry.seq}, expected ${i}`);
+    if (parsed.entry.prev !== prev) return broken('does not chain to the previous entry');
+    if (!verify(signingInput(entryJson), Buffer.from(parsed.signature, 'base64'))) return broken('bad signature');
+    prev = hashLine(line);
+  }
+  return { ok: true, entries: lines.length };
+}
