@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:cluster`: signing latency (median, p95, p99) and throughput through the HTTP
+ * API of a real local cluster (coordinator + node processes on loopback), at concurrency 1, 8
+ * and 32, for each scheme, 2-of-3 and 3-of-5; beside the in-process cost of the same protocol
+ * measured in the same run, so the network overhead shows as a ratio.
+ *
+ *   npm run bench:cluster [-- --seconds 10 --schemes eddsa-ed25519,schnorr-bip340 --sizes 2-3,3-5]
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Scheme } from '../coordinator/service.ts';
+import { inProcessSign } from './in-process.ts';
+import { quantile } from './stats.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '8' },
+    schemes: { type: 'string', default: 'eddsa-ed25519,schnorr-bip340,ecdsa-secp256k1' },
+    sizes: { type: 'string', default: '2-3,3-5' },
+    concurrency: { type: 'string', default: '1,8,32' },
+  },
+});
+const seconds = Number(values.seconds);
+const schemes = values.schemes!.split(',') as Scheme[];
+const sizes = values.sizes!.split(',').map((s) => s.split('-').map(Number) as [number, number]);
+const levels = values.concurrency!.split(',').map(Number);
+const TOKEN = randomBytes(24).toString('hex');
+
+interface Row {
+  scheme: Scheme;
+  size: string;
+  concurrency: number;
+  requests: number;
+  errors: number;
+  median: number;
+  p95: number;
+  p99: number;
+  throughput: number;
+  inProcessMedian: number;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const [t, n] of sizes) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'mpc-bench-'));
+    const port = 27700 + Math.floor(Math.random() * 1000) * 4;
+    const base = `http://127.0.0.1:${port}`;
+    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
+      stdio: 'ignore',
+      env: { ...process.env, MPC_API_TOKEN: TOKEN },
+    });
+    try {
+      await waitHealthy(base);
+      for (const scheme of schemes) {
+        const key = await call(base, 'POST', '/v1/keys', { scheme, threshold: t });
+        if (key.status !== 201) {
+          console.error(`${scheme} ${t}-of-${n}: key creation failed: ${JSON.stringify(key.body)}`);
+          continue;
+        }
+        const inProcess = await inProcessSign(scheme, t, n, 20);
+        for (const concurrency of levels) {
+          const r = await load(base, scheme, (key.body as { id: string }).id, concurrency, seconds * 1000);
+          rows.push({ scheme, size: `${t}-of-${n}`, concurrency, ...r, inProcessMedian: inProcess });
+          const last = rows[rows.length - 1]!;
+          console.log(
+            `${scheme.padEnd(16)} ${last.size}  c=${String(concurrency).padStart(2)}  ${String(last.requests).padStart(5)} req  ${last.errors} err  ` +
+              `median ${last.median.toFixed(1)} ms  p95 ${last.p95.toFixed(1)}  p99 ${last.p99.toFixed(1)}  ${last.throughput.toFixed(1)} sig/s  ` +
+              `(in-process ${inProcess.toFixed(1)} ms, x${(last.median / inProcess).toFixed(2)})`,
+          );
+        }
+      }
+    } finally {
+      launcher.kill('SIGTERM');
+      await new Promise((r) => launcher.once('exit', r));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+  console.log('\n' + JSON.stringify(rows));
+}
+
+async function load(base: string, scheme: Scheme, keyId: string, concurrency: number, durationMs: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = Date.now() + durationMs;
+  const started = Date.now();
+  const worker = async () => {
+    while (Date.now() < end) {
+      const message = scheme === 'eddsa-ed25519' ? randomBytes(64) : createHash('sha256').update(randomBytes(16)).digest();
+      const t0 = performance.now();
+      const res = await call(base, 'POST', `/v1/keys/${keyId}/sign`, { message: message.toString('hex') });
+      if (res.status === 200) latencies.push(performance.now() - t0);
+      else errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (Date.now() - started) / 1000;
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length + errors,
+    errors,
+    median: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
+    throughput: latencies.length / elapsed,
+  };
+}
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+async function waitHealthy(base: string): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (Date.now() < end) {
+    const ok = await fetch(`${base}/v1/health`)
+      .then((r) => r.json() as Promise<{ status?: string }>)
+      .then((b) => b.status === 'ok')
+      .catch(() => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`cluster at ${base} did not become healthy`);
+}
+
+await main();

@@ -1,0 +1,24 @@
+/** The coordinator's configuration file, validated at start-up (errors name the bad field). */
+import { z } from 'zod';
+import { loadJsonConfig } from '../node/config.ts';
+
+export const coordinatorConfigSchema = z.strictObject({
+  /** libp2p listen address the nodes connect to. */
+  listen: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, 'expected host:port'),
+  http: z.strictObject({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(7700),
+  }),
+  dataDir: z.string().min(1),
+  manifest: z.string().min(1),
+  /** Provider sealing the coordinator's identity key. */
+  provider: z.looseObject({ type: z.string() }),
+  /** File holding the API token (all scopes) when MPC_API_TOKEN is not set. */
+  tokenFile: z.string().min(1).optional(),
+  attemptTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+  maxSessions: z.number().int().min(1).max(100_000).default(256),
+});
+
+export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;
+
+export const loadCoordinatorConfig = (file: string, env?: Record<string, string | undefined>) => loadJsonConfig(file, coordinatorConfigSchema, env);
