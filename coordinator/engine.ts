@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
 import { keygenRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import type { KeyRegistry } from './registry.ts';
 import {
   ServiceError,
@@ -142,7 +143,7 @@ export class Engine implements SigningService {
     const signature = (await this.opts.signRequest(requestSigningInput('keygen', request_))) as Bytes;
     ctx.emit({ type: 'started', session: sessionHex, operation: 'keygen', keyId, nodes });
 
-    const results = new Map<NodeId, { publicKey: string; chainCode: string }>();
+    const results = new Map<NodeId, { groupKey: string; chainCode: string }>();
     const deadline = Math.min(ctx.deadline, Date.now() + (this.opts.keygenTimeoutMs ?? 120_000));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -159,7 +160,7 @@ export class Engine implements SigningService {
               this.blame(report.culprits);
               settle(() => reject(new ServiceError('internal', `key generation aborted by node ${node}: ${report.reason}`)));
             } else if (report.type === 'keygen_done' && report.keyId === keyId) {
-              results.set(node, { publicKey: Buffer.from(report.publicKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
+              results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
               if (results.size === nodes.length) settle(resolve);
             }
           },
@@ -178,10 +179,21 @@ export class Engine implements SigningService {
     } finally {
       this.pending.delete(sessionHex);
     }
-    const distinct = new Set([...results.values()].map((r) => `${r.publicKey}/${r.chainCode}`));
+    const distinct = new Set([...results.values()].map((r) => `${r.groupKey}/${r.chainCode}`));
     if (distinct.size !== 1) throw new ServiceError('internal', 'nodes disagree on the generated public key');
-    const { publicKey, chainCode } = results.values().next().value!;
-    const info: KeyInfo = { id: keyId, scheme: request.scheme, threshold, nodes, publicKey, chainCode, createdAt: new Date().toISOString() };
+    const { groupKey, chainCode } = results.values().next().value!;
+    const groupKeyBytes = Buffer.from(groupKey, 'hex');
+    const info: KeyInfo = {
+      id: keyId,
+      scheme: request.scheme,
+      threshold,
+      nodes,
+      publicKey: Buffer.from(userKey(request.scheme, groupKeyBytes)).toString('hex'),
+      chainCode,
+      groupKey,
+      ...(request.scheme === 'eddsa-ed25519' ? {} : { xpub: encodeXpub(groupKeyBytes, Buffer.from(chainCode, 'hex')) }),
+      createdAt: new Date().toISOString(),
+    };
     await this.opts.registry.put(info);
     ctx.emit({ type: 'completed', session: sessionHex, ok: true });
     return info;
@@ -191,9 +203,10 @@ export class Engine implements SigningService {
     const key = this.opts.registry.get(keyId);
     if (!key) throw new ServiceError('key_not_found', `no key ${keyId}`);
     checkMessage(key.scheme, request.message);
-    if (request.derivationPath) throw new ServiceError('unsupported', 'derivation paths are not supported yet');
+    const child = request.derivationPath ? deriveChild(key, request.derivationPath) : undefined;
     this.admit();
-    const publicKey = Buffer.from(key.publicKey, 'hex');
+    const publicKey = child ? child.publicKey : Buffer.from(key.publicKey, 'hex');
+    const derivationPath = request.derivationPath ?? '';
     const failed = new Set<NodeId>();
     let lastReason = '';
     for (let attempt = 1; ; attempt++) {
@@ -204,10 +217,10 @@ export class Engine implements SigningService {
       const sessionHex = Buffer.from(session).toString('hex');
       if (attempt > 1) ctx.emit({ type: 'retried', session: sessionHex, attempt, nodes: quorum });
       ctx.emit({ type: 'started', session: sessionHex, operation: 'sign', keyId, nodes: quorum });
-      const outcome = await this.signAttempt(key.scheme, keyId, session, quorum, request.message, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
+      const outcome = await this.signAttempt(key.scheme, keyId, session, quorum, request.message, derivationPath, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
       if (outcome.ok && verifySignature(key.scheme, publicKey, request.message, outcome.signature, key.scheme === 'ecdsa-secp256k1' ? outcome.recoveryId : undefined)) {
         ctx.emit({ type: 'completed', session: sessionHex, ok: true });
-        const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: key.publicKey, signers: quorum };
+        const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: Buffer.from(publicKey).toString('hex'), signers: quorum };
         return key.scheme === 'ecdsa-secp256k1' ? { ...result, recoveryId: outcome.recoveryId as 0 | 1 } : result;
       }
       if (outcome.ok) {
@@ -243,9 +256,17 @@ export class Engine implements SigningService {
     return sortedParties(shuffled.slice(0, key.threshold).map((x) => x.n)) as NodeId[];
   }
 
-  private async signAttempt(scheme: Scheme, keyId: string, session: Bytes, quorum: readonly NodeId[], message: Uint8Array, timeoutMs: number): Promise<AttemptOutcome> {
+  private async signAttempt(
+    scheme: Scheme,
+    keyId: string,
+    session: Bytes,
+    quorum: readonly NodeId[],
+    message: Uint8Array,
+    derivationPath: string,
+    timeoutMs: number,
+  ): Promise<AttemptOutcome> {
     const sessionHex = Buffer.from(session).toString('hex');
-    const encoded = encodeCbor(signRequestCodec, { session, keyId, scheme, message: message as Bytes, derivationPath: '', signers: quorum.map(partyId) }) as Bytes;
+    const encoded = encodeCbor(signRequestCodec, { session, keyId, scheme, message: message as Bytes, derivationPath, signers: quorum.map(partyId) }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('sign', encoded))) as Bytes;
     const reported = new Set<NodeId>();
     const outcome = await new Promise<AttemptOutcome>((resolve) => {
@@ -318,5 +339,27 @@ export function checkMessage(scheme: Scheme, message: Uint8Array): void {
     if (message.length > MAX_SIGN_MESSAGE_BYTES) throw new ServiceError('invalid_request', `an Ed25519 message is at most ${MAX_SIGN_MESSAGE_BYTES} bytes`);
   } else if (message.length !== 32) {
     throw new ServiceError('invalid_request', `${scheme} signs a 32-byte ${scheme === 'ecdsa-secp256k1' ? 'digest' : 'message'}, got ${message.length} bytes`);
+  }
+}
+
+/** The user-facing key of a full group point: BIP340 keys are x-only. */
+function userKey(scheme: Scheme, groupKey: Uint8Array): Uint8Array {
+  return scheme === 'schnorr-bip340' ? groupKey.subarray(1) : groupKey;
+}
+
+/** The child a signed path leads to: its user-facing public key (what the signature verifies under). */
+function deriveChild(key: KeyInfo, path: string): { publicKey: Uint8Array } {
+  let steps: number[];
+  try {
+    steps = parsePath(path);
+  } catch (e) {
+    throw new ServiceError(e instanceof DerivationError && e.code === 'hardened' ? 'unsupported' : 'invalid_request', (e as Error).message);
+  }
+  if (!key.groupKey) throw new ServiceError('unsupported', 'this key predates derivation support');
+  try {
+    const child = derive(key.scheme === 'eddsa-ed25519' ? 'ed25519' : 'secp256k1', Buffer.from(key.groupKey, 'hex'), Buffer.from(key.chainCode, 'hex'), steps);
+    return { publicKey: userKey(key.scheme, child.publicKey) };
+  } catch (e) {
+    throw new ServiceError('invalid_request', (e as Error).message);
   }
 }

@@ -19,6 +19,10 @@ export interface KeyInfo {
   readonly publicKey: string;
   /** Hex, 32 bytes, agreed at key generation (BIP32 non-hardened derivation). */
   readonly chainCode: string;
+  /** Hex: the full group point (SEC1 compressed for secp256k1 schemes; BIP340 keeps its parity here). */
+  readonly groupKey?: string;
+  /** BIP32 extended public key of the root, for secp256k1 schemes: clients derive children themselves. */
+  readonly xpub?: string;
   readonly createdAt: string;
 }
 

@@ -40,7 +40,7 @@ export type CoordinatorMessage =
 
 /** What a node sends the coordinator. */
 export type NodeReport =
-  | { readonly type: 'keygen_done'; readonly session: Bytes; readonly keyId: string; readonly publicKey: Bytes; readonly chainCode: Bytes }
+  | { readonly type: 'keygen_done'; readonly session: Bytes; readonly keyId: string; readonly groupKey: Bytes; readonly chainCode: Bytes }
   | { readonly type: 'sign_done'; readonly session: Bytes; readonly signature: Bytes; readonly recoveryId: number }
   | { readonly type: 'failed'; readonly session: Bytes; readonly reason: string; readonly culprits: readonly PartyId[] }
   | { readonly type: 'pong'; readonly nonce: number };
@@ -104,7 +104,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   sign: struct({ request, signature }),
   cancel: struct({ session }),
   ping: struct({ nonce: uint(2 ** 32) }),
-  keygen_done: struct({ session, keyId, publicKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
+  keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
   failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   pong: struct({ nonce: uint(2 ** 32) }),

@@ -24,6 +24,7 @@ import {
   type NodeReport,
   type SignRequest,
 } from './control.ts';
+import { derive, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter, type SchemeSignature } from './schemes.ts';
 
 /** Who sent a message, as authenticated by the transport. */
@@ -34,7 +35,8 @@ export interface StoredKey {
   readonly scheme: Scheme;
   readonly threshold: number;
   readonly parties: readonly PartyId[];
-  readonly publicKey: Uint8Array;
+  /** The full group point (SEC1 compressed on secp256k1), from which children derive. */
+  readonly groupKey: Uint8Array;
   readonly chainCode: Uint8Array;
 }
 
@@ -170,7 +172,7 @@ export class NodeRuntime {
         scheme: request.scheme,
         threshold: request.threshold,
         parties,
-        publicKey: adapter.publicKey(share),
+        groupKey: adapter.groupKey(share),
         chainCode: adapter.chainCode(share),
       };
       const encoded = adapter.encode(share);
@@ -180,7 +182,7 @@ export class NodeRuntime {
         zeroize(encoded);
       }
       await this.opts.audit?.({ event: 'keygen', ...base, outcome: 'completed' });
-      return { type: 'keygen_done', session: request.session, keyId: request.keyId, publicKey: key.publicKey as Bytes, chainCode: key.chainCode as Bytes };
+      return { type: 'keygen_done', session: request.session, keyId: request.keyId, groupKey: key.groupKey as Bytes, chainCode: key.chainCode as Bytes };
     });
   }
 
@@ -188,7 +190,6 @@ export class NodeRuntime {
     const id = this.claimSession(request.session);
     const signers = sortedParties(request.signers);
     if (!signers.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not a signer of this request`, []);
-    if (request.derivationPath !== '') return this.fail(id, 'derivation paths are not supported yet', []);
     const stored = await this.opts.vault.loadShare(request.keyId);
     if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
     const adapter = schemeAdapter(stored.key.scheme);
@@ -200,6 +201,16 @@ export class NodeRuntime {
     } finally {
       zeroize(stored.share);
     }
+    // The node derives the child itself from its own copy of the key: the coordinator signed
+    // the path, and nothing else it says about the child is taken on trust.
+    let tweak: Uint8Array | undefined;
+    if (request.derivationPath !== '') {
+      try {
+        tweak = derive(adapter.derivationCurve, stored.key.groupKey, stored.key.chainCode, parsePath(request.derivationPath)).tweak;
+      } catch (e) {
+        return this.fail(id, `cannot derive ${request.derivationPath}: ${(e as Error).message}`, []);
+      }
+    }
     const { createHash } = await import('node:crypto');
     const base = {
       keyId: request.keyId,
@@ -210,7 +221,7 @@ export class NodeRuntime {
     };
     // The share is released only after its use is on record.
     await this.opts.audit?.({ event: 'sign', ...base, outcome: 'started' });
-    this.startSession(id, request.keyId, adapter.signProtocol(share), signers, adapter.sign(share, request.message), async (output) => {
+    this.startSession(id, request.keyId, adapter.signProtocol(share), signers, adapter.sign(share, request.message, tweak), async (output) => {
       const sig = output as SchemeSignature;
       await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
       return { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId };

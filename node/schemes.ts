@@ -3,8 +3,13 @@
  * its key share is (de)serialised for the sealed store. The node runtime is written against
  * this interface only, so FROST and DKLs23 plug in the same way.
  */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Scheme } from '../coordinator/service.ts';
-import type { ProtocolStart } from '../protocol/core/party.ts';
+import type { Bytes } from '../protocol/core/codec.ts';
+import type { ProtocolStart, Round, Transition } from '../protocol/core/party.ts';
+import type { DerivationCurve } from '../protocol/derive.ts';
+import { frostSuite } from '../protocol/frost/suites.ts';
 import { frostDkg, frostDkgProtocol, frostSign, frostSignProtocol, type FrostKeyShare } from '../protocol/frost/index.ts';
 import { decodeFrostKeyShare, encodeFrostKeyShare, frostChainCode } from './frost-share-codec.ts';
 
@@ -19,9 +24,14 @@ export interface SchemeAdapter<S> {
   readonly dkgProtocol: string;
   dkg(threshold: number): ProtocolStart<S>;
   signProtocol(share: S): string;
-  sign(share: S, message: Uint8Array): ProtocolStart<SchemeSignature>;
-  /** The group public key in the user-facing format (see KeyInfo.publicKey). */
-  publicKey(share: S): Uint8Array;
+  /** Signs under the group key, or under groupKey + tweak·G when a derivation tweak is given. */
+  sign(share: S, message: Uint8Array, tweak?: Uint8Array): ProtocolStart<SchemeSignature>;
+  /** The curve non-hardened derivation runs on (protocol/derive.ts). */
+  readonly derivationCurve: DerivationCurve;
+  /** The full group point (SEC1 compressed on secp256k1): what derivation starts from. */
+  groupKey(share: S): Uint8Array;
+  /** The user-facing public key (see KeyInfo.publicKey) of a full group point. */
+  userKey(groupKey: Uint8Array): Uint8Array;
   chainCode(share: S): Uint8Array;
   threshold(share: S): number;
   encode(share: S): Uint8Array;
@@ -36,8 +46,11 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   dkgProtocol: frostDkgProtocol(scheme),
   dkg: (threshold) => frostDkg({ scheme, threshold }),
   signProtocol: frostSignProtocol,
-  sign: (share, message) => (ctx) => mapOutput(frostSign(share, message)(ctx), (o) => ({ signature: o.signature, recoveryId: 0 })),
-  publicKey: (share) => (scheme === 'schnorr-bip340' ? share.groupKey.subarray(1) : share.groupKey),
+  sign: (share, message, tweak) => (ctx) =>
+    mapOutput(frostSign(tweak ? tweakFrostShare(share, tweak) : share, message)(ctx), (o) => ({ signature: o.signature, recoveryId: 0 })),
+  derivationCurve: scheme === 'eddsa-ed25519' ? 'ed25519' : 'secp256k1',
+  groupKey: (share) => share.groupKey,
+  userKey: (groupKey) => frostSuite(scheme).userPublicKey(groupKey),
   chainCode: frostChainCode,
   threshold: (share) => share.threshold,
   encode: encodeFrostKeyShare,
@@ -54,7 +67,27 @@ export function schemeAdapter(scheme: Scheme): AnySchemeAdapter | undefined {
   return ADAPTERS[scheme];
 }
 
-import type { Round, Transition } from '../protocol/core/party.ts';
+/**
+ * The share of the child key groupKey + δ·G: every share, verifying share and the constant
+ * commitment move by δ (Lagrange coefficients sum to 1, so any t signers still interpolate).
+ */
+export function tweakFrostShare(share: FrostKeyShare, tweak: Uint8Array): FrostKeyShare {
+  const Fn = frostSuite(share.scheme).frost.utils.Fn;
+  const delta = Fn.fromBytes(tweak);
+  if (delta === 0n) return share;
+  const move =
+    share.scheme === 'eddsa-ed25519'
+      ? (p: Uint8Array) => ed25519.Point.fromBytes(p).add(ed25519.Point.BASE.multiply(delta)).toBytes() as Bytes
+      : (p: Uint8Array) => secp256k1.Point.fromBytes(p).add(secp256k1.Point.BASE.multiply(delta)).toBytes(true) as Bytes;
+  const [c0, ...rest] = share.commitments;
+  return {
+    ...share,
+    groupKey: move(share.groupKey),
+    commitments: [move(c0!), ...rest],
+    verifyingShares: new Map([...share.verifyingShares].map(([id, v]) => [id, move(v)])),
+    signingShare: Fn.toBytes(Fn.add(Fn.fromBytes(share.signingShare), delta)) as Bytes,
+  };
+}
 
 /** Maps a protocol's output without touching its rounds. */
 function mapOutput<A, B>(t: Transition<A>, f: (a: A) => B): Transition<B> {

@@ -3,6 +3,8 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceError, type RequestContext, type SessionEvent } from '../../coordinator/service.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
+import { derive } from '../../protocol/derive.ts';
+import { HDKey } from '@scure/bip32';
 
 const ctx = (events: SessionEvent[] = [], ms = 20_000): RequestContext => ({ deadline: Date.now() + ms, requestId: 'test', emit: (e) => events.push(e) });
 const ed25519Key = (raw: Buffer) => createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
@@ -32,6 +34,28 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(trSig.signers).toEqual([1, 2, 3]);
     expect(schnorr.verify(Buffer.from(trSig.signature, 'hex'), digest, Buffer.from(tr.publicKey, 'hex'))).toBe(true);
 
+  });
+
+  it('signs with a derivation path under the child key that @scure/bip32 derives from the xpub; refuses hardened steps', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const tr = await cluster.engine.createKey({ scheme: 'schnorr-bip340' }, ctx());
+    expect(tr.xpub).toMatch(/^xpub/);
+    const digest = createHash('sha256').update('derived').digest();
+    const sig = await cluster.engine.sign(tr.id, { message: digest, derivationPath: 'm/0/7' }, ctx());
+    const child = HDKey.fromExtendedKey(tr.xpub!).derive('m/0/7');
+    expect(sig.publicKey).toBe(Buffer.from(child.publicKey!.subarray(1)).toString('hex'));
+    expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, child.publicKey!.subarray(1))).toBe(true);
+    expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(tr.publicKey, 'hex'))).toBe(false);
+
+    const ed = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
+    const edSig = await cluster.engine.sign(ed.id, { message: Buffer.from('child'), derivationPath: 'm/44/501' }, ctx());
+    const edChild = derive('ed25519', Buffer.from(ed.publicKey, 'hex'), Buffer.from(ed.chainCode, 'hex'), [44, 501]);
+    expect(edSig.publicKey).toBe(Buffer.from(edChild.publicKey).toString('hex'));
+    expect(verify(null, Buffer.from('child'), ed25519Key(Buffer.from(edSig.publicKey, 'hex')), Buffer.from(edSig.signature, 'hex'))).toBe(true);
+
+    const hardened = await cluster.engine.sign(tr.id, { message: digest, derivationPath: "m/0'/1" }, ctx()).catch((e: unknown) => e);
+    expect((hardened as ServiceError).code).toBe('unsupported');
   });
 
   it('2-of-3: survives one crashed node, answers quorum_unavailable quickly with two down, recovers after restart', async () => {
