@@ -1,0 +1,322 @@
+/**
+ * PeerTransport over libp2p (TCP, Noise, yamux) with the hybrid post-quantum layer of
+ * `hybrid.ts` inside every stream. Peers are pinned: the connection gater refuses any peer
+ * whose key is not in the manifest, and the hybrid handshake proves each side's identity key
+ * again over a transcript that includes the ML-KEM exchange.
+ *
+ * Each direction has its own stream: `send(to)` opens (once) an outbound stream to `to`, runs
+ * the handshake as initiator and writes sealed frames; inbound streams run the responder side and
+ * deliver opened frames to the handler. A broken stream is forgotten and re-dialled on demand.
+ */
+import { createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys';
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import { HandshakeError, initiate, respond, type ChannelKeys, type HandshakeIdentity, type HandshakeInfo, type HandshakeTestHooks } from './hybrid.ts';
+import type { ClusterManifest, ManifestMember } from './manifest.ts';
+import type { MemberId, PeerTransport } from './types.ts';
+
+export const PROTOCOL = '/mpc-signer/hybrid/1.0.0';
+const DEFAULT_MAX_FRAME = 8 * 1024 * 1024;
+
+export interface Libp2pTransportOptions {
+  readonly self: MemberId;
+  readonly manifest: ClusterManifest;
+  /** This member's Ed25519 identity seed (32 bytes); its public key must be the manifest's. */
+  readonly identitySeed: Uint8Array;
+  /** host:port to listen on; port 0 picks one. */
+  readonly listen: string;
+  readonly maxFrameBytes?: number;
+  readonly dialTimeoutMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  /** Called after every successful handshake (logs; the wire test reads it). */
+  readonly onHandshake?: (info: HandshakeInfo) => void;
+  /** Called when a peer is refused (unknown key, failed or classical-only handshake). */
+  readonly onRefused?: (peer: string, reason: string) => void;
+  readonly testHooks?: HandshakeTestHooks;
+}
+
+export class Libp2pTransport implements PeerTransport {
+  readonly self: MemberId;
+  private readonly node: Libp2p;
+  private readonly opts: Libp2pTransportOptions;
+  private readonly identity: HandshakeIdentity;
+  private readonly byPeerId: Map<string, ManifestMember>;
+  private readonly outbound = new Map<MemberId, Promise<Outbound>>();
+  private readonly inbound = new Map<MemberId, Set<FramedStream>>();
+  private handler: (from: MemberId, frame: Uint8Array) => void = () => undefined;
+  private closed = false;
+
+  private constructor(node: Libp2p, opts: Libp2pTransportOptions, identity: HandshakeIdentity, byPeerId: Map<string, ManifestMember>) {
+    this.node = node;
+    this.opts = opts;
+    this.self = opts.self;
+    this.identity = identity;
+    this.byPeerId = byPeerId;
+  }
+
+  static async create(opts: Libp2pTransportOptions): Promise<Libp2pTransport> {
+    const me = opts.manifest.members.get(opts.self);
+    if (!me) throw new Error(`${opts.self} is not in the cluster manifest`);
+    const privateKey = await generateKeyPairFromSeed('Ed25519', opts.identitySeed);
+    if (!Buffer.from(privateKey.publicKey.raw).equals(Buffer.from(me.identityKey))) {
+      throw new Error(`the identity key of ${opts.self} does not match the one pinned in the manifest`);
+    }
+    const byPeerId = new Map<string, ManifestMember>();
+    const publicKeys = new Map<MemberId, KeyObject>();
+    for (const m of opts.manifest.members.values()) {
+      byPeerId.set(peerIdFromPublicKey(publicKeyFromRaw(m.identityKey)).toString(), m);
+      publicKeys.set(m.id, createPublicKey({ key: Buffer.concat([ED25519_SPKI, m.identityKey]), format: 'der', type: 'spki' }));
+    }
+    const secret = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, opts.identitySeed]), format: 'der', type: 'pkcs8' });
+    const identity: HandshakeIdentity = {
+      self: opts.self,
+      sign: (m) => edSign(null, m, secret),
+      verify: (member, m, sig) => {
+        const key = publicKeys.get(member as MemberId);
+        return !!key && sig.length === 64 && edVerify(null, m, key, sig);
+      },
+    };
+    const known = (peer: PeerId) => byPeerId.has(peer.toString());
+    const [host, port] = opts.listen.split(':') as [string, string];
+    const node = await createLibp2p({
+      privateKey,
+      addresses: { listen: [`/ip4/${isIP(host) === 4 ? host : '0.0.0.0'}/tcp/${port}`] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: {
+        denyDialPeer: async (peer) => !known(peer),
+        denyInboundEncryptedConnection: async (peer) => {
+          if (known(peer)) return false;
+          opts.onRefused?.(peer.toString(), 'peer key not in the manifest');
+          return true;
+        },
+        denyOutboundEncryptedConnection: async (peer) => !known(peer),
+      },
+    });
+    const transport = new Libp2pTransport(node, opts, identity, byPeerId);
+    await node.handle(PROTOCOL, (stream, connection) => transport.accept(stream, connection.remotePeer), { maxInboundStreams: 64 });
+    return transport;
+  }
+
+  /** The TCP port actually listened on (when `listen` asked for port 0). */
+  get port(): number {
+    const addr = this.node.getMultiaddrs()[0];
+    return addr ? Number(addr.toString().split('/tcp/')[1]!.split('/')[0]) : 0;
+  }
+
+  onFrame(handler: (from: MemberId, frame: Uint8Array) => void): void {
+    this.handler = handler;
+  }
+
+  connectedPeers(): MemberId[] {
+    const peers = new Set<MemberId>();
+    for (const [id, streams] of this.inbound) if (streams.size > 0) peers.add(id);
+    for (const id of this.readyOutbound) peers.add(id);
+    return [...peers].sort();
+  }
+
+  private readonly readyOutbound = new Set<MemberId>();
+
+  async send(to: MemberId, frame: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error('transport closed');
+    let pending = this.outbound.get(to);
+    if (!pending) {
+      pending = this.dial(to);
+      this.outbound.set(to, pending);
+      pending.catch(() => this.outbound.delete(to));
+    }
+    const out = await pending;
+    try {
+      await out.stream.write(out.keys.send.seal(frame));
+    } catch (e) {
+      this.dropOutbound(to, out);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.node.stop();
+  }
+
+  private dropOutbound(to: MemberId, out: Outbound): void {
+    if (this.outbound.get(to) && this.readyOutbound.has(to)) {
+      this.outbound.delete(to);
+      this.readyOutbound.delete(to);
+    }
+    out.stream.abort();
+  }
+
+  private async dial(to: MemberId): Promise<Outbound> {
+    const member = this.opts.manifest.members.get(to);
+    if (!member) throw new Error(`${to} is not in the cluster manifest`);
+    const peerId = peerIdFromPublicKey(publicKeyFromRaw(member.identityKey));
+    const proto = isIP(member.host) === 4 ? 'ip4' : isIP(member.host) === 6 ? 'ip6' : 'dns';
+    const addr = multiaddr(`/${proto}/${member.host}/tcp/${member.port}/p2p/${peerId.toString()}`);
+    const raw = await this.node.dialProtocol(addr, PROTOCOL, { signal: AbortSignal.timeout(this.opts.dialTimeoutMs ?? 2000) });
+    const stream = new FramedStream(raw, this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME);
+    try {
+      const hs = initiate(this.identity, to, this.opts.testHooks);
+      await stream.write(hs.hello);
+      const { confirm, keys } = hs.finish(await stream.next(this.opts.handshakeTimeoutMs ?? 5000));
+      await stream.write(confirm);
+      this.opts.onHandshake?.(keys.info);
+      const out: Outbound = { stream, keys };
+      this.readyOutbound.add(to);
+      stream.onClose(() => {
+        if (this.readyOutbound.has(to)) {
+          this.readyOutbound.delete(to);
+          this.outbound.delete(to);
+        }
+      });
+      return out;
+    } catch (e) {
+      stream.abort();
+      if (e instanceof HandshakeError) this.opts.onRefused?.(to, e.message);
+      throw e;
+    }
+  }
+
+  private async accept(raw: Stream, remote: PeerId): Promise<void> {
+    const member = this.byPeerId.get(remote.toString());
+    const stream = new FramedStream(raw, this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME);
+    if (!member) {
+      stream.abort();
+      return;
+    }
+    let keys: ChannelKeys;
+    try {
+      const hs = respond(this.identity, member.id, await stream.next(this.opts.handshakeTimeoutMs ?? 5000));
+      await stream.write(hs.accept);
+      keys = hs.finish(await stream.next(this.opts.handshakeTimeoutMs ?? 5000));
+    } catch (e) {
+      this.opts.onRefused?.(member.id, (e as Error).message);
+      stream.abort();
+      return;
+    }
+    this.opts.onHandshake?.(keys.info);
+    let set = this.inbound.get(member.id);
+    if (!set) this.inbound.set(member.id, (set = new Set()));
+    set.add(stream);
+    stream.onClose(() => set.delete(stream));
+    stream.onFrames((sealed) => {
+      let frame: Uint8Array;
+      try {
+        frame = keys.receive.open(sealed);
+      } catch {
+        // A forged or replayed frame ends the channel: the peer must reconnect and re-authenticate.
+        stream.abort();
+        return;
+      }
+      this.handler(member.id, frame);
+    });
+  }
+}
+
+interface Outbound {
+  readonly stream: FramedStream;
+  readonly keys: ChannelKeys;
+}
+
+const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** Length-prefixed frames over a libp2p stream (which delivers arbitrary chunks). */
+class FramedStream {
+  private readonly stream: Stream;
+  private readonly maxFrame: number;
+  private buffer: Buffer = Buffer.alloc(0);
+  private readonly queue: Uint8Array[] = [];
+  private waiter: { resolve: (f: Uint8Array) => void; reject: (e: Error) => void } | undefined;
+  private sink: ((frame: Uint8Array) => void) | undefined;
+  private closeHandlers: (() => void)[] = [];
+  private ended = false;
+
+  constructor(stream: Stream, maxFrame: number) {
+    this.stream = stream;
+    this.maxFrame = maxFrame;
+    stream.addEventListener('message', (e) => this.push(e.data.subarray()));
+    stream.addEventListener('close', () => this.end());
+  }
+
+  next(timeoutMs: number): Promise<Uint8Array> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.ended) return Promise.reject(new HandshakeError('stream closed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new HandshakeError(`no handshake message within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiter = {
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  /** From now on, frames go to `sink` (after any already queued). */
+  onFrames(sink: (frame: Uint8Array) => void): void {
+    this.sink = sink;
+    for (const f of this.queue.splice(0)) sink(f);
+  }
+
+  onClose(handler: () => void): void {
+    if (this.ended) handler();
+    else this.closeHandlers.push(handler);
+  }
+
+  async write(frame: Uint8Array): Promise<void> {
+    if (this.ended) throw new Error('stream closed');
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(frame.length);
+    if (!this.stream.send(Buffer.concat([header, frame]))) await this.stream.onDrain();
+  }
+
+  abort(): void {
+    this.stream.abort(new Error('closed by peer policy'));
+    this.end();
+  }
+
+  private push(chunk: Uint8Array): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : Buffer.from(chunk);
+    while (this.buffer.length >= 4) {
+      const length = this.buffer.readUInt32BE(0);
+      if (length > this.maxFrame) {
+        this.abort(); // oversized frame: refuse the whole stream rather than buffer it
+        return;
+      }
+      if (this.buffer.length < 4 + length) break;
+      const frame = new Uint8Array(this.buffer.subarray(4, 4 + length));
+      this.buffer = this.buffer.subarray(4 + length);
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w.resolve(frame);
+      } else if (this.sink) this.sink(frame);
+      else this.queue.push(frame);
+    }
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.waiter?.reject(new HandshakeError('stream closed'));
+    this.waiter = undefined;
+    for (const h of this.closeHandlers.splice(0)) h();
+  }
+}

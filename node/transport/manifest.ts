@@ -1,0 +1,78 @@
+/**
+ * The cluster manifest: every member's id, pinned Ed25519 identity key and address. A peer is
+ * part of the cluster exactly when its key is in here; nothing else is trusted.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { MemberId } from './types.ts';
+
+const memberSchema = z.strictObject({
+  id: z.string().regex(/^(coordinator|node-[1-9][0-9]{0,4})$/, 'expected "coordinator" or "node-<n>"'),
+  /** Hex Ed25519 public key (32 bytes). */
+  identityKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 32 bytes of lowercase hex'),
+  /** host:port of the member's libp2p listener. */
+  address: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, 'expected host:port'),
+});
+
+const manifestSchema = z.strictObject({
+  version: z.literal(1),
+  members: z.array(memberSchema).min(2),
+});
+
+export interface ManifestMember {
+  readonly id: MemberId;
+  readonly identityKey: Uint8Array;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ClusterManifest {
+  readonly members: ReadonlyMap<MemberId, ManifestMember>;
+}
+
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+}
+
+export function parseManifest(json: unknown): ClusterManifest {
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ManifestError(`manifest field \`${issue.path.join('.')}\`: ${issue.message}`);
+  }
+  const members = new Map<MemberId, ManifestMember>();
+  const keys = new Set<string>();
+  for (const m of parsed.data.members) {
+    if (members.has(m.id as MemberId)) throw new ManifestError(`manifest lists ${m.id} twice`);
+    if (keys.has(m.identityKey)) throw new ManifestError(`manifest gives ${m.id} a key another member already has`);
+    keys.add(m.identityKey);
+    const [host, port] = m.address.split(':') as [string, string];
+    members.set(m.id as MemberId, { id: m.id as MemberId, identityKey: Buffer.from(m.identityKey, 'hex'), host, port: Number(port) });
+  }
+  if (!members.has('coordinator' as MemberId)) throw new ManifestError('manifest has no coordinator');
+  return { members };
+}
+
+export async function loadManifest(file: string): Promise<ClusterManifest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ManifestError(`cannot read manifest ${file}: ${(e as Error).message}`);
+  }
+  return parseManifest(json);
+}
+
+export function manifestJson(members: readonly { id: string; identityKey: Uint8Array; address: string }[]): string {
+  return JSON.stringify({ version: 1, members: members.map((m) => ({ id: m.id, identityKey: Buffer.from(m.identityKey).toString('hex'), address: m.address })) }, null, 2) + '\n';
+}
+
+export const memberId = (s: string): MemberId => s as MemberId;
+export const nodeMember = (n: number): MemberId => `node-${n}` as MemberId;
+export const COORDINATOR = 'coordinator' as MemberId;
+
+/** The node number of `node-<n>`, or undefined for the coordinator. */
+export function nodeNumber(id: MemberId): number | undefined {
+  const m = /^node-(\d+)$/.exec(id);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,162 @@
+/**
+ * Real libp2p transports on 127.0.0.1: frames both ways, the hybrid X25519 + ML-KEM-768 layer
+ * seen both in the negotiated parameters and in the bytes on the wire (through a recording TCP
+ * proxy), and refusals of an unknown peer and of a classical-only peer.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server } from 'node:net';
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HandshakeInfo, HandshakeTestHooks } from '../../../node/transport/hybrid.ts';
+import { Libp2pTransport } from '../../../node/transport/libp2p.ts';
+import { manifestJson, parseManifest, type ClusterManifest } from '../../../node/transport/manifest.ts';
+import type { MemberId } from '../../../node/transport/types.ts';
+
+const open: { close(): Promise<void> | void }[] = [];
+afterEach(async () => {
+  for (const t of open.splice(0)) await t.close();
+});
+
+async function identity() {
+  const seed = new Uint8Array(randomBytes(32));
+  const key = await generateKeyPairFromSeed('Ed25519', seed);
+  return { seed, publicKey: key.publicKey.raw };
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+interface Member {
+  id: string;
+  seed: Uint8Array;
+  publicKey: Uint8Array;
+  port: number;
+}
+
+async function members(ids: string[]): Promise<Member[]> {
+  return Promise.all(ids.map(async (id) => ({ id, ...(await identity()), port: await freePort() })));
+}
+
+function manifestOf(ms: Member[], addressOf: (m: Member) => string = (m) => `127.0.0.1:${m.port}`): ClusterManifest {
+  return parseManifest(JSON.parse(manifestJson(ms.map((m) => ({ id: m.id, identityKey: m.publicKey, address: addressOf(m) })))));
+}
+
+async function start(m: Member, manifest: ClusterManifest, extra: { hooks?: HandshakeTestHooks; handshakes?: HandshakeInfo[]; refused?: string[] } = {}) {
+  const t = await Libp2pTransport.create({
+    self: m.id as MemberId,
+    manifest,
+    identitySeed: m.seed,
+    listen: `127.0.0.1:${m.port}`,
+    ...(extra.hooks ? { testHooks: extra.hooks } : {}),
+    onHandshake: (i) => extra.handshakes?.push(i),
+    onRefused: (peer, reason) => extra.refused?.push(`${peer}: ${reason}`),
+  });
+  open.push(t);
+  const received: { from: string; frame: string }[] = [];
+  t.onFrame((from, frame) => received.push({ from, frame: Buffer.from(frame).toString() }));
+  return { t, received };
+}
+
+const until = async (check: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('libp2p transport with the hybrid post-quantum channel', () => {
+  it('delivers frames both ways between pinned members, over X25519MLKEM768', async () => {
+    const ms = await members(['coordinator', 'node-1', 'node-2']);
+    const manifest = manifestOf(ms);
+    const handshakes: HandshakeInfo[] = [];
+    const [c, n1, n2] = await Promise.all(ms.map((m) => start(m, manifest, { handshakes })));
+    await c!.t.send('node-1' as MemberId, Buffer.from('to n1'));
+    await n1!.t.send('coordinator' as MemberId, Buffer.from('to c'));
+    await n1!.t.send('node-2' as MemberId, Buffer.from('n1 to n2'));
+    await n2!.t.send('node-1' as MemberId, Buffer.from('n2 to n1'));
+    for (let i = 0; i < 50; i++) await c!.t.send('node-2' as MemberId, Buffer.from(`seq ${i}`));
+    await until(() => n1!.received.length === 2 && c!.received.length === 1 && n2!.received.length === 51);
+    expect(n1!.received).toContainEqual({ from: 'coordinator', frame: 'to n1' });
+    expect(n1!.received).toContainEqual({ from: 'node-2', frame: 'n2 to n1' });
+    expect(c!.received).toEqual([{ from: 'node-1', frame: 'to c' }]);
+    expect(n2!.received.slice(1).map((r) => r.frame)).toEqual(Array.from({ length: 50 }, (_, i) => `seq ${i}`));
+    expect(handshakes.length).toBeGreaterThanOrEqual(8); // both sides of 4 directed channels
+    for (const h of handshakes) expect(h).toMatchObject({ group: 'X25519MLKEM768', encapsulationKeyBytes: 1184, ciphertextBytes: 1088 });
+    expect(c!.t.connectedPeers()).toEqual(['node-1', 'node-2']);
+  });
+
+  it('puts the ML-KEM-768 key and ciphertext on the wire (recording proxy)', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const proxyPort = await freePort();
+    const upstream = ms[1]!.port;
+    const bytes = { toResponder: 0, toInitiator: 0 };
+    const proxy: Server = createServer((client) => {
+      const server = connect(upstream, '127.0.0.1');
+      client.on('data', (d) => (bytes.toResponder += d.length));
+      server.on('data', (d) => (bytes.toInitiator += d.length));
+      client.pipe(server).pipe(client);
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    }).listen(proxyPort, '127.0.0.1');
+    open.push({ close: () => void proxy.close() });
+    // The coordinator reaches node-1 through the proxy.
+    const viaProxy = manifestOf(ms, (m) => `127.0.0.1:${m.id === 'node-1' ? proxyPort : m.port}`);
+    const c = await start(ms[0]!, viaProxy);
+    const n1 = await start(ms[1]!, manifestOf(ms));
+    await c.t.send('node-1' as MemberId, Buffer.from('x'));
+    await until(() => n1.received.length === 1);
+    // Noise + libp2p framing alone is a few hundred bytes; the hybrid hello carries a 1184-byte
+    // ML-KEM encapsulation key and the accept a 1088-byte ciphertext, both visible as volume.
+    expect(bytes.toResponder).toBeGreaterThan(1184 + 32);
+    expect(bytes.toInitiator).toBeGreaterThan(1088 + 32 + 64);
+  });
+
+  it('refuses a peer whose key is not in the manifest', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const [stranger] = await members(['node-9']);
+    const refused: string[] = [];
+    await start(ms[1]!, manifestOf(ms), { refused });
+    // The stranger knows node-1's real key and address but is not pinned by node-1.
+    const s = await start(stranger!, manifestOf([ms[0]!, ms[1]!, stranger!]));
+    await expect(s.t.send('node-1' as MemberId, Buffer.from('let me in'))).rejects.toThrow();
+    await until(() => refused.some((r) => r.includes('not in the manifest')));
+  });
+
+  it('refuses a classical-only peer, without downgrading', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const refused: string[] = [];
+    const n1 = await start(ms[1]!, manifest, { refused });
+    const classical = await start(ms[0]!, manifest, { hooks: { classicalOnly: true } });
+    await expect(classical.t.send('node-1' as MemberId, Buffer.from('plain'))).rejects.toThrow();
+    await until(() => refused.some((r) => r.includes('classical-only peers are refused')));
+    expect(n1.received).toEqual([]);
+  });
+
+  it('drops a stream that sends an oversized frame, and recovers by re-dialling', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const n1 = await Libp2pTransport.create({ self: 'node-1' as MemberId, manifest, identitySeed: ms[1]!.seed, listen: `127.0.0.1:${ms[1]!.port}`, maxFrameBytes: 4096 });
+    open.push(n1);
+    const got: string[] = [];
+    n1.onFrame((_f, frame) => got.push(Buffer.from(frame).toString()));
+    const c = await start(ms[0]!, manifest);
+    await c.t.send('node-1' as MemberId, Buffer.from('small'));
+    await c.t.send('node-1' as MemberId, new Uint8Array(16384)).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    await c.t.send('node-1' as MemberId, Buffer.from('after')).catch(() => undefined);
+    await until(() => got.includes('small'));
+    // Either the write failed with the stream, or a later send re-dials; eventually frames flow again.
+    await until(() => {
+      void c.t.send('node-1' as MemberId, Buffer.from('again')).catch(() => undefined);
+      return got.includes('again');
+    }, 8000);
+    expect(got.some((g) => g.length === 16384)).toBe(false);
+  });
+});
