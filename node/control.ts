@@ -49,6 +49,8 @@ export type NodeReport =
 export interface PeerMessage {
   readonly type: 'protocol';
   readonly session: Bytes;
+  readonly keyId: string;
+  readonly round: number;
   readonly message: Bytes;
 }
 
@@ -108,7 +110,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
   failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   pong: struct({ nonce: uint(2 ** 32) }),
-  protocol: struct({ session, message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
+  protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
 });
 
 export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbor(clusterMessageCodec, m);

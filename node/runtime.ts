@@ -93,7 +93,7 @@ export class NodeRuntime {
   private readonly opts: NodeRuntimeOptions;
   private readonly sessions = new Map<SessionId, Session>();
   /** Protocol messages that arrived before the coordinator's request for their session. */
-  private readonly early = new Map<SessionId, { from: PartyId; message: ProtocolMessage }[]>();
+  private readonly early = new Map<SessionId, { from: PartyId; keyId: string; message: ProtocolMessage }[]>();
   /** Every session id ever started, so a replayed request cannot restart a session. */
   private readonly used = new Set<SessionId>();
 
@@ -109,7 +109,7 @@ export class NodeRuntime {
   async handle(from: Sender, message: ClusterMessage): Promise<void> {
     try {
       if (from.role === 'coordinator') await this.fromCoordinator(message as CoordinatorMessage);
-      else if (message.type === 'protocol') this.fromPeer(from.id, message.session, message.message);
+      else if (message.type === 'protocol') this.fromPeer(from.id, message.session, message.keyId, message.message);
       else this.log('unexpected_message', { from: from.id, type: message.type });
     } catch (e) {
       this.log('message_refused', { type: message.type, error: e instanceof Error ? e.message : String(e) });
@@ -248,19 +248,22 @@ export class NodeRuntime {
     this.step(session, () => party.begin());
     const early = this.early.get(id);
     this.early.delete(id);
-    for (const { from, message } of early ?? []) {
+    for (const { from, keyId: claimed, message } of early ?? []) {
       if (!this.sessions.has(id)) break;
-      this.deliver(session, from, message);
+      if (claimed === keyId) this.deliver(session, from, message);
     }
   }
 
-  private fromPeer(from: PartyId, rawSession: Bytes, raw: Bytes): void {
+  private fromPeer(from: PartyId, rawSession: Bytes, keyId: string, raw: Bytes): void {
     const message = decodeMessage(raw);
     // The transport authenticated the peer; the message must not claim to be someone else.
     if (message.from !== from) throw new DecodeError('malformed', `message claims party ${message.from} but came from ${from}`);
     if (message.session !== sessionId(rawSession)) throw new DecodeError('malformed', 'relay header and message disagree on the session');
     const session = this.sessions.get(message.session);
-    if (session) return this.deliver(session, from, message);
+    if (session) {
+      if (session.keyId !== keyId) throw new DecodeError('malformed', `message for key ${keyId} in a session of key ${session.keyId}`);
+      return this.deliver(session, from, message);
+    }
     if (this.used.has(message.session)) return; // late message of a finished session
     let queue = this.early.get(message.session);
     if (!queue) {
@@ -268,7 +271,7 @@ export class NodeRuntime {
       queue = [];
       this.early.set(message.session, queue);
     }
-    if (queue.length < MAX_EARLY_MESSAGES_PER_SESSION) queue.push({ from, message });
+    if (queue.length < MAX_EARLY_MESSAGES_PER_SESSION) queue.push({ from, keyId, message });
   }
 
   private deliver(session: Session, from: PartyId, message: ProtocolMessage): void {
@@ -313,7 +316,7 @@ export class NodeRuntime {
     for (const m of out) {
       const encoded = encodeMessage(m) as Bytes;
       const recipients = m.kind === 'direct' ? [m.to] : parties.filter((p) => p !== this.opts.self);
-      for (const to of recipients) this.opts.send({ role: 'node', id: to }, { type: 'protocol', session: rawSession, message: encoded });
+      for (const to of recipients) this.opts.send({ role: 'node', id: to }, { type: 'protocol', session: rawSession, keyId: session.keyId, round: m.round, message: encoded });
     }
   }
 

@@ -1,0 +1,293 @@
+/**
+ * The node's sealed share store: LevelDB in the data directory, one record per key share and
+ * epoch, each sealed by envelope encryption — a fresh 32-byte data key encrypts the share with
+ * AES-256-GCM, and the node's provider wraps the data key under its key-encryption key. Both
+ * layers authenticate the binding (node, key, scheme, epoch), so a record copied to another
+ * node, key or epoch does not open.
+ *
+ * Writes are LevelDB batches with `sync: true`: a crash leaves either the old state or the
+ * new one. A new epoch is written beside the old one, which stays until `confirmEpoch` erases it.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { Level } from 'level';
+import type { Scheme } from '../../coordinator/service.ts';
+import { bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
+import type { PartyId } from '../../protocol/core/ids.ts';
+import { zeroize } from '../../protocol/core/transcript.ts';
+import type { ShareVault, StoredKey } from '../runtime.ts';
+import { ProviderError, type ProviderName, type ShareBinding, type ShareProtector } from '../providers/types.ts';
+
+export const SEALED_FORMAT_VERSION = 1;
+
+interface SealedRecord {
+  version: number;
+  provider: string;
+  kekRef: string;
+  wrappedKey: Bytes;
+  nonce: Bytes;
+  ciphertext: Bytes;
+}
+
+const sealedCodec = struct<SealedRecord>({
+  version: uint(255),
+  provider: text(32),
+  kekRef: text(512),
+  wrappedKey: bytes({ min: 16, max: 4096 }),
+  nonce: bytes(12),
+  ciphertext: bytes({ min: 17, max: 16 * 1024 * 1024 }),
+});
+
+const bindingCodec = struct<{ domain: string; nodeId: string; keyId: string; scheme: string; epoch: number }>({
+  domain: text(64),
+  nodeId: text(64),
+  keyId: text(128),
+  scheme: text(32),
+  epoch: uint(2 ** 32),
+});
+
+/** The canonical bytes every layer of a sealed share authenticates. */
+export function bindingBytes(b: ShareBinding): Uint8Array {
+  return encodeCbor(bindingCodec, { domain: 'mpc-signer/sealed-share/v1', ...b });
+}
+
+export type KeyStatus = 'active' | 'disabled';
+
+interface KeyMeta {
+  keyId: string;
+  scheme: Scheme;
+  threshold: number;
+  parties: number[];
+  groupKey: string;
+  chainCode: string;
+  /** The epoch signing uses. */
+  epoch: number;
+  status: KeyStatus;
+}
+
+export class SealedShareError extends Error {
+  override readonly name = 'SealedShareError';
+  readonly code: 'unseal_failed' | 'not_found' | 'corrupt';
+  constructor(code: SealedShareError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface ShareStoreOptions {
+  readonly dataDir: string;
+  readonly nodeId: string;
+  readonly protector: ShareProtector;
+  /** Unsealed shares are kept this long (default 5 min; 0 disables the cache). */
+  readonly cacheTtlMs?: number;
+  readonly cacheSize?: number;
+}
+
+export interface StoreCounters {
+  cacheHits: number;
+  cacheMisses: number;
+  unwrapCount: number;
+  unwrapTotalMs: number;
+}
+
+interface CacheEntry {
+  readonly share: Uint8Array;
+  readonly expires: number;
+}
+
+const pad = (epoch: number) => epoch.toString().padStart(10, '0');
+const metaKey = (keyId: string) => `meta!${keyId}`;
+const shareKey = (keyId: string, epoch: number) => `share!${keyId}!${pad(epoch)}`;
+
+export class ShareStore implements ShareVault {
+  private readonly db: Level<string, Uint8Array>;
+  private readonly opts: ShareStoreOptions;
+  private protector: ShareProtector;
+  private readonly cache = new Map<string, CacheEntry>();
+  readonly counters: StoreCounters = { cacheHits: 0, cacheMisses: 0, unwrapCount: 0, unwrapTotalMs: 0 };
+
+  private constructor(db: Level<string, Uint8Array>, opts: ShareStoreOptions) {
+    this.db = db;
+    this.opts = opts;
+    this.protector = opts.protector;
+  }
+
+  static async open(opts: ShareStoreOptions): Promise<ShareStore> {
+    await mkdir(opts.dataDir, { recursive: true });
+    const db = new Level<string, Uint8Array>(`${opts.dataDir}/store`, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    return new ShareStore(db, opts);
+  }
+
+  async close(): Promise<void> {
+    this.clearCache();
+    await this.db.close();
+  }
+
+  async hasKey(keyId: string): Promise<boolean> {
+    return (await this.meta(keyId)) !== undefined;
+  }
+
+  async listKeys(): Promise<StoredKey[]> {
+    const out: StoredKey[] = [];
+    for await (const [, value] of this.db.iterator({ gte: 'meta!', lt: 'meta"' })) out.push(toStoredKey(JSON.parse(Buffer.from(value).toString('utf8')) as KeyMeta));
+    return out;
+  }
+
+  /** Seals and stores the first epoch of a new key, with its metadata, in one synced batch. */
+  async saveShare(key: StoredKey, share: Uint8Array): Promise<void> {
+    if (await this.hasKey(key.keyId)) throw new SealedShareError('corrupt', `key ${key.keyId} already exists`);
+    const meta: KeyMeta = {
+      keyId: key.keyId,
+      scheme: key.scheme,
+      threshold: key.threshold,
+      parties: [...key.parties],
+      groupKey: Buffer.from(key.groupKey).toString('hex'),
+      chainCode: Buffer.from(key.chainCode).toString('hex'),
+      epoch: 0,
+      status: 'active',
+    };
+    const record = await this.seal({ nodeId: this.opts.nodeId, keyId: key.keyId, scheme: key.scheme, epoch: 0 }, share);
+    await this.db.batch(
+      [
+        { type: 'put', key: shareKey(key.keyId, 0), value: record },
+        { type: 'put', key: metaKey(key.keyId), value: Buffer.from(JSON.stringify(meta)) },
+      ],
+      { sync: true },
+    );
+  }
+
+  /** Unseals the share of the key's current epoch. The caller zeroises the returned bytes. */
+  async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array } | undefined> {
+    const meta = await this.meta(keyId);
+    if (!meta) return undefined;
+    const cacheId = `${keyId}/${meta.epoch}`;
+    const cached = this.cache.get(cacheId);
+    if (cached && cached.expires > Date.now()) {
+      this.counters.cacheHits++;
+      return { key: toStoredKey(meta), share: Uint8Array.from(cached.share) };
+    }
+    if (cached) this.evict(cacheId);
+    this.counters.cacheMisses++;
+    const raw = await this.db.get(shareKey(keyId, meta.epoch));
+    if (!raw) throw new SealedShareError('not_found', `key ${keyId} has metadata but no share for epoch ${meta.epoch}`);
+    const share = await this.unseal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: meta.epoch }, raw);
+    this.remember(cacheId, share);
+    return { key: toStoredKey(meta), share };
+  }
+
+  /**
+   * Re-wraps every data key under a new key-encryption key (provider key rotation); share
+   * ciphertexts are untouched. Each record is rewritten atomically, so an interrupted re-wrap
+   * can be run again: records already moved open under the new protector.
+   */
+  async rewrap(next: ShareProtector): Promise<number> {
+    let moved = 0;
+    for await (const [k, value] of this.db.iterator({ gte: 'share!', lt: 'share"' })) {
+      const record = decodeCbor(sealedCodec, value);
+      const [, keyId, epochText] = k.split('!') as [string, string, string];
+      const meta = await this.meta(keyId);
+      if (!meta) continue;
+      const aad = bindingBytes({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: Number(epochText) });
+      if (record.provider === next.name && record.kekRef === next.currentKekRef()) continue;
+      const dataKey = await this.protector.unwrapKey({ provider: record.provider as ProviderName, kekRef: record.kekRef, wrapped: record.wrappedKey }, aad);
+      try {
+        const wrapped = await next.wrapKey(dataKey, aad);
+        const updated = encodeCbor(sealedCodec, { ...record, provider: wrapped.provider, kekRef: wrapped.kekRef, wrappedKey: wrapped.wrapped as Bytes });
+        await this.db.put(k, updated, { sync: true });
+        moved++;
+      } finally {
+        zeroize(dataKey);
+      }
+    }
+    this.protector = next;
+    return moved;
+  }
+
+  private async meta(keyId: string): Promise<KeyMeta | undefined> {
+    const raw = await this.db.get(metaKey(keyId));
+    return raw ? (JSON.parse(Buffer.from(raw).toString('utf8')) as KeyMeta) : undefined;
+  }
+
+  private async seal(binding: ShareBinding, share: Uint8Array): Promise<Uint8Array> {
+    const aad = bindingBytes(binding);
+    const dataKey = new Uint8Array(randomBytes(32));
+    try {
+      const nonce = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
+      cipher.setAAD(aad);
+      const ciphertext = Buffer.concat([cipher.update(share), cipher.final(), cipher.getAuthTag()]);
+      const wrapped = await this.protector.wrapKey(dataKey, aad);
+      return encodeCbor(sealedCodec, {
+        version: SEALED_FORMAT_VERSION,
+        provider: wrapped.provider,
+        kekRef: wrapped.kekRef,
+        wrappedKey: wrapped.wrapped as Bytes,
+        nonce: nonce as Bytes,
+        ciphertext: ciphertext as Bytes,
+      });
+    } finally {
+      zeroize(dataKey);
+    }
+  }
+
+  private async unseal(binding: ShareBinding, raw: Uint8Array): Promise<Uint8Array> {
+    let record: SealedRecord;
+    try {
+      record = decodeCbor(sealedCodec, raw);
+    } catch (e) {
+      throw new SealedShareError('corrupt', `sealed record of ${binding.keyId}/${binding.epoch} is malformed: ${(e as Error).message}`);
+    }
+    if (record.version !== SEALED_FORMAT_VERSION) throw new SealedShareError('corrupt', `unknown sealed record version ${record.version}`);
+    const aad = bindingBytes(binding);
+    const started = performance.now();
+    let dataKey: Uint8Array;
+    try {
+      dataKey = await this.protector.unwrapKey({ provider: record.provider as ProviderName, kekRef: record.kekRef, wrapped: record.wrappedKey }, aad);
+    } catch (e) {
+      throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open: ${e instanceof ProviderError ? e.message : 'unwrap failed'}`);
+    } finally {
+      this.counters.unwrapCount++;
+      this.counters.unwrapTotalMs += performance.now() - started;
+    }
+    try {
+      const ct = record.ciphertext;
+      const decipher = createDecipheriv('aes-256-gcm', dataKey, record.nonce);
+      decipher.setAAD(aad);
+      decipher.setAuthTag(ct.subarray(ct.length - 16));
+      return new Uint8Array(Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]));
+    } catch {
+      throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open under its binding`);
+    } finally {
+      zeroize(dataKey);
+    }
+  }
+
+  private remember(id: string, share: Uint8Array): void {
+    const ttl = this.opts.cacheTtlMs ?? 5 * 60_000;
+    if (ttl <= 0) return;
+    if (this.cache.size >= (this.opts.cacheSize ?? 1024)) this.evict(this.cache.keys().next().value!);
+    this.cache.set(id, { share: Uint8Array.from(share), expires: Date.now() + ttl });
+  }
+
+  private evict(id: string): void {
+    const e = this.cache.get(id);
+    if (e) zeroize(e.share);
+    this.cache.delete(id);
+  }
+
+  clearCache(): void {
+    for (const id of [...this.cache.keys()]) this.evict(id);
+  }
+}
+
+function toStoredKey(m: KeyMeta): StoredKey {
+  return {
+    keyId: m.keyId,
+    scheme: m.scheme,
+    threshold: m.threshold,
+    parties: m.parties as PartyId[],
+    groupKey: Buffer.from(m.groupKey, 'hex'),
+    chainCode: Buffer.from(m.chainCode, 'hex'),
+  };
+}
