@@ -15,6 +15,8 @@ export const coordinatorConfigSchema = z.strictObject({
   provider: z.looseObject({ type: z.string() }),
   /** File holding the API token (all scopes) when MPC_API_TOKEN is not set. */
   tokenFile: z.string().min(1).optional(),
+  /** Threshold of new keys whose request names none (default: a majority of the key's nodes). */
+  defaultThreshold: z.number().int().min(2).max(65535).optional(),
   attemptTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
   maxSessions: z.number().int().min(1).max(100_000).default(256),
 });

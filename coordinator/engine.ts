@@ -12,6 +12,7 @@ import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
 import { keygenRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
+import { schemeAdapter } from '../node/schemes.ts';
 import type { KeyRegistry } from './registry.ts';
 import {
   ServiceError,
@@ -42,6 +43,8 @@ export interface EngineOptions {
   /** Ping period (default 1 s); a node is online while it answered within `livenessMs` (default 3 s). */
   readonly heartbeatMs?: number;
   readonly livenessMs?: number;
+  /** Threshold of new keys whose request names none (default: a majority of the key's nodes). */
+  readonly defaultThreshold?: number;
   /** Sessions in flight before new requests get `overloaded` (default 256). */
   readonly maxSessions?: number;
   /** How long a node blamed by a protocol abort is left out of quorums (default 10 min). */
@@ -126,9 +129,10 @@ export class Engine implements SigningService {
   }
 
   async createKey(request: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo> {
+    if (!schemeAdapter(request.scheme)) throw new ServiceError('unsupported', `scheme ${request.scheme} is not available in this build yet`);
     const nodes = sortedParties(request.nodes ?? this.opts.nodes) as NodeId[];
     for (const n of nodes) if (!this.opts.nodes.includes(n)) throw new ServiceError('invalid_request', `node ${n} is not in the cluster`);
-    const threshold = request.threshold ?? DEFAULT_THRESHOLD(nodes.length);
+    const threshold = request.threshold ?? Math.min(this.opts.defaultThreshold ?? DEFAULT_THRESHOLD(nodes.length), nodes.length);
     if (!Number.isInteger(threshold) || threshold < 2 || threshold > nodes.length) {
       throw new ServiceError('invalid_request', `threshold must be an integer in [2, ${nodes.length}]`);
     }

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+/**
+ * `mpc`: the operator's command line.
+ *
+ *   mpc start-node --config <node.json>            run a signer node
+ *   mpc start-coordinator --config <coord.json>    run the coordinator (API + engine)
+ *   mpc init-node --config <node.json>             create a node's identity key (sealed) and print its public key
+ *   mpc init-coordinator --config <coord.json>     the same for the coordinator
+ *   mpc keys create --scheme S [--threshold T] [--nodes 1,2,3]
+ *   mpc keys list | mpc keys get <id>
+ *   mpc sign <keyId> <hex message> [--path m/0/1]
+ *   mpc audit verify --config <node.json>          check a node's audit chain
+ *   mpc health
+ *
+ * API commands read MPC_URL (default http://127.0.0.1:${MPC_PORT:-7700}) and MPC_API_TOKEN
+ * (or --token-file, default .mpc/dev/api-token).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: mpc <start-node|start-coordinator|init-node|keys|sign|audit|health> [options]; see bin/mpc.ts`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start-node': {
+      const { startNode } = await import('../node/main.ts');
+      await startNode(configArg(rest));
+      return -1; // keeps running
+    }
+    case 'start-coordinator': {
+      const { startCoordinator } = await import('../coordinator/main.ts');
+      await startCoordinator(configArg(rest));
+      return -1;
+    }
+    case 'init-coordinator': {
+      const { initCoordinatorIdentity } = await import('../coordinator/main.ts');
+      console.log(await initCoordinatorIdentity(configArg(rest)));
+      return 0;
+    }
+    case 'init-node': {
+      const { initNodeIdentity } = await import('../node/main.ts');
+      const publicKey = await initNodeIdentity(configArg(rest));
+      console.log(publicKey);
+      return 0;
+    }
+    case 'audit': {
+      if (rest[0] !== 'verify') break;
+      const { verifyNodeAudit } = await import('../node/main.ts');
+      const verdict = await verifyNodeAudit(configArg(rest.slice(1)));
+      console.log(JSON.stringify(verdict));
+      return verdict.ok ? 0 : 1;
+    }
+    case 'health':
+      return api('GET', '/v1/health', undefined, rest);
+    case 'keys': {
+      const [sub, ...args] = rest;
+      if (sub === 'list') return api('GET', '/v1/keys', undefined, args);
+      if (sub === 'get' && args[0]) return api('GET', `/v1/keys/${encodeURIComponent(args[0])}`, undefined, args.slice(1));
+      if (sub === 'create') {
+        const { values } = parseArgs({ args, options: { scheme: { type: 'string' }, threshold: { type: 'string' }, nodes: { type: 'string' }, 'token-file': { type: 'string' } } });
+        if (!values.scheme) return usage('keys create needs --scheme ecdsa-secp256k1|eddsa-ed25519|schnorr-bip340');
+        const body: Record<string, unknown> = { scheme: values.scheme };
+        if (values.threshold) body.threshold = Number(values.threshold);
+        if (values.nodes) body.nodes = values.nodes.split(',').map(Number);
+        return api('POST', '/v1/keys', body, args);
+      }
+      break;
+    }
+    case 'sign': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { path: { type: 'string' }, 'token-file': { type: 'string' } } });
+      const [keyId, message] = positionals;
+      if (!keyId || !message) return usage('sign <keyId> <hex message> [--path m/0/1]');
+      return api('POST', `/v1/keys/${encodeURIComponent(keyId)}/sign`, { message, ...(values.path ? { derivationPath: values.path } : {}) }, rest);
+    }
+  }
+  return usage(USAGE);
+}
+
+function configArg(args: string[]): string {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
+  if (!values.config) {
+    console.error('--config <file> is required');
+    process.exit(2);
+  }
+  return values.config;
+}
+
+async function api(method: string, path: string, body: unknown, args: string[]): Promise<number> {
+  const tokenFileIndex = args.indexOf('--token-file');
+  const tokenFile = tokenFileIndex >= 0 ? args[tokenFileIndex + 1] : '.mpc/dev/api-token';
+  const token = process.env.MPC_API_TOKEN ?? (await readFile(tokenFile!, 'utf8').catch(() => '')).trim();
+  const base = process.env.MPC_URL ?? `http://127.0.0.1:${process.env.MPC_PORT ?? '7700'}`;
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  console.log(text);
+  return res.ok ? 0 : 1;
+}
+
+function usage(message: string): number {
+  console.error(message);
+  return 2;
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

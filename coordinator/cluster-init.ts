@@ -1,0 +1,102 @@
+/**
+ * First-start initialisation of a local cluster's data directory: one folder per member with
+ * its config, its identity key sealed by its `local` provider, a manifest pinning every
+ * member's key, and the API token. Later starts find `layout.json` and reuse all of it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createIdentity } from '../node/identity.ts';
+import { createProtector } from '../node/providers/index.ts';
+import { manifestJson } from '../node/transport/manifest.ts';
+import { writeAtomically } from './registry.ts';
+
+export interface ClusterMember {
+  readonly role: 'coordinator' | 'node';
+  readonly id: string;
+  readonly config: string;
+  readonly address: string;
+  readonly http?: string;
+}
+
+export interface ClusterLayout {
+  readonly dataDir: string;
+  readonly nodes: number;
+  readonly threshold: number;
+  readonly port: number;
+  readonly tokenFile: string;
+  /** Set only on the start that generated the token (it is printed once). */
+  readonly generatedToken?: string;
+  readonly members: readonly ClusterMember[];
+}
+
+export interface InitOptions {
+  readonly dataDir: string;
+  readonly nodes: number;
+  readonly threshold: number;
+  readonly port: number;
+  /** MPC_API_TOKEN: when set, no token file is generated. */
+  readonly apiToken?: string | undefined;
+}
+
+const P2P_OFFSET = 100;
+
+export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
+  const layoutFile = join(opts.dataDir, 'layout.json');
+  const tokenFile = join(opts.dataDir, 'api-token');
+  let saved: { nodes: number; threshold: number; port: number } | undefined;
+  try {
+    saved = JSON.parse(await readFile(layoutFile, 'utf8')) as { nodes: number; threshold: number; port: number };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (saved && saved.nodes !== opts.nodes) {
+    throw new Error(`${opts.dataDir} holds a ${saved.nodes}-node cluster; start it with --nodes ${saved.nodes} or use another --data-dir`);
+  }
+  const { nodes, threshold, port } = saved ?? opts;
+  const members = memberLayout(opts.dataDir, nodes, port);
+
+  if (!saved) {
+    await mkdir(opts.dataDir, { recursive: true });
+    const manifestFile = join(opts.dataDir, 'manifest.json');
+    const keys: { id: string; identityKey: Uint8Array; address: string }[] = [];
+    for (const m of members) {
+      const dir = join(opts.dataDir, m.id);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const provider = { type: 'local', keyFile: join(dir, 'kek.hex') };
+      const config =
+        m.role === 'coordinator'
+          ? { listen: m.address, http: { host: '127.0.0.1', port }, dataDir: dir, manifest: manifestFile, provider, tokenFile, defaultThreshold: threshold }
+          : { id: Number(m.id.slice('node-'.length)), listen: m.address, dataDir: dir, manifest: manifestFile, provider };
+      await writeAtomically(m.config, JSON.stringify(config, null, 2) + '\n');
+      const identity = await createIdentity(join(dir, 'identity.json'), m.id, await createProtector(provider));
+      keys.push({ id: m.id, identityKey: identity.publicKey, address: m.address });
+    }
+    await writeAtomically(manifestFile, manifestJson(keys));
+    await writeAtomically(layoutFile, JSON.stringify({ nodes, threshold, port }, null, 2) + '\n');
+  }
+
+  let generatedToken: string | undefined;
+  if (!opts.apiToken) {
+    try {
+      await readFile(tokenFile, 'utf8');
+    } catch {
+      generatedToken = randomBytes(24).toString('base64url');
+      const fh = await open(tokenFile, 'wx', 0o600);
+      await fh.writeFile(generatedToken + '\n');
+      await fh.sync();
+      await fh.close();
+    }
+  }
+  return { dataDir: opts.dataDir, nodes, threshold, port, tokenFile, members, ...(generatedToken ? { generatedToken } : {}) };
+}
+
+function memberLayout(dataDir: string, nodes: number, port: number): ClusterMember[] {
+  const members: ClusterMember[] = [
+    { role: 'coordinator', id: 'coordinator', config: join(dataDir, 'coordinator', 'coordinator.json'), address: `127.0.0.1:${port + P2P_OFFSET}`, http: `127.0.0.1:${port}` },
+  ];
+  for (let i = 1; i <= nodes; i++) {
+    members.push({ role: 'node', id: `node-${i}`, config: join(dataDir, `node-${i}`, 'node.json'), address: `127.0.0.1:${port + P2P_OFFSET + i}` });
+  }
+  return members;
+}

@@ -1,0 +1,122 @@
+/**
+ * `npm start`: a local cluster on embedded defaults — a coordinator (HTTP on 7700) and 3 node
+ * processes (2-of-3) on loopback with the `local` provider, data under `.mpc/dev`. The first
+ * start initialises every member (identity keys, configs, the cluster manifest, an API token);
+ * later starts reuse them, so keys survive restarts.
+ *
+ *   npm start -- --nodes 5 --threshold 3 --port 7700 --data-dir .mpc/five
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initCluster, type ClusterLayout } from './cluster-init.ts';
+import { writeAtomically } from './registry.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+interface ProcessEntry {
+  readonly role: 'coordinator' | 'node';
+  readonly id: string;
+  readonly pid: number;
+  readonly address: string;
+  readonly http?: string;
+  readonly config: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '3' },
+      threshold: { type: 'string' },
+      port: { type: 'string', default: process.env.MPC_PORT ?? '7700' },
+      'data-dir': { type: 'string', default: '.mpc/dev' },
+      'log-level': { type: 'string', default: 'info' },
+    },
+  });
+  const nodes = Number(values.nodes);
+  const port = Number(values.port);
+  const threshold = values.threshold === undefined ? Math.floor(nodes / 2) + 1 : Number(values.threshold);
+  if (!Number.isInteger(nodes) || nodes < 2 || nodes > 64) fail('--nodes must be an integer in [2, 64]');
+  if (!Number.isInteger(threshold) || threshold < 2 || threshold > nodes) fail(`--threshold must be an integer in [2, ${nodes}]`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535 - 200) fail('--port must be a TCP port');
+  const dataDir = resolve(values['data-dir']);
+
+  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN });
+  if (layout.generatedToken) {
+    console.log(`API token (printed once; also stored in ${layout.tokenFile}):\n  ${layout.generatedToken}\n`);
+  }
+  const children = await startAll(layout, values['log-level']!);
+  const processes: ProcessEntry[] = children.map((c) => ({ role: c.role, id: c.id, pid: c.child.pid!, address: c.address, config: c.config, ...(c.http ? { http: c.http } : {}) }));
+  await writeAtomically(join(dataDir, 'cluster.json'), JSON.stringify({ dataDir, threshold: layout.threshold, processes }, null, 2) + '\n');
+
+  const base = `http://127.0.0.1:${layout.port}`;
+  await waitForHealth(base, 30_000).catch(() => console.error(`the coordinator at ${base} is not healthy yet; see ${join(dataDir, 'logs')}`));
+  console.log(`cluster up: coordinator ${base}, ${layout.nodes} nodes (default threshold ${layout.threshold}), data in ${dataDir}`);
+  console.log(`processes in ${join(dataDir, 'cluster.json')}, logs in ${join(dataDir, 'logs')}; Ctrl-C stops everything`);
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    for (const c of children) c.child.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
+    await Promise.all(children.map((c) => (c.child.exitCode === null ? new Promise((r) => c.child.once('exit', r)) : undefined)));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const c of children) {
+    c.child.on('exit', (code, signal) => {
+      if (!stopping) console.error(`${c.id} exited (${signal ?? code}); restart it with: npx mpc start-${c.role} --config ${c.config}`);
+    });
+  }
+}
+
+interface Started {
+  readonly role: 'coordinator' | 'node';
+  readonly id: string;
+  readonly address: string;
+  readonly http?: string;
+  readonly config: string;
+  readonly child: ChildProcess;
+}
+
+async function startAll(layout: ClusterLayout, logLevel: string): Promise<Started[]> {
+  const logs = join(layout.dataDir, 'logs');
+  await mkdir(logs, { recursive: true });
+  const start = (role: 'coordinator' | 'node', id: string, config: string, address: string, http?: string): Started => {
+    const out = createWriteStream(join(logs, `${id}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), `start-${role}`, '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MPC_LOG_LEVEL: logLevel },
+    });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+    return { role, id, address, config, child, ...(http ? { http } : {}) };
+  };
+  const started = layout.members.map((m) => start(m.role, m.id, m.config, m.address, m.http));
+  return started;
+}
+
+async function waitForHealth(base: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(`${base}/v1/health`);
+      const body = (await res.json()) as { status?: string };
+      if (body.status === 'ok') return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timeout');
+}
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(2);
+}
+
+await main();

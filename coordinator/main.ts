@@ -1,0 +1,98 @@
+/**
+ * The coordinator process: the engine that drives the nodes over libp2p, behind the HTTP +
+ * WebSocket API. Its identity key (sealed by its provider) signs every request it sends, and
+ * the nodes check those signatures against the manifest.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openEnvelope, ReplayGuard, sealEnvelope } from '../node/envelope.ts';
+import { createIdentity, loadIdentity, manifestVerifier } from '../node/identity.ts';
+import { createLogger, logTo } from '../node/log.ts';
+import { createProtector } from '../node/providers/index.ts';
+import { Libp2pTransport } from '../node/transport/libp2p.ts';
+import { COORDINATOR, loadManifest, nodeMember, nodeNumber } from '../node/transport/manifest.ts';
+import type { NodeReport } from '../node/control.ts';
+import { ALL_SCOPES, createApiServer } from './api/server.ts';
+import { loadCoordinatorConfig } from './config.ts';
+import { Engine } from './engine.ts';
+import { KeyRegistry } from './registry.ts';
+
+export const coordinatorIdentityFile = (dataDir: string) => join(dataDir, 'identity.json');
+
+export async function initCoordinatorIdentity(configFile: string): Promise<string> {
+  const config = await loadCoordinatorConfig(configFile);
+  const identity = await createIdentity(coordinatorIdentityFile(config.dataDir), COORDINATOR, await createProtector(config.provider));
+  return Buffer.from(identity.publicKey).toString('hex');
+}
+
+async function apiToken(tokenFile: string | undefined): Promise<string> {
+  const fromEnv = process.env.MPC_API_TOKEN;
+  if (fromEnv) return fromEnv;
+  if (!tokenFile) throw new Error('set MPC_API_TOKEN or tokenFile in the coordinator config');
+  const token = (await readFile(tokenFile, 'utf8')).trim();
+  if (token.length < 16) throw new Error(`${tokenFile}: the API token must be at least 16 characters`);
+  return token;
+}
+
+export async function startCoordinator(configFile: string): Promise<{ stop(): Promise<void>; port: number }> {
+  const config = await loadCoordinatorConfig(configFile);
+  const log = createLogger(COORDINATOR);
+  const protector = await createProtector(config.provider);
+  const identity = await loadIdentity(coordinatorIdentityFile(config.dataDir), COORDINATOR, protector);
+  const manifest = await loadManifest(config.manifest);
+  const verify = manifestVerifier(manifest);
+  const nodes = [...manifest.members.keys()].map(nodeNumber).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
+  const transport = await Libp2pTransport.create({
+    self: COORDINATOR,
+    manifest,
+    identitySeed: identity.seed,
+    listen: config.listen,
+    onRefused: (peer, reason) => log.warn({ event: 'peer_refused', peer, reason }),
+  });
+  const registry = await KeyRegistry.open(config.dataDir);
+  const engine = new Engine({
+    nodes,
+    registry,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    maxSessions: config.maxSessions,
+    ...(config.defaultThreshold ? { defaultThreshold: config.defaultThreshold } : {}),
+    signRequest: identity.sign,
+    send: (node, message) => transport.send(nodeMember(node), sealEnvelope(COORDINATOR, nodeMember(node), message, identity.sign)),
+    log: logTo(log),
+  });
+  const guard = new ReplayGuard();
+  transport.onFrame((from, frame) => {
+    try {
+      const { message, digest } = openEnvelope(frame, from, COORDINATOR, verify);
+      const node = nodeNumber(from);
+      if (node === undefined || !guard.fresh(digest)) return;
+      engine.onReport(node, message as NodeReport);
+    } catch (e) {
+      log.warn({ event: 'envelope_refused', from, error: (e as Error).message });
+    }
+  });
+  engine.start();
+  const api = await createApiServer({
+    service: engine,
+    tokens: [{ token: await apiToken(config.tokenFile), scopes: ALL_SCOPES }],
+    host: config.http.host,
+    port: config.http.port,
+    log: logTo(log),
+  });
+  log.info({ event: 'coordinator_started', http: `${config.http.host}:${api.port}`, nodes });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({ event: 'coordinator_stopping', activeSessions: engine.activeSessions });
+      await api.close();
+      engine.stop();
+      await transport.close();
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void stop().then(() => process.exit(0));
+    });
+  }
+  return { stop, port: api.port };
+}

@@ -1,0 +1,86 @@
+/**
+ * A member's Ed25519 identity key: it authenticates the member's channels (libp2p peer id and
+ * the hybrid handshake), signs its envelopes, reliable-broadcast digests and audit entries. At
+ * rest the 32-byte seed is wrapped by the member's provider, bound to the member id.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import type { ShareProtector } from './providers/types.ts';
+import type { ClusterManifest } from './transport/manifest.ts';
+import type { MemberId } from './transport/types.ts';
+
+const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+export interface Identity {
+  readonly member: string;
+  /** Secret: kept in memory only, for libp2p's Noise handshake. */
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+interface IdentityFile {
+  version: 1;
+  member: string;
+  publicKey: string;
+  provider: string;
+  kekRef: string;
+  wrapped: string;
+}
+
+const aadFor = (member: string) => new TextEncoder().encode(`mpc-signer/identity-seed/v1\0${member}`);
+
+function fromSeed(member: string, seed: Uint8Array): Identity {
+  const secret = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: 'der', type: 'pkcs8' });
+  const publicKey = new Uint8Array(createPublicKey(secret).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
+  return { member, seed, publicKey, sign: (m) => edSign(null, m, secret) };
+}
+
+/** Creates a new identity, sealed in `file` (which must not exist). */
+export async function createIdentity(file: string, member: string, protector: ShareProtector): Promise<Identity> {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const seed = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(ED25519_PKCS8.length));
+  const identity = fromSeed(member, seed);
+  const wrapped = await protector.wrapKey(seed, aadFor(member));
+  const body: IdentityFile = {
+    version: 1,
+    member,
+    publicKey: Buffer.from(identity.publicKey).toString('hex'),
+    provider: wrapped.provider,
+    kekRef: wrapped.kekRef,
+    wrapped: Buffer.from(wrapped.wrapped).toString('base64'),
+  };
+  const fh = await open(file, 'wx', 0o600);
+  try {
+    await fh.writeFile(JSON.stringify(body, null, 2) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return identity;
+}
+
+export async function loadIdentity(file: string, member: string, protector: ShareProtector): Promise<Identity> {
+  const body = JSON.parse(await readFile(file, 'utf8')) as IdentityFile;
+  if (body.version !== 1 || body.member !== member) throw new Error(`${file} is not the identity of ${member}`);
+  const seed = await protector.unwrapKey({ provider: body.provider as ShareProtector['name'], kekRef: body.kekRef, wrapped: Buffer.from(body.wrapped, 'base64') }, aadFor(member));
+  const identity = fromSeed(member, seed);
+  if (Buffer.from(identity.publicKey).toString('hex') !== body.publicKey) throw new Error(`${file}: the sealed seed does not match the recorded public key`);
+  return identity;
+}
+
+/** The public key recorded in an identity file (no provider needed). */
+export async function identityPublicKey(file: string): Promise<Uint8Array> {
+  return Buffer.from((JSON.parse(await readFile(file, 'utf8')) as IdentityFile).publicKey, 'hex');
+}
+
+/** Verifies members' Ed25519 signatures with the keys pinned in the manifest. */
+export function manifestVerifier(manifest: ClusterManifest): (member: string, message: Uint8Array, signature: Uint8Array) => boolean {
+  const keys = new Map<string, KeyObject>();
+  for (const m of manifest.members.values()) keys.set(m.id, createPublicKey({ key: Buffer.concat([ED25519_SPKI, m.identityKey]), format: 'der', type: 'spki' }));
+  return (member, message, signature) => {
+    const key = keys.get(member as MemberId);
+    return !!key && signature.length === 64 && edVerify(null, message, key, signature);
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The signer node daemon: loads its config, unseals its identity with its provider, opens the
+ * sealed share store and the audit log, joins the cluster over libp2p, and runs sessions for
+ * the coordinator until SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { partyId } from '../protocol/core/ids.ts';
+import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
+import { loadNodeConfig } from './config.ts';
+import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
+import { createIdentity, identityPublicKey, loadIdentity, manifestVerifier } from './identity.ts';
+import { createLogger, logTo } from './log.ts';
+import { createProtector } from './providers/index.ts';
+import { NodeRuntime, type Sender } from './runtime.ts';
+import { ShareStore } from './store/share-store.ts';
+import { Libp2pTransport } from './transport/libp2p.ts';
+import { COORDINATOR, loadManifest, nodeMember, nodeNumber } from './transport/manifest.ts';
+import type { MemberId } from './transport/types.ts';
+
+export const identityFile = (dataDir: string) => join(dataDir, 'identity.json');
+export const auditFile = (dataDir: string) => join(dataDir, 'audit.log');
+
+/** Creates the node's identity (sealed by its provider) and returns its public key as hex. */
+export async function initNodeIdentity(configFile: string): Promise<string> {
+  const config = await loadNodeConfig(configFile);
+  const protector = await createProtector(config.provider);
+  const identity = await createIdentity(identityFile(config.dataDir), nodeMember(config.id), protector);
+  return Buffer.from(identity.publicKey).toString('hex');
+}
+
+export async function verifyNodeAudit(configFile: string): Promise<AuditVerdict> {
+  const config = await loadNodeConfig(configFile);
+  const { createPublicKey, verify } = await import('node:crypto');
+  const raw = await identityPublicKey(identityFile(config.dataDir));
+  const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+  return verifyAuditLog(auditFile(config.dataDir), (m, s) => verify(null, m, key, s));
+}
+
+export async function startNode(configFile: string): Promise<{ stop(): Promise<void> }> {
+  const config = await loadNodeConfig(configFile);
+  const self = nodeMember(config.id);
+  const log = createLogger(self);
+  const protector = await createProtector(config.provider);
+  const identity = await loadIdentity(identityFile(config.dataDir), self, protector);
+  const manifest = await loadManifest(config.manifest);
+  const verify = manifestVerifier(manifest);
+  const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
+  const audit = await AuditLog.open(auditFile(config.dataDir), identity.sign);
+  const transport = await Libp2pTransport.create({
+    self,
+    manifest,
+    identitySeed: identity.seed,
+    listen: config.listen,
+    onRefused: (peer, reason) => log.warn({ event: 'peer_refused', peer, reason }),
+  });
+  const guard = new ReplayGuard();
+  const runtime = new NodeRuntime({
+    self: partyId(config.id),
+    auth: { sign: identity.sign, verify: (from, m, s) => verify(nodeMember(from), m, s) },
+    verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
+    vault: store,
+    rng: (n) => new Uint8Array(randomBytes(n)),
+    audit: (entry) => audit.append(entry),
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    log: logTo(log),
+    send: (to, message) => {
+      const target: MemberId = to.role === 'coordinator' ? COORDINATOR : nodeMember(to.id);
+      transport.send(target, sealEnvelope(self, target, message, identity.sign)).catch((e: unknown) => log.warn({ event: 'send_failed', to: target, error: (e as Error).message }));
+    },
+  });
+  transport.onFrame((from, frame) => {
+    try {
+      const { message, digest } = openEnvelope(frame, from, self, verify);
+      if (!guard.fresh(digest)) return;
+      const n = nodeNumber(from);
+      const sender: Sender = n === undefined ? { role: 'coordinator' } : { role: 'node', id: partyId(n) };
+      void runtime.handle(sender, message);
+    } catch (e) {
+      log.warn({ event: 'envelope_refused', from, error: (e as Error).message });
+    }
+  });
+  log.info({ event: 'node_started', listen: config.listen, keys: (await store.listKeys()).length });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({ event: 'node_stopping', activeSessions: runtime.activeSessions });
+      runtime.close();
+      await transport.close();
+      await audit.close();
+      await store.close();
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void stop().then(() => process.exit(0));
+    });
+  }
+  return { stop };
+}

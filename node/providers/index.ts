@@ -1,0 +1,23 @@
+/** Builds a member's share protector from its `provider` config section. */
+import { createLocalProtector, localProviderConfigSchema } from './local.ts';
+import { ProviderError, type ProviderName, type ShareProtector } from './types.ts';
+
+const KNOWN: readonly ProviderName[] = ['local', 'pkcs11', 'aws', 'gcp', 'azure', 'zymbit', 'mldsa'];
+
+export async function createProtector(config: { type: string } & Record<string, unknown>, env: Record<string, string | undefined> = process.env): Promise<ShareProtector> {
+  switch (config.type) {
+    case 'local': {
+      const parsed = localProviderConfigSchema.safeParse(config);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ProviderError('local', 'misconfigured', `provider.${issue.path.join('.')}: ${issue.message}`);
+      }
+      return createLocalProtector(parsed.data, env);
+    }
+    default:
+      if ((KNOWN as readonly string[]).includes(config.type)) {
+        throw new ProviderError(config.type as ProviderName, 'misconfigured', `the ${config.type} provider is not available in this build yet; use "local" for development`);
+      }
+      throw new ProviderError('local', 'misconfigured', `provider.type: unknown provider ${JSON.stringify(config.type)} (expected one of ${KNOWN.join(', ')})`);
+  }
+}

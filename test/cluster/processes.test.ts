@@ -1,0 +1,167 @@
+/**
+ * The real thing: `npm start`'s launcher brings up a coordinator and three node processes on
+ * loopback; the test talks to the HTTP API like a user, kills processes with SIGKILL and
+ * restarts them with the CLI, and verifies every signature with independent verifiers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemeAdapter } from '../../node/schemes.ts';
+
+/** DKLs23 ECDSA joins the cluster tests as soon as the node has an adapter for it. */
+const ECDSA = schemeAdapter('ecdsa-secp256k1') !== undefined;
+const SCHEMES = ['eddsa-ed25519', 'schnorr-bip340', ...(ECDSA ? ['ecdsa-secp256k1'] : [])];
+const ROOT = resolve(import.meta.dirname, '../..');
+const PORT = 17700 + Math.floor(Math.random() * 500) * 4;
+const BASE = `http://127.0.0.1:${PORT}`;
+const TOKEN = 'test-token-' + 'x'.repeat(24);
+
+interface ClusterFile {
+  processes: { role: string; id: string; pid: number; config: string }[];
+}
+
+let dataDir: string;
+let launcher: ChildProcess;
+const restarted: ChildProcess[] = [];
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not met in time');
+}
+
+const healthy = async () => (await call('GET', '/v1/health')).body?.status === 'ok';
+const cluster = async (): Promise<ClusterFile> => JSON.parse(await readFile(join(dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+async function restartNode(id: string): Promise<void> {
+  const entry = (await cluster()).processes.find((p) => p.id === id)!;
+  const child = spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), 'start-node', '--config', entry.config], { stdio: 'ignore' });
+  restarted.push(child);
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'mpc-cluster-'));
+  launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', '3', '--port', String(PORT), '--data-dir', dataDir], {
+    stdio: 'ignore',
+    env: { ...process.env, MPC_API_TOKEN: TOKEN },
+  });
+  await until(healthy, 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  for (const c of restarted) c.kill('SIGKILL');
+  launcher?.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  for (const p of (await cluster().catch(() => ({ processes: [] }))).processes) kill(p.pid);
+  await rm(dataDir, { recursive: true, force: true });
+}, 30_000);
+
+const ed25519Key = (raw: Buffer) => createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+const secpKey = (raw: Buffer) => createPublicKey({ key: Buffer.concat([Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'), raw]), format: 'der', type: 'spki' });
+
+describe('local cluster of real processes (coordinator + 3 nodes on loopback)', () => {
+  const keys: Record<string, { id: string; publicKey: string }> = {};
+
+  it('creates a key of each scheme and signs; signatures verify with OpenSSL (Ed25519, ECDSA) and noble (BIP340)', async () => {
+    for (const scheme of SCHEMES) {
+      const created = await call('POST', '/v1/keys', { scheme });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body).toMatchObject({ scheme, threshold: 2, nodes: [1, 2, 3] });
+      keys[scheme] = created.body;
+    }
+    const text = Buffer.from('hello from the cluster');
+    const ed = await call('POST', `/v1/keys/${keys['eddsa-ed25519']!.id}/sign`, { message: text.toString('hex') });
+    expect(ed.status).toBe(200);
+    expect(verify(null, text, ed25519Key(Buffer.from(ed.body.publicKey, 'hex')), Buffer.from(ed.body.signature, 'hex'))).toBe(true);
+
+    const digest = createHash('sha256').update(text).digest();
+    const tr = await call('POST', `/v1/keys/${keys['schnorr-bip340']!.id}/sign`, { message: digest.toString('hex') });
+    expect(tr.status).toBe(200);
+    expect(schnorr.verify(Buffer.from(tr.body.signature, 'hex'), digest, Buffer.from(tr.body.publicKey, 'hex'))).toBe(true);
+
+    if (!ECDSA) return;
+    const ec = await call('POST', `/v1/keys/${keys['ecdsa-secp256k1']!.id}/sign`, { message: digest.toString('hex') });
+    expect(ec.status).toBe(200);
+    const der = secp256k1.Signature.fromBytes(Buffer.from(ec.body.signature, 'hex'), 'compact').toBytes('der');
+    expect(verify('sha256', text, secpKey(Buffer.from(ec.body.publicKey, 'hex')), der)).toBe(true);
+    expect([0, 1]).toContain(ec.body.recoveryId);
+  });
+
+  it('bad inputs get the right 4xx JSON error and the cluster stays healthy', async () => {
+    const ed = keys['eddsa-ed25519']!.id;
+    const ec = keys['schnorr-bip340']!.id;
+    const cases: [string, string, unknown, number, Record<string, string>?][] = [
+      ['POST', '/v1/keys', '{"scheme":', 400],
+      ['POST', `/v1/keys/${ed}/sign`, { message: 'zz' }, 400],
+      ['POST', `/v1/keys/${ec}/sign`, { message: 'abcd' }, 400],
+      ['POST', '/v1/keys/no-such-key/sign', { message: '00'.repeat(32) }, 404],
+      ['POST', '/v1/keys', { scheme: 'rsa-2048' }, 400],
+      ['POST', '/v1/keys', { scheme: 'eddsa-ed25519', threshold: 4 }, 400],
+      ['POST', `/v1/keys/${ed}/sign`, { message: '00'.repeat(2 * 1024 * 1024) }, 413],
+      ['GET', '/v1/keys', undefined, 401, { authorization: '' }],
+      ['GET', '/v1/keys', undefined, 401, { authorization: 'Bearer wrong' }],
+    ];
+    for (const [method, path, body, status, headers] of cases) {
+      const res = await call(method, path, body, headers);
+      expect(res.status, `${method} ${path}`).toBe(status);
+      expect(res.body.error.code).toMatch(/^[a-z_]+$/);
+      expect(typeof res.body.error.message).toBe('string');
+    }
+    expect(await healthy()).toBe(true);
+    expect((await call('GET', '/v1/keys')).body.keys).toHaveLength(SCHEMES.length);
+    if (!ECDSA) expect((await call('POST', '/v1/keys', { scheme: 'ecdsa-secp256k1' })).body.error.code).toBe('unsupported');
+  });
+
+  it('2-of-3: signs with a node killed, answers 503 quickly with two killed, and signs again after restarts with the same keys', async () => {
+    const key = keys['eddsa-ed25519']!;
+    const procs = (await cluster()).processes;
+    kill(procs.find((p) => p.id === 'node-3')!.pid);
+    for (let i = 0; i < 3; i++) {
+      const res = await call('POST', `/v1/keys/${key.id}/sign`, { message: Buffer.from(`after kill ${i}`).toString('hex') });
+      expect(res.status).toBe(200);
+      expect(res.body.signers).toEqual([1, 2]);
+    }
+    kill(procs.find((p) => p.id === 'node-2')!.pid);
+    await until(async () => (await call('GET', '/v1/health')).body.nodes.filter((n: { online: boolean }) => n.online).length === 1, 10_000);
+    const started = Date.now();
+    const refused = await call('POST', `/v1/keys/${key.id}/sign`, { message: '00' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('quorum_unavailable');
+    expect(Date.now() - started).toBeLessThan(1000);
+
+    await restartNode('node-2');
+    await restartNode('node-3');
+    await until(healthy, 30_000);
+    for (const scheme of SCHEMES) {
+      const digest = createHash('sha256').update('after restart').digest();
+      const res = await call('POST', `/v1/keys/${keys[scheme]!.id}/sign`, { message: digest.toString('hex') });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.publicKey).toBe(keys[scheme]!.publicKey);
+    }
+  }, 90_000);
+});
