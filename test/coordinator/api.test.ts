@@ -1,0 +1,167 @@
+/**
+ * The HTTP contract on a real socket, against a recording fake SigningService: auth and
+ * scopes, error shapes without side effects, idempotency, overload, deadlines, event stream.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createApiServer, type ApiServer } from '../../coordinator/api/server.ts';
+import { ServiceError, type KeyInfo, type RequestContext, type SigningService } from '../../coordinator/service.ts';
+
+const KEY: KeyInfo = { id: 'k1', scheme: 'eddsa-ed25519', threshold: 2, nodes: [1, 2, 3], publicKey: 'aa'.repeat(32), chainCode: 'bb'.repeat(32), createdAt: '2026-01-01T00:00:00Z' };
+
+class FakeService implements SigningService {
+  calls: string[] = [];
+  delayMs = 0;
+  failWith: ServiceError | undefined;
+  health() {
+    return { status: 'ok' as const, nodes: [1, 2, 3].map((id) => ({ id, online: true })) };
+  }
+  async createKey(req: { scheme: string }, ctx: RequestContext) {
+    this.calls.push(`createKey ${req.scheme}`);
+    ctx.emit({ type: 'started', session: 's1', operation: 'keygen', nodes: [1, 2, 3] });
+    await this.wait(ctx);
+    return { ...KEY, id: `k${this.calls.length}` };
+  }
+  async listKeys() {
+    return [KEY];
+  }
+  async getKey(id: string) {
+    return id === 'k1' ? KEY : undefined;
+  }
+  async sign(keyId: string, req: { message: Uint8Array }, ctx: RequestContext) {
+    this.calls.push(`sign ${keyId} ${Buffer.from(req.message).toString('hex')}`);
+    ctx.emit({ type: 'completed', session: 's2', ok: true });
+    await this.wait(ctx);
+    return { signature: 'cc'.repeat(64), publicKey: KEY.publicKey, signers: [1, 2] };
+  }
+  private async wait(ctx: RequestContext) {
+    if (this.failWith) throw this.failWith;
+    if (this.delayMs) await new Promise((r) => setTimeout(r, Math.min(this.delayMs, Math.max(0, ctx.deadline - Date.now()))));
+    if (Date.now() >= ctx.deadline) throw new ServiceError('deadline_exceeded', 'too slow');
+  }
+}
+
+let api: ApiServer | undefined;
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+});
+
+async function setup(limits = {}) {
+  const service = new FakeService();
+  api = await createApiServer({
+    service,
+    port: 0,
+    tokens: [
+      { token: 'admin-token-0123456789', scopes: ['admin'] },
+      { token: 'reader-token-0123456789', scopes: ['keys:read'] },
+      { token: 'signer-token-0123456789', scopes: ['sign', 'keys:read'] },
+    ],
+    limits,
+  });
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`http://127.0.0.1:${api!.port}${path}`, {
+      method,
+      headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as any, headers: res.headers };
+  };
+  return { service, call };
+}
+
+describe('coordinator HTTP API', () => {
+  it('authenticates with bearer tokens and enforces scopes', async () => {
+    const { call } = await setup();
+    expect((await call('GET', '/v1/health', undefined, { authorization: '' })).status).toBe(200);
+    expect((await call('GET', '/v1/keys', undefined, { authorization: '' })).body.error.code).toBe('unauthorized');
+    expect((await call('GET', '/v1/keys', undefined, { authorization: 'Bearer nope' })).status).toBe(401);
+    expect((await call('GET', '/v1/keys', undefined, { authorization: 'Bearer reader-token-0123456789' })).status).toBe(200);
+    const denied = await call('POST', '/v1/keys/k1/sign', { message: '00' }, { authorization: 'Bearer reader-token-0123456789' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.code).toBe('forbidden');
+    expect((await call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, { authorization: 'Bearer signer-token-0123456789' })).status).toBe(403);
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '00' }, { authorization: 'Bearer signer-token-0123456789' })).status).toBe(200);
+  });
+
+  it('answers bad input with a JSON 4xx and never calls the service', async () => {
+    const { call, service } = await setup();
+    const cases: [string, string, unknown, number, string][] = [
+      ['POST', '/v1/keys', '{"scheme":', 400, 'invalid_json'],
+      ['POST', '/v1/keys', [], 400, 'invalid_request'],
+      ['POST', '/v1/keys', { scheme: 'rsa' }, 400, 'unknown_scheme'],
+      ['POST', '/v1/keys', { scheme: 'eddsa-ed25519', threshold: 1 }, 400, 'invalid_threshold'],
+      ['POST', '/v1/keys', { scheme: 'eddsa-ed25519', threshold: 4 }, 400, 'invalid_threshold'],
+      ['POST', '/v1/keys', { scheme: 'eddsa-ed25519', nodes: [1, 9] }, 400, 'unknown_node'],
+      ['POST', '/v1/keys', { scheme: 'eddsa-ed25519', extra: 1 }, 400, 'invalid_request'],
+      ['POST', '/v1/keys/k1/sign', { message: 'xyz' }, 400, 'invalid_hex'],
+      ['POST', '/v1/keys/k1/sign', { message: '00'.repeat(64 * 1024 + 1) }, 400, 'invalid_message_length'],
+      ['POST', '/v1/keys/k1/sign', { message: '00', derivationPath: "m/0'" }, 400, 'unsupported'],
+      ['POST', '/v1/keys/k1/sign', { message: '00', derivationPath: 'x/0' }, 400, 'invalid_path'],
+      ['POST', '/v1/keys/nope/sign', { message: '00' }, 404, 'key_not_found'],
+      ['GET', '/v1/keys/nope', undefined, 404, 'key_not_found'],
+      ['POST', '/v1/keys/k1/sign', { message: '00'.repeat(600 * 1024) }, 413, 'body_too_large'],
+      ['DELETE', '/v1/keys/k1/sign', undefined, 405, 'method_not_allowed'],
+      ['GET', '/v2/anything', undefined, 404, 'not_found'],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const res = await call(method, path, body);
+      expect([res.status, res.body.error?.code], `${method} ${path} ${JSON.stringify(body)?.slice(0, 40)}`).toEqual([status, code]);
+      expect(typeof res.body.error.message).toBe('string');
+    }
+    const wrongType = await fetch(`http://127.0.0.1:${api!.port}/v1/keys`, { method: 'POST', headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'text/plain' }, body: '{}' });
+    expect(wrongType.status).toBe(415);
+    expect(service.calls).toEqual([]);
+  });
+
+  it('maps service failures to statuses: 503 quorum_unavailable, 504, 429 with Retry-After', async () => {
+    const { call, service } = await setup();
+    service.failWith = new ServiceError('quorum_unavailable', 'two nodes down');
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '00' })).body.error.code).toBe('quorum_unavailable');
+    service.failWith = new ServiceError('overloaded', 'busy');
+    const busy = await call('POST', '/v1/keys/k1/sign', { message: '00' });
+    expect([busy.status, busy.headers.get('retry-after')]).toEqual([429, '1']);
+    service.failWith = undefined;
+    service.delayMs = 5000;
+    const slow = await call('POST', '/v1/keys/k1/sign', { message: '00' }, { 'x-request-timeout-ms': '100' });
+    expect([slow.status, slow.body.error.code]).toEqual([504, 'deadline_exceeded']);
+  });
+
+  it('rejects requests beyond the in-flight limit with 429 instead of queueing', async () => {
+    const { call, service } = await setup({ maxInFlight: 2 });
+    service.delayMs = 300;
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => call('POST', '/v1/keys/k1/sign', { message: `0${i}` })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(2);
+    expect(results.filter((r) => r.status === 429).every((r) => r.body.error.code === 'overloaded')).toBe(true);
+  });
+
+  it('replays an Idempotency-Key with the same body, including while in flight, and refuses a different body with 409', async () => {
+    const { call, service } = await setup();
+    service.delayMs = 100;
+    const h = { 'idempotency-key': 'req-1' };
+    const [a, b] = await Promise.all([call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h), call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h)]);
+    const c = await call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h);
+    expect([a.status, b.status, c.status]).toEqual([201, 201, 201]);
+    expect(b.body).toEqual(a.body);
+    expect(c.body).toEqual(a.body);
+    expect(service.calls).toEqual(['createKey eddsa-ed25519']);
+    const conflict = await call('POST', '/v1/keys', { scheme: 'schnorr-bip340' }, h);
+    expect([conflict.status, conflict.body.error.code]).toEqual([409, 'idempotency_conflict']);
+    expect(service.calls).toHaveLength(1);
+  });
+
+  it('streams session events over WebSocket, filtered by request id, for authenticated clients only', async () => {
+    const { call } = await setup();
+    const refused = new WebSocket(`ws://127.0.0.1:${api!.port}/v1/events`);
+    const refusal = await new Promise<number>((resolve) => refused.on('unexpected-response', (_req, res) => resolve(res.statusCode!)).on('error', () => resolve(-1)));
+    expect(refusal).toBe(401);
+    const ws = new WebSocket(`ws://127.0.0.1:${api!.port}/v1/events?token=admin-token-0123456789`);
+    await new Promise((r) => ws.on('open', r));
+    const events: any[] = [];
+    ws.on('message', (d) => events.push(JSON.parse(d.toString())));
+    const res = await call('POST', '/v1/keys/k1/sign', { message: '00' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events).toContainEqual(expect.objectContaining({ requestId: res.headers.get('x-request-id'), type: 'completed', ok: true }));
+    ws.close();
+  });
+});
