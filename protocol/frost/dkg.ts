@@ -1,16 +1,20 @@
 /**
  * Distributed key generation without a dealer: the FROST / Pedersen DKG with proofs of
- * knowledge (RFC 9591 context; Zcash `keys::dkg` part1/part2/part3 shape), run on noble's
- * `DKG.round1/2/3`. Round 1 is a reliable broadcast (echoed, so an equivocating party is
- * caught and blamed); round 2 sends each party its secret share point-to-point.
+ * knowledge (RFC 9591 context; Zcash `keys::dkg` part1/part2/part3 shape). Part 1 is noble's
+ * `DKG.round1`; parts 2 and 3 use `dkg-math.ts` (batched checks, parse-once points) so large
+ * committees finish, with results equal to noble's `DKG.round2/3`. Round 1 is a reliable
+ * broadcast (echoed, so an equivocating party is caught and blamed); round 2 sends each party
+ * its secret share point-to-point.
  */
-import type { DKG_Round1, DKG_Secret } from '@noble/curves/abstract/frost.js';
+import type { DKG_Secret } from '@noble/curves/abstract/frost.js';
 import { array, bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort } from '../core/errors.ts';
-import type { PartyId, Rng } from '../core/ids.ts';
+import type { PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Transition } from '../core/party.ts';
+import { zeroize } from '../core/transcript.ts';
+import { combineShares, evaluatePolynomial, shareMatchesCommitment, verifyProofOfKnowledge } from './dkg-math.ts';
 import { checkThreshold, type FrostKeyShare } from './keys.ts';
-import { frostSuite, nobleRng, type FrostScheme, type FrostSuite } from './suites.ts';
+import { frostSuite, nobleRng, type FrostScheme } from './suites.ts';
 
 export interface FrostDkgParams {
   readonly scheme: FrostScheme;
@@ -45,31 +49,35 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
     const destroy = () => frost.DKG.clean(secret);
     let handedOver = false; // once round 2 owns the secret, round 1 must not clean it
 
-    const part3 = (round1: DKG_Round1[]) =>
+    const ownCommitment = r1.public.commitment;
+    const ownShare = () => evaluatePolynomial(params.scheme, secret.coefficients!, ctx.self);
+
+    /** part3: check the received shares in one batch, combine them, derive every verifying share. */
+    const part3 = (dealt: ReadonlyMap<PartyId, readonly Uint8Array[]>, mine: Uint8Array) =>
       round<FrostKeyShare, never, Round2Payload>({
         number: 2,
         direct: round2Codec,
-        destroy,
+        destroy: () => {
+          zeroize(mine);
+          destroy();
+        },
         finish: ({ direct }) => {
-          const round2 = [...direct].map(([from, p]) => ({ identifier: suite.identifier(from), signingShare: p.signingShare }));
-          let key;
-          try {
-            key = frost.DKG.round3(secret, round1, round2);
-          } catch (e) {
-            throw blameShares(suite, ctx.self, params.threshold, n, round1, direct, e);
+          const commitments = new Map<number, readonly Uint8Array[]>([[ctx.self, ownCommitment], ...dealt]);
+          const shares = new Map<number, Uint8Array>([[ctx.self, mine], ...[...direct].map(([from, p]) => [from, p.signingShare] as const)]);
+          const key = combineShares(params.scheme, ctx.self, ctx.parties, commitments, shares);
+          if (!key) {
+            const culprits = [...direct].filter(([from, p]) => !shareMatchesCommitment(params.scheme, ctx.self, p.signingShare, dealt.get(from)!)).map(([from]) => from);
+            throw new ProtocolAbort('invalid_share', culprits, `DKG share rejected: ${culprits.length ? `dealt by ${culprits.join(', ')}` : 'shares do not sum to the commitments'}`);
           }
-          const byIdentifier = new Map(ctx.parties.map((p) => [suite.identifier(p), p] as const));
-          const verifyingShares = new Map<PartyId, Bytes>();
-          for (const [ident, v] of Object.entries(key.public.verifyingShares)) verifyingShares.set(byIdentifier.get(ident)!, v);
           const output: FrostKeyShare = {
             scheme: params.scheme,
             self: ctx.self,
             threshold: params.threshold,
             parties: ctx.parties,
-            groupKey: key.public.commitments[0]!,
-            commitments: key.public.commitments,
-            verifyingShares,
-            signingShare: key.secret.signingShare,
+            groupKey: key.groupKey as Bytes,
+            commitments: key.commitments as Bytes[],
+            verifyingShares: new Map([...key.verifyingShares].map(([p, v]) => [p as PartyId, v as Bytes])),
+            signingShare: key.signingShare as Bytes,
           };
           return { send: {}, output };
         },
@@ -84,84 +92,19 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
         if (!handedOver) destroy();
       },
       finish: ({ broadcasts }): Transition<FrostKeyShare> => {
-        const round1: DKG_Round1[] = [...broadcasts].map(([from, p]) => ({
-          identifier: suite.identifier(from),
-          commitment: p.commitment,
-          proofOfKnowledge: p.proofOfKnowledge,
-        }));
-        let shares: Record<string, { signingShare: Uint8Array }>;
-        try {
-          shares = frost.DKG.round2(secret, round1);
-        } catch (e) {
-          throw blameProofs(suite, ctx.self, params.threshold, n, ctx.parties, round1, ctx.rng, e);
-        }
+        const culprits = [...broadcasts]
+          .filter(([from, p]) => !verifyProofOfKnowledge(params.scheme, { from, commitment: p.commitment, proofOfKnowledge: p.proofOfKnowledge }))
+          .map(([from]) => from);
+        if (culprits.length) throw new ProtocolAbort('invalid_proof', culprits, `DKG proof of knowledge rejected from ${culprits.join(', ')}`);
         const direct = new Map<PartyId, Uint8Array>();
         for (const p of broadcasts.keys()) {
-          const share = shares[suite.identifier(p)]!;
-          direct.set(p, encodeCbor(round2Codec, { signingShare: share.signingShare }));
+          direct.set(p, encodeCbor(round2Codec, { signingShare: evaluatePolynomial(params.scheme, secret.coefficients!, p) as Bytes }));
         }
         handedOver = true;
-        return { send: { direct }, next: part3(round1) };
+        return { send: { direct }, next: part3(new Map([...broadcasts].map(([from, p]) => [from, p.commitment] as const)), ownShare()) };
       },
     });
 
     return { send: { broadcast: encodeCbor(round1Codec, { commitment: r1.public.commitment, proofOfKnowledge: r1.public.proofOfKnowledge }) }, next: part2 };
   };
-}
-
-/**
- * noble reports an invalid proof without saying whose. Only on that failure path, check each
- * package alone: beside freshly made valid packages for every other party, so the check of
- * the suspect is the only one that can fail.
- */
-function blameProofs(
-  suite: FrostSuite,
-  self: PartyId,
-  t: number,
-  n: number,
-  parties: readonly PartyId[],
-  round1: DKG_Round1[],
-  rng: Rng,
-  cause: unknown,
-): ProtocolAbort {
-  const signers = { min: t, max: n };
-  const decoys = new Map(parties.filter((p) => p !== self).map((p) => [suite.identifier(p), suite.frost.DKG.round1(suite.identifier(p), signers, undefined, nobleRng(rng)).public] as const));
-  const culprits: PartyId[] = [];
-  for (const pkg of round1) {
-    const probe = suite.frost.DKG.round1(suite.identifier(self), signers, undefined, nobleRng(rng)).secret;
-    const others = [...decoys.values()].map((d) => (d.identifier === pkg.identifier ? pkg : d));
-    try {
-      suite.frost.DKG.round2(probe, others);
-    } catch {
-      culprits.push(parties.find((p) => suite.identifier(p) === pkg.identifier)!);
-    } finally {
-      suite.frost.DKG.clean(probe);
-    }
-  }
-  return new ProtocolAbort('invalid_proof', culprits, `DKG proof of knowledge rejected: ${cause instanceof Error ? cause.message : 'invalid'}`);
-}
-
-/** Finds which senders dealt this party a share that does not match their commitments. */
-function blameShares(
-  suite: FrostSuite,
-  self: PartyId,
-  t: number,
-  n: number,
-  round1: DKG_Round1[],
-  direct: ReadonlyMap<PartyId, Round2Payload>,
-  cause: unknown,
-): ProtocolAbort {
-  const culprits: PartyId[] = [];
-  for (const [from, p] of direct) {
-    const commitment = round1.find((r) => r.identifier === suite.identifier(from))!.commitment;
-    try {
-      suite.frost.validateSecret(
-        { identifier: suite.identifier(self), signingShare: p.signingShare },
-        { signers: { min: t, max: n }, commitments: commitment, verifyingShares: {} },
-      );
-    } catch {
-      culprits.push(from);
-    }
-  }
-  return new ProtocolAbort('invalid_share', culprits, `DKG share rejected: ${cause instanceof Error ? cause.message : 'invalid'}`);
 }

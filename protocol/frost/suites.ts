@@ -46,10 +46,19 @@ export interface FrostSuite {
   verify(signature: Uint8Array, message: Uint8Array, userPublicKey: Uint8Array): boolean;
 }
 
+/**
+ * Encodings already validated, per codec: the checks are deterministic, and the subgroup check
+ * costs ~1 ms on edwards25519, so a DKG with large committees validates each commitment once.
+ */
+const MAX_VALIDATED = 200_000;
+
 function pointCodec(length: number, parse: (b: Uint8Array) => GroupPoint, extra?: (p: GroupPoint) => boolean): Codec<Bytes> {
+  const validated = new Set<string>();
   return custom<Bytes>(
     (b) => b,
     (b, path) => {
+      const key = Buffer.from(b).toString('hex');
+      if (validated.has(key)) return b;
       let p: GroupPoint;
       try {
         p = parse(b);
@@ -62,6 +71,8 @@ function pointCodec(length: number, parse: (b: Uint8Array) => GroupPoint, extra?
       // Canonical encoding: re-encoding must give the same bytes.
       const again = p.toBytes();
       if (again.length !== b.length || again.some((x, i) => x !== b[i])) throw new DecodeError('invalid_point', `${path}: non-canonical encoding`);
+      if (validated.size >= MAX_VALIDATED) validated.clear();
+      validated.add(key);
       return b;
     },
     length,

@@ -1,0 +1,44 @@
+/**
+ * Our batched DKG parts 2 and 3 against noble's `DKG.round2/round3` on the same round-1
+ * packages: same proofs accepted, same shares dealt, same key package out (Taproot tweak included).
+ */
+import { describe, expect, it } from 'vitest';
+import { combineShares, evaluatePolynomial, shareMatchesCommitment, verifyProofOfKnowledge } from '../../protocol/frost/dkg-math.ts';
+import { frostSuite, FROST_SCHEMES } from '../../protocol/frost/suites.ts';
+import { partyId } from '../../protocol/core/ids.ts';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe.each(FROST_SCHEMES)('DKG math equals noble (%s)', (scheme) => {
+  it('accepts the same proofs, deals the same shares and outputs the same key package', () => {
+    const { frost } = frostSuite(scheme);
+    const identifier = (i: number) => frostSuite(scheme).identifier(partyId(i));
+    const n = 4;
+    const t = 3;
+    const ids = [1, 2, 3, 4];
+    const r1 = new Map(ids.map((i) => [i, frost.DKG.round1(identifier(i), { min: t, max: n })] as const));
+    for (const i of ids) {
+      expect(verifyProofOfKnowledge(scheme, { from: i, commitment: r1.get(i)!.public.commitment, proofOfKnowledge: r1.get(i)!.public.proofOfKnowledge })).toBe(true);
+      // A proof moved to another dealer does not verify.
+      expect(verifyProofOfKnowledge(scheme, { from: (i % n) + 1, commitment: r1.get(i)!.public.commitment, proofOfKnowledge: r1.get(i)!.public.proofOfKnowledge })).toBe(false);
+    }
+    const others = (i: number) => ids.filter((j) => j !== i).map((j) => r1.get(j)!.public);
+    const dealt = new Map(ids.map((i) => [i, frost.DKG.round2(r1.get(i)!.secret, others(i))] as const));
+    for (const i of ids) for (const j of ids.filter((x) => x !== i)) expect(hex(evaluatePolynomial(scheme, r1.get(i)!.secret.coefficients!, j))).toBe(hex(dealt.get(i)![identifier(j)]!.signingShare));
+    const me = 2;
+    const received = ids.filter((j) => j !== me).map((j) => ({ identifier: identifier(j), signingShare: dealt.get(j)![identifier(me)]!.signingShare }));
+    const shares = new Map<number, Uint8Array>([[me, evaluatePolynomial(scheme, r1.get(me)!.secret.coefficients!, me)], ...ids.filter((j) => j !== me).map((j) => [j, dealt.get(j)![identifier(me)]!.signingShare] as const)]);
+    const commitments = new Map(ids.map((i) => [i, r1.get(i)!.public.commitment] as const));
+    const ours = combineShares(scheme, me, ids, commitments, shares)!;
+    const noble = frost.DKG.round3(r1.get(me)!.secret, others(me), received);
+    expect(hex(ours.signingShare)).toBe(hex(noble.secret.signingShare));
+    expect(ours.commitments.map(hex)).toEqual(noble.public.commitments.map(hex));
+    for (const i of ids) expect(hex(ours.verifyingShares.get(i)!)).toBe(hex(noble.public.verifyingShares[identifier(i)]!));
+    // A wrong share fails the batched check and the per-dealer check names its dealer.
+    const bad = new Map(shares);
+    bad.set(3, evaluatePolynomial(scheme, [1n], 1));
+    expect(combineShares(scheme, me, ids, commitments, bad)).toBeUndefined();
+    expect(shareMatchesCommitment(scheme, me, bad.get(3)!, commitments.get(3)!)).toBe(false);
+    expect(shareMatchesCommitment(scheme, me, shares.get(3)!, commitments.get(3)!)).toBe(true);
+  });
+});
