@@ -1,5 +1,6 @@
 /** Builds a member's share protector from its `provider` config section. */
 import { createLocalProtector, localProviderConfigSchema } from './local.ts';
+import { createPkcs11Protector, pkcs11ProviderConfigSchema } from './pkcs11.ts';
 import { ProviderError, type ProviderName, type ShareProtector } from './types.ts';
 
 const KNOWN: readonly ProviderName[] = ['local', 'pkcs11', 'aws', 'gcp', 'azure', 'zymbit', 'mldsa'];
@@ -13,6 +14,14 @@ export async function createProtector(config: { type: string } & Record<string, 
         throw new ProviderError('local', 'misconfigured', `provider.${issue.path.join('.')}: ${issue.message}`);
       }
       return createLocalProtector(parsed.data, env);
+    }
+    case 'pkcs11': {
+      const parsed = pkcs11ProviderConfigSchema.safeParse(config);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ProviderError('pkcs11', 'misconfigured', `provider.${issue.path.join('.')}: ${issue.message}`);
+      }
+      return createPkcs11Protector(parsed.data, env);
     }
     default:
       if ((KNOWN as readonly string[]).includes(config.type)) {
