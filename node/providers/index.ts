@@ -1,6 +1,9 @@
 /** Builds a member's share protector from its `provider` config section. */
 import { createLocalProtector, localProviderConfigSchema } from './local.ts';
 import { createPkcs11Protector, pkcs11ProviderConfigSchema } from './pkcs11.ts';
+import { awsProviderConfigSchema, createAwsProtector } from './aws.ts';
+import { createGcpProtector, gcpProviderConfigSchema } from './gcp.ts';
+import type { z } from 'zod';
 import { ProviderError, type ProviderName, type ShareProtector } from './types.ts';
 
 const KNOWN: readonly ProviderName[] = ['local', 'pkcs11', 'aws', 'gcp', 'azure', 'zymbit', 'mldsa'];
@@ -23,10 +26,23 @@ export async function createProtector(config: { type: string } & Record<string, 
       }
       return createPkcs11Protector(parsed.data, env);
     }
+    case 'aws':
+      return createAwsProtector(parse(awsProviderConfigSchema, config, 'aws'));
+    case 'gcp':
+      return createGcpProtector(parse(gcpProviderConfigSchema, config, 'gcp'));
     default:
       if ((KNOWN as readonly string[]).includes(config.type)) {
         throw new ProviderError(config.type as ProviderName, 'misconfigured', `the ${config.type} provider is not available in this build yet; use "local" for development`);
       }
       throw new ProviderError('local', 'misconfigured', `provider.type: unknown provider ${JSON.stringify(config.type)} (expected one of ${KNOWN.join(', ')})`);
   }
+}
+
+function parse<S extends z.ZodType>(schema: S, config: unknown, provider: ProviderName): z.infer<S> {
+  const parsed = schema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ProviderError(provider, 'misconfigured', `provider.${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
 }
