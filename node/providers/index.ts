@@ -3,6 +3,7 @@ import { createLocalProtector, localProviderConfigSchema } from './local.ts';
 import { createPkcs11Protector, pkcs11ProviderConfigSchema } from './pkcs11.ts';
 import { awsProviderConfigSchema, createAwsProtector } from './aws.ts';
 import { createGcpProtector, gcpProviderConfigSchema } from './gcp.ts';
+import { azureProviderConfigSchema, createAzureProtector } from './azure.ts';
 import type { z } from 'zod';
 import { ProviderError, type ProviderName, type ShareProtector } from './types.ts';
 
@@ -30,6 +31,8 @@ export async function createProtector(config: { type: string } & Record<string, 
       return createAwsProtector(parse(awsProviderConfigSchema, config, 'aws'));
     case 'gcp':
       return createGcpProtector(parse(gcpProviderConfigSchema, config, 'gcp'));
+    case 'azure':
+      return createAzureProtector(parse(azureProviderConfigSchema, config, 'azure'));
     default:
       if ((KNOWN as readonly string[]).includes(config.type)) {
         throw new ProviderError(config.type as ProviderName, 'misconfigured', `the ${config.type} provider is not available in this build yet; use "local" for development`);
