@@ -4,6 +4,7 @@ import { createPkcs11Protector, pkcs11ProviderConfigSchema } from './pkcs11.ts';
 import { awsProviderConfigSchema, createAwsProtector } from './aws.ts';
 import { createGcpProtector, gcpProviderConfigSchema } from './gcp.ts';
 import { azureProviderConfigSchema, createAzureProtector } from './azure.ts';
+import { createZymbitProtector, zymbitProviderConfigSchema } from './zymbit.ts';
 import type { z } from 'zod';
 import { ProviderError, type ProviderName, type ShareProtector } from './types.ts';
 
@@ -33,6 +34,10 @@ export async function createProtector(config: { type: string } & Record<string, 
       return createGcpProtector(parse(gcpProviderConfigSchema, config, 'gcp'));
     case 'azure':
       return createAzureProtector(parse(azureProviderConfigSchema, config, 'azure'));
+    case 'zymbit':
+      return createZymbitProtector(parse(zymbitProviderConfigSchema, config, 'zymbit'), env);
+    case 'mldsa':
+      throw new ProviderError('mldsa', 'misconfigured', 'mldsa is an identity signer, not a share protector: keep a protector provider here and enable the ML-DSA-65 identity (node/providers/mldsa.ts)');
     default:
       if ((KNOWN as readonly string[]).includes(config.type)) {
         throw new ProviderError(config.type as ProviderName, 'misconfigured', `the ${config.type} provider is not available in this build yet; use "local" for development`);
