@@ -10,6 +10,7 @@
  *   mpc keys list | mpc keys get <id>
  *   mpc sign <keyId> <hex message> [--path m/0/1]
  *   mpc audit verify --config <node.json>          check a node's audit chain
+ *   mpc rewrap --config <node.json> --to <p.json>  move every data key to a new provider key (node stopped)
  *   mpc health
  *
  * API commands read MPC_URL (default http://127.0.0.1:${MPC_PORT:-7700}) and MPC_API_TOKEN
@@ -42,6 +43,13 @@ async function main(argv: string[]): Promise<number> {
       const { initNodeIdentity } = await import('../node/main.ts');
       const publicKey = await initNodeIdentity(configArg(rest));
       console.log(publicKey);
+      return 0;
+    }
+    case 'rewrap': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, to: { type: 'string' } } });
+      if (!values.config || !values.to) return usage('rewrap --config <node.json> --to <provider.json>');
+      const { rewrapNode } = await import('../node/main.ts');
+      console.log(JSON.stringify(await rewrapNode(values.config, values.to)));
       return 0;
     }
     case 'audit': {

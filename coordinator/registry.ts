@@ -3,8 +3,11 @@
  * coordinator). Kept as one JSON file rewritten atomically: write a temporary file, fsync it,
  * rename it over the old one, fsync the directory, so a crash leaves the old or the new list.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAtomically } from '../node/atomic-file.ts';
+
+export { writeAtomically };
 import type { KeyInfo } from './service.ts';
 
 export class KeyRegistry {
@@ -50,23 +53,5 @@ export class KeyRegistry {
     const snapshot = JSON.stringify({ version: 1, keys: this.list() }, null, 2);
     this.writing = this.writing.catch(() => undefined).then(() => writeAtomically(file, snapshot));
     return this.writing;
-  }
-}
-
-export async function writeAtomically(file: string, contents: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(contents);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }

@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
+import { writeAtomically } from './atomic-file.ts';
 import type { ShareProtector } from './providers/types.ts';
 import type { ClusterManifest } from './transport/manifest.ts';
 import type { MemberId } from './transport/types.ts';
@@ -59,6 +60,17 @@ export async function createIdentity(file: string, member: string, protector: Sh
     await fh.close();
   }
   return identity;
+}
+
+/** Re-wraps an identity's seed under another protector (provider key rotation); atomic. */
+export async function resealIdentity(file: string, member: string, from: ShareProtector, to: ShareProtector): Promise<void> {
+  const body = JSON.parse(await readFile(file, 'utf8')) as IdentityFile;
+  if (body.provider === to.name && body.kekRef === to.currentKekRef()) return;
+  const identity = await loadIdentity(file, member, from);
+  const wrapped = await to.wrapKey(identity.seed, aadFor(member));
+  identity.seed.fill(0);
+  const next: IdentityFile = { ...body, provider: wrapped.provider, kekRef: wrapped.kekRef, wrapped: Buffer.from(wrapped.wrapped).toString('base64') };
+  await writeAtomically(file, JSON.stringify(next, null, 2) + '\n');
 }
 
 export async function loadIdentity(file: string, member: string, protector: ShareProtector): Promise<Identity> {

@@ -9,7 +9,9 @@ import { partyId } from '../protocol/core/ids.ts';
 import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
 import { loadNodeConfig } from './config.ts';
 import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
-import { createIdentity, identityPublicKey, loadIdentity, manifestVerifier } from './identity.ts';
+import { readFile } from 'node:fs/promises';
+import { writeAtomically } from './atomic-file.ts';
+import { createIdentity, identityPublicKey, loadIdentity, manifestVerifier, resealIdentity } from './identity.ts';
 import { createLogger, logTo } from './log.ts';
 import { createProtector } from './providers/index.ts';
 import { NodeRuntime, type Sender } from './runtime.ts';
@@ -35,6 +37,31 @@ export async function verifyNodeAudit(configFile: string): Promise<AuditVerdict>
   const raw = await identityPublicKey(identityFile(config.dataDir));
   const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
   return verifyAuditLog(auditFile(config.dataDir), (m, s) => verify(null, m, key, s));
+}
+
+/**
+ * Provider key rotation as one command: re-wraps every data key of the store and the identity
+ * seed under the provider described in `providerFile`, then points the node's config at it.
+ * Safe to re-run after an interruption (records already moved are skipped). Run it with the
+ * node stopped: the store is opened exclusively.
+ */
+export async function rewrapNode(configFile: string, providerFile: string): Promise<{ dataKeys: number }> {
+  const config = await loadNodeConfig(configFile);
+  const self = nodeMember(config.id);
+  const next = JSON.parse(await readFile(providerFile, 'utf8')) as { type: string } & Record<string, unknown>;
+  const from = await createProtector(config.provider);
+  const to = await createProtector(next);
+  const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector: from });
+  let dataKeys: number;
+  try {
+    dataKeys = await store.rewrap(to);
+  } finally {
+    await store.close();
+  }
+  await resealIdentity(identityFile(config.dataDir), self, from, to);
+  const raw = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  await writeAtomically(configFile, JSON.stringify({ ...raw, provider: next }, null, 2) + '\n');
+  return { dataKeys };
 }
 
 export async function startNode(configFile: string): Promise<{ stop(): Promise<void> }> {

@@ -157,6 +157,44 @@ export class ShareStore implements ShareVault {
     );
   }
 
+  /**
+   * Seals a successor epoch's share beside the current one (refresh, resharing). Signing keeps
+   * using the current epoch until `confirmEpoch` switches over, so a crash in between leaves a
+   * key that signs with one consistent epoch.
+   */
+  async stageEpoch(keyId: string, epoch: number, share: Uint8Array): Promise<void> {
+    const meta = await this.meta(keyId);
+    if (!meta) throw new SealedShareError('not_found', `no key ${keyId}`);
+    if (epoch <= meta.epoch) throw new SealedShareError('corrupt', `epoch ${epoch} is not after the current epoch ${meta.epoch}`);
+    const record = await this.seal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch }, share);
+    await this.db.put(shareKey(keyId, epoch), record, { sync: true });
+  }
+
+  /** Makes a staged epoch current and erases every older epoch, in one synced batch. */
+  async confirmEpoch(keyId: string, epoch: number): Promise<void> {
+    const meta = await this.meta(keyId);
+    if (!meta) throw new SealedShareError('not_found', `no key ${keyId}`);
+    if (meta.epoch === epoch) return; // already confirmed (idempotent after a crash)
+    if (!(await this.db.get(shareKey(keyId, epoch)))) throw new SealedShareError('not_found', `epoch ${epoch} of ${keyId} was never staged`);
+    const older: string[] = [];
+    for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: shareKey(keyId, epoch) })) older.push(k);
+    await this.db.batch(
+      [
+        ...older.map((k) => ({ type: 'del' as const, key: k })),
+        { type: 'put' as const, key: metaKey(keyId), value: Buffer.from(JSON.stringify({ ...meta, epoch })) },
+      ],
+      { sync: true },
+    );
+    for (const id of [...this.cache.keys()]) if (id.startsWith(`${keyId}/`)) this.evict(id);
+  }
+
+  /** Epochs with a stored share, ascending (the current one and any staged successor). */
+  async epochs(keyId: string): Promise<number[]> {
+    const out: number[] = [];
+    for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: `share!${keyId}"` })) out.push(Number(k.split('!')[2]));
+    return out;
+  }
+
   /** Unseals the share of the key's current epoch. The caller zeroises the returned bytes. */
   async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array } | undefined> {
     const meta = await this.meta(keyId);

@@ -92,6 +92,20 @@ describe('sealed share store (LevelDB + local provider)', () => {
     await s.close();
   });
 
+  it('keeps the current epoch until its staged successor is confirmed, then erases it', async () => {
+    const store = await open();
+    await store.saveShare(key('a'), new Uint8Array(32).fill(1));
+    await store.stageEpoch('a', 1, new Uint8Array(32).fill(2));
+    expect(await store.epochs('a')).toEqual([0, 1]);
+    expect((await store.loadShare('a'))!.share[0]).toBe(1);
+    await expect(store.stageEpoch('a', 0, new Uint8Array(32))).rejects.toThrow(/not after/);
+    await store.confirmEpoch('a', 1);
+    await store.confirmEpoch('a', 1); // idempotent
+    expect(await store.epochs('a')).toEqual([1]);
+    expect((await store.loadShare('a'))!.share[0]).toBe(2);
+    await store.close();
+  });
+
   it('re-wraps every data key under a new key-encryption key without touching the shares', async () => {
     const store = await open();
     await store.saveShare(key('a'), new Uint8Array(64).fill(3));
