@@ -67,7 +67,7 @@ describe('sealed share store (LevelDB + local provider)', () => {
     await store.saveShare(key('a'), new Uint8Array(64).fill(1));
     await store.saveShare(key('b'), new Uint8Array(64).fill(2));
     await store.close();
-    const db = new Level<string, Uint8Array>(join(dir, 'node', 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' });
+    let db = new Level<string, Uint8Array>(join(dir, 'node', 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' });
     const original = (await db.get('share!a!0000000000'))!;
     // Flip one bit at every position: every field (version, provider, kekRef, wrapped key, nonce, ciphertext) is covered.
     for (let i = 0; i < original.length; i += 7) {
@@ -86,10 +86,34 @@ describe('sealed share store (LevelDB + local provider)', () => {
     let s = await open();
     await expect(s.loadShare('a')).rejects.toThrow(/does not open/);
     await s.close();
-    // The same data directory opened as another node: every binding differs.
-    s = await open('node-2');
+    // Another epoch's record under epoch 0's name: the binding (epoch) differs.
+    s = await open();
+    await s.stageEpoch('b', 1, new Uint8Array(64).fill(9));
+    await s.close();
+    db = new Level<string, Uint8Array>(join(dir, 'node', 'store'), { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    await db.put('share!b!0000000000', (await db.get('share!b!0000000001'))!);
+    await db.close();
+    s = await open();
     await expect(s.loadShare('b')).rejects.toThrow(/does not open/);
     await s.close();
+    // The same data directory opened as another node: every binding differs.
+    s = await open('node-2');
+    await expect(s.loadShare('a')).rejects.toThrow(/does not open/);
+    await s.close();
+  });
+
+  it('the local provider refuses to start under NODE_ENV=production unless overridden, and says why', async () => {
+    await expect(createLocalProtector({ type: 'local', keyFile: join(dir, 'kek') }, { NODE_ENV: 'production' })).rejects.toMatchObject({
+      code: 'refused',
+      message: expect.stringContaining('development only'),
+    });
+    await expect(createLocalProtector({ type: 'local', keyFile: join(dir, 'kek') }, { NODE_ENV: 'production', MPC_ALLOW_LOCAL_PROVIDER: '1' })).resolves.toBeDefined();
+    await expect(createLocalProtector({ type: 'local', passphraseEnv: 'PASS', saltFile: join(dir, 'salt') }, {})).rejects.toMatchObject({ code: 'misconfigured' });
+    const a = await createLocalProtector({ type: 'local', passphraseEnv: 'PASS', saltFile: join(dir, 'salt') }, { PASS: 'correct horse' });
+    const b = await createLocalProtector({ type: 'local', passphraseEnv: 'PASS', saltFile: join(dir, 'salt') }, { PASS: 'correct horse' });
+    const w = await a.wrapKey(new Uint8Array(32).fill(1), new Uint8Array(3));
+    expect(Buffer.from(await b.unwrapKey(w, new Uint8Array(3)))).toEqual(Buffer.alloc(32, 1));
   });
 
   it('keeps the current epoch until its staged successor is confirmed, then erases it', async () => {
