@@ -5,13 +5,17 @@
  * committees finish, with results equal to noble's `DKG.round2/3`. Round 1 is a reliable
  * broadcast (echoed, so an equivocating party is caught and blamed); round 2 sends each party
  * its secret share point-to-point.
+ *
+ * The DKG also agrees on a 32-byte chain code for non-hardened (BIP32-style) derivation:
+ * each party commits to a random contribution ρ_i in round 1 and opens it in round 2;
+ * chainCode = H(session, ρ_1, ..., ρ_n) in party order.
  */
 import type { DKG_Secret } from '@noble/curves/abstract/frost.js';
 import { array, bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Transition } from '../core/party.ts';
-import { zeroize } from '../core/transcript.ts';
+import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
 import { combineShares, evaluatePolynomial, shareMatchesCommitment, verifyProofOfKnowledge } from './dkg-math.ts';
 import { checkThreshold, type FrostKeyShare } from './keys.ts';
 import { frostSuite, nobleRng, type FrostScheme } from './suites.ts';
@@ -24,11 +28,29 @@ export interface FrostDkgParams {
 export const frostDkgProtocol = (scheme: FrostScheme): string => `frost-dkg/${scheme}/v1`;
 
 interface Round1Payload {
+  /** H(session, sender, ρ_i): commits to this party's chain-code contribution. */
+  chainCodeCommitment: Bytes;
   commitment: Bytes[];
   proofOfKnowledge: Bytes;
 }
 interface Round2Payload {
   signingShare: Bytes;
+  /** ρ_i, the same to every recipient (the round-1 commitment pins it). */
+  chainCodeContribution: Bytes;
+}
+
+/** The commitment each party broadcasts in round 1 to its 32-byte chain-code contribution. */
+export function chainCodeCommitment(session: string, from: PartyId, contribution: Uint8Array): Uint8Array {
+  return hashTranscript('mpc/frost-dkg/chain-code-commitment/v1', session, from, contribution);
+}
+
+/**
+ * The joint chain code: a hash of every party's contribution in party order. Each contribution
+ * was committed (and the commitment reliably broadcast) before any was revealed, so no party
+ * can choose its contribution after seeing the others' and bias the result.
+ */
+export function jointChainCode(session: string, contributions: readonly Uint8Array[]): Uint8Array {
+  return hashTranscript('mpc/frost-dkg/chain-code/v1', session, ...contributions);
 }
 
 /** part1: commit to a random polynomial and prove knowledge of its constant term. */
@@ -41,10 +63,12 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
     const signers = { min: params.threshold, max: n };
     const r1 = frost.DKG.round1(suite.identifier(ctx.self), signers, undefined, nobleRng(ctx.rng));
     const round1Codec = struct<Round1Payload>({
+      chainCodeCommitment: bytes(32),
       commitment: array(suite.point, params.threshold),
       proofOfKnowledge: bytes(suite.signatureBytes),
     });
-    const round2Codec = struct<Round2Payload>({ signingShare: suite.scalar });
+    const round2Codec = struct<Round2Payload>({ signingShare: suite.scalar, chainCodeContribution: bytes(32) });
+    const ownContribution = Uint8Array.from(ctx.rng(32));
     const secret: DKG_Secret = r1.secret;
     const destroy = () => frost.DKG.clean(secret);
     let handedOver = false; // once round 2 owns the secret, round 1 must not clean it
@@ -53,7 +77,7 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
     const ownShare = () => evaluatePolynomial(params.scheme, secret.coefficients!, ctx.self);
 
     /** part3: check the received shares in one batch, combine them, derive every verifying share. */
-    const part3 = (dealt: ReadonlyMap<PartyId, readonly Uint8Array[]>, mine: Uint8Array) =>
+    const part3 = (dealt: ReadonlyMap<PartyId, readonly Uint8Array[]>, chainCommitments: ReadonlyMap<PartyId, Uint8Array>, mine: Uint8Array) =>
       round<FrostKeyShare, never, Round2Payload>({
         number: 2,
         direct: round2Codec,
@@ -62,6 +86,14 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
           destroy();
         },
         finish: ({ direct }) => {
+          const badOpenings = [...direct]
+            .filter(([from, p]) => !constantTimeEqual(chainCodeCommitment(ctx.session, from, p.chainCodeContribution), chainCommitments.get(from)!))
+            .map(([from]) => from);
+          if (badOpenings.length) throw new ProtocolAbort('invalid_commitment_opening', badOpenings, `chain-code contribution does not open its commitment: ${badOpenings.join(', ')}`);
+          const chainCode = jointChainCode(
+            ctx.session,
+            ctx.parties.map((p) => (p === ctx.self ? ownContribution : direct.get(p)!.chainCodeContribution)),
+          ) as Bytes;
           const commitments = new Map<number, readonly Uint8Array[]>([[ctx.self, ownCommitment], ...dealt]);
           const shares = new Map<number, Uint8Array>([[ctx.self, mine], ...[...direct].map(([from, p]) => [from, p.signingShare] as const)]);
           const key = combineShares(params.scheme, ctx.self, ctx.parties, commitments, shares);
@@ -78,6 +110,7 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
             commitments: key.commitments as Bytes[],
             verifyingShares: new Map([...key.verifyingShares].map(([p, v]) => [p as PartyId, v as Bytes])),
             signingShare: key.signingShare as Bytes,
+            chainCode,
           };
           return { send: {}, output };
         },
@@ -98,13 +131,23 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
         if (culprits.length) throw new ProtocolAbort('invalid_proof', culprits, `DKG proof of knowledge rejected from ${culprits.join(', ')}`);
         const direct = new Map<PartyId, Uint8Array>();
         for (const p of broadcasts.keys()) {
-          direct.set(p, encodeCbor(round2Codec, { signingShare: evaluatePolynomial(params.scheme, secret.coefficients!, p) as Bytes }));
+          direct.set(p, encodeCbor(round2Codec, { signingShare: evaluatePolynomial(params.scheme, secret.coefficients!, p) as Bytes, chainCodeContribution: ownContribution as Bytes }));
         }
         handedOver = true;
-        return { send: { direct }, next: part3(new Map([...broadcasts].map(([from, p]) => [from, p.commitment] as const)), ownShare()) };
+        return { send: { direct }, next: part3(
+            new Map([...broadcasts].map(([from, p]) => [from, p.commitment] as const)),
+            new Map([...broadcasts].map(([from, p]) => [from, p.chainCodeCommitment] as const)),
+            ownShare(),
+          ),
+        };
       },
     });
 
-    return { send: { broadcast: encodeCbor(round1Codec, { commitment: r1.public.commitment, proofOfKnowledge: r1.public.proofOfKnowledge }) }, next: part2 };
+    const round1 = {
+      chainCodeCommitment: chainCodeCommitment(ctx.session, ctx.self, ownContribution) as Bytes,
+      commitment: r1.public.commitment as Bytes[],
+      proofOfKnowledge: r1.public.proofOfKnowledge as Bytes,
+    };
+    return { send: { broadcast: encodeCbor(round1Codec, round1) }, next: part2 };
   };
 }

@@ -3,6 +3,7 @@ import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import type { Bytes } from '../core/codec.ts';
 import { ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
+import { zeroize } from '../core/transcript.ts';
 import { frostSuite, type FrostScheme } from './suites.ts';
 
 export interface FrostKeyShare {
@@ -18,6 +19,12 @@ export interface FrostKeyShare {
   readonly verifyingShares: ReadonlyMap<PartyId, Bytes>;
   /** Secret: this party's signing share. */
   readonly signingShare: Bytes;
+  /**
+   * 32-byte chain code every party agreed on in the DKG (committed in round 1, opened in
+   * round 2), for BIP32-style non-hardened derivation. Public. Absent on keys that did not
+   * come out of our DKG (trusted-dealer test vectors, tweaked child shares).
+   */
+  readonly chainCode?: Bytes;
 }
 
 export function toNoble(share: FrostKeyShare): { public: FrostPublic; secret: FrostSecret } {
@@ -32,8 +39,27 @@ export function toNoble(share: FrostKeyShare): { public: FrostPublic; secret: Fr
   };
 }
 
+/**
+ * toNoble, with the public package built once per key share object (with 100 parties it is
+ * 100 identifier conversions per signing session otherwise). noble never mutates it.
+ */
+const publicPackages = new WeakMap<FrostKeyShare, FrostPublic>();
+export function nobleKeyPackage(share: FrostKeyShare): { public: FrostPublic; secret: FrostSecret } {
+  let pub = publicPackages.get(share);
+  if (!pub) {
+    pub = toNoble(share).public;
+    publicPackages.set(share, pub);
+  }
+  return { public: pub, secret: { identifier: frostSuite(share.scheme).identifier(share.self), signingShare: share.signingShare } };
+}
+
 export function checkThreshold(threshold: number, n: number): void {
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > n) {
     throw new ProtocolConfigError(`threshold must be an integer in [2, ${n}] for ${n} parties, got ${threshold}`);
   }
+}
+
+/** Overwrites the secret of a key share (its signing share) once it is no longer needed. */
+export function zeroizeFrostKeyShare(share: FrostKeyShare): void {
+  zeroize(share.signingShare);
 }

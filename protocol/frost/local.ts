@@ -9,6 +9,7 @@ import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
 import { frostDkg, frostDkgProtocol } from './dkg.ts';
 import type { FrostKeyShare } from './keys.ts';
 import { frostSign, frostSignProtocol, type FrostSignature } from './sign.ts';
+import { frostSignCoordinated, frostSignCoordinatedProtocol, type FrostSignOutcome } from './sign-coordinated.ts';
 import type { FrostScheme } from './suites.ts';
 
 export const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
@@ -59,4 +60,25 @@ export function runFrostSign(
     return new Party({ protocol: frostSignProtocol(key), session, self, parties: signers, rng: systemRng, auth: auth.get(self)! }, frostSign(key, message));
   });
   return runParties(parties, opts);
+}
+
+/**
+ * Signing in the coordinator model (`sign-coordinated.ts`): `aggregator` (default: the first
+ * signer) alone aggregates; `signature` is its output.
+ */
+export function runFrostSignCoordinated(
+  keys: ReadonlyMap<PartyId, FrostKeyShare>,
+  signers: readonly PartyId[],
+  message: Uint8Array,
+  opts: DriverOptions & { aggregator?: PartyId } = {},
+): RunResult<FrostSignOutcome> & { signature?: FrostSignature } {
+  const aggregator = opts.aggregator ?? signers[0]!;
+  const session = sessionId(systemRng(32));
+  const parties = signers.map((self) => {
+    const key = keys.get(self)!;
+    return new Party({ protocol: frostSignCoordinatedProtocol(key), session, self, parties: signers, rng: systemRng }, frostSignCoordinated(key, message, aggregator));
+  });
+  const result = runParties(parties, opts);
+  const out = result.outputs.get(aggregator);
+  return out?.kind === 'signature' ? { ...result, signature: out } : result;
 }

@@ -2,7 +2,7 @@ import { createPublicKey, verify as osslVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { array, bytes, encodeCbor, inProcessAuth, Party, sessionId, signBroadcast, struct, type PartyId } from '../../protocol/core/index.ts';
+import { array, bytes, decodeCbor, encodeCbor, inProcessAuth, Party, sessionId, signBroadcast, struct, type PartyId } from '../../protocol/core/index.ts';
 import { FROST_SCHEMES, frostSign, frostSignProtocol, frostSuite, toNoble, type FrostKeyShare, type FrostScheme } from '../../protocol/frost/index.ts';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, systemRng } from '../../protocol/frost/local.ts';
 
@@ -116,13 +116,13 @@ describe('malicious parties are caught and named', () => {
     const ids = partyRange(3);
     const auth = inProcessAuth(ids);
     const suite = frostSuite(scheme);
-    const round1 = struct({ commitment: array(suite.point, 2), proofOfKnowledge: bytes(64) });
+    const round1 = struct({ chainCodeCommitment: bytes(32), commitment: array(suite.point, 2), proofOfKnowledge: bytes(64) });
     const other = suite.frost.DKG.round1(suite.identifier(2 as PartyId), { min: 2, max: 3 }).public;
     const { aborts } = runFrostDkg(scheme, 2, 3, {
       auth,
       intercept: (m, to) => {
         if (m.from !== 2 || m.round !== 1 || to !== 3 || m.kind !== 'broadcast') return [m];
-        const payload = encodeCbor(round1, { commitment: other.commitment, proofOfKnowledge: other.proofOfKnowledge });
+        const payload = encodeCbor(round1, { chainCodeCommitment: new Uint8Array(32), commitment: other.commitment, proofOfKnowledge: other.proofOfKnowledge });
         return [{ ...m, payload, signature: signBroadcast(m, auth.get(2 as PartyId)!, 1, m.from, payload) }];
       },
     });
@@ -135,9 +135,12 @@ describe('malicious parties are caught and named', () => {
   });
 
   it('a wrong DKG secret share aborts naming its dealer', () => {
-    const share = struct({ signingShare: frostSuite(scheme).scalar });
+    const share = struct({ signingShare: frostSuite(scheme).scalar, chainCodeContribution: bytes(32) });
     const { aborts } = runFrostDkg(scheme, 2, 3, {
-      intercept: (m) => (m.from === 3 && m.round === 2 && m.kind === 'direct' && m.to === 1 ? [{ ...m, payload: encodeCbor(share, { signingShare: scalarOne() }) }] : [m]),
+      intercept: (m) =>
+        m.from === 3 && m.round === 2 && m.kind === 'direct' && m.to === 1
+          ? [{ ...m, payload: encodeCbor(share, { ...decodeCbor(share, m.payload), signingShare: scalarOne() }) }]
+          : [m],
     });
     expect(aborts.get(1 as PartyId)?.reason).toBe('invalid_share');
     expect(aborts.get(1 as PartyId)?.culprits).toEqual([3]);

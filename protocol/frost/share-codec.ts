@@ -1,0 +1,117 @@
+/**
+ * The one byte format of a FROST key share (what the node's sealed store encrypts): strict
+ * deterministic CBOR, version 1,
+ *
+ *   [1, scheme, self, threshold, parties, groupKey, commitments, verifyingShares, signingShare, chainCode?]
+ *
+ * Decoding rejects anything that is not exactly such a share: unknown or missing fields,
+ * non-canonical CBOR, unknown schemes, invalid or identity points, out-of-range scalars,
+ * parties not strictly ascending or not containing `self`, a threshold outside [2, n], a
+ * commitment count other than the threshold, a group key other than `commitments[0]`,
+ * verifying shares for another party set, and a signing share whose public image is not this
+ * party's verifying share (so a corrupted or mismatched secret is caught before it signs).
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { array, bytes, decodeCbor, encodeCbor, party, partyMap, struct, text, uint, type Bytes, type Codec } from '../core/codec.ts';
+import { DecodeError } from '../core/errors.ts';
+import { MAX_PARTY_ID, type PartyId } from '../core/ids.ts';
+import { constantTimeEqual } from '../core/transcript.ts';
+import type { FrostKeyShare } from './keys.ts';
+import { FROST_SCHEMES, frostSuite, type FrostScheme } from './suites.ts';
+
+const VERSION = 1;
+
+interface Encoded {
+  version: number;
+  scheme: string;
+  self: PartyId;
+  threshold: number;
+  parties: PartyId[];
+  groupKey: Bytes;
+  commitments: Bytes[];
+  verifyingShares: Map<PartyId, Bytes>;
+  signingShare: Bytes;
+  chainCode: Bytes[];
+}
+
+const many = { min: 1, max: MAX_PARTY_ID };
+
+function shareCodec(point: Codec<Bytes>, scalar: Codec<Bytes>): Codec<Encoded> {
+  return struct<Encoded>({
+    version: uint(VERSION),
+    scheme: text(32),
+    self: party,
+    threshold: uint(MAX_PARTY_ID),
+    parties: array(party, many),
+    groupKey: point,
+    commitments: array(point, many),
+    verifyingShares: partyMap(point, many),
+    signingShare: scalar,
+    chainCode: array(bytes(32), { min: 0, max: 1 }),
+  });
+}
+
+/** Only to read the scheme before the strict, scheme-specific decode. */
+const loose = shareCodec(bytes({ min: 32, max: 33 }), bytes(32));
+const strict = new Map(FROST_SCHEMES.map((s) => [s, shareCodec(frostSuite(s).point, frostSuite(s).scalar)] as const));
+
+export function encodeFrostKeyShare(share: FrostKeyShare): Uint8Array {
+  const codec = strict.get(share.scheme);
+  if (!codec) throw new RangeError(`unknown FROST scheme ${share.scheme}`);
+  return encodeCbor(codec, {
+    version: VERSION,
+    scheme: share.scheme,
+    self: share.self,
+    threshold: share.threshold,
+    parties: [...share.parties],
+    groupKey: share.groupKey,
+    commitments: [...share.commitments],
+    verifyingShares: new Map(share.verifyingShares),
+    signingShare: share.signingShare,
+    chainCode: share.chainCode ? [share.chainCode] : [],
+  });
+}
+
+export function decodeFrostKeyShare(raw: Uint8Array): FrostKeyShare {
+  const scheme = decodeCbor(loose, raw).scheme;
+  const codec = strict.get(scheme as FrostScheme);
+  if (!codec) throw new DecodeError('malformed', `unknown FROST scheme ${JSON.stringify(scheme)}`);
+  const s = decodeCbor(codec, raw);
+  const fail = (what: string): never => {
+    throw new DecodeError('malformed', `FROST key share: ${what}`);
+  };
+  if (s.version !== VERSION) fail(`version ${s.version}`);
+  const n = s.parties.length;
+  for (let i = 1; i < n; i++) if (s.parties[i]! <= s.parties[i - 1]!) fail('parties are not strictly ascending');
+  if (!s.parties.includes(s.self)) fail('self is not one of the parties');
+  if (s.threshold < 2 || s.threshold > n) fail(`threshold ${s.threshold} outside [2, ${n}]`);
+  if (s.commitments.length !== s.threshold) fail(`${s.commitments.length} commitments for threshold ${s.threshold}`);
+  if (!constantTimeEqual(s.commitments[0]!, s.groupKey)) fail('group key is not the constant commitment');
+  if (s.verifyingShares.size !== n || s.parties.some((p) => !s.verifyingShares.has(p))) fail('verifying shares do not match the parties');
+  if (!publicImageMatches(scheme as FrostScheme, s.signingShare, s.verifyingShares.get(s.self)!)) fail('signing share does not match its verifying share');
+  return {
+    scheme: scheme as FrostScheme,
+    self: s.self,
+    threshold: s.threshold,
+    parties: s.parties,
+    groupKey: s.groupKey,
+    commitments: s.commitments,
+    verifyingShares: s.verifyingShares,
+    signingShare: s.signingShare,
+    ...(s.chainCode[0] ? { chainCode: s.chainCode[0] } : {}),
+  };
+}
+
+function publicImageMatches(scheme: FrostScheme, signingShare: Uint8Array, verifyingShare: Uint8Array): boolean {
+  try {
+    if (scheme === 'eddsa-ed25519') {
+      const x = ed25519.Point.Fn.fromBytes(signingShare);
+      return ed25519.Point.BASE.multiply(x).equals(ed25519.Point.fromBytes(verifyingShare));
+    }
+    const x = secp256k1.Point.Fn.fromBytes(signingShare);
+    return secp256k1.Point.BASE.multiply(x).equals(secp256k1.Point.fromBytes(verifyingShare));
+  } catch {
+    return false; // a zero share (multiply refuses 0) is no valid share either
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * FROST signing in the RFC 9591 coordinator model (section 5): one designated signer, the
+ * aggregator, plays the RFC's Coordinator. Three message flights, O(t) messages:
+ *
+ *   1. every other signer sends its nonce commitments (D_i, E_i) to the aggregator;
+ *   2. the aggregator broadcasts the commitment list B, in signer order;
+ *   3. every other signer checks that B holds its own commitments, signs over B and sends
+ *      its share z_i to the aggregator, and is done.
+ *
+ * The aggregator aggregates once, verifies the signature with the ordinary single-signer
+ * verifier, and only if that fails checks each share (RFC 9591 section 5.4) to name the culprit.
+ *
+ * Why no echo round. Each share is bound to the exact list it was computed over: the binding
+ * factors are ρ_i = H1(PK ‖ H4(msg) ‖ H5(encode(B)) ‖ i), so the commitment list itself is
+ * in the transcript of every share. FROST's unforgeability does not rest on signers agreeing
+ * on B (the security proof lets the adversary pick B per signing query, RFC 9591 section 7,
+ * "the Coordinator is trusted only for liveness"); what matters is that a signer only signs
+ * over a B that contains its own, fresh, single-use commitments, which step 3 checks. There is
+ * also nothing to equivocate: a signer sends its commitments to one party only, and there is
+ * one list, the aggregator's. An aggregator that sends different lists to different signers
+ * gets shares that do not aggregate, which only hurts itself (it could as well not output).
+ * So blame stays sound: an honest aggregator sent every signer the same list it checks with,
+ * and a share that fails against that list was computed wrongly by its signer.
+ *
+ * Non-aggregators output `{ kind: 'share-sent' }`; only the aggregator holds the signature.
+ */
+import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
+import { array, encodeCbor, struct, type Bytes } from '../core/codec.ts';
+import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
+import type { PartyId } from '../core/ids.ts';
+import { round, type ProtocolStart, type Round, type Transition } from '../core/party.ts';
+import { constantTimeEqual, zeroize } from '../core/transcript.ts';
+import { nobleKeyPackage, type FrostKeyShare } from './keys.ts';
+import { checkSigners, type FrostSignature } from './sign.ts';
+import { frostSuite, nobleRng } from './suites.ts';
+
+export const frostSignCoordinatedProtocol = (key: FrostKeyShare): string => `frost-sign-coord/${key.scheme}/v1`;
+
+export type FrostSignOutcome = ({ readonly kind: 'signature' } & FrostSignature) | { readonly kind: 'share-sent'; readonly signers: readonly PartyId[] };
+
+interface CommitmentsPayload {
+  hiding: Bytes;
+  binding: Bytes;
+}
+interface SharePayload {
+  share: Bytes;
+}
+
+/** A round that expects nothing and moves straight on: keeps wire round numbers aligned across roles. */
+function passThrough<O>(number: number, next: () => Transition<O>): Round<O> {
+  return round<O>({ number, senders: [], finish: next });
+}
+
+export function frostSignCoordinated(key: FrostKeyShare, message: Uint8Array, aggregator: PartyId): ProtocolStart<FrostSignOutcome> {
+  return (ctx) => {
+    checkSigners(key, ctx.parties);
+    if (!ctx.parties.includes(aggregator)) throw new ProtocolConfigError(`aggregator ${aggregator} is not one of the signers`);
+    const suite = frostSuite(key.scheme);
+    const { frost } = suite;
+    const pkg = nobleKeyPackage(key);
+    const commitmentsCodec = struct<CommitmentsPayload>({ hiding: suite.point, binding: suite.point });
+    const listCodec = array(commitmentsCodec, ctx.parties.length);
+    const shareCodec = struct<SharePayload>({ share: suite.scalar });
+    const { nonces, commitments: own } = frost.commit(pkg.secret, nobleRng(ctx.rng));
+    const destroyNonces = () => zeroize(nonces.hiding, nonces.binding);
+    const others = ctx.parties.filter((p) => p !== ctx.self);
+    const asNoble = (list: readonly CommitmentsPayload[]): NonceCommitments[] =>
+      list.map((c, i) => ({ identifier: suite.identifier(ctx.parties[i]!), hiding: c.hiding, binding: c.binding }));
+
+    if (ctx.self !== aggregator) {
+      // Flight 3: sign over the aggregator's list once it is shown to hold our own commitments.
+      const signRound = round<FrostSignOutcome, CommitmentsPayload[]>({
+        number: 2,
+        broadcast: listCodec,
+        senders: [aggregator],
+        destroy: destroyNonces,
+        finish: ({ broadcasts }) => {
+          const list = broadcasts.get(aggregator)!;
+          const mine = list[ctx.parties.indexOf(ctx.self)]!;
+          if (!constantTimeEqual(mine.hiding, own.hiding) || !constantTimeEqual(mine.binding, own.binding)) {
+            throw new ProtocolAbort('invalid_message', [aggregator], 'the commitment list does not hold this signer\'s commitments');
+          }
+          // signShare consumes (zeroes) the nonces: a second call with them fails closed.
+          const share = frost.signShare(pkg.secret, pkg.public, nonces, asNoble(list), message);
+          const send = { direct: new Map([[aggregator, encodeCbor(shareCodec, { share: Uint8Array.from(share) })]]) };
+          return { send, next: passThrough(3, () => ({ send: {}, output: { kind: 'share-sent', signers: ctx.parties } })) };
+        },
+      });
+      const payload = encodeCbor(commitmentsCodec, { hiding: Uint8Array.from(own.hiding), binding: Uint8Array.from(own.binding) });
+      return { send: { direct: new Map([[aggregator, payload]]) }, next: passThrough(1, () => ({ send: {}, next: signRound })) };
+    }
+
+    let ownShare: Uint8Array | undefined;
+    const aggregateRound = (list: NonceCommitments[]) =>
+      round<FrostSignOutcome, never, SharePayload>({
+        number: 3,
+        direct: shareCodec,
+        destroy: () => zeroize(ownShare),
+        finish: ({ direct }) => {
+          const shares: Record<string, Uint8Array> = { [suite.identifier(ctx.self)]: ownShare! };
+          for (const [from, p] of direct) shares[suite.identifier(from)] = p.share;
+          const publicKey = suite.userPublicKey(key.groupKey);
+          let signature: Uint8Array | undefined;
+          try {
+            signature = frost.aggregate(pkg.public, list, message, shares);
+          } catch {
+            signature = undefined;
+          }
+          if (!signature || !suite.verify(signature, message, publicKey)) {
+            const culprits = [...direct].filter(([from, p]) => !frost.verifyShare(pkg.public, list, message, suite.identifier(from), p.share)).map(([from]) => from);
+            throw new ProtocolAbort(culprits.length ? 'invalid_signature_share' : 'invalid_signature', culprits, 'aggregate signature does not verify');
+          }
+          return { send: {}, output: { kind: 'signature', signature, publicKey, signers: ctx.parties } };
+        },
+      });
+
+    // Flight 2: collect every signer's commitments, sign over the list ourselves, broadcast it.
+    const collectRound = round<FrostSignOutcome, never, CommitmentsPayload>({
+      number: 1,
+      direct: commitmentsCodec,
+      senders: others,
+      destroy: destroyNonces,
+      finish: ({ direct }) => {
+        const list = ctx.parties.map((p) => (p === ctx.self ? { hiding: Uint8Array.from(own.hiding), binding: Uint8Array.from(own.binding) } : direct.get(p)!)) as CommitmentsPayload[];
+        const nobleList = asNoble(list);
+        ownShare = frost.signShare(pkg.secret, pkg.public, nonces, nobleList, message);
+        return { send: { broadcast: encodeCbor(listCodec, list) }, next: passThrough(2, () => ({ send: {}, next: aggregateRound(nobleList) })) };
+      },
+    });
+    return { send: {}, next: collectRound };
+  };
+}

@@ -1,0 +1,86 @@
+/** FROST signing in the RFC 9591 coordinator model: one designated aggregator, no echo round. */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { createPublicKey, verify as osslVerify } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { array, decodeCbor, encodeCbor, Party, sessionId, struct, type PartyId } from '../../protocol/core/index.ts';
+import { FROST_SCHEMES, frostSignCoordinated, frostSignCoordinatedProtocol, frostSuite, type FrostScheme } from '../../protocol/frost/index.ts';
+import { frostKeys, partyRange, runFrostSignCoordinated, systemRng } from '../../protocol/frost/local.ts';
+
+const msg = new TextEncoder().encode('one aggregator, many signers');
+
+function independentlyVerifies(scheme: FrostScheme, sig: Uint8Array, pk: Uint8Array): boolean {
+  if (scheme === 'eddsa-ed25519') {
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]);
+    return osslVerify(null, msg, createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig);
+  }
+  if (scheme === 'schnorr-bip340') return schnorr.verify(sig, msg, pk);
+  return frostSuite(scheme).verify(sig, msg, pk);
+}
+
+function subsets<T>(xs: readonly T[], k: number): T[][] {
+  if (k === 0) return [[]];
+  if (xs.length < k) return [];
+  const [h, ...rest] = xs;
+  return [...subsets(rest, k - 1).map((s) => [h!, ...s]), ...subsets(rest, k)];
+}
+
+describe.each(FROST_SCHEMES)('coordinated FROST signing (%s)', (scheme) => {
+  it('every t-subset of a 3-of-5 key signs with any of its members aggregating; t-1 cannot start', () => {
+    const keys = frostKeys(scheme, 3, 5);
+    for (const [i, signers] of subsets(partyRange(5), 3).entries()) {
+      const aggregator = signers[i % 3]!;
+      const { signature, outputs, aborts } = runFrostSignCoordinated(keys, signers, msg, { aggregator });
+      expect(aborts.size).toBe(0);
+      expect(outputs.size).toBe(3);
+      for (const [p, o] of outputs) expect(o.kind).toBe(p === aggregator ? 'signature' : 'share-sent');
+      expect(independentlyVerifies(scheme, signature!.signature, signature!.publicKey)).toBe(true);
+    }
+    const short = partyRange(2);
+    const key = keys.get(1 as PartyId)!;
+    const start = () => new Party({ protocol: frostSignCoordinatedProtocol(key), session: sessionId(systemRng(32)), self: 1 as PartyId, parties: short, rng: systemRng }, frostSignCoordinated(key, msg, 1 as PartyId)).begin();
+    expect(start).toThrow(/needs at least/);
+  });
+});
+
+describe('coordinated signing: malicious parties', () => {
+  const scheme: FrostScheme = 'eddsa-ed25519';
+  const suite = frostSuite(scheme);
+  const shareCodec = struct({ share: suite.scalar });
+
+  it('a wrong signature share aborts the aggregator naming its signer', () => {
+    const keys = frostKeys(scheme, 3, 4);
+    const one = new Uint8Array(32);
+    one[0] = 1;
+    const { aborts, signature } = runFrostSignCoordinated(keys, partyRange(4), msg, {
+      aggregator: 1 as PartyId,
+      intercept: (m) => (m.from === 3 && m.round === 3 ? [{ ...m, payload: encodeCbor(shareCodec, { share: one }) }] : [m]),
+    });
+    expect(signature).toBeUndefined();
+    expect(aborts.get(1 as PartyId)?.reason).toBe('invalid_signature_share');
+    expect(aborts.get(1 as PartyId)?.culprits).toEqual([3]);
+  });
+
+  it('a signer refuses a commitment list that replaces its own commitments, naming the aggregator', () => {
+    const keys = frostKeys(scheme, 2, 3);
+    const commitments = struct({ hiding: suite.point, binding: suite.point });
+    const list = array(commitments, 3);
+    const { aborts, outputs } = runFrostSignCoordinated(keys, partyRange(3), msg, {
+      aggregator: 1 as PartyId,
+      intercept: (m, to) => {
+        if (m.from !== 1 || m.round !== 2 || to !== 2) return [m];
+        const l = decodeCbor(list, m.payload);
+        return [{ ...m, payload: encodeCbor(list, [l[0]!, l[0]!, l[2]!]) }];
+      },
+    });
+    expect(aborts.get(2 as PartyId)?.reason).toBe('invalid_message');
+    expect(aborts.get(2 as PartyId)?.culprits).toEqual([1]);
+    expect(outputs.has(1 as PartyId)).toBe(false); // the aggregator never gets party 2's share
+  });
+
+  it('an aggregator outside the signer set is refused', () => {
+    const keys = frostKeys(scheme, 2, 3);
+    const { aborts, outputs } = runFrostSignCoordinated(keys, partyRange(2), msg, { aggregator: 3 as PartyId });
+    expect(outputs.size).toBe(0);
+    for (const p of partyRange(2)) expect(aborts.get(p)?.message).toMatch(/aggregator 3 is not one of the signers/);
+  });
+});
