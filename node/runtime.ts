@@ -96,6 +96,11 @@ export class NodeRuntime {
   private readonly early = new Map<SessionId, { from: PartyId; keyId: string; message: ProtocolMessage }[]>();
   /** Every session id ever started, so a replayed request cannot restart a session. */
   private readonly used = new Set<SessionId>();
+  /**
+   * Sessions that ended (or were refused): their late messages are dropped. A session that is
+   * claimed but still loading its share is not here, so its peers' early messages are kept.
+   */
+  private readonly ended = new Set<SessionId>();
 
   constructor(opts: NodeRuntimeOptions) {
     this.opts = opts;
@@ -264,7 +269,7 @@ export class NodeRuntime {
       if (session.keyId !== keyId) throw new DecodeError('malformed', `message for key ${keyId} in a session of key ${session.keyId}`);
       return this.deliver(session, from, message);
     }
-    if (this.used.has(message.session)) return; // late message of a finished session
+    if (this.ended.has(message.session)) return; // late message of a finished session
     let queue = this.early.get(message.session);
     if (!queue) {
       if (this.early.size >= MAX_EARLY_SESSIONS) this.early.delete(this.early.keys().next().value!);
@@ -334,9 +339,17 @@ export class NodeRuntime {
   private forget(session: Session): void {
     clearTimeout(session.timer);
     this.sessions.delete(session.id);
+    this.markEnded(session.id);
+  }
+
+  private markEnded(id: SessionId): void {
+    if (this.ended.size >= MAX_REMEMBERED_SESSIONS) this.ended.clear();
+    this.ended.add(id);
+    this.early.delete(id);
   }
 
   private fail(id: SessionId, reason: string, culprits: readonly PartyId[]): void {
+    this.markEnded(id);
     this.log('session_failed', { session: id, reason, culprits });
     this.opts.send({ role: 'coordinator' }, { type: 'failed', session: Buffer.from(id, 'hex') as Bytes, reason: reason.slice(0, 500), culprits: [...culprits] });
   }

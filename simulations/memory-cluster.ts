@@ -24,10 +24,13 @@ export type LinkHook = (from: Endpoint, to: Endpoint, message: ClusterMessage) =
 /** Share storage in memory; holds encoded shares as the sealed store would after unsealing. */
 export class MemoryVault implements ShareVault {
   readonly shares = new Map<string, { key: StoredKey; share: Uint8Array }>();
+  /** Simulates a slow provider (HSM/KMS round trip) on every unseal. */
+  loadDelayMs = 0;
   async saveShare(key: StoredKey, share: Uint8Array): Promise<void> {
     this.shares.set(key.keyId, { key, share: Uint8Array.from(share) });
   }
   async loadShare(keyId: string) {
+    if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));
     const s = this.shares.get(keyId);
     return s && { key: s.key, share: Uint8Array.from(s.share) };
   }

@@ -104,6 +104,18 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(events.slice(before).filter((e) => e.type === 'retried')).toEqual([]);
   });
 
+  it('keeps peers\' messages that arrive while a node is still unsealing its share', async () => {
+    const events: SessionEvent[] = [];
+    cluster = await MemoryCluster.create({ nodes: 3, engine: { attemptTimeoutMs: 2000 } });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
+    // One signer's provider is slow: the other's first-round messages reach it mid-unseal.
+    cluster.vaults.get(1)!.loadDelayMs = 50;
+    cluster.vaults.get(2)!.loadDelayMs = 50;
+    for (let i = 0; i < 5; i++) await cluster.engine.sign(key.id, { message: Buffer.from(`slow ${i}`) }, ctx(events));
+    expect(events.filter((e) => e.type === 'retried')).toEqual([]);
+  });
+
   it('refuses a sign request that the coordinator did not sign', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();
