@@ -82,7 +82,7 @@ interface Session {
   readonly keyId: string;
   readonly timer: NodeJS.Timeout;
   /** Runs once when the protocol outputs; the session stays registered until it resolves. */
-  readonly complete: (output: unknown) => Promise<NodeReport>;
+  readonly complete: (output: unknown) => Promise<NodeReport | undefined>;
 }
 
 const MAX_EARLY_MESSAGES_PER_SESSION = 4096;
@@ -229,7 +229,8 @@ export class NodeRuntime {
     this.startSession(id, request.keyId, adapter.signProtocol(share), signers, adapter.sign(share, request.message, tweak), async (output) => {
       const sig = output as SchemeSignature;
       await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
-      return { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId };
+      // A signer that only contributed its share reports nothing; the aggregator reports.
+      return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
     });
   }
 
@@ -239,7 +240,7 @@ export class NodeRuntime {
     protocol: string,
     parties: readonly PartyId[],
     start: ConstructorParameters<typeof Party<unknown>>[1],
-    complete: (output: unknown) => Promise<NodeReport>,
+    complete: (output: unknown) => Promise<NodeReport | undefined>,
   ): void {
     const party = new Party<unknown>({ protocol, session: id, self: this.opts.self, parties, rng: this.opts.rng, auth: this.opts.auth }, start);
     const timeout = this.opts.sessionTimeoutMs ?? 60_000;
@@ -307,7 +308,7 @@ export class NodeRuntime {
     if (state.status === 'done') {
       session
         .complete(state.output)
-        .then((report) => this.opts.send({ role: 'coordinator' }, report))
+        .then((report) => report && this.opts.send({ role: 'coordinator' }, report))
         .catch((e: unknown) => this.fail(session.id, `could not finish: ${e instanceof Error ? e.message : String(e)}`, []))
         .finally(() => this.forget(session));
     } else if (state.status === 'aborted') {

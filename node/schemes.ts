@@ -3,21 +3,25 @@
  * its key share is (de)serialised for the sealed store. The node runtime is written against
  * this interface only, so FROST and DKLs23 plug in the same way.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Scheme } from '../coordinator/service.ts';
-import type { Bytes } from '../protocol/core/codec.ts';
 import type { ProtocolStart, Round, Transition } from '../protocol/core/party.ts';
 import type { DerivationCurve } from '../protocol/derive.ts';
 import { frostSuite } from '../protocol/frost/suites.ts';
-import { frostDkg, frostDkgProtocol, frostSign, frostSignProtocol, type FrostKeyShare } from '../protocol/frost/index.ts';
-import { decodeFrostKeyShare, encodeFrostKeyShare, frostChainCode } from './frost-share-codec.ts';
+import {
+  decodeFrostKeyShare,
+  encodeFrostKeyShare,
+  frostDkg,
+  frostDkgProtocol,
+  frostSignCoordinated,
+  frostSignCoordinatedProtocol,
+  tweakFrostKeyShare,
+  type FrostKeyShare,
+} from '../protocol/frost/index.ts';
 
-export interface SchemeSignature {
-  readonly signature: Uint8Array;
-  /** ECDSA recovery id; 0 for the Schnorr schemes. */
-  readonly recoveryId: number;
-}
+/** What a signer ends a session with: the signature, or nothing when another signer aggregates. */
+export type SchemeSignature =
+  | { readonly signature: Uint8Array; /** ECDSA recovery id; 0 for the Schnorr schemes. */ readonly recoveryId: number }
+  | undefined;
 
 export interface SchemeAdapter<S> {
   readonly scheme: Scheme;
@@ -45,13 +49,20 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   scheme,
   dkgProtocol: frostDkgProtocol(scheme),
   dkg: (threshold) => frostDkg({ scheme, threshold }),
-  signProtocol: frostSignProtocol,
+  signProtocol: frostSignCoordinatedProtocol,
+  // RFC 9591's coordinator model inside the signer set: the lowest signer aggregates, verifies
+  // and reports; the others only contribute their shares (half the work of everyone aggregating).
   sign: (share, message, tweak) => (ctx) =>
-    mapOutput(frostSign(tweak ? tweakFrostShare(share, tweak) : share, message)(ctx), (o) => ({ signature: o.signature, recoveryId: 0 })),
+    mapOutput(frostSignCoordinated(tweak ? tweakFrostKeyShare(share, tweak) : share, message, ctx.parties[0]!)(ctx), (o) =>
+      o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined,
+    ),
   derivationCurve: scheme === 'eddsa-ed25519' ? 'ed25519' : 'secp256k1',
   groupKey: (share) => share.groupKey,
   userKey: (groupKey) => frostSuite(scheme).userPublicKey(groupKey),
-  chainCode: frostChainCode,
+  chainCode: (share) => {
+    if (!share.chainCode) throw new Error('this FROST key share has no chain code');
+    return share.chainCode;
+  },
   threshold: (share) => share.threshold,
   encode: encodeFrostKeyShare,
   decode: decodeFrostKeyShare,
@@ -65,28 +76,6 @@ const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {
 /** The adapter for a scheme, or undefined while the scheme is not implemented. */
 export function schemeAdapter(scheme: Scheme): AnySchemeAdapter | undefined {
   return ADAPTERS[scheme];
-}
-
-/**
- * The share of the child key groupKey + δ·G: every share, verifying share and the constant
- * commitment move by δ (Lagrange coefficients sum to 1, so any t signers still interpolate).
- */
-export function tweakFrostShare(share: FrostKeyShare, tweak: Uint8Array): FrostKeyShare {
-  const Fn = frostSuite(share.scheme).frost.utils.Fn;
-  const delta = Fn.fromBytes(tweak);
-  if (delta === 0n) return share;
-  const move =
-    share.scheme === 'eddsa-ed25519'
-      ? (p: Uint8Array) => ed25519.Point.fromBytes(p).add(ed25519.Point.BASE.multiply(delta)).toBytes() as Bytes
-      : (p: Uint8Array) => secp256k1.Point.fromBytes(p).add(secp256k1.Point.BASE.multiply(delta)).toBytes(true) as Bytes;
-  const [c0, ...rest] = share.commitments;
-  return {
-    ...share,
-    groupKey: move(share.groupKey),
-    commitments: [move(c0!), ...rest],
-    verifyingShares: new Map([...share.verifyingShares].map(([id, v]) => [id, move(v)])),
-    signingShare: Fn.toBytes(Fn.add(Fn.fromBytes(share.signingShare), delta)) as Bytes,
-  };
 }
 
 /** Maps a protocol's output without touching its rounds. */

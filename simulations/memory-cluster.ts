@@ -76,8 +76,8 @@ export class MemoryCluster {
         if (cluster!.down.has(node)) throw new Error(`node ${node} is down`);
         cluster!.transmit('coordinator', node, message);
       },
-      heartbeatMs: 200,
-      livenessMs: 1000,
+      heartbeatMs: 250,
+      livenessMs: 2500,
       ...opts.engine,
     });
     cluster = new MemoryCluster(engine);
