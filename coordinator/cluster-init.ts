@@ -40,6 +40,8 @@ export interface InitOptions {
 }
 
 const P2P_OFFSET = 100;
+/** Node i's metrics/health endpoint is on port + 200 + i. */
+const OPS_OFFSET = 200;
 
 export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
   const layoutFile = join(opts.dataDir, 'layout.json');
@@ -67,7 +69,7 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
       const config =
         m.role === 'coordinator'
           ? { listen: m.address, http: { host: '127.0.0.1', port }, dataDir: dir, manifest: manifestFile, provider, tokenFile, defaultThreshold: threshold }
-          : { id: Number(m.id.slice('node-'.length)), listen: m.address, dataDir: dir, manifest: manifestFile, provider };
+          : { id: Number(m.id.slice('node-'.length)), listen: m.address, dataDir: dir, manifest: manifestFile, provider, http: { host: '127.0.0.1', port: port + OPS_OFFSET + Number(m.id.slice('node-'.length)) } };
       await writeAtomically(m.config, JSON.stringify(config, null, 2) + '\n');
       const identity = await createIdentity(join(dir, 'identity.json'), m.id, await createProtector(provider));
       keys.push({ id: m.id, identityKey: identity.publicKey, address: m.address });

@@ -50,6 +50,8 @@ export interface EngineOptions {
   /** How long a node blamed by a protocol abort is left out of quorums (default 10 min). */
   readonly suspectMs?: number;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Hooks for metrics: an invalid signature caught, a retry, a blamed node. */
+  readonly observe?: { invalidSignature?(): void; retry?(): void; blamed?(node: NodeId): void };
 }
 
 interface Pending {
@@ -219,7 +221,10 @@ export class Engine implements SigningService {
       const quorum = this.pickQuorum(key, failed);
       const session = randomBytes(32) as Bytes;
       const sessionHex = Buffer.from(session).toString('hex');
-      if (attempt > 1) ctx.emit({ type: 'retried', session: sessionHex, attempt, nodes: quorum });
+      if (attempt > 1) {
+        this.opts.observe?.retry?.();
+        ctx.emit({ type: 'retried', session: sessionHex, attempt, nodes: quorum });
+      }
       ctx.emit({ type: 'started', session: sessionHex, operation: 'sign', keyId, nodes: quorum });
       const outcome = await this.signAttempt(key.scheme, keyId, session, quorum, request.message, derivationPath, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
       if (outcome.ok && verifySignature(key.scheme, publicKey, request.message, outcome.signature, key.scheme === 'ecdsa-secp256k1' ? outcome.recoveryId : undefined)) {
@@ -230,6 +235,7 @@ export class Engine implements SigningService {
       if (outcome.ok) {
         // Never returned: an invalid signature means a node lied; leave the whole quorum out of the retry.
         lastReason = 'the nodes produced a signature that does not verify';
+        this.opts.observe?.invalidSignature?.();
         for (const n of quorum) failed.add(n);
       } else {
         lastReason = outcome.reason;
@@ -314,7 +320,10 @@ export class Engine implements SigningService {
 
   private blame(culprits: readonly PartyId[] | readonly NodeId[]): void {
     const until = Date.now() + (this.opts.suspectMs ?? 10 * 60_000);
-    for (const c of culprits) this.suspects.set(c, until);
+    for (const c of culprits) {
+      this.suspects.set(c, until);
+      this.opts.observe?.blamed?.(c);
+    }
   }
 
   /** Nodes blamed by a protocol abort, with the time until which they are avoided. */

@@ -15,6 +15,7 @@ import type { NodeReport } from '../node/control.ts';
 import { ALL_SCOPES, createApiServer } from './api/server.ts';
 import { loadCoordinatorConfig } from './config.ts';
 import { Engine } from './engine.ts';
+import { CoordinatorMetrics } from './metrics.ts';
 import { KeyRegistry } from './registry.ts';
 
 export const coordinatorIdentityFile = (dataDir: string) => join(dataDir, 'identity.json');
@@ -50,7 +51,13 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
     onRefused: (peer, reason) => log.warn({ event: 'peer_refused', peer, reason }),
   });
   const registry = await KeyRegistry.open(config.dataDir);
+  const metrics = new CoordinatorMetrics();
   const engine = new Engine({
+    observe: {
+      invalidSignature: () => metrics.invalidSignatures.inc(),
+      retry: () => metrics.retries.inc(),
+      blamed: (node) => metrics.blamed.inc({ node: String(node) }),
+    },
     nodes,
     registry,
     attemptTimeoutMs: config.attemptTimeoutMs,
@@ -73,7 +80,9 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
   });
   engine.start();
   const api = await createApiServer({
-    service: engine,
+    service: metrics.instrument(engine),
+    metrics: () => metrics.text(engine),
+    ready: () => engine.health().nodes.filter((n) => n.online).length >= 2,
     tokens: [{ token: await apiToken(config.tokenFile), scopes: ALL_SCOPES }],
     host: config.http.host,
     port: config.http.port,

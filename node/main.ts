@@ -14,6 +14,7 @@ import { writeAtomically } from './atomic-file.ts';
 import { createIdentity, identityPublicKey, loadIdentity, manifestVerifier, resealIdentity } from './identity.ts';
 import { createLogger, logTo } from './log.ts';
 import { createProtector } from './providers/index.ts';
+import { startOpsServer } from './ops-server.ts';
 import { NodeRuntime, type Sender } from './runtime.ts';
 import { ShareStore } from './store/share-store.ts';
 import { Libp2pTransport } from './transport/libp2p.ts';
@@ -107,13 +108,17 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
       log.warn({ event: 'envelope_refused', from, error: (e as Error).message });
     }
   });
-  log.info({ event: 'node_started', listen: config.listen, keys: (await store.listKeys()).length });
+  const ops = config.http
+    ? await startOpsServer({ host: config.http.host, port: config.http.port, runtime, store, transport, minPeers: 2 })
+    : undefined;
+  log.info({ event: 'node_started', listen: config.listen, ...(ops ? { ops: ops.port } : {}), keys: (await store.listKeys()).length });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info({ event: 'node_stopping', activeSessions: runtime.activeSessions });
       runtime.close();
+      await ops?.close();
       await transport.close();
       await audit.close();
       await store.close();

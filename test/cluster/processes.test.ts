@@ -137,6 +137,18 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     if (!ECDSA) expect((await call('POST', '/v1/keys', { scheme: 'ecdsa-secp256k1' })).body.error.code).toBe('unsupported');
   });
 
+  it('exposes Prometheus metrics and readiness, and never logs the API token', async () => {
+    const metrics = await (await fetch(`${BASE}/metrics`)).text();
+    expect(metrics).toMatch(/mpc_sign_duration_seconds_count\{scheme="eddsa-ed25519",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/mpc_nodes_online 3/);
+    const nodeOps = PORT + 201;
+    expect((await fetch(`http://127.0.0.1:${nodeOps}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${nodeOps}/metrics`)).text()).toMatch(/mpc_node_connected_peers [1-9]/);
+    const { readdir } = await import('node:fs/promises');
+    const logs = join(dataDir, 'logs');
+    for (const f of await readdir(logs)) expect(await readFile(join(logs, f), 'utf8')).not.toContain(TOKEN);
+  });
+
   it('2-of-3: signs with a node killed, answers 503 quickly with two killed, and signs again after restarts with the same keys', async () => {
     const key = keys['eddsa-ed25519']!;
     const procs = (await cluster()).processes;

@@ -1,0 +1,79 @@
+/**
+ * Prometheus metrics of the coordinator, in the service-level terms HSM services use:
+ * availability (nodes online), latency (histograms per scheme), error rate by cause,
+ * throughput (counts), plus signature-verification failures and retries.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CreateKeyRequest, HealthReport, KeyInfo, RequestContext, SignRequest, SignResult, SigningService } from './service.ts';
+import { ServiceError } from './service.ts';
+
+export class CoordinatorMetrics {
+  readonly registry = new Registry();
+  readonly signDuration = new Histogram({
+    name: 'mpc_sign_duration_seconds',
+    help: 'Signing request latency',
+    labelNames: ['scheme', 'outcome'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly keygenDuration = new Histogram({
+    name: 'mpc_keygen_duration_seconds',
+    help: 'Key generation latency',
+    labelNames: ['scheme', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({ name: 'mpc_errors_total', help: 'Failed requests by cause', labelNames: ['operation', 'cause'], registers: [this.registry] });
+  readonly invalidSignatures = new Counter({
+    name: 'mpc_signature_verification_failures_total',
+    help: 'Signatures produced by nodes that failed independent verification (never returned)',
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({ name: 'mpc_sign_retries_total', help: 'Signing attempts retried with another quorum', registers: [this.registry] });
+  readonly blamed = new Counter({ name: 'mpc_nodes_blamed_total', help: 'Protocol aborts that named a culprit', labelNames: ['node'], registers: [this.registry] });
+  readonly activeSessions = new Gauge({ name: 'mpc_active_sessions', help: 'Sessions in flight', registers: [this.registry] });
+  readonly nodesOnline = new Gauge({ name: 'mpc_nodes_online', help: 'Nodes answering heartbeats', registers: [this.registry] });
+
+  /** Wraps a SigningService so every call is timed and every failure counted by cause. */
+  instrument(service: SigningService & { readonly activeSessions?: number }): SigningService {
+    const timed = async <T>(histogram: Histogram, operation: string, scheme: string, f: () => Promise<T>): Promise<T> => {
+      const end = histogram.startTimer({ scheme });
+      try {
+        const out = await f();
+        end({ outcome: 'ok' });
+        return out;
+      } catch (e) {
+        const cause = e instanceof ServiceError ? e.code : 'internal';
+        end({ outcome: cause });
+        this.errors.inc({ operation, cause });
+        throw e;
+      }
+    };
+    return {
+      health: (): HealthReport => {
+        const h = service.health();
+        this.nodesOnline.set(h.nodes.filter((n) => n.online).length);
+        this.activeSessions.set(service.activeSessions ?? 0);
+        return h;
+      },
+      createKey: (req: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo> => timed(this.keygenDuration, 'keygen', req.scheme, () => service.createKey(req, ctx)),
+      listKeys: () => service.listKeys(),
+      getKey: async (id: string) => {
+        const key = await service.getKey(id);
+        if (!key) this.errors.inc({ operation: 'get_key', cause: 'key_not_found' });
+        return key;
+      },
+      sign: async (keyId: string, req: SignRequest, ctx: RequestContext): Promise<SignResult> => {
+        const scheme = (await service.getKey(keyId))?.scheme ?? 'unknown';
+        return timed(this.signDuration, 'sign', scheme, () => service.sign(keyId, req, ctx));
+      },
+    };
+  }
+
+  async text(service: SigningService & { readonly activeSessions?: number }): Promise<string> {
+    const h = service.health();
+    this.nodesOnline.set(h.nodes.filter((n) => n.online).length);
+    this.activeSessions.set(service.activeSessions ?? 0);
+    return this.registry.metrics();
+  }
+}
