@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
-import { keygenRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import { destroyRequestCodec, keygenRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import type { KeyRegistry } from './registry.ts';
@@ -19,6 +19,7 @@ import {
   type CreateKeyRequest,
   type HealthReport,
   type KeyInfo,
+  type KeyStatus,
   type NodeId,
   type RequestContext,
   type Scheme,
@@ -199,6 +200,8 @@ export class Engine implements SigningService {
       groupKey,
       ...(request.scheme === 'eddsa-ed25519' ? {} : { xpub: encodeXpub(groupKeyBytes, Buffer.from(chainCode, 'hex')) }),
       createdAt: new Date().toISOString(),
+      status: 'active',
+      epoch: 0,
     };
     await this.opts.registry.put(info);
     ctx.emit({ type: 'completed', session: sessionHex, ok: true });
@@ -208,6 +211,7 @@ export class Engine implements SigningService {
   async sign(keyId: string, request: SignRequest, ctx: RequestContext): Promise<SignResult> {
     const key = this.opts.registry.get(keyId);
     if (!key) throw new ServiceError('key_not_found', `no key ${keyId}`);
+    if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
     checkMessage(key.scheme, request.message);
     const child = request.derivationPath ? deriveChild(key, request.derivationPath) : undefined;
     this.admit();
@@ -249,6 +253,57 @@ export class Engine implements SigningService {
       ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: lastReason });
       this.opts.log?.('sign_attempt_failed', { keyId, attempt, quorum, reason: lastReason });
     }
+  }
+
+  async setKeyStatus(id: string, status: KeyStatus): Promise<KeyInfo> {
+    const key = this.opts.registry.get(id);
+    if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
+    const next = { ...key, status };
+    await this.opts.registry.put(next);
+    return next;
+  }
+
+  /**
+   * Crypto-shredding: every node of the key erases all its epochs, then the key is forgotten.
+   * Needs every node online (a share left behind on an offline node would survive); the call
+   * can be repeated until it succeeds, since erasing is idempotent.
+   */
+  async destroyKey(id: string, ctx: RequestContext): Promise<void> {
+    const key = this.opts.registry.get(id);
+    if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
+    const offline = key.nodes.filter((n) => !this.isOnline(n));
+    if (offline.length) throw new ServiceError('quorum_unavailable', `destroying a key needs all its nodes online; offline: ${offline.join(', ')}`);
+    if (key.status !== 'disabled') await this.setKeyStatus(id, 'disabled'); // no signing while shares are being erased
+    const session = randomBytes(32) as Bytes;
+    const sessionHex = Buffer.from(session).toString('hex');
+    const encoded = encodeCbor(destroyRequestCodec, { session, keyId: id }) as Bytes;
+    const signature = (await this.opts.signRequest(requestSigningInput('destroy', encoded))) as Bytes;
+    const done = new Set<NodeId>();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', `nodes ${key.nodes.filter((n) => !done.has(n)).join(', ')} did not confirm erasure`)), Math.max(0, ctx.deadline - Date.now()));
+        this.pending.set(sessionHex, {
+          nodes: key.nodes,
+          onReport: (node, report) => {
+            if (report.type !== 'destroyed' || report.keyId !== id) return;
+            done.add(node);
+            if (done.size === key.nodes.length) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+        for (const node of key.nodes) {
+          this.opts.send(node, { type: 'destroy', request: encoded, signature }).catch(() => {
+            clearTimeout(timer);
+            reject(new ServiceError('quorum_unavailable', `node ${node} is unreachable`));
+          });
+        }
+      });
+    } finally {
+      this.pending.delete(sessionHex);
+    }
+    await this.opts.registry.delete(id);
   }
 
   /** Chooses `t` online signers, avoiding suspects and nodes that failed this request. */

@@ -67,6 +67,8 @@ export class CoordinatorMetrics {
         const scheme = (await service.getKey(keyId))?.scheme ?? 'unknown';
         return timed(this.signDuration, 'sign', scheme, () => service.sign(keyId, req, ctx));
       },
+      ...(service.setKeyStatus ? { setKeyStatus: service.setKeyStatus.bind(service) } : {}),
+      ...(service.destroyKey ? { destroyKey: service.destroyKey.bind(service) } : {}),
     };
   }
 

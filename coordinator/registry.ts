@@ -47,6 +47,12 @@ export class KeyRegistry {
     await this.persist();
   }
 
+  /** Forgets a key; resolves once the list is durably on disk. */
+  async delete(id: string): Promise<void> {
+    this.keys.delete(id);
+    await this.persist();
+  }
+
   private persist(): Promise<void> {
     const file = this.file;
     if (!file) return Promise.resolve();

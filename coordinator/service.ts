@@ -24,7 +24,13 @@ export interface KeyInfo {
   /** BIP32 extended public key of the root, for secp256k1 schemes: clients derive children themselves. */
   readonly xpub?: string;
   readonly createdAt: string;
+  /** `disabled` keys refuse to sign (403 key_disabled) until enabled again. */
+  readonly status?: KeyStatus;
+  /** Share epoch (0 at key generation; refresh and resharing move it on). */
+  readonly epoch?: number;
 }
+
+export type KeyStatus = 'active' | 'disabled';
 
 export interface SignResult {
   /** Hex: ECDSA 64-byte r‖s low-S, Ed25519 RFC 8032 64 bytes, BIP340 64 bytes. */
@@ -74,6 +80,10 @@ export interface SigningService {
   listKeys(): Promise<readonly KeyInfo[]>;
   getKey(id: string): Promise<KeyInfo | undefined>;
   sign(keyId: string, request: SignRequest, ctx: RequestContext): Promise<SignResult>;
+  /** Disables or re-enables signing with a key. */
+  setKeyStatus?(id: string, status: KeyStatus): Promise<KeyInfo>;
+  /** Erases every share of the key on every node (crypto-shredding), then forgets the key. */
+  destroyKey?(id: string, ctx: RequestContext): Promise<void>;
 }
 
 /** Typed service failures; the API maps each code to one HTTP status. */

@@ -31,10 +31,16 @@ export interface SignRequest {
   readonly signers: readonly PartyId[];
 }
 
+export interface DestroyRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+}
+
 /** What the coordinator sends a node. */
 export type CoordinatorMessage =
   | { readonly type: 'keygen'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'sign'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'destroy'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'cancel'; readonly session: Bytes }
   | { readonly type: 'ping'; readonly nonce: number };
 
@@ -43,6 +49,7 @@ export type NodeReport =
   | { readonly type: 'keygen_done'; readonly session: Bytes; readonly keyId: string; readonly groupKey: Bytes; readonly chainCode: Bytes }
   | { readonly type: 'sign_done'; readonly session: Bytes; readonly signature: Bytes; readonly recoveryId: number }
   | { readonly type: 'failed'; readonly session: Bytes; readonly reason: string; readonly culprits: readonly PartyId[] }
+  | { readonly type: 'destroyed'; readonly session: Bytes; readonly keyId: string }
   | { readonly type: 'pong'; readonly nonce: number };
 
 /** A protocol message relayed from node to node, already encoded by the protocol core. */
@@ -69,6 +76,7 @@ const keyId = text(128);
 const parties = array(party, { min: 1, max: MAX_PARTIES });
 
 export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties });
+export const destroyRequestCodec = struct<DestroyRequest>({ session, keyId });
 export const signRequestCodec = struct<SignRequest>({
   session,
   keyId,
@@ -104,11 +112,13 @@ const request = bytes({ min: 1, max: MAX_SIGN_MESSAGE_BYTES + 4096 });
 export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>({
   keygen: struct({ request, signature }),
   sign: struct({ request, signature }),
+  destroy: struct({ request, signature }),
   cancel: struct({ session }),
   ping: struct({ nonce: uint(2 ** 32) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
   failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
+  destroyed: struct({ session, keyId }),
   pong: struct({ nonce: uint(2 ** 32) }),
   protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
 });
@@ -117,7 +127,7 @@ export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbo
 export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbor(clusterMessageCodec, b);
 
 /** Domain-separates the coordinator's request signatures from every other use of its key. */
-export function requestSigningInput(type: 'keygen' | 'sign', request: Uint8Array): Uint8Array {
+export function requestSigningInput(type: 'keygen' | 'sign' | 'destroy', request: Uint8Array): Uint8Array {
   const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);
   const out = new Uint8Array(domain.length + request.length);
   out.set(domain);

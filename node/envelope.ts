@@ -51,6 +51,7 @@ function bindingOf(message: ClusterMessage): { session: Bytes; keyId: string; ro
     case 'protocol':
       return { session: message.session, keyId: message.keyId, round: message.round };
     case 'keygen_done':
+    case 'destroyed':
       return { session: message.session, keyId: message.keyId, round: 0 };
     case 'sign_done':
     case 'failed':

@@ -15,6 +15,7 @@ import { Party, type PartyAuth } from '../protocol/core/party.ts';
 import { zeroize } from '../protocol/core/transcript.ts';
 import type { Scheme } from '../coordinator/service.ts';
 import {
+  destroyRequestCodec,
   keygenRequestCodec,
   requestSigningInput,
   signRequestCodec,
@@ -47,10 +48,12 @@ export interface ShareVault {
   /** Unseals a share; the caller zeroises the returned bytes. Undefined when the node holds none. */
   loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array } | undefined>;
   hasKey(keyId: string): Promise<boolean>;
+  /** Erases every epoch of a key's share and its metadata (crypto-shredding); idempotent. */
+  destroyKey(keyId: string): Promise<void>;
 }
 
 export interface AuditEntry {
-  readonly event: 'keygen' | 'sign';
+  readonly event: 'keygen' | 'sign' | 'destroy';
   readonly keyId: string;
   readonly session: string;
   /** SHA-256 of the message, never the message itself for large payloads. */
@@ -144,10 +147,18 @@ export class NodeRuntime {
         const request = this.verifiedRequest('sign', message.request, message.signature, signRequestCodec);
         return this.startSign(request);
       }
+      case 'destroy': {
+        const request = this.verifiedRequest('destroy', message.request, message.signature, destroyRequestCodec);
+        this.claimSession(request.session);
+        await this.opts.vault.destroyKey(request.keyId);
+        await this.opts.audit?.({ event: 'destroy', keyId: request.keyId, session: Buffer.from(request.session).toString('hex'), signers: [], outcome: 'completed' });
+        this.opts.send({ role: 'coordinator' }, { type: 'destroyed', session: request.session, keyId: request.keyId });
+        return;
+      }
     }
   }
 
-  private verifiedRequest<T>(type: 'keygen' | 'sign', request: Bytes, signature: Bytes, codec: Parameters<typeof decodeCbor<T>>[0]): T {
+  private verifiedRequest<T>(type: 'keygen' | 'sign' | 'destroy', request: Bytes, signature: Bytes, codec: Parameters<typeof decodeCbor<T>>[0]): T {
     if (!this.opts.verifyCoordinator(requestSigningInput(type, request), signature)) {
       throw new DecodeError('malformed', `${type} request without a valid coordinator signature`);
     }

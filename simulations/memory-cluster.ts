@@ -37,6 +37,10 @@ export class MemoryVault implements ShareVault {
   async hasKey(keyId: string): Promise<boolean> {
     return this.shares.has(keyId);
   }
+  async destroyKey(keyId: string): Promise<void> {
+    this.shares.get(keyId)?.share.fill(0);
+    this.shares.delete(keyId);
+  }
 }
 
 export interface MemoryClusterOptions {

@@ -170,6 +170,17 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         if (settled.status >= 500) idempotency.delete(scopeKey);
         return settled;
       }
+      case 'disable':
+      case 'enable': {
+        if (!opts.service.setKeyStatus) throw new HttpError(400, 'unsupported', 'this service cannot change key status');
+        return { status: 200, body: await opts.service.setKeyStatus(route.keyId!, route.name === 'disable' ? 'disabled' : 'active') };
+      }
+      case 'destroy': {
+        if (!opts.service.destroyKey) throw new HttpError(400, 'unsupported', 'this service cannot destroy keys');
+        const deadline = deadlineOf(req);
+        await guarded(() => opts.service.destroyKey!(route.keyId!, { deadline, requestId, emit: emitter(requestId) }));
+        return { status: 200, body: { id: route.keyId, destroyed: true } };
+      }
       default:
         throw new HttpError(500, 'internal', 'unrouted');
     }
@@ -246,7 +257,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 }
 
 interface Route {
-  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign';
+  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign' | 'disable' | 'enable' | 'destroy';
   readonly scope?: Scope;
   readonly keyId?: string;
 }
@@ -261,11 +272,13 @@ function matchRoute(method: string, path: string): Route {
   if (path === '/healthz') return allow(['GET'], { name: 'healthz' });
   if (path === '/readyz') return allow(['GET'], { name: 'readyz' });
   if (path === '/v1/keys') return method === 'POST' ? { name: 'createKey', scope: 'keys:create' } : allow(['GET', 'POST'], { name: 'listKeys', scope: 'keys:read' });
-  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(\/sign)?$/.exec(path);
+  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(?:\/(sign|disable|enable))?$/.exec(path);
   if (key) {
     const keyId = key[1]!;
-    if (key[2]) return allow(['POST'], { name: 'sign', scope: 'sign', keyId });
-    return allow(['GET'], { name: 'getKey', scope: 'keys:read', keyId });
+    if (key[2] === 'sign') return allow(['POST'], { name: 'sign', scope: 'sign', keyId });
+    if (key[2] === 'disable' || key[2] === 'enable') return allow(['POST'], { name: key[2], scope: 'admin', keyId });
+    if (method === 'DELETE') return { name: 'destroy', scope: 'admin', keyId };
+    return allow(['GET', 'DELETE'], { name: 'getKey', scope: 'keys:read', keyId });
   }
   throw new HttpError(404, 'not_found', `no route ${path}`);
 }

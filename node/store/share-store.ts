@@ -188,6 +188,14 @@ export class ShareStore implements ShareVault {
     for (const id of [...this.cache.keys()]) if (id.startsWith(`${keyId}/`)) this.evict(id);
   }
 
+  /** Erases every epoch of the key and its metadata in one synced batch (crypto-shredding). */
+  async destroyKey(keyId: string): Promise<void> {
+    const keys: string[] = [];
+    for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: `share!${keyId}"` })) keys.push(k);
+    await this.db.batch([...keys, metaKey(keyId)].map((key) => ({ type: 'del' as const, key })), { sync: true });
+    for (const id of [...this.cache.keys()]) if (id.startsWith(`${keyId}/`)) this.evict(id);
+  }
+
   /** Epochs with a stored share, ascending (the current one and any staged successor). */
   async epochs(keyId: string): Promise<number[]> {
     const out: number[] = [];

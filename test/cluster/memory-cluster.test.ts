@@ -116,6 +116,30 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(events.filter((e) => e.type === 'retried')).toEqual([]);
   });
 
+  it('disables, re-enables and destroys a key: destroyed shares are gone from every node', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340' }, ctx());
+    const other = await cluster.engine.createKey({ scheme: 'schnorr-bip340' }, ctx());
+    const digest = createHash('sha256').update('x').digest();
+    expect((await cluster.engine.setKeyStatus(key.id, 'disabled')).status).toBe('disabled');
+    expect(((await cluster.engine.sign(key.id, { message: digest }, ctx()).catch((e: unknown) => e)) as ServiceError).code).toBe('key_disabled');
+    await cluster.engine.setKeyStatus(key.id, 'active');
+    await cluster.engine.sign(key.id, { message: digest }, ctx());
+    cluster.crash(3);
+    expect(((await cluster.engine.destroyKey(key.id, ctx()).catch((e: unknown) => e)) as ServiceError).code).toBe('quorum_unavailable');
+    cluster.restart(3);
+    await cluster.settle();
+    await cluster.engine.destroyKey(key.id, ctx());
+    for (const vault of cluster.vaults.values()) {
+      expect(await vault.hasKey(key.id)).toBe(false);
+      expect(await vault.hasKey(other.id)).toBe(true);
+    }
+    expect(await cluster.engine.getKey(key.id)).toBeUndefined();
+    expect(((await cluster.engine.sign(key.id, { message: digest }, ctx()).catch((e: unknown) => e)) as ServiceError).code).toBe('key_not_found');
+    await cluster.engine.sign(other.id, { message: digest }, ctx());
+  });
+
   it('refuses a sign request that the coordinator did not sign', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();

@@ -34,6 +34,14 @@ class FakeService implements SigningService {
     await this.wait(ctx);
     return { signature: 'cc'.repeat(64), publicKey: KEY.publicKey, signers: [1, 2] };
   }
+  async setKeyStatus(id: string, status: 'active' | 'disabled') {
+    this.calls.push(`status ${id} ${status}`);
+    if (id !== 'k1') throw new ServiceError('key_not_found', 'no key');
+    return { ...KEY, status };
+  }
+  async destroyKey(id: string) {
+    this.calls.push(`destroy ${id}`);
+  }
   private async wait(ctx: RequestContext) {
     if (this.failWith) throw this.failWith;
     if (this.delayMs) await new Promise((r) => setTimeout(r, Math.min(this.delayMs, Math.max(0, ctx.deadline - Date.now()))));
@@ -148,6 +156,19 @@ describe('coordinator HTTP API', () => {
     const conflict = await call('POST', '/v1/keys', { scheme: 'schnorr-bip340' }, h);
     expect([conflict.status, conflict.body.error.code]).toEqual([409, 'idempotency_conflict']);
     expect(service.calls).toHaveLength(1);
+  });
+
+  it('disables, enables and destroys keys with the admin scope only', async () => {
+    const { call, service } = await setup();
+    expect((await call('POST', '/v1/keys/k1/disable', undefined, { authorization: 'Bearer signer-token-0123456789' })).status).toBe(403);
+    expect((await call('POST', '/v1/keys/k1/disable')).body.status).toBe('disabled');
+    expect((await call('POST', '/v1/keys/k1/enable')).body.status).toBe('active');
+    expect((await call('DELETE', '/v1/keys/k1', undefined, { authorization: 'Bearer reader-token-0123456789' })).status).toBe(403);
+    expect((await call('DELETE', '/v1/keys/k1')).body).toEqual({ id: 'k1', destroyed: true });
+    expect((await call('POST', '/v1/keys/nope/disable')).status).toBe(404);
+    expect(service.calls).toEqual(['status k1 disabled', 'status k1 active', 'destroy k1', 'status nope disabled']);
+    service.failWith = new ServiceError('key_disabled', 'disabled');
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '00' })).body.error.code).toBe('key_disabled');
   });
 
   it('streams session events over WebSocket, filtered by request id, for authenticated clients only', async () => {

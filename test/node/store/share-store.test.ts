@@ -127,6 +127,11 @@ describe('sealed share store (LevelDB + local provider)', () => {
     await store.confirmEpoch('a', 1); // idempotent
     expect(await store.epochs('a')).toEqual([1]);
     expect((await store.loadShare('a'))!.share[0]).toBe(2);
+    await store.stageEpoch('a', 2, new Uint8Array(32).fill(3));
+    await store.destroyKey('a'); // crypto-shredding: every epoch and the metadata
+    expect(await store.epochs('a')).toEqual([]);
+    expect(await store.loadShare('a')).toBeUndefined();
+    expect(await store.hasKey('a')).toBe(false);
     await store.close();
   });
 
