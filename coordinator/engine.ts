@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
-import { destroyRequestCodec, keygenRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import { confirmEpochRequestCodec, destroyRequestCodec, keygenRequestCodec, refreshRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import type { KeyRegistry } from './registry.ts';
@@ -230,7 +230,7 @@ export class Engine implements SigningService {
         ctx.emit({ type: 'retried', session: sessionHex, attempt, nodes: quorum });
       }
       ctx.emit({ type: 'started', session: sessionHex, operation: 'sign', keyId, nodes: quorum });
-      const outcome = await this.signAttempt(key.scheme, keyId, session, quorum, request.message, derivationPath, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
+      const outcome = await this.signAttempt(key.scheme, keyId, key.epoch ?? 0, session, quorum, request.message, derivationPath, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
       if (outcome.ok && verifySignature(key.scheme, publicKey, request.message, outcome.signature, key.scheme === 'ecdsa-secp256k1' ? outcome.recoveryId : undefined)) {
         ctx.emit({ type: 'completed', session: sessionHex, ok: true });
         const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: Buffer.from(publicKey).toString('hex'), signers: quorum };
@@ -260,6 +260,69 @@ export class Engine implements SigningService {
     if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
     const next = { ...key, status };
     await this.opts.registry.put(next);
+    return next;
+  }
+
+  /**
+   * Proactive refresh, two-phase: every holder computes and stages the next epoch's share; once
+   * all have, the registry records the new epoch (the commit point) and the holders are told to
+   * confirm it, erasing the old one. Before the commit, signing goes on with the old epoch; after
+   * it, sign requests name the new epoch, so a holder whose confirm was lost confirms on first use.
+   */
+  async refreshKey(id: string, ctx: RequestContext): Promise<KeyInfo> {
+    const key = this.opts.registry.get(id);
+    if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
+    if (!schemeAdapter(key.scheme)?.refresh) throw new ServiceError('unsupported', `refresh is not available for ${key.scheme} yet`);
+    const offline = key.nodes.filter((n) => !this.isOnline(n));
+    if (offline.length) throw new ServiceError('quorum_unavailable', `a refresh needs every holder online; offline: ${offline.join(', ')}`);
+    this.admit();
+    const epoch = (key.epoch ?? 0) + 1;
+    const session = randomBytes(32) as Bytes;
+    const sessionHex = Buffer.from(session).toString('hex');
+    const encoded = encodeCbor(refreshRequestCodec, { session, keyId: id, epoch, parties: key.nodes.map(partyId) }) as Bytes;
+    const signature = (await this.opts.signRequest(requestSigningInput('refresh', encoded))) as Bytes;
+    ctx.emit({ type: 'started', session: sessionHex, operation: 'keygen', keyId: id, nodes: key.nodes });
+    const done = new Set<NodeId>();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'refresh did not finish in time; the key keeps its current epoch')), Math.max(0, Math.min(ctx.deadline, Date.now() + (this.opts.keygenTimeoutMs ?? 120_000)) - Date.now()));
+        const settle = (f: () => void) => {
+          clearTimeout(timer);
+          f();
+        };
+        this.pending.set(sessionHex, {
+          nodes: key.nodes,
+          onReport: (node, report) => {
+            if (report.type === 'failed') {
+              this.blame(report.culprits);
+              settle(() => reject(new ServiceError('internal', `refresh aborted by node ${node}: ${report.reason}; the key keeps its current epoch`)));
+            } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
+              if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) {
+                settle(() => reject(new ServiceError('internal', `node ${node} refreshed to another group key`)));
+                return;
+              }
+              done.add(node);
+              if (done.size === key.nodes.length) settle(resolve);
+            }
+          },
+        });
+        for (const node of key.nodes) {
+          this.opts.send(node, { type: 'refresh', request: encoded, signature }).catch(() => settle(() => reject(new ServiceError('quorum_unavailable', `node ${node} is unreachable`))));
+        }
+      });
+    } catch (e) {
+      for (const node of key.nodes) void this.cancel(node, sessionHex);
+      ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: (e as Error).message });
+      throw e;
+    } finally {
+      this.pending.delete(sessionHex);
+    }
+    const next: KeyInfo = { ...key, epoch };
+    await this.opts.registry.put(next); // commit point
+    const confirm = encodeCbor(confirmEpochRequestCodec, { session: randomBytes(32) as Bytes, keyId: id, epoch }) as Bytes;
+    const confirmSignature = (await this.opts.signRequest(requestSigningInput('confirm_epoch', confirm))) as Bytes;
+    for (const node of key.nodes) void this.opts.send(node, { type: 'confirm_epoch', request: confirm, signature: confirmSignature }).catch(() => undefined);
+    ctx.emit({ type: 'completed', session: sessionHex, ok: true });
     return next;
   }
 
@@ -324,6 +387,7 @@ export class Engine implements SigningService {
   private async signAttempt(
     scheme: Scheme,
     keyId: string,
+    epoch: number,
     session: Bytes,
     quorum: readonly NodeId[],
     message: Uint8Array,
@@ -331,7 +395,7 @@ export class Engine implements SigningService {
     timeoutMs: number,
   ): Promise<AttemptOutcome> {
     const sessionHex = Buffer.from(session).toString('hex');
-    const encoded = encodeCbor(signRequestCodec, { session, keyId, scheme, message: message as Bytes, derivationPath, signers: quorum.map(partyId) }) as Bytes;
+    const encoded = encodeCbor(signRequestCodec, { session, keyId, scheme, message: message as Bytes, derivationPath, epoch, signers: quorum.map(partyId) }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('sign', encoded))) as Bytes;
     const reported = new Set<NodeId>();
     const outcome = await new Promise<AttemptOutcome>((resolve) => {

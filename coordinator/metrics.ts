@@ -69,6 +69,7 @@ export class CoordinatorMetrics {
       },
       ...(service.setKeyStatus ? { setKeyStatus: service.setKeyStatus.bind(service) } : {}),
       ...(service.destroyKey ? { destroyKey: service.destroyKey.bind(service) } : {}),
+      ...(service.refreshKey ? { refreshKey: service.refreshKey.bind(service) } : {}),
     };
   }
 

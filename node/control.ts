@@ -29,6 +29,23 @@ export interface SignRequest {
   /** Empty string when signing with the root key. */
   readonly derivationPath: string;
   readonly signers: readonly PartyId[];
+  /** The key's confirmed epoch: a node holding it only staged confirms it first. */
+  readonly epoch: number;
+}
+
+/** Refresh a key's shares into `epoch` (staged beside the current epoch until confirmed). */
+export interface RefreshRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+  readonly epoch: number;
+  readonly parties: readonly PartyId[];
+}
+
+/** Make `epoch` current and erase older ones (sent once every holder staged it). */
+export interface ConfirmEpochRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+  readonly epoch: number;
 }
 
 export interface DestroyRequest {
@@ -41,6 +58,8 @@ export type CoordinatorMessage =
   | { readonly type: 'keygen'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'sign'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'destroy'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'refresh'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'confirm_epoch'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'cancel'; readonly session: Bytes }
   | { readonly type: 'ping'; readonly nonce: number };
 
@@ -50,6 +69,7 @@ export type NodeReport =
   | { readonly type: 'sign_done'; readonly session: Bytes; readonly signature: Bytes; readonly recoveryId: number }
   | { readonly type: 'failed'; readonly session: Bytes; readonly reason: string; readonly culprits: readonly PartyId[] }
   | { readonly type: 'destroyed'; readonly session: Bytes; readonly keyId: string }
+  | { readonly type: 'refresh_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes }
   | { readonly type: 'pong'; readonly nonce: number };
 
 /** A protocol message relayed from node to node, already encoded by the protocol core. */
@@ -77,6 +97,8 @@ const parties = array(party, { min: 1, max: MAX_PARTIES });
 
 export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties });
 export const destroyRequestCodec = struct<DestroyRequest>({ session, keyId });
+export const refreshRequestCodec = struct<RefreshRequest>({ session, keyId, epoch: uint(2 ** 32), parties });
+export const confirmEpochRequestCodec = struct<ConfirmEpochRequest>({ session, keyId, epoch: uint(2 ** 32) });
 export const signRequestCodec = struct<SignRequest>({
   session,
   keyId,
@@ -84,6 +106,7 @@ export const signRequestCodec = struct<SignRequest>({
   message: bytes({ min: 0, max: MAX_SIGN_MESSAGE_BYTES }),
   derivationPath: text(256),
   signers: parties,
+  epoch: uint(2 ** 32),
 });
 
 type Variants<M extends { type: string }> = { [K in M['type']]: Codec<Omit<Extract<M, { type: K }>, 'type'>> };
@@ -113,12 +136,15 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   keygen: struct({ request, signature }),
   sign: struct({ request, signature }),
   destroy: struct({ request, signature }),
+  refresh: struct({ request, signature }),
+  confirm_epoch: struct({ request, signature }),
   cancel: struct({ session }),
   ping: struct({ nonce: uint(2 ** 32) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
   failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   destroyed: struct({ session, keyId }),
+  refresh_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }) }),
   pong: struct({ nonce: uint(2 ** 32) }),
   protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
 });
@@ -127,7 +153,9 @@ export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbo
 export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbor(clusterMessageCodec, b);
 
 /** Domain-separates the coordinator's request signatures from every other use of its key. */
-export function requestSigningInput(type: 'keygen' | 'sign' | 'destroy', request: Uint8Array): Uint8Array {
+export type SignedRequestType = 'keygen' | 'sign' | 'destroy' | 'refresh' | 'confirm_epoch';
+
+export function requestSigningInput(type: SignedRequestType, request: Uint8Array): Uint8Array {
   const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);
   const out = new Uint8Array(domain.length + request.length);
   out.set(domain);

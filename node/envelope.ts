@@ -52,6 +52,7 @@ function bindingOf(message: ClusterMessage): { session: Bytes; keyId: string; ro
       return { session: message.session, keyId: message.keyId, round: message.round };
     case 'keygen_done':
     case 'destroyed':
+    case 'refresh_done':
       return { session: message.session, keyId: message.keyId, round: 0 };
     case 'sign_done':
     case 'failed':

@@ -15,7 +15,11 @@ import { Party, type PartyAuth } from '../protocol/core/party.ts';
 import { zeroize } from '../protocol/core/transcript.ts';
 import type { Scheme } from '../coordinator/service.ts';
 import {
+  confirmEpochRequestCodec,
   destroyRequestCodec,
+  refreshRequestCodec,
+  type RefreshRequest,
+  type SignedRequestType,
   keygenRequestCodec,
   requestSigningInput,
   signRequestCodec,
@@ -45,15 +49,19 @@ export interface StoredKey {
 export interface ShareVault {
   /** Seals and durably stores a new share; resolves only once it is on disk. */
   saveShare(key: StoredKey, share: Uint8Array): Promise<void>;
-  /** Unseals a share; the caller zeroises the returned bytes. Undefined when the node holds none. */
-  loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array } | undefined>;
+  /** Unseals the current epoch's share; the caller zeroises the bytes. Undefined when the node holds none. */
+  loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array; readonly epoch: number } | undefined>;
+  /** Seals a successor epoch beside the current one. */
+  stageEpoch(keyId: string, epoch: number, share: Uint8Array): Promise<void>;
+  /** Makes a staged epoch current and erases older ones; idempotent. */
+  confirmEpoch(keyId: string, epoch: number): Promise<void>;
   hasKey(keyId: string): Promise<boolean>;
   /** Erases every epoch of a key's share and its metadata (crypto-shredding); idempotent. */
   destroyKey(keyId: string): Promise<void>;
 }
 
 export interface AuditEntry {
-  readonly event: 'keygen' | 'sign' | 'destroy';
+  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh';
   readonly keyId: string;
   readonly session: string;
   /** SHA-256 of the message, never the message itself for large payloads. */
@@ -147,6 +155,15 @@ export class NodeRuntime {
         const request = this.verifiedRequest('sign', message.request, message.signature, signRequestCodec);
         return this.startSign(request);
       }
+      case 'refresh': {
+        const request = this.verifiedRequest('refresh', message.request, message.signature, refreshRequestCodec);
+        return this.startRefresh(request);
+      }
+      case 'confirm_epoch': {
+        const request = this.verifiedRequest('confirm_epoch', message.request, message.signature, confirmEpochRequestCodec);
+        await this.opts.vault.confirmEpoch(request.keyId, request.epoch);
+        return;
+      }
       case 'destroy': {
         const request = this.verifiedRequest('destroy', message.request, message.signature, destroyRequestCodec);
         this.claimSession(request.session);
@@ -158,7 +175,7 @@ export class NodeRuntime {
     }
   }
 
-  private verifiedRequest<T>(type: 'keygen' | 'sign' | 'destroy', request: Bytes, signature: Bytes, codec: Parameters<typeof decodeCbor<T>>[0]): T {
+  private verifiedRequest<T>(type: SignedRequestType, request: Bytes, signature: Bytes, codec: Parameters<typeof decodeCbor<T>>[0]): T {
     if (!this.opts.verifyCoordinator(requestSigningInput(type, request), signature)) {
       throw new DecodeError('malformed', `${type} request without a valid coordinator signature`);
     }
@@ -206,8 +223,19 @@ export class NodeRuntime {
     const id = this.claimSession(request.session);
     const signers = sortedParties(request.signers);
     if (!signers.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not a signer of this request`, []);
-    const stored = await this.opts.vault.loadShare(request.keyId);
+    let stored = await this.opts.vault.loadShare(request.keyId);
     if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
+    if (stored.epoch !== request.epoch) {
+      zeroize(stored.share);
+      if (request.epoch < stored.epoch) return this.fail(id, `epoch ${request.epoch} of key ${request.keyId} was erased (current: ${stored.epoch})`, []);
+      // The coordinator committed a refresh this node only staged (its confirm was lost): confirm now.
+      try {
+        await this.opts.vault.confirmEpoch(request.keyId, request.epoch);
+      } catch (e) {
+        return this.fail(id, `cannot switch key ${request.keyId} to epoch ${request.epoch}: ${(e as Error).message}`, []);
+      }
+      stored = (await this.opts.vault.loadShare(request.keyId))!;
+    }
     const adapter = schemeAdapter(stored.key.scheme);
     let share: unknown;
     if (!adapter) return this.fail(id, `scheme ${stored.key.scheme} is not supported by this node`, []);
@@ -242,6 +270,35 @@ export class NodeRuntime {
       await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
       // A signer that only contributed its share reports nothing; the aggregator reports.
       return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
+    });
+  }
+
+  private async startRefresh(request: RefreshRequest): Promise<void> {
+    const id = this.claimSession(request.session);
+    const parties = sortedParties(request.parties);
+    const stored = await this.opts.vault.loadShare(request.keyId);
+    if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
+    const adapter = schemeAdapter(stored.key.scheme);
+    let share: unknown;
+    try {
+      if (!adapter?.refresh) return this.fail(id, `scheme ${stored.key.scheme} has no refresh yet`, []);
+      if (request.epoch !== stored.epoch + 1) return this.fail(id, `refresh to epoch ${request.epoch}, but the current epoch is ${stored.epoch}`, []);
+      share = adapter.decode(stored.share);
+    } finally {
+      zeroize(stored.share);
+    }
+    const refresh = adapter.refresh;
+    const base = { keyId: request.keyId, session: id, signers: parties };
+    await this.opts.audit?.({ event: 'refresh', ...base, outcome: 'started' });
+    this.startSession(id, request.keyId, refresh.protocol(share), parties, refresh.start(share), async (next) => {
+      const encoded = adapter.encode(next);
+      try {
+        await this.opts.vault.stageEpoch(request.keyId, request.epoch, encoded);
+      } finally {
+        zeroize(encoded);
+      }
+      await this.opts.audit?.({ event: 'refresh', ...base, outcome: 'completed' });
+      return { type: 'refresh_done', session: request.session, keyId: request.keyId, epoch: request.epoch, groupKey: adapter.groupKey(next) as Bytes };
     });
   }
 

@@ -17,6 +17,7 @@ import {
   tweakFrostKeyShare,
   type FrostKeyShare,
 } from '../protocol/frost/index.ts';
+import { frostRefresh, frostRefreshProtocol } from '../protocol/frost/refresh.ts';
 
 /** What a signer ends a session with: the signature, or nothing when another signer aggregates. */
 export type SchemeSignature =
@@ -40,6 +41,8 @@ export interface SchemeAdapter<S> {
   threshold(share: S): number;
   encode(share: S): Uint8Array;
   decode(bytes: Uint8Array): S;
+  /** Proactive refresh with every holder; undefined when the scheme has none yet. */
+  readonly refresh?: { protocol(share: S): string; start(share: S): ProtocolStart<S> };
 }
 
 /** Adapters hide the share type; the runtime only passes shares back to their own adapter. */
@@ -66,6 +69,7 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   threshold: (share) => share.threshold,
   encode: encodeFrostKeyShare,
   decode: decodeFrostKeyShare,
+  refresh: { protocol: frostRefreshProtocol, start: frostRefresh },
 });
 
 const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {

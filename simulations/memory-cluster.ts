@@ -23,22 +23,38 @@ export type LinkHook = (from: Endpoint, to: Endpoint, message: ClusterMessage) =
 
 /** Share storage in memory; holds encoded shares as the sealed store would after unsealing. */
 export class MemoryVault implements ShareVault {
-  readonly shares = new Map<string, { key: StoredKey; share: Uint8Array }>();
+  readonly shares = new Map<string, { key: StoredKey; epochs: Map<number, Uint8Array>; current: number }>();
   /** Simulates a slow provider (HSM/KMS round trip) on every unseal. */
   loadDelayMs = 0;
   async saveShare(key: StoredKey, share: Uint8Array): Promise<void> {
-    this.shares.set(key.keyId, { key, share: Uint8Array.from(share) });
+    this.shares.set(key.keyId, { key, epochs: new Map([[0, Uint8Array.from(share)]]), current: 0 });
   }
   async loadShare(keyId: string) {
     if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));
     const s = this.shares.get(keyId);
-    return s && { key: s.key, share: Uint8Array.from(s.share) };
+    return s && { key: s.key, share: Uint8Array.from(s.epochs.get(s.current)!), epoch: s.current };
   }
   async hasKey(keyId: string): Promise<boolean> {
     return this.shares.has(keyId);
   }
+  async stageEpoch(keyId: string, epoch: number, share: Uint8Array): Promise<void> {
+    const s = this.shares.get(keyId);
+    if (!s || epoch <= s.current) throw new Error(`cannot stage epoch ${epoch} of ${keyId}`);
+    s.epochs.set(epoch, Uint8Array.from(share));
+  }
+  async confirmEpoch(keyId: string, epoch: number): Promise<void> {
+    const s = this.shares.get(keyId);
+    if (!s) throw new Error(`no key ${keyId}`);
+    if (s.current === epoch) return;
+    if (!s.epochs.has(epoch)) throw new Error(`epoch ${epoch} of ${keyId} was never staged`);
+    for (const e of [...s.epochs.keys()]) if (e < epoch) {
+      s.epochs.get(e)!.fill(0);
+      s.epochs.delete(e);
+    }
+    s.current = epoch;
+  }
   async destroyKey(keyId: string): Promise<void> {
-    this.shares.get(keyId)?.share.fill(0);
+    for (const share of this.shares.get(keyId)?.epochs.values() ?? []) share.fill(0);
     this.shares.delete(keyId);
   }
 }

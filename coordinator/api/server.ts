@@ -175,6 +175,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         if (!opts.service.setKeyStatus) throw new HttpError(400, 'unsupported', 'this service cannot change key status');
         return { status: 200, body: await opts.service.setKeyStatus(route.keyId!, route.name === 'disable' ? 'disabled' : 'active') };
       }
+      case 'refresh': {
+        if (!opts.service.refreshKey) throw new HttpError(400, 'unsupported', 'this service cannot refresh keys');
+        const deadline = deadlineOf(req);
+        return { status: 200, body: await guarded(() => opts.service.refreshKey!(route.keyId!, { deadline, requestId, emit: emitter(requestId) })) };
+      }
       case 'destroy': {
         if (!opts.service.destroyKey) throw new HttpError(400, 'unsupported', 'this service cannot destroy keys');
         const deadline = deadlineOf(req);
@@ -257,7 +262,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 }
 
 interface Route {
-  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign' | 'disable' | 'enable' | 'destroy';
+  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign' | 'disable' | 'enable' | 'destroy' | 'refresh';
   readonly scope?: Scope;
   readonly keyId?: string;
 }
@@ -272,11 +277,11 @@ function matchRoute(method: string, path: string): Route {
   if (path === '/healthz') return allow(['GET'], { name: 'healthz' });
   if (path === '/readyz') return allow(['GET'], { name: 'readyz' });
   if (path === '/v1/keys') return method === 'POST' ? { name: 'createKey', scope: 'keys:create' } : allow(['GET', 'POST'], { name: 'listKeys', scope: 'keys:read' });
-  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(?:\/(sign|disable|enable))?$/.exec(path);
+  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(?:\/(sign|disable|enable|refresh))?$/.exec(path);
   if (key) {
     const keyId = key[1]!;
     if (key[2] === 'sign') return allow(['POST'], { name: 'sign', scope: 'sign', keyId });
-    if (key[2] === 'disable' || key[2] === 'enable') return allow(['POST'], { name: key[2], scope: 'admin', keyId });
+    if (key[2] === 'disable' || key[2] === 'enable' || key[2] === 'refresh') return allow(['POST'], { name: key[2], scope: 'admin', keyId });
     if (method === 'DELETE') return { name: 'destroy', scope: 'admin', keyId };
     return allow(['GET', 'DELETE'], { name: 'getKey', scope: 'keys:read', keyId });
   }

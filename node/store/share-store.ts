@@ -165,6 +165,7 @@ export class ShareStore implements ShareVault {
   async stageEpoch(keyId: string, epoch: number, share: Uint8Array): Promise<void> {
     const meta = await this.meta(keyId);
     if (!meta) throw new SealedShareError('not_found', `no key ${keyId}`);
+    // A staged but never confirmed epoch (an interrupted refresh) is simply replaced.
     if (epoch <= meta.epoch) throw new SealedShareError('corrupt', `epoch ${epoch} is not after the current epoch ${meta.epoch}`);
     const record = await this.seal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch }, share);
     await this.db.put(shareKey(keyId, epoch), record, { sync: true });
@@ -204,14 +205,14 @@ export class ShareStore implements ShareVault {
   }
 
   /** Unseals the share of the key's current epoch. The caller zeroises the returned bytes. */
-  async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array } | undefined> {
+  async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array; epoch: number } | undefined> {
     const meta = await this.meta(keyId);
     if (!meta) return undefined;
     const cacheId = `${keyId}/${meta.epoch}`;
     const cached = this.cache.get(cacheId);
     if (cached && cached.expires > Date.now()) {
       this.counters.cacheHits++;
-      return { key: toStoredKey(meta), share: Uint8Array.from(cached.share) };
+      return { key: toStoredKey(meta), share: Uint8Array.from(cached.share), epoch: meta.epoch };
     }
     if (cached) this.evict(cacheId);
     this.counters.cacheMisses++;
@@ -219,7 +220,7 @@ export class ShareStore implements ShareVault {
     if (!raw) throw new SealedShareError('not_found', `key ${keyId} has metadata but no share for epoch ${meta.epoch}`);
     const share = await this.unseal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: meta.epoch }, raw);
     this.remember(cacheId, share);
-    return { key: toStoredKey(meta), share };
+    return { key: toStoredKey(meta), share, epoch: meta.epoch };
   }
 
   /**

@@ -140,6 +140,41 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     await cluster.engine.sign(other.id, { message: digest }, ctx());
   });
 
+  it('refreshes every share in two phases; an interrupted refresh leaves the old epoch signing, a lost confirm heals on use', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340' }, ctx());
+    const digest = createHash('sha256').update('refresh').digest();
+    const shareOf = (n: number) => Buffer.from([...cluster!.vaults.get(n)!.shares.get(key.id)!.epochs.values()].at(-1)!).toString('hex');
+    const before = [1, 2, 3].map(shareOf);
+
+    // Node 3's report never arrives: no commit, the key stays at epoch 0 and keeps signing.
+    cluster.setLink((from, _to, m) => (from === 3 && m.type === 'refresh_done' ? [] : [0]));
+    const interrupted = await cluster.engine.refreshKey(key.id, ctx([], 800)).catch((e: unknown) => e);
+    expect((interrupted as ServiceError).code).toBe('deadline_exceeded');
+    expect((await cluster.engine.getKey(key.id))!.epoch).toBe(0);
+    cluster.setLink(undefined);
+    for (let i = 0; i < 3; i++) {
+      const sig = await cluster.engine.sign(key.id, { message: digest }, ctx());
+      expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'))).toBe(true);
+    }
+
+    // Node 2 misses the confirm: it switches to the new epoch when the first request names it.
+    cluster.setLink((_from, to, m) => (to === 2 && m.type === 'confirm_epoch' ? [] : [0]));
+    const refreshed = await cluster.engine.refreshKey(key.id, ctx());
+    expect(refreshed.epoch).toBe(1);
+    expect(refreshed.publicKey).toBe(key.publicKey);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cluster.vaults.get(1)!.shares.get(key.id)!.current).toBe(1);
+    expect(cluster.vaults.get(2)!.shares.get(key.id)!.current).toBe(0);
+    cluster.crash(1); // force a quorum with node 2
+    const sig = await cluster.engine.sign(key.id, { message: digest, derivationPath: 'm/1' }, ctx());
+    expect(sig.signers).toEqual([2, 3]);
+    expect(cluster.vaults.get(2)!.shares.get(key.id)!.current).toBe(1);
+    for (const n of [2, 3]) expect([...cluster.vaults.get(n)!.shares.get(key.id)!.epochs.keys()]).toEqual([1]); // old epoch erased
+    expect([2, 3].map(shareOf)).not.toEqual(before.slice(1));
+  });
+
   it('refuses a sign request that the coordinator did not sign', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();
