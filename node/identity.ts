@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { writeAtomically } from './atomic-file.ts';
-import type { ShareProtector } from './providers/types.ts';
+import type { IdentitySigner, ShareProtector } from './providers/types.ts';
 import type { ClusterManifest } from './transport/manifest.ts';
 import type { MemberId } from './transport/types.ts';
 
@@ -85,6 +85,26 @@ export async function loadIdentity(file: string, member: string, protector: Shar
 /** The public key recorded in an identity file (no provider needed). */
 export async function identityPublicKey(file: string): Promise<Uint8Array> {
   return Buffer.from((JSON.parse(await readFile(file, 'utf8')) as IdentityFile).publicKey, 'hex');
+}
+
+/** The Ed25519 identity as the providers' `IdentitySigner` (the key stays in this process). */
+export class Ed25519IdentitySigner implements IdentitySigner {
+  readonly algorithm = 'ed25519' as const;
+  private readonly identity: Identity;
+  private readonly key: KeyObject;
+  constructor(identity: Identity) {
+    this.identity = identity;
+    this.key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, identity.publicKey]), format: 'der', type: 'spki' });
+  }
+  async publicKey(): Promise<Uint8Array> {
+    return Uint8Array.from(this.identity.publicKey);
+  }
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    return new Uint8Array(this.identity.sign(message));
+  }
+  async verify(message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return signature.length === 64 && edVerify(null, message, this.key, signature);
+  }
 }
 
 /** Verifies members' Ed25519 signatures with the keys pinned in the manifest. */

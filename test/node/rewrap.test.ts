@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initCluster } from '../../coordinator/cluster-init.ts';
-import { loadIdentity } from '../../node/identity.ts';
+import { Ed25519IdentitySigner, loadIdentity } from '../../node/identity.ts';
 import { identityFile, rewrapNode } from '../../node/main.ts';
 import { createProtector } from '../../node/providers/index.ts';
 import { ShareStore } from '../../node/store/share-store.ts';
@@ -35,6 +35,12 @@ describe('mpc rewrap', () => {
     const newProtector = await createProtector(next);
     const after = await loadIdentity(identityFile(config.dataDir), 'node-1', newProtector);
     expect(Buffer.from(after.publicKey)).toEqual(Buffer.from(before.publicKey));
+    // The identity as an IdentitySigner: the same key signs and verifies across the rotation.
+    const signer = new Ed25519IdentitySigner(after);
+    const msg = new TextEncoder().encode('identity');
+    expect(await new Ed25519IdentitySigner(before).verify(msg, await signer.sign(msg))).toBe(true);
+    expect(await signer.verify(new TextEncoder().encode('other'), await signer.sign(msg))).toBe(false);
+    expect(Buffer.from(await signer.publicKey())).toEqual(Buffer.from(before.publicKey));
     await expect(loadIdentity(identityFile(config.dataDir), 'node-1', oldProtector)).rejects.toThrow();
     const reopened = await ShareStore.open({ dataDir: config.dataDir, nodeId: 'node-1', protector: newProtector });
     expect((await reopened.loadShare('k'))!.share.every((b) => b === 6)).toBe(true);
