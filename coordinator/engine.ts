@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
-import { confirmEpochRequestCodec, destroyRequestCodec, keygenRequestCodec, refreshRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import { confirmEpochRequestCodec, destroyRequestCodec, keygenRequestCodec, refreshRequestCodec, repairRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import type { KeyRegistry } from './registry.ts';
@@ -261,6 +261,53 @@ export class Engine implements SigningService {
     const next = { ...key, status };
     await this.opts.registry.put(next);
     return next;
+  }
+
+  /**
+   * Share repair: `node` lost its share (disk gone, store wiped); t other holders rebuild it for
+   * it without anyone learning it. The node must be online with the key absent from its store.
+   */
+  async repairKey(id: string, node: NodeId, ctx: RequestContext): Promise<void> {
+    const key = this.opts.registry.get(id);
+    if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
+    if (!key.nodes.includes(node)) throw new ServiceError('invalid_request', `node ${node} holds no share of key ${id}`);
+    if (!schemeAdapter(key.scheme)?.repair) throw new ServiceError('unsupported', `repair is not available for ${key.scheme} yet`);
+    if (!this.isOnline(node)) throw new ServiceError('quorum_unavailable', `node ${node} is offline`);
+    const others = key.nodes.filter((n) => n !== node && this.isOnline(n) && (this.suspects.get(n) ?? 0) <= Date.now());
+    if (others.length < key.threshold) throw new ServiceError('quorum_unavailable', `repair needs ${key.threshold} helpers online, ${others.length} are`);
+    this.admit();
+    const helpers = others.slice(0, key.threshold);
+    const session = randomBytes(32) as Bytes;
+    const sessionHex = Buffer.from(session).toString('hex');
+    const encoded = encodeCbor(repairRequestCodec, { session, keyId: id, scheme: key.scheme, epoch: key.epoch ?? 0, lost: partyId(node), helpers: helpers.map(partyId) }) as Bytes;
+    const signature = (await this.opts.signRequest(requestSigningInput('repair', encoded))) as Bytes;
+    const participants = [...helpers, node];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'repair did not finish in time')), Math.max(0, ctx.deadline - Date.now()));
+        const settle = (f: () => void) => {
+          clearTimeout(timer);
+          f();
+        };
+        this.pending.set(sessionHex, {
+          nodes: participants,
+          onReport: (from, report) => {
+            if (report.type === 'failed') {
+              this.blame(report.culprits);
+              settle(() => reject(new ServiceError('internal', `repair aborted by node ${from}: ${report.reason}`)));
+            } else if (report.type === 'repair_done' && from === node && report.keyId === id) settle(resolve);
+          },
+        });
+        for (const n of participants) {
+          this.opts.send(n, { type: 'repair', request: encoded, signature }).catch(() => settle(() => reject(new ServiceError('quorum_unavailable', `node ${n} is unreachable`))));
+        }
+      });
+    } catch (e) {
+      for (const n of participants) void this.cancel(n, sessionHex);
+      throw e;
+    } finally {
+      this.pending.delete(sessionHex);
+    }
   }
 
   /**

@@ -70,6 +70,7 @@ export class CoordinatorMetrics {
       ...(service.setKeyStatus ? { setKeyStatus: service.setKeyStatus.bind(service) } : {}),
       ...(service.destroyKey ? { destroyKey: service.destroyKey.bind(service) } : {}),
       ...(service.refreshKey ? { refreshKey: service.refreshKey.bind(service) } : {}),
+      ...(service.repairKey ? { repairKey: service.repairKey.bind(service) } : {}),
     };
   }
 

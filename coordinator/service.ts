@@ -82,6 +82,8 @@ export interface SigningService {
   sign(keyId: string, request: SignRequest, ctx: RequestContext): Promise<SignResult>;
   /** Disables or re-enables signing with a key. */
   setKeyStatus?(id: string, status: KeyStatus): Promise<KeyInfo>;
+  /** Rebuilds `node`'s lost share of a key with the help of t other holders. */
+  repairKey?(id: string, node: NodeId, ctx: RequestContext): Promise<void>;
   /** Proactive refresh: every share changes, the public key does not; returns the key with its new epoch. */
   refreshKey?(id: string, ctx: RequestContext): Promise<KeyInfo>;
   /** Erases every share of the key on every node (crypto-shredding), then forgets the key. */

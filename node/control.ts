@@ -48,6 +48,16 @@ export interface ConfirmEpochRequest {
   readonly epoch: number;
 }
 
+/** Rebuild node `lost`'s share of a key with the help of `helpers` (t holders). */
+export interface RepairRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+  readonly scheme: Scheme;
+  readonly epoch: number;
+  readonly lost: PartyId;
+  readonly helpers: readonly PartyId[];
+}
+
 export interface DestroyRequest {
   readonly session: Bytes;
   readonly keyId: string;
@@ -60,6 +70,7 @@ export type CoordinatorMessage =
   | { readonly type: 'destroy'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'refresh'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'confirm_epoch'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'repair'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'cancel'; readonly session: Bytes }
   | { readonly type: 'ping'; readonly nonce: number };
 
@@ -69,6 +80,7 @@ export type NodeReport =
   | { readonly type: 'sign_done'; readonly session: Bytes; readonly signature: Bytes; readonly recoveryId: number }
   | { readonly type: 'failed'; readonly session: Bytes; readonly reason: string; readonly culprits: readonly PartyId[] }
   | { readonly type: 'destroyed'; readonly session: Bytes; readonly keyId: string }
+  | { readonly type: 'repair_done'; readonly session: Bytes; readonly keyId: string }
   | { readonly type: 'refresh_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes }
   | { readonly type: 'pong'; readonly nonce: number };
 
@@ -98,6 +110,7 @@ const parties = array(party, { min: 1, max: MAX_PARTIES });
 export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties });
 export const destroyRequestCodec = struct<DestroyRequest>({ session, keyId });
 export const refreshRequestCodec = struct<RefreshRequest>({ session, keyId, epoch: uint(2 ** 32), parties });
+export const repairRequestCodec = struct<RepairRequest>({ session, keyId, scheme, epoch: uint(2 ** 32), lost: party, helpers: parties });
 export const confirmEpochRequestCodec = struct<ConfirmEpochRequest>({ session, keyId, epoch: uint(2 ** 32) });
 export const signRequestCodec = struct<SignRequest>({
   session,
@@ -138,12 +151,14 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   destroy: struct({ request, signature }),
   refresh: struct({ request, signature }),
   confirm_epoch: struct({ request, signature }),
+  repair: struct({ request, signature }),
   cancel: struct({ session }),
   ping: struct({ nonce: uint(2 ** 32) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
   failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   destroyed: struct({ session, keyId }),
+  repair_done: struct({ session, keyId }),
   refresh_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }) }),
   pong: struct({ nonce: uint(2 ** 32) }),
   protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
@@ -153,7 +168,7 @@ export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbo
 export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbor(clusterMessageCodec, b);
 
 /** Domain-separates the coordinator's request signatures from every other use of its key. */
-export type SignedRequestType = 'keygen' | 'sign' | 'destroy' | 'refresh' | 'confirm_epoch';
+export type SignedRequestType = 'keygen' | 'sign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair';
 
 export function requestSigningInput(type: SignedRequestType, request: Uint8Array): Uint8Array {
   const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);

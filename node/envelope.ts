@@ -53,6 +53,7 @@ function bindingOf(message: ClusterMessage): { session: Bytes; keyId: string; ro
     case 'keygen_done':
     case 'destroyed':
     case 'refresh_done':
+    case 'repair_done':
       return { session: message.session, keyId: message.keyId, round: 0 };
     case 'sign_done':
     case 'failed':

@@ -18,7 +18,9 @@ import {
   confirmEpochRequestCodec,
   destroyRequestCodec,
   refreshRequestCodec,
+  repairRequestCodec,
   type RefreshRequest,
+  type RepairRequest,
   type SignedRequestType,
   keygenRequestCodec,
   requestSigningInput,
@@ -47,8 +49,8 @@ export interface StoredKey {
 
 /** What the runtime needs from the sealed share store. */
 export interface ShareVault {
-  /** Seals and durably stores a new share; resolves only once it is on disk. */
-  saveShare(key: StoredKey, share: Uint8Array): Promise<void>;
+  /** Seals and durably stores a new key's share (at `epoch`, default 0); resolves once it is on disk. */
+  saveShare(key: StoredKey, share: Uint8Array, epoch?: number): Promise<void>;
   /** Unseals the current epoch's share; the caller zeroises the bytes. Undefined when the node holds none. */
   loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array; readonly epoch: number } | undefined>;
   /** Seals a successor epoch beside the current one. */
@@ -61,7 +63,7 @@ export interface ShareVault {
 }
 
 export interface AuditEntry {
-  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh';
+  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair';
   readonly keyId: string;
   readonly session: string;
   /** SHA-256 of the message, never the message itself for large payloads. */
@@ -158,6 +160,10 @@ export class NodeRuntime {
       case 'refresh': {
         const request = this.verifiedRequest('refresh', message.request, message.signature, refreshRequestCodec);
         return this.startRefresh(request);
+      }
+      case 'repair': {
+        const request = this.verifiedRequest('repair', message.request, message.signature, repairRequestCodec);
+        return this.startRepair(request);
       }
       case 'confirm_epoch': {
         const request = this.verifiedRequest('confirm_epoch', message.request, message.signature, confirmEpochRequestCodec);
@@ -270,6 +276,52 @@ export class NodeRuntime {
       await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
       // A signer that only contributed its share reports nothing; the aggregator reports.
       return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
+    });
+  }
+
+  private async startRepair(request: RepairRequest): Promise<void> {
+    const id = this.claimSession(request.session);
+    const parties = sortedParties([...request.helpers, request.lost]);
+    const adapter = schemeAdapter(request.scheme);
+    if (!adapter?.repair) return this.fail(id, `scheme ${request.scheme} has no repair yet`, []);
+    const repair = adapter.repair;
+    const base = { keyId: request.keyId, session: id, signers: parties };
+    if (request.lost === this.opts.self) {
+      if (await this.opts.vault.hasKey(request.keyId)) return this.fail(id, `node ${this.opts.self} still holds key ${request.keyId}; destroy its copy before repairing`, []);
+      await this.opts.audit?.({ event: 'repair', ...base, outcome: 'started' });
+      this.startSession(id, request.keyId, repair.protocol, parties, repair.target(), async (share) => {
+        const key: StoredKey = {
+          keyId: request.keyId,
+          scheme: request.scheme,
+          threshold: adapter.threshold(share),
+          parties: (share as { parties: readonly PartyId[] }).parties,
+          groupKey: adapter.groupKey(share),
+          chainCode: adapter.chainCode(share),
+        };
+        const encoded = adapter.encode(share);
+        try {
+          await this.opts.vault.saveShare(key, encoded, request.epoch);
+        } finally {
+          zeroize(encoded);
+        }
+        await this.opts.audit?.({ event: 'repair', ...base, outcome: 'completed' });
+        return { type: 'repair_done', session: request.session, keyId: request.keyId };
+      });
+      return;
+    }
+    const stored = await this.opts.vault.loadShare(request.keyId);
+    if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
+    let share: unknown;
+    try {
+      if (stored.epoch !== request.epoch) return this.fail(id, `repair of epoch ${request.epoch}, this node holds epoch ${stored.epoch}`, []);
+      share = adapter.decode(stored.share);
+    } finally {
+      zeroize(stored.share);
+    }
+    await this.opts.audit?.({ event: 'repair', ...base, outcome: 'started' });
+    this.startSession(id, request.keyId, repair.protocol, parties, repair.helper(share, request.lost), async () => {
+      await this.opts.audit?.({ event: 'repair', ...base, outcome: 'completed' });
+      return undefined;
     });
   }
 

@@ -18,6 +18,8 @@ import {
   type FrostKeyShare,
 } from '../protocol/frost/index.ts';
 import { frostRefresh, frostRefreshProtocol } from '../protocol/frost/refresh.ts';
+import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../protocol/frost/repair.ts';
+import type { PartyId } from '../protocol/core/ids.ts';
 
 /** What a signer ends a session with: the signature, or nothing when another signer aggregates. */
 export type SchemeSignature =
@@ -41,6 +43,8 @@ export interface SchemeAdapter<S> {
   threshold(share: S): number;
   encode(share: S): Uint8Array;
   decode(bytes: Uint8Array): S;
+  /** Share repair: helpers' and the lost participant's sides; undefined when the scheme has none yet. */
+  readonly repair?: { protocol: string; helper(share: S, lost: PartyId): ProtocolStart<unknown>; target(): ProtocolStart<S> };
   /** Proactive refresh with every holder; undefined when the scheme has none yet. */
   readonly refresh?: { protocol(share: S): string; start(share: S): ProtocolStart<S> };
 }
@@ -70,6 +74,7 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   encode: encodeFrostKeyShare,
   decode: decodeFrostKeyShare,
   refresh: { protocol: frostRefreshProtocol, start: frostRefresh },
+  repair: { protocol: frostRepairProtocol(scheme), helper: (share, lost) => frostRepairHelper(share, lost), target: () => frostRepairTarget(scheme) },
 });
 
 const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {

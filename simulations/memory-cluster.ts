@@ -26,8 +26,8 @@ export class MemoryVault implements ShareVault {
   readonly shares = new Map<string, { key: StoredKey; epochs: Map<number, Uint8Array>; current: number }>();
   /** Simulates a slow provider (HSM/KMS round trip) on every unseal. */
   loadDelayMs = 0;
-  async saveShare(key: StoredKey, share: Uint8Array): Promise<void> {
-    this.shares.set(key.keyId, { key, epochs: new Map([[0, Uint8Array.from(share)]]), current: 0 });
+  async saveShare(key: StoredKey, share: Uint8Array, epoch = 0): Promise<void> {
+    this.shares.set(key.keyId, { key, epochs: new Map([[epoch, Uint8Array.from(share)]]), current: epoch });
   }
   async loadShare(keyId: string) {
     if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));

@@ -180,6 +180,14 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         const deadline = deadlineOf(req);
         return { status: 200, body: await guarded(() => opts.service.refreshKey!(route.keyId!, { deadline, requestId, emit: emitter(requestId) })) };
       }
+      case 'repair': {
+        if (!opts.service.repairKey) throw new HttpError(400, 'unsupported', 'this service cannot repair shares');
+        const body = record(parseJson(await readBody(req, limits.maxBodyBytes)), ['node']);
+        if (!Number.isInteger(body.node)) throw new HttpError(400, 'invalid_request', 'node must be the id of the node whose share is lost');
+        const deadline = deadlineOf(req);
+        await guarded(() => opts.service.repairKey!(route.keyId!, body.node as number, { deadline, requestId, emit: emitter(requestId) }));
+        return { status: 200, body: { id: route.keyId, repaired: body.node } };
+      }
       case 'destroy': {
         if (!opts.service.destroyKey) throw new HttpError(400, 'unsupported', 'this service cannot destroy keys');
         const deadline = deadlineOf(req);
@@ -262,7 +270,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 }
 
 interface Route {
-  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign' | 'disable' | 'enable' | 'destroy' | 'refresh';
+  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign' | 'disable' | 'enable' | 'destroy' | 'refresh' | 'repair';
   readonly scope?: Scope;
   readonly keyId?: string;
 }
@@ -277,11 +285,11 @@ function matchRoute(method: string, path: string): Route {
   if (path === '/healthz') return allow(['GET'], { name: 'healthz' });
   if (path === '/readyz') return allow(['GET'], { name: 'readyz' });
   if (path === '/v1/keys') return method === 'POST' ? { name: 'createKey', scope: 'keys:create' } : allow(['GET', 'POST'], { name: 'listKeys', scope: 'keys:read' });
-  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(?:\/(sign|disable|enable|refresh))?$/.exec(path);
+  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(?:\/(sign|disable|enable|refresh|repair))?$/.exec(path);
   if (key) {
     const keyId = key[1]!;
     if (key[2] === 'sign') return allow(['POST'], { name: 'sign', scope: 'sign', keyId });
-    if (key[2] === 'disable' || key[2] === 'enable' || key[2] === 'refresh') return allow(['POST'], { name: key[2], scope: 'admin', keyId });
+    if (key[2] === 'disable' || key[2] === 'enable' || key[2] === 'refresh' || key[2] === 'repair') return allow(['POST'], { name: key[2], scope: 'admin', keyId });
     if (method === 'DELETE') return { name: 'destroy', scope: 'admin', keyId };
     return allow(['GET', 'DELETE'], { name: 'getKey', scope: 'keys:read', keyId });
   }

@@ -135,7 +135,7 @@ export class ShareStore implements ShareVault {
   }
 
   /** Seals and stores the first epoch of a new key, with its metadata, in one synced batch. */
-  async saveShare(key: StoredKey, share: Uint8Array): Promise<void> {
+  async saveShare(key: StoredKey, share: Uint8Array, epoch = 0): Promise<void> {
     if (await this.hasKey(key.keyId)) throw new SealedShareError('corrupt', `key ${key.keyId} already exists`);
     const meta: KeyMeta = {
       keyId: key.keyId,
@@ -144,13 +144,13 @@ export class ShareStore implements ShareVault {
       parties: [...key.parties],
       groupKey: Buffer.from(key.groupKey).toString('hex'),
       chainCode: Buffer.from(key.chainCode).toString('hex'),
-      epoch: 0,
+      epoch,
       status: 'active',
     };
-    const record = await this.seal({ nodeId: this.opts.nodeId, keyId: key.keyId, scheme: key.scheme, epoch: 0 }, share);
+    const record = await this.seal({ nodeId: this.opts.nodeId, keyId: key.keyId, scheme: key.scheme, epoch }, share);
     await this.db.batch(
       [
-        { type: 'put', key: shareKey(key.keyId, 0), value: record },
+        { type: 'put', key: shareKey(key.keyId, epoch), value: record },
         { type: 'put', key: metaKey(key.keyId), value: Buffer.from(JSON.stringify(meta)) },
       ],
       { sync: true },

@@ -175,6 +175,30 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect([2, 3].map(shareOf)).not.toEqual(before.slice(1));
   });
 
+  it('repairs a node\'s lost share with t helpers, after a refresh too; the repaired node signs', async () => {
+    cluster = await MemoryCluster.create({ nodes: 4 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', threshold: 3 }, ctx());
+    await cluster.engine.refreshKey(key.id, ctx());
+    const original = Buffer.from(cluster.vaults.get(2)!.shares.get(key.id)!.epochs.get(1)!).toString('hex');
+    await cluster.vaults.get(2)!.destroyKey(key.id); // node 2 lost its disk
+    await cluster.engine.repairKey(key.id, 2, ctx());
+    const repaired = cluster.vaults.get(2)!.shares.get(key.id)!;
+    expect(repaired.current).toBe(1);
+    expect(Buffer.from(repaired.epochs.get(1)!).toString('hex')).toBe(original);
+    cluster.crash(1);
+    cluster.crash(3);
+    cluster.restart(3);
+    await cluster.settle();
+    const sig = await cluster.engine.sign(key.id, { message: Buffer.from('after repair') }, ctx());
+    expect(sig.signers).toContain(2);
+    expect(verify(null, Buffer.from('after repair'), ed25519Key(Buffer.from(key.publicKey, 'hex')), Buffer.from(sig.signature, 'hex'))).toBe(true);
+    // A node that still holds the key refuses to be "repaired" over it.
+    cluster.restart(1);
+    await cluster.settle();
+    expect(await cluster.engine.repairKey(key.id, 2, ctx([], 1500)).catch((e: unknown) => (e as ServiceError).code)).toBe('internal');
+  });
+
   it('refuses a sign request that the coordinator did not sign', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();
