@@ -11,6 +11,8 @@
  *   mpc sign <keyId> <hex message> [--path m/0/1]
  *   mpc audit verify --config <node.json>          check a node's audit chain
  *   mpc rewrap --config <node.json> --to <p.json>  move every data key to a new provider key (node stopped)
+ *   mpc backup create --config <node.json> --out <file> [--threshold 3 --custodians 5]
+ *   mpc backup restore --config <node.json> --in <file> --share <s1> --share <s2> --share <s3>
  *   mpc health
  *
  * API commands read MPC_URL (default http://127.0.0.1:${MPC_PORT:-7700}) and MPC_API_TOKEN
@@ -51,6 +53,25 @@ async function main(argv: string[]): Promise<number> {
       const { rewrapNode } = await import('../node/main.ts');
       console.log(JSON.stringify(await rewrapNode(values.config, values.to)));
       return 0;
+    }
+    case 'backup': {
+      const [sub, ...args] = rest;
+      const { values } = parseArgs({
+        args,
+        options: { config: { type: 'string' }, out: { type: 'string' }, in: { type: 'string' }, custodians: { type: 'string', default: '5' }, threshold: { type: 'string', default: '3' }, share: { type: 'string', multiple: true } },
+      });
+      const main = await import('../node/main.ts');
+      if (sub === 'create' && values.config && values.out) {
+        const shares = await main.backupNode(values.config, values.out, Number(values.threshold), Number(values.custodians));
+        console.log(`backup written to ${values.out}; give one custodian share to each custodian (any ${values.threshold} restore it):`);
+        for (const s of shares) console.log(s);
+        return 0;
+      }
+      if (sub === 'restore' && values.config && values.in && values.share) {
+        console.log(JSON.stringify(await main.restoreNode(values.config, values.in, values.share)));
+        return 0;
+      }
+      return usage('backup create --config <node.json> --out <file> [--threshold 3 --custodians 5] | backup restore --config <node.json> --in <file> --share s1 --share s2 --share s3');
     }
     case 'audit': {
       if (rest[0] !== 'verify') break;
@@ -114,5 +135,11 @@ function usage(message: string): number {
   return 2;
 }
 
-const code = await main(process.argv.slice(2));
-if (code >= 0) process.exit(code);
+try {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+} catch (e) {
+  // Operators get the reason, not a stack trace (and never secret material: errors carry none).
+  console.error(`mpc: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}

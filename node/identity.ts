@@ -38,10 +38,9 @@ function fromSeed(member: string, seed: Uint8Array): Identity {
   return { member, seed, publicKey, sign: (m) => edSign(null, m, secret) };
 }
 
-/** Creates a new identity, sealed in `file` (which must not exist). */
-export async function createIdentity(file: string, member: string, protector: ShareProtector): Promise<Identity> {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const seed = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(ED25519_PKCS8.length));
+/** Creates a new identity (or seals a given seed, on restore), in `file` (which must not exist). */
+export async function createIdentity(file: string, member: string, protector: ShareProtector, existingSeed?: Uint8Array): Promise<Identity> {
+  const seed = existingSeed ? Uint8Array.from(existingSeed) : new Uint8Array(generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(ED25519_PKCS8.length));
   const identity = fromSeed(member, seed);
   const wrapped = await protector.wrapKey(seed, aadFor(member));
   const body: IdentityFile = {

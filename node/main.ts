@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { partyId } from '../protocol/core/ids.ts';
 import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
+import { createBackup, openBackup } from './backup.ts';
 import { loadNodeConfig } from './config.ts';
 import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
 import { readFile } from 'node:fs/promises';
@@ -63,6 +64,56 @@ export async function rewrapNode(configFile: string, providerFile: string): Prom
   const raw = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
   await writeAtomically(configFile, JSON.stringify({ ...raw, provider: next }, null, 2) + '\n');
   return { dataKeys };
+}
+
+/** Writes an encrypted backup of the node (stopped) and returns the M-of-N custodian shares. */
+export async function backupNode(configFile: string, outFile: string, m = 3, n = 5): Promise<string[]> {
+  const config = await loadNodeConfig(configFile);
+  const self = nodeMember(config.id);
+  const protector = await createProtector(config.provider);
+  const identity = await loadIdentity(identityFile(config.dataDir), self, protector);
+  const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
+  try {
+    const { file, custodianShares } = await createBackup(store, self, identity.seed, m, n);
+    const { open } = await import('node:fs/promises');
+    const fh = await open(outFile, 'wx', 0o600);
+    try {
+      await fh.writeFile(file);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return custodianShares;
+  } finally {
+    identity.seed.fill(0);
+    await store.close();
+  }
+}
+
+/**
+ * Restores a backup onto this node's (fresh) data directory, sealing the identity and every
+ * share under this node's own provider. Refuses a data directory that already has an identity.
+ */
+export async function restoreNode(configFile: string, inFile: string, custodianShares: readonly string[]): Promise<{ keys: number }> {
+  const config = await loadNodeConfig(configFile);
+  const self = nodeMember(config.id);
+  const opened = openBackup(await readFile(inFile), custodianShares);
+  if (opened.member !== self) throw new Error(`the backup is of ${opened.member}, this config is ${self}`);
+  const protector = await createProtector(config.provider);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(config.dataDir, { recursive: true });
+  await createIdentity(identityFile(config.dataDir), self, protector, opened.identitySeed);
+  opened.identitySeed.fill(0);
+  const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
+  try {
+    for (const k of opened.keys) {
+      await store.saveShare(k, k.share, k.epoch);
+      k.share.fill(0);
+    }
+  } finally {
+    await store.close();
+  }
+  return { keys: opened.keys.length };
 }
 
 export async function startNode(configFile: string): Promise<{ stop(): Promise<void> }> {

@@ -176,4 +176,29 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
       expect(res.body.publicKey).toBe(keys[scheme]!.publicKey);
     }
   }, 90_000);
+
+  it('backs a node up under 3-of-5 custodian shares, restores it onto a wiped data directory, and it signs', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { rm: remove } = await import('node:fs/promises');
+    const node3 = (await cluster()).processes.find((p) => p.id === 'node-3')!;
+    const running = restarted.find((c) => c.spawnargs.includes(node3.config));
+    running?.kill('SIGTERM');
+    await new Promise((r) => (running && running.exitCode === null ? running.once('exit', r) : r(undefined)));
+    const mpc = (...args: string[]) => execFileSync(process.execPath, [join(ROOT, 'bin/mpc.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const file = join(dataDir, 'node-3.backup');
+    const shares = mpc('backup', 'create', '--config', node3.config, '--out', file).split('\n').filter((l) => l.startsWith('mpcb1-'));
+    expect(shares).toHaveLength(5);
+    const nodeDir = join(dataDir, 'node-3');
+    for (const f of ['identity.json', 'store', 'audit.log']) await remove(join(nodeDir, f), { recursive: true, force: true });
+    expect(() => mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!)).toThrow();
+    expect(JSON.parse(mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!, '--share', shares[4]!))).toEqual({ keys: SCHEMES.length });
+    await restartNode('node-3');
+    await until(healthy, 30_000);
+    kill((await cluster()).processes.find((p) => p.id === 'node-1')!.pid); // the quorum must use node 3
+    const message = Buffer.from('restored');
+    await until(async () => (await call('POST', `/v1/keys/${keys['eddsa-ed25519']!.id}/sign`, { message: message.toString('hex') })).status === 200, 20_000);
+    const res = await call('POST', `/v1/keys/${keys['eddsa-ed25519']!.id}/sign`, { message: message.toString('hex') });
+    expect(res.body.signers).toEqual([2, 3]);
+    expect(verify(null, message, ed25519Key(Buffer.from(res.body.publicKey, 'hex')), Buffer.from(res.body.signature, 'hex'))).toBe(true);
+  }, 90_000);
 });
