@@ -8,6 +8,8 @@
  *   mpc init-coordinator --config <coord.json>     the same for the coordinator
  *   mpc keys create --scheme S [--threshold T] [--nodes 1,2,3]
  *   mpc keys list | mpc keys get <id>
+ *   mpc key disable|enable|refresh|destroy <id>      key lifecycle (admin token)
+ *   mpc key repair <id> --node <n>                   rebuild node n's lost share
  *   mpc sign <keyId> <hex message> [--path m/0/1]
  *   mpc audit verify --config <node.json>          check a node's audit chain
  *   mpc rewrap --config <node.json> --to <p.json>  move every data key to a new provider key (node stopped)
@@ -21,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-const USAGE = `usage: mpc <start-node|start-coordinator|init-node|keys|sign|audit|health> [options]; see bin/mpc.ts`;
+const USAGE = `usage: mpc <start-node|start-coordinator|init-node|init-coordinator|keys|key|sign|health|audit|rewrap|backup> [options]; see bin/mpc.ts`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -96,6 +98,17 @@ async function main(argv: string[]): Promise<number> {
       }
       break;
     }
+    case 'key': {
+      // Lifecycle: mpc key disable|enable|refresh|destroy <id>, mpc key repair <id> --node N
+      const [action, id, ...args] = rest;
+      if (!id || !['disable', 'enable', 'refresh', 'destroy', 'repair'].includes(action ?? '')) return usage('key disable|enable|refresh|destroy <id> | key repair <id> --node <n>');
+      if (action === 'destroy') return api('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined, args);
+      if (action === 'repair') {
+        const { values } = parseArgs({ args, options: { node: { type: 'string' }, 'token-file': { type: 'string' } } });
+        return api('POST', `/v1/keys/${encodeURIComponent(id)}/repair`, { node: Number(values.node) }, args);
+      }
+      return api('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, undefined, args);
+    }
     case 'sign': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { path: { type: 'string' }, 'token-file': { type: 'string' } } });
       const [keyId, message] = positionals;
@@ -123,6 +136,7 @@ async function api(method: string, path: string, body: unknown, args: string[]):
   const res = await fetch(base + path, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    signal: AbortSignal.timeout(180_000),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
