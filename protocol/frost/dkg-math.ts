@@ -1,12 +1,18 @@
 /**
  * The DKG's group math done once instead of per share, so a 67-of-100 key generation finishes:
  *
- * - points are parsed and subgroup-checked once per process (the check costs ~1 ms on
- *   edwards25519, and every party of an in-process run sees the same commitments);
+ * - points are parsed and subgroup-checked once per process, shared with the wire codec
+ *   (`suites.ts`; the check costs ~1 ms on edwards25519, and every party of an in-process
+ *   run sees the same commitments);
  * - a party's received shares are checked together: Σ_j s_j·G = Σ_k id^k·(Σ_j C_{j,k}),
  *   t scalar multiplications instead of (n−1)·t; only on failure is each dealer checked alone
  *   to name the culprit (a failing sum still means some dealer cheated this party, and the
- *   per-dealer check finds which);
+ *   per-dealer check finds which). A plain sum, not a random linear combination, is enough
+ *   here: it is exactly the relation the output rests on (this party's signing share is the
+ *   sum, and its verifying share is the summed polynomial at its identifier). Dealers whose
+ *   errors cancel in the sum leave this party with the correct share of the correct key, so
+ *   nothing they do can make an accepted output wrong; a single cheating dealer, or any set
+ *   whose errors do not cancel, fails the check and is named by the per-dealer pass;
  * - every party's verifying share is the summed commitment polynomial evaluated by Horner's
  *   rule at the small integer identifier, so it costs t small-scalar multiplications.
  *
@@ -16,7 +22,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import type { FrostScheme } from './suites.ts';
+import { validEd25519Point, validSecp256k1Point, type FrostScheme } from './suites.ts';
 
 type EdPoint = InstanceType<typeof ed25519.Point>;
 type SecpPoint = InstanceType<typeof secp256k1.Point>;
@@ -49,32 +55,11 @@ const beToBig = (b: Uint8Array) => BigInt('0x' + (hex(b) || '0'));
 const leToBig = (b: Uint8Array) => beToBig(Uint8Array.from(b).reverse());
 const bigToBe = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'));
 
-/** Parsed, validated points by encoding: validation is deterministic, so one check per process suffices. */
-const MAX_CACHED_POINTS = 200_000;
-function cached(parse: (b: Uint8Array) => GroupElement): (b: Uint8Array) => GroupElement {
-  const cache = new Map<string, GroupElement>();
-  return (b) => {
-    const key = hex(b);
-    let p = cache.get(key);
-    if (!p) {
-      p = parse(b);
-      if (cache.size >= MAX_CACHED_POINTS) cache.clear();
-      cache.set(key, p);
-    }
-    return p;
-  };
-}
-
 const edCurve: Curve = {
   order: ed25519.Point.Fn.ORDER,
   base: ed25519.Point.BASE,
   zero: ed25519.Point.ZERO,
-  parse: cached((b) => {
-    const p = ed25519.Point.fromBytes(b, false);
-    p.assertValidity();
-    if (p.is0() || !p.isTorsionFree()) throw new Error('invalid point');
-    return p;
-  }),
+  parse: (b) => validEd25519Point(b, 'point'),
   serialize: (p) => (p as EdPoint).toBytes(),
   scalarFromBytes: (b) => leToBig(b),
   scalarToBytes: (n) => bigToBe(n).reverse(),
@@ -85,12 +70,7 @@ const secpCurve = (name: string): Curve => ({
   order: secp256k1.Point.Fn.ORDER,
   base: secp256k1.Point.BASE,
   zero: secp256k1.Point.ZERO,
-  parse: cached((b) => {
-    const p = secp256k1.Point.fromBytes(b);
-    p.assertValidity();
-    if (p.is0()) throw new Error('invalid point');
-    return p;
-  }),
+  parse: (b) => validSecp256k1Point(b, 'point'),
   serialize: (p) => (p as SecpPoint).toBytes(true),
   scalarFromBytes: beToBig,
   scalarToBytes: bigToBe,
@@ -132,8 +112,8 @@ export function verifyProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage):
  */
 const proofResults = new Map<string, boolean>();
 const summedResults = new Map<string, { summed: GroupElement[]; verifyingShares: Map<number, Uint8Array> }>();
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  if (cache.size >= 100_000) cache.clear();
+function remember<V>(cache: Map<string, V>, key: string, value: V, limit = 100_000): void {
+  if (cache.size >= limit) cache.clear();
   cache.set(key, value);
 }
 
@@ -228,7 +208,8 @@ function summedCommitment(scheme: FrostScheme, parties: readonly number[], commi
   for (const commitment of commitments.values()) for (let k = 0; k < t; k++) summed[k] = add(summed[k]!, c.parse(commitment[k]!));
   const verifyingShares = new Map(parties.map((p) => [p, c.serialize(evaluateCommitment(summed, p))]));
   const result = { summed, verifyingShares };
-  remember(summedResults, key, result);
+  // Few entries: one holds up to t summed points and n verifying shares, and a DKG needs it only while it runs.
+  remember(summedResults, key, result, 256);
   return result;
 }
 

@@ -4,6 +4,10 @@
  * signs over the same commitment list); round 2 broadcasts signature shares. Every signer
  * aggregates, verifies the aggregate with the ordinary verifier, and only when that fails
  * checks each share to name the culprit.
+ *
+ * Use this when every signer must hold the signature. It costs every signer an aggregation
+ * and a verification plus an echo round; `sign-coordinated.ts` (one aggregator, RFC 9591's
+ * coordinator model) does the same with almost no overhead over bare createFROST.
  */
 import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
 import { encodeCbor, struct, type Bytes } from '../core/codec.ts';

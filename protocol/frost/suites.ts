@@ -47,32 +47,54 @@ export interface FrostSuite {
 }
 
 /**
- * Encodings already validated, per codec: the checks are deterministic, and the subgroup check
- * costs ~1 ms on edwards25519, so a DKG with large committees validates each commitment once.
+ * Parsed points by encoding, per group, once fully validated: the checks are deterministic,
+ * and the subgroup check costs ~1 ms on edwards25519, so the wire codec and the DKG math
+ * (`dkg-math.ts`) share one validation per point and process.
  */
 const MAX_VALIDATED = 200_000;
 
-function pointCodec(length: number, parse: (b: Uint8Array) => GroupPoint, extra?: (p: GroupPoint) => boolean): Codec<Bytes> {
-  const validated = new Set<string>();
+interface PointValidator<P extends GroupPoint> {
+  (b: Uint8Array, path: string): P;
+}
+
+function pointValidator<P extends GroupPoint>(length: number, parse: (b: Uint8Array) => P, extra?: (p: P) => boolean): PointValidator<P> {
+  const validated = new Map<string, P>();
+  return (b, path) => {
+    const key = Buffer.from(b).toString('hex');
+    const hit = validated.get(key);
+    if (hit) return hit;
+    if (b.length !== length) throw new DecodeError('wrong_length', `${path}: ${b.length} bytes, expected ${length}`);
+    let p: P;
+    try {
+      p = parse(b);
+      p.assertValidity();
+    } catch {
+      throw new DecodeError('invalid_point', `${path}: not a valid group element`);
+    }
+    if (p.is0()) throw new DecodeError('identity_point', `${path}: identity element`);
+    if (extra && !extra(p)) throw new DecodeError('invalid_point', `${path}: not in the prime-order subgroup`);
+    // Canonical encoding: re-encoding must give the same bytes.
+    const again = p.toBytes();
+    if (again.length !== b.length || again.some((x, i) => x !== b[i])) throw new DecodeError('invalid_point', `${path}: non-canonical encoding`);
+    if (validated.size >= MAX_VALIDATED) validated.clear();
+    validated.set(key, p);
+    return p;
+  };
+}
+
+type EdPoint = ReturnType<typeof ed25519.Point.fromBytes>;
+type SecpPoint = ReturnType<typeof secp256k1.Point.fromBytes>;
+
+/** A strictly validated edwards25519 point (canonical, on the curve, prime-order subgroup, not the identity). */
+export const validEd25519Point: PointValidator<EdPoint> = pointValidator(32, (b) => ed25519.Point.fromBytes(b, false), (p) => p.isTorsionFree());
+/** A strictly validated secp256k1 point (33-byte compressed SEC1, on the curve, not the identity). */
+export const validSecp256k1Point: PointValidator<SecpPoint> = pointValidator(33, (b) => secp256k1.Point.fromBytes(b));
+
+function pointCodec(length: number, validate: PointValidator<GroupPoint>): Codec<Bytes> {
   return custom<Bytes>(
     (b) => b,
     (b, path) => {
-      const key = Buffer.from(b).toString('hex');
-      if (validated.has(key)) return b;
-      let p: GroupPoint;
-      try {
-        p = parse(b);
-        p.assertValidity();
-      } catch {
-        throw new DecodeError('invalid_point', `${path}: not a valid group element`);
-      }
-      if (p.is0()) throw new DecodeError('identity_point', `${path}: identity element`);
-      if (extra && !extra(p)) throw new DecodeError('invalid_point', `${path}: not in the prime-order subgroup`);
-      // Canonical encoding: re-encoding must give the same bytes.
-      const again = p.toBytes();
-      if (again.length !== b.length || again.some((x, i) => x !== b[i])) throw new DecodeError('invalid_point', `${path}: non-canonical encoding`);
-      if (validated.size >= MAX_VALIDATED) validated.clear();
-      validated.add(key);
+      validate(b, path);
       return b;
     },
     length,
@@ -104,7 +126,7 @@ const ed25519Suite: FrostSuite = {
   scalarBytes: 32,
   pointBytes: 32,
   signatureBytes: 64,
-  point: pointCodec(32, (b) => ed25519.Point.fromBytes(b, false), (p) => (p as ReturnType<typeof ed25519.Point.fromBytes>).isTorsionFree()),
+  point: pointCodec(32, validEd25519Point),
   scalar: scalarCodec(ed25519_FROST, 32),
   identifier: (id) => ed25519_FROST.Identifier.fromNumber(id),
   userPublicKey: (k) => k,
@@ -118,7 +140,7 @@ const secp256k1Suite: FrostSuite = {
   scalarBytes: 32,
   pointBytes: 33,
   signatureBytes: 65,
-  point: pointCodec(33, (b) => secp256k1.Point.fromBytes(b)),
+  point: pointCodec(33, validSecp256k1Point),
   scalar: scalarCodec(secp256k1_FROST, 32),
   identifier: (id) => secp256k1_FROST.Identifier.fromNumber(id),
   userPublicKey: (k) => k,
@@ -132,7 +154,7 @@ const bip340Suite: FrostSuite = {
   scalarBytes: 32,
   pointBytes: 33,
   signatureBytes: 64,
-  point: pointCodec(33, (b) => secp256k1.Point.fromBytes(b)),
+  point: pointCodec(33, validSecp256k1Point),
   scalar: scalarCodec(schnorr_FROST, 32),
   identifier: (id) => schnorr_FROST.Identifier.fromNumber(id),
   // BIP340 keys are x-only: drop the SEC1 parity byte.
