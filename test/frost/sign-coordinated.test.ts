@@ -1,6 +1,7 @@
 /** FROST signing in the RFC 9591 coordinator model: one designated aggregator, no echo round. */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { createPublicKey, verify as osslVerify } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { array, decodeCbor, encodeCbor, Party, sessionId, struct, type PartyId } from '../../protocol/core/index.ts';
 import { FROST_SCHEMES, frostSignCoordinated, frostSignCoordinatedProtocol, frostSuite, type FrostScheme } from '../../protocol/frost/index.ts';
@@ -39,6 +40,28 @@ describe.each(FROST_SCHEMES)('coordinated FROST signing (%s)', (scheme) => {
     const key = keys.get(1 as PartyId)!;
     const start = () => new Party({ protocol: frostSignCoordinatedProtocol(key), session: sessionId(systemRng(32)), self: 1 as PartyId, parties: short, rng: systemRng }, frostSignCoordinated(key, msg, 1 as PartyId)).begin();
     expect(start).toThrow(/needs at least/);
+  });
+});
+
+describe.each(FROST_SCHEMES)('coordinated FROST signing, property (%s)', (scheme) => {
+  it('random (t, n, signer subset, aggregator) up to n = 10 signs and verifies', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 10 }).chain((n) =>
+          fc.integer({ min: 2, max: n }).chain((t) =>
+            fc.tuple(fc.constant(n), fc.constant(t), fc.shuffledSubarray(partyRange(n), { minLength: t }), fc.nat()),
+          ),
+        ),
+        ([n, t, pool, pick]) => {
+          const keys = frostKeys(scheme, t, n);
+          const signers = [...pool].sort((a, b) => a - b);
+          const aggregator = signers[pick % signers.length]!;
+          const { signature, aborts } = runFrostSignCoordinated(keys, signers, msg, { aggregator });
+          return aborts.size === 0 && !!signature && independentlyVerifies(scheme, signature.signature, signature.publicKey);
+        },
+      ),
+      { numRuns: 5 },
+    );
   });
 });
 
