@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
-import { confirmEpochRequestCodec, destroyRequestCodec, keygenRequestCodec, refreshRequestCodec, repairRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import { confirmEpochRequestCodec, destroyRequestCodec, keygenRequestCodec, refreshRequestCodec, repairRequestCodec, reshareRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import type { KeyRegistry } from './registry.ts';
@@ -308,6 +308,80 @@ export class Engine implements SigningService {
     } finally {
       this.pending.delete(sessionHex);
     }
+  }
+
+  /**
+   * Resharing to a new committee and/or threshold, public key unchanged. Two-phase like
+   * refresh: t old holders deal, every new holder stages its share; once all agree (same group
+   * key, same new commitments) the registry commits the new committee and epoch, new holders
+   * confirm, and removed holders are told to erase theirs.
+   */
+  async reshareKey(id: string, request: { nodes: readonly NodeId[]; threshold: number }, ctx: RequestContext): Promise<KeyInfo> {
+    const key = this.opts.registry.get(id);
+    if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
+    if (!schemeAdapter(key.scheme)?.reshare) throw new ServiceError('unsupported', `resharing is not available for ${key.scheme} yet`);
+    const newNodes = sortedParties(request.nodes) as NodeId[];
+    for (const n of newNodes) if (!this.opts.nodes.includes(n)) throw new ServiceError('invalid_request', `node ${n} is not in the cluster`);
+    if (newNodes.length < 2 || new Set(newNodes).size !== newNodes.length) throw new ServiceError('invalid_request', 'the new committee needs at least 2 distinct nodes');
+    if (!Number.isInteger(request.threshold) || request.threshold < 2 || request.threshold > newNodes.length) throw new ServiceError('invalid_request', `threshold must be an integer in [2, ${newNodes.length}]`);
+    const offline = newNodes.filter((n) => !this.isOnline(n));
+    if (offline.length) throw new ServiceError('quorum_unavailable', `every new holder must be online; offline: ${offline.join(', ')}`);
+    const candidates = key.nodes.filter((n) => this.isOnline(n) && (this.suspects.get(n) ?? 0) <= Date.now());
+    if (candidates.length < key.threshold) throw new ServiceError('quorum_unavailable', `resharing needs ${key.threshold} old holders online, ${candidates.length} are`);
+    this.admit();
+    const dealers = sortedParties(candidates.slice(0, key.threshold)) as NodeId[];
+    const epoch = (key.epoch ?? 0) + 1;
+    const participants = sortedParties([...new Set([...dealers, ...newNodes])]) as NodeId[];
+    const session = randomBytes(32) as Bytes;
+    const sessionHex = Buffer.from(session).toString('hex');
+    const encoded = encodeCbor(reshareRequestCodec, { session, keyId: id, scheme: key.scheme, epoch, dealers: dealers.map(partyId), newParties: newNodes.map(partyId), newThreshold: request.threshold }) as Bytes;
+    const signature = (await this.opts.signRequest(requestSigningInput('reshare', encoded))) as Bytes;
+    const done = new Map<NodeId, string>();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'resharing did not finish in time; the key keeps its committee')), Math.max(0, ctx.deadline - Date.now()));
+        const settle = (f: () => void) => {
+          clearTimeout(timer);
+          f();
+        };
+        this.pending.set(sessionHex, {
+          nodes: participants,
+          onReport: (node, report) => {
+            if (report.type === 'failed') {
+              this.blame(report.culprits);
+              settle(() => reject(new ServiceError('internal', `resharing aborted by node ${node}: ${report.reason}; the key keeps its committee`)));
+            } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
+              if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return settle(() => reject(new ServiceError('internal', `node ${node} reshared to another group key`)));
+              done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
+              if (done.size === newNodes.length) {
+                if (new Set(done.values()).size !== 1) return settle(() => reject(new ServiceError('internal', 'new holders disagree on the new commitments')));
+                settle(resolve);
+              }
+            }
+          },
+        });
+        for (const n of participants) {
+          this.opts.send(n, { type: 'reshare', request: encoded, signature }).catch(() => settle(() => reject(new ServiceError('quorum_unavailable', `node ${n} is unreachable`))));
+        }
+      });
+    } catch (e) {
+      for (const n of participants) void this.cancel(n, sessionHex);
+      throw e;
+    } finally {
+      this.pending.delete(sessionHex);
+    }
+    const next: KeyInfo = { ...key, nodes: newNodes, threshold: request.threshold, epoch };
+    await this.opts.registry.put(next); // commit point
+    const confirm = encodeCbor(confirmEpochRequestCodec, { session: randomBytes(32) as Bytes, keyId: id, epoch }) as Bytes;
+    const confirmSignature = (await this.opts.signRequest(requestSigningInput('confirm_epoch', confirm))) as Bytes;
+    for (const n of newNodes) void this.opts.send(n, { type: 'confirm_epoch', request: confirm, signature: confirmSignature }).catch(() => undefined);
+    const removed = key.nodes.filter((n) => !newNodes.includes(n));
+    if (removed.length) {
+      const destroy = encodeCbor(destroyRequestCodec, { session: randomBytes(32) as Bytes, keyId: id }) as Bytes;
+      const destroySignature = (await this.opts.signRequest(requestSigningInput('destroy', destroy))) as Bytes;
+      for (const n of removed) void this.opts.send(n, { type: 'destroy', request: destroy, signature: destroySignature }).catch(() => undefined);
+    }
+    return next;
   }
 
   /**

@@ -71,6 +71,7 @@ export class CoordinatorMetrics {
       ...(service.destroyKey ? { destroyKey: service.destroyKey.bind(service) } : {}),
       ...(service.refreshKey ? { refreshKey: service.refreshKey.bind(service) } : {}),
       ...(service.repairKey ? { repairKey: service.repairKey.bind(service) } : {}),
+      ...(service.reshareKey ? { reshareKey: service.reshareKey.bind(service) } : {}),
     };
   }
 

@@ -82,6 +82,8 @@ export interface SigningService {
   sign(keyId: string, request: SignRequest, ctx: RequestContext): Promise<SignResult>;
   /** Disables or re-enables signing with a key. */
   setKeyStatus?(id: string, status: KeyStatus): Promise<KeyInfo>;
+  /** Moves a key to a new committee and/or threshold; the public key stays. */
+  reshareKey?(id: string, request: { nodes: readonly NodeId[]; threshold: number }, ctx: RequestContext): Promise<KeyInfo>;
   /** Rebuilds `node`'s lost share of a key with the help of t other holders. */
   repairKey?(id: string, node: NodeId, ctx: RequestContext): Promise<void>;
   /** Proactive refresh: every share changes, the public key does not; returns the key with its new epoch. */

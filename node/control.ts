@@ -58,6 +58,17 @@ export interface RepairRequest {
   readonly helpers: readonly PartyId[];
 }
 
+/** Move a key to `newParties` with `newThreshold`; `dealers` are t old holders. */
+export interface ReshareRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+  readonly scheme: Scheme;
+  readonly epoch: number;
+  readonly dealers: readonly PartyId[];
+  readonly newParties: readonly PartyId[];
+  readonly newThreshold: number;
+}
+
 export interface DestroyRequest {
   readonly session: Bytes;
   readonly keyId: string;
@@ -71,6 +82,7 @@ export type CoordinatorMessage =
   | { readonly type: 'refresh'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'confirm_epoch'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'repair'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'reshare'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'cancel'; readonly session: Bytes }
   | { readonly type: 'ping'; readonly nonce: number };
 
@@ -81,6 +93,7 @@ export type NodeReport =
   | { readonly type: 'failed'; readonly session: Bytes; readonly reason: string; readonly culprits: readonly PartyId[] }
   | { readonly type: 'destroyed'; readonly session: Bytes; readonly keyId: string }
   | { readonly type: 'repair_done'; readonly session: Bytes; readonly keyId: string }
+  | { readonly type: 'reshare_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes; readonly commitmentsDigest: Bytes }
   | { readonly type: 'refresh_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes }
   | { readonly type: 'pong'; readonly nonce: number };
 
@@ -111,6 +124,7 @@ export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme
 export const destroyRequestCodec = struct<DestroyRequest>({ session, keyId });
 export const refreshRequestCodec = struct<RefreshRequest>({ session, keyId, epoch: uint(2 ** 32), parties });
 export const repairRequestCodec = struct<RepairRequest>({ session, keyId, scheme, epoch: uint(2 ** 32), lost: party, helpers: parties });
+export const reshareRequestCodec = struct<ReshareRequest>({ session, keyId, scheme, epoch: uint(2 ** 32), dealers: parties, newParties: parties, newThreshold: uint(MAX_PARTIES) });
 export const confirmEpochRequestCodec = struct<ConfirmEpochRequest>({ session, keyId, epoch: uint(2 ** 32) });
 export const signRequestCodec = struct<SignRequest>({
   session,
@@ -152,6 +166,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   refresh: struct({ request, signature }),
   confirm_epoch: struct({ request, signature }),
   repair: struct({ request, signature }),
+  reshare: struct({ request, signature }),
   cancel: struct({ session }),
   ping: struct({ nonce: uint(2 ** 32) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
@@ -159,6 +174,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   destroyed: struct({ session, keyId }),
   repair_done: struct({ session, keyId }),
+  reshare_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }), commitmentsDigest: bytes(32) }),
   refresh_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }) }),
   pong: struct({ nonce: uint(2 ** 32) }),
   protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
@@ -168,7 +184,7 @@ export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbo
 export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbor(clusterMessageCodec, b);
 
 /** Domain-separates the coordinator's request signatures from every other use of its key. */
-export type SignedRequestType = 'keygen' | 'sign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair';
+export type SignedRequestType = 'keygen' | 'sign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair' | 'reshare';
 
 export function requestSigningInput(type: SignedRequestType, request: Uint8Array): Uint8Array {
   const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);

@@ -54,6 +54,7 @@ function bindingOf(message: ClusterMessage): { session: Bytes; keyId: string; ro
     case 'destroyed':
     case 'refresh_done':
     case 'repair_done':
+    case 'reshare_done':
       return { session: message.session, keyId: message.keyId, round: 0 };
     case 'sign_done':
     case 'failed':

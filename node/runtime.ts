@@ -19,6 +19,8 @@ import {
   destroyRequestCodec,
   refreshRequestCodec,
   repairRequestCodec,
+  reshareRequestCodec,
+  type ReshareRequest,
   type RefreshRequest,
   type RepairRequest,
   type SignedRequestType,
@@ -53,8 +55,11 @@ export interface ShareVault {
   saveShare(key: StoredKey, share: Uint8Array, epoch?: number): Promise<void>;
   /** Unseals the current epoch's share; the caller zeroises the bytes. Undefined when the node holds none. */
   loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array; readonly epoch: number } | undefined>;
-  /** Seals a successor epoch beside the current one. */
-  stageEpoch(keyId: string, epoch: number, share: Uint8Array): Promise<void>;
+  /**
+   * Seals a successor epoch beside the current one. With `committee` (resharing) the key's
+   * threshold and parties change on confirm; a node new to the key keeps it pending until then.
+   */
+  stageEpoch(keyId: string, epoch: number, share: Uint8Array, committee?: StoredKey): Promise<void>;
   /** Makes a staged epoch current and erases older ones; idempotent. */
   confirmEpoch(keyId: string, epoch: number): Promise<void>;
   hasKey(keyId: string): Promise<boolean>;
@@ -63,7 +68,7 @@ export interface ShareVault {
 }
 
 export interface AuditEntry {
-  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair';
+  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair' | 'reshare';
   readonly keyId: string;
   readonly session: string;
   /** SHA-256 of the message, never the message itself for large payloads. */
@@ -165,6 +170,10 @@ export class NodeRuntime {
         const request = this.verifiedRequest('repair', message.request, message.signature, repairRequestCodec);
         return this.startRepair(request);
       }
+      case 'reshare': {
+        const request = this.verifiedRequest('reshare', message.request, message.signature, reshareRequestCodec);
+        return this.startReshare(request);
+      }
       case 'confirm_epoch': {
         const request = this.verifiedRequest('confirm_epoch', message.request, message.signature, confirmEpochRequestCodec);
         await this.opts.vault.confirmEpoch(request.keyId, request.epoch);
@@ -230,6 +239,11 @@ export class NodeRuntime {
     const signers = sortedParties(request.signers);
     if (!signers.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not a signer of this request`, []);
     let stored = await this.opts.vault.loadShare(request.keyId);
+    if (!stored && (await this.opts.vault.hasKey(request.keyId))) {
+      // Joined the key by resharing and missed the confirm: the signed request names the epoch.
+      await this.opts.vault.confirmEpoch(request.keyId, request.epoch).catch(() => undefined);
+      stored = await this.opts.vault.loadShare(request.keyId);
+    }
     if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
     if (stored.epoch !== request.epoch) {
       zeroize(stored.share);
@@ -322,6 +336,49 @@ export class NodeRuntime {
     this.startSession(id, request.keyId, repair.protocol, parties, repair.helper(share, request.lost), async () => {
       await this.opts.audit?.({ event: 'repair', ...base, outcome: 'completed' });
       return undefined;
+    });
+  }
+
+  private async startReshare(request: ReshareRequest): Promise<void> {
+    const id = this.claimSession(request.session);
+    const dealers = sortedParties(request.dealers);
+    const newParties = sortedParties(request.newParties);
+    const parties = sortedParties([...new Set([...dealers, ...newParties])]);
+    const adapter = schemeAdapter(request.scheme);
+    if (!adapter?.reshare) return this.fail(id, `scheme ${request.scheme} has no resharing yet`, []);
+    const reshare = adapter.reshare;
+    let share: unknown;
+    if (dealers.includes(this.opts.self)) {
+      const stored = await this.opts.vault.loadShare(request.keyId);
+      if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
+      try {
+        if (stored.epoch !== request.epoch - 1) return this.fail(id, `resharing into epoch ${request.epoch}, this node holds epoch ${stored.epoch}`, []);
+        share = adapter.decode(stored.share);
+      } finally {
+        zeroize(stored.share);
+      }
+    }
+    const base = { keyId: request.keyId, session: id, signers: parties };
+    await this.opts.audit?.({ event: 'reshare', ...base, outcome: 'started' });
+    const params = { dealers, newParties, newThreshold: request.newThreshold };
+    this.startSession(id, request.keyId, reshare.protocol, parties, reshare.start(params, share) as ConstructorParameters<typeof Party<unknown>>[1], async (next) => {
+      await this.opts.audit?.({ event: 'reshare', ...base, outcome: 'completed' });
+      if (next === undefined) return undefined; // a dealer leaving the committee
+      const committee: StoredKey = {
+        keyId: request.keyId,
+        scheme: request.scheme,
+        threshold: request.newThreshold,
+        parties: newParties,
+        groupKey: adapter.groupKey(next),
+        chainCode: adapter.chainCode(next),
+      };
+      const encoded = adapter.encode(next);
+      try {
+        await this.opts.vault.stageEpoch(request.keyId, request.epoch, encoded, committee);
+      } finally {
+        zeroize(encoded);
+      }
+      return { type: 'reshare_done', session: request.session, keyId: request.keyId, epoch: request.epoch, groupKey: committee.groupKey as Bytes, commitmentsDigest: reshare.digest(next) as Bytes };
     });
   }
 

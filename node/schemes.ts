@@ -19,6 +19,8 @@ import {
 } from '../protocol/frost/index.ts';
 import { frostRefresh, frostRefreshProtocol } from '../protocol/frost/refresh.ts';
 import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../protocol/frost/repair.ts';
+import { frostReshare, frostReshareProtocol } from '../protocol/frost/reshare.ts';
+import { hashTranscript } from '../protocol/core/transcript.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 
 /** What a signer ends a session with: the signature, or nothing when another signer aggregates. */
@@ -45,6 +47,13 @@ export interface SchemeAdapter<S> {
   decode(bytes: Uint8Array): S;
   /** Share repair: helpers' and the lost participant's sides; undefined when the scheme has none yet. */
   readonly repair?: { protocol: string; helper(share: S, lost: PartyId): ProtocolStart<unknown>; target(): ProtocolStart<S> };
+  /** Resharing to a new committee/threshold; the output is undefined for dealers that leave. */
+  readonly reshare?: {
+    protocol: string;
+    start(params: { dealers: readonly PartyId[]; newParties: readonly PartyId[]; newThreshold: number }, share: S | undefined): ProtocolStart<S | undefined>;
+    /** Digest of the new public commitments, so the coordinator sees every new holder agree. */
+    digest(share: S): Uint8Array;
+  };
   /** Proactive refresh with every holder; undefined when the scheme has none yet. */
   readonly refresh?: { protocol(share: S): string; start(share: S): ProtocolStart<S> };
 }
@@ -75,6 +84,11 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   decode: decodeFrostKeyShare,
   refresh: { protocol: frostRefreshProtocol, start: frostRefresh },
   repair: { protocol: frostRepairProtocol(scheme), helper: (share, lost) => frostRepairHelper(share, lost), target: () => frostRepairTarget(scheme) },
+  reshare: {
+    protocol: frostReshareProtocol(scheme),
+    start: (params, share) => (ctx) => mapOutput(frostReshare({ scheme, ...params }, share)(ctx), (o) => ('dealt' in o ? undefined : o)),
+    digest: (share) => hashTranscript('mpc-signer/reshare-commitments/v1', ...share.commitments, ...[...share.verifyingShares].flatMap(([p, v]) => [p, v])),
+  },
 });
 
 const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {

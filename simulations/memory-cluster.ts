@@ -23,7 +23,7 @@ export type LinkHook = (from: Endpoint, to: Endpoint, message: ClusterMessage) =
 
 /** Share storage in memory; holds encoded shares as the sealed store would after unsealing. */
 export class MemoryVault implements ShareVault {
-  readonly shares = new Map<string, { key: StoredKey; epochs: Map<number, Uint8Array>; current: number }>();
+  readonly shares = new Map<string, { key: StoredKey; epochs: Map<number, Uint8Array>; current: number; pending?: boolean; staged?: { epoch: number; key: StoredKey } }>();
   /** Simulates a slow provider (HSM/KMS round trip) on every unseal. */
   loadDelayMs = 0;
   async saveShare(key: StoredKey, share: Uint8Array, epoch = 0): Promise<void> {
@@ -32,19 +32,28 @@ export class MemoryVault implements ShareVault {
   async loadShare(keyId: string) {
     if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));
     const s = this.shares.get(keyId);
-    return s && { key: s.key, share: Uint8Array.from(s.epochs.get(s.current)!), epoch: s.current };
+    return s && !s.pending ? { key: s.key, share: Uint8Array.from(s.epochs.get(s.current)!), epoch: s.current } : undefined;
   }
   async hasKey(keyId: string): Promise<boolean> {
     return this.shares.has(keyId);
   }
-  async stageEpoch(keyId: string, epoch: number, share: Uint8Array): Promise<void> {
+  async stageEpoch(keyId: string, epoch: number, share: Uint8Array, committee?: StoredKey): Promise<void> {
     const s = this.shares.get(keyId);
+    if ((!s || s.pending) && committee) {
+      this.shares.set(keyId, { key: committee, epochs: new Map([[epoch, Uint8Array.from(share)]]), current: epoch, pending: true });
+      return;
+    }
     if (!s || epoch <= s.current) throw new Error(`cannot stage epoch ${epoch} of ${keyId}`);
     s.epochs.set(epoch, Uint8Array.from(share));
+    if (committee) s.staged = { epoch, key: committee };
   }
   async confirmEpoch(keyId: string, epoch: number): Promise<void> {
     const s = this.shares.get(keyId);
     if (!s) throw new Error(`no key ${keyId}`);
+    if (s.pending && s.current === epoch) {
+      s.pending = false;
+      return;
+    }
     if (s.current === epoch) return;
     if (!s.epochs.has(epoch)) throw new Error(`epoch ${epoch} of ${keyId} was never staged`);
     for (const e of [...s.epochs.keys()]) if (e < epoch) {
@@ -52,6 +61,8 @@ export class MemoryVault implements ShareVault {
       s.epochs.delete(e);
     }
     s.current = epoch;
+    if (s.staged?.epoch === epoch) s.key = s.staged.key;
+    s.staged = undefined;
   }
   async destroyKey(keyId: string): Promise<void> {
     for (const share of this.shares.get(keyId)?.epochs.values() ?? []) share.fill(0);

@@ -188,6 +188,14 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         await guarded(() => opts.service.repairKey!(route.keyId!, body.node as number, { deadline, requestId, emit: emitter(requestId) }));
         return { status: 200, body: { id: route.keyId, repaired: body.node } };
       }
+      case 'reshare': {
+        if (!opts.service.reshareKey) throw new HttpError(400, 'unsupported', 'this service cannot reshare keys');
+        const body = record(parseJson(await readBody(req, limits.maxBodyBytes)), ['nodes', 'threshold']);
+        if (!Array.isArray(body.nodes) || body.nodes.some((n) => !Number.isInteger(n))) throw new HttpError(400, 'invalid_request', 'nodes must be an array of node ids');
+        if (!Number.isInteger(body.threshold)) throw new HttpError(400, 'invalid_threshold', 'threshold must be an integer');
+        const deadline = deadlineOf(req);
+        return { status: 200, body: await guarded(() => opts.service.reshareKey!(route.keyId!, { nodes: body.nodes as number[], threshold: body.threshold as number }, { deadline, requestId, emit: emitter(requestId) })) };
+      }
       case 'destroy': {
         if (!opts.service.destroyKey) throw new HttpError(400, 'unsupported', 'this service cannot destroy keys');
         const deadline = deadlineOf(req);
@@ -270,7 +278,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 }
 
 interface Route {
-  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign' | 'disable' | 'enable' | 'destroy' | 'refresh' | 'repair';
+  readonly name: 'health' | 'openapi' | 'healthz' | 'readyz' | 'listKeys' | 'getKey' | 'createKey' | 'sign' | 'disable' | 'enable' | 'destroy' | 'refresh' | 'repair' | 'reshare';
   readonly scope?: Scope;
   readonly keyId?: string;
 }
@@ -285,11 +293,11 @@ function matchRoute(method: string, path: string): Route {
   if (path === '/healthz') return allow(['GET'], { name: 'healthz' });
   if (path === '/readyz') return allow(['GET'], { name: 'readyz' });
   if (path === '/v1/keys') return method === 'POST' ? { name: 'createKey', scope: 'keys:create' } : allow(['GET', 'POST'], { name: 'listKeys', scope: 'keys:read' });
-  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(?:\/(sign|disable|enable|refresh|repair))?$/.exec(path);
+  const key = /^\/v1\/keys\/([A-Za-z0-9_-]{1,128})(?:\/(sign|disable|enable|refresh|repair|reshare))?$/.exec(path);
   if (key) {
     const keyId = key[1]!;
     if (key[2] === 'sign') return allow(['POST'], { name: 'sign', scope: 'sign', keyId });
-    if (key[2] === 'disable' || key[2] === 'enable' || key[2] === 'refresh' || key[2] === 'repair') return allow(['POST'], { name: key[2], scope: 'admin', keyId });
+    if (key[2] === 'disable' || key[2] === 'enable' || key[2] === 'refresh' || key[2] === 'repair' || key[2] === 'reshare') return allow(['POST'], { name: key[2], scope: 'admin', keyId });
     if (method === 'DELETE') return { name: 'destroy', scope: 'admin', keyId };
     return allow(['GET', 'DELETE'], { name: 'getKey', scope: 'keys:read', keyId });
   }

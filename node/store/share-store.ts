@@ -51,7 +51,8 @@ export function bindingBytes(b: ShareBinding): Uint8Array {
   return encodeCbor(bindingCodec, { domain: 'mpc-signer/sealed-share/v1', ...b });
 }
 
-export type KeyStatus = 'active' | 'disabled';
+/** `pending`: the node received its first share of the key by resharing, not yet confirmed. */
+export type KeyStatus = 'active' | 'disabled' | 'pending';
 
 interface KeyMeta {
   keyId: string;
@@ -63,6 +64,8 @@ interface KeyMeta {
   /** The epoch signing uses. */
   epoch: number;
   status: KeyStatus;
+  /** A staged epoch that changes the committee (resharing): applied by `confirmEpoch`. */
+  staged?: { epoch: number; threshold: number; parties: number[] };
 }
 
 export class SealedShareError extends Error {
@@ -130,23 +133,17 @@ export class ShareStore implements ShareVault {
 
   async listKeys(): Promise<StoredKey[]> {
     const out: StoredKey[] = [];
-    for await (const [, value] of this.db.iterator({ gte: 'meta!', lt: 'meta"' })) out.push(toStoredKey(JSON.parse(Buffer.from(value).toString('utf8')) as KeyMeta));
+    for await (const [, value] of this.db.iterator({ gte: 'meta!', lt: 'meta"' })) {
+      const meta = JSON.parse(Buffer.from(value).toString('utf8')) as KeyMeta;
+      if (meta.status !== 'pending') out.push(toStoredKey(meta));
+    }
     return out;
   }
 
   /** Seals and stores the first epoch of a new key, with its metadata, in one synced batch. */
   async saveShare(key: StoredKey, share: Uint8Array, epoch = 0): Promise<void> {
     if (await this.hasKey(key.keyId)) throw new SealedShareError('corrupt', `key ${key.keyId} already exists`);
-    const meta: KeyMeta = {
-      keyId: key.keyId,
-      scheme: key.scheme,
-      threshold: key.threshold,
-      parties: [...key.parties],
-      groupKey: Buffer.from(key.groupKey).toString('hex'),
-      chainCode: Buffer.from(key.chainCode).toString('hex'),
-      epoch,
-      status: 'active',
-    };
+    const meta = toMeta(key, epoch);
     const record = await this.seal({ nodeId: this.opts.nodeId, keyId: key.keyId, scheme: key.scheme, epoch }, share);
     await this.db.batch(
       [
@@ -162,19 +159,35 @@ export class ShareStore implements ShareVault {
    * using the current epoch until `confirmEpoch` switches over, so a crash in between leaves a
    * key that signs with one consistent epoch.
    */
-  async stageEpoch(keyId: string, epoch: number, share: Uint8Array): Promise<void> {
-    const meta = await this.meta(keyId);
-    if (!meta) throw new SealedShareError('not_found', `no key ${keyId}`);
+  async stageEpoch(keyId: string, epoch: number, share: Uint8Array, committee?: StoredKey): Promise<void> {
+    let meta = await this.meta(keyId);
+    if (!meta || meta.status === 'pending') {
+      // First share of this key on this node (resharing into a new committee): it stays pending,
+      // invisible to signing and backups, until confirmed.
+      if (!committee) throw new SealedShareError('not_found', `no key ${keyId}`);
+      meta = { ...toMeta(committee, epoch), status: 'pending' };
+      const record = await this.seal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch }, share);
+      await this.db.batch([{ type: 'put', key: shareKey(keyId, epoch), value: record }, { type: 'put', key: metaKey(keyId), value: Buffer.from(JSON.stringify(meta)) }], { sync: true });
+      return;
+    }
     // A staged but never confirmed epoch (an interrupted refresh) is simply replaced.
     if (epoch <= meta.epoch) throw new SealedShareError('corrupt', `epoch ${epoch} is not after the current epoch ${meta.epoch}`);
     const record = await this.seal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch }, share);
-    await this.db.put(shareKey(keyId, epoch), record, { sync: true });
+    const staged = committee ? { epoch, threshold: committee.threshold, parties: [...committee.parties] } : undefined;
+    await this.db.batch(
+      [{ type: 'put', key: shareKey(keyId, epoch), value: record }, { type: 'put', key: metaKey(keyId), value: Buffer.from(JSON.stringify({ ...meta, staged })) }],
+      { sync: true },
+    );
   }
 
   /** Makes a staged epoch current and erases every older epoch, in one synced batch. */
   async confirmEpoch(keyId: string, epoch: number): Promise<void> {
     const meta = await this.meta(keyId);
     if (!meta) throw new SealedShareError('not_found', `no key ${keyId}`);
+    if (meta.status === 'pending' && meta.epoch === epoch) {
+      await this.db.put(metaKey(keyId), Buffer.from(JSON.stringify({ ...meta, status: 'active' })), { sync: true });
+      return;
+    }
     if (meta.epoch === epoch) return; // already confirmed (idempotent after a crash)
     if (!(await this.db.get(shareKey(keyId, epoch)))) throw new SealedShareError('not_found', `epoch ${epoch} of ${keyId} was never staged`);
     const older: string[] = [];
@@ -182,7 +195,17 @@ export class ShareStore implements ShareVault {
     await this.db.batch(
       [
         ...older.map((k) => ({ type: 'del' as const, key: k })),
-        { type: 'put' as const, key: metaKey(keyId), value: Buffer.from(JSON.stringify({ ...meta, epoch })) },
+        {
+          type: 'put' as const,
+          key: metaKey(keyId),
+          value: Buffer.from(
+            JSON.stringify(
+              meta.staged?.epoch === epoch
+                ? { ...meta, epoch, threshold: meta.staged.threshold, parties: meta.staged.parties, staged: undefined }
+                : { ...meta, epoch, staged: undefined },
+            ),
+          ),
+        },
       ],
       { sync: true },
     );
@@ -207,7 +230,7 @@ export class ShareStore implements ShareVault {
   /** Unseals the share of the key's current epoch. The caller zeroises the returned bytes. */
   async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array; epoch: number } | undefined> {
     const meta = await this.meta(keyId);
-    if (!meta) return undefined;
+    if (!meta || meta.status === 'pending') return undefined;
     const cacheId = `${keyId}/${meta.epoch}`;
     const cached = this.cache.get(cacheId);
     if (cached && cached.expires > Date.now()) {
@@ -326,6 +349,19 @@ export class ShareStore implements ShareVault {
   clearCache(): void {
     for (const id of [...this.cache.keys()]) this.evict(id);
   }
+}
+
+function toMeta(key: StoredKey, epoch: number): KeyMeta {
+  return {
+    keyId: key.keyId,
+    scheme: key.scheme,
+    threshold: key.threshold,
+    parties: [...key.parties],
+    groupKey: Buffer.from(key.groupKey).toString('hex'),
+    chainCode: Buffer.from(key.chainCode).toString('hex'),
+    epoch,
+    status: 'active',
+  };
 }
 
 function toStoredKey(m: KeyMeta): StoredKey {

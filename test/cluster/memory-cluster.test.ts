@@ -199,6 +199,28 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(await cluster.engine.repairKey(key.id, 2, ctx([], 1500)).catch((e: unknown) => (e as ServiceError).code)).toBe('internal');
   });
 
+  it('reshares a 2-of-3 key to a 3-of-4 committee without node 1; the key stays, node 1 erases its share, the new committee signs', async () => {
+    cluster = await MemoryCluster.create({ nodes: 5 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340', nodes: [1, 2, 3], threshold: 2 }, ctx());
+    const moved = await cluster.engine.reshareKey(key.id, { nodes: [2, 3, 4, 5], threshold: 3 }, ctx());
+    expect(moved).toMatchObject({ nodes: [2, 3, 4, 5], threshold: 3, epoch: 1, publicKey: key.publicKey, chainCode: key.chainCode });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await cluster.vaults.get(1)!.hasKey(key.id)).toBe(false);
+    for (const n of [2, 3, 4, 5]) {
+      const held = cluster.vaults.get(n)!.shares.get(key.id)!;
+      expect([held.current, held.pending ?? false, held.key.threshold, held.key.parties]).toEqual([1, false, 3, [2, 3, 4, 5]]);
+    }
+    const digest = createHash('sha256').update('new committee').digest();
+    cluster.crash(2);
+    const sig = await cluster.engine.sign(key.id, { message: digest, derivationPath: 'm/0/3' }, ctx());
+    expect(sig.signers).toEqual([3, 4, 5]);
+    const child = HDKey.fromExtendedKey(key.xpub!).derive('m/0/3');
+    expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, child.publicKey!.subarray(1))).toBe(true);
+    cluster.crash(5); // 2 of the 3 needed
+    expect(((await cluster.engine.sign(key.id, { message: digest }, ctx()).catch((e: unknown) => e)) as ServiceError).code).toBe('quorum_unavailable');
+  });
+
   it('refuses a sign request that the coordinator did not sign', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();

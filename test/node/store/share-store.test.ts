@@ -135,6 +135,23 @@ describe('sealed share store (LevelDB + local provider)', () => {
     await store.close();
   });
 
+  it('stages a resharing: a new key stays pending until confirmed; a continuing key takes its new committee on confirm', async () => {
+    const store = await open();
+    const committee = { ...key('r'), threshold: 3, parties: [1, 2, 3, 4] as PartyId[] };
+    await store.stageEpoch('r', 4, new Uint8Array(32).fill(4), committee);
+    expect(await store.loadShare('r')).toBeUndefined();
+    expect((await store.listKeys()).map((k) => k.keyId)).not.toContain('r');
+    await store.confirmEpoch('r', 4);
+    expect(await store.loadShare('r')).toMatchObject({ epoch: 4, key: { threshold: 3, parties: [1, 2, 3, 4] } });
+
+    await store.saveShare(key('c'), new Uint8Array(32).fill(1));
+    await store.stageEpoch('c', 1, new Uint8Array(32).fill(2), { ...key('c'), threshold: 3, parties: [2, 3, 4] as PartyId[] });
+    expect(await store.loadShare('c')).toMatchObject({ epoch: 0, key: { threshold: 2, parties: [1, 2, 3] } });
+    await store.confirmEpoch('c', 1);
+    expect(await store.loadShare('c')).toMatchObject({ epoch: 1, key: { threshold: 3, parties: [2, 3, 4] } });
+    await store.close();
+  });
+
   it('re-wraps every data key under a new key-encryption key without touching the shares', async () => {
     const store = await open();
     await store.saveShare(key('a'), new Uint8Array(64).fill(3));
