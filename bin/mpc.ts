@@ -10,6 +10,7 @@
  *   mpc keys list | mpc keys get <id>
  *   mpc key disable|enable|refresh|destroy <id>      key lifecycle (admin token)
  *   mpc key repair <id> --node <n>                   rebuild node n's lost share
+ *   mpc key reshare <id> --nodes 1,2,4 --threshold 2 move the key to a new committee
  *   mpc sign <keyId> <hex message> [--path m/0/1]
  *   mpc audit verify --config <node.json>          check a node's audit chain
  *   mpc rewrap --config <node.json> --to <p.json>  move every data key to a new provider key (node stopped)
@@ -101,7 +102,11 @@ async function main(argv: string[]): Promise<number> {
     case 'key': {
       // Lifecycle: mpc key disable|enable|refresh|destroy <id>, mpc key repair <id> --node N
       const [action, id, ...args] = rest;
-      if (!id || !['disable', 'enable', 'refresh', 'destroy', 'repair'].includes(action ?? '')) return usage('key disable|enable|refresh|destroy <id> | key repair <id> --node <n>');
+      if (!id || !['disable', 'enable', 'refresh', 'destroy', 'repair', 'reshare'].includes(action ?? '')) return usage('key disable|enable|refresh|destroy <id> | key repair <id> --node <n> | key reshare <id> --nodes 1,2,3 --threshold 2');
+      if (action === 'reshare') {
+        const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, threshold: { type: 'string' }, 'token-file': { type: 'string' } } });
+        return api('POST', `/v1/keys/${encodeURIComponent(id)}/reshare`, { nodes: (values.nodes ?? '').split(',').map(Number), threshold: Number(values.threshold) }, args);
+      }
       if (action === 'destroy') return api('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined, args);
       if (action === 'repair') {
         const { values } = parseArgs({ args, options: { node: { type: 'string' }, 'token-file': { type: 'string' } } });
