@@ -11,8 +11,8 @@
  * DKG caveat: our DKG shares deterministic public checks (proofs of knowledge, summed
  * commitments, point validation) across the in-process parties, which a deployment cannot
  * (each node computes them once). At 67-of-100 the bare noble DKG is too slow to run whole
- * (every party re-parses and subgroup-checks every commitment for every share: ~15 min on
- * Ed25519), so its rounds 2 and 3 are timed for a few parties and scaled to n: marked "est.".
+ * (every party re-parses and subgroup-checks every commitment for every share: the estimate
+ * is ~90 min on Ed25519), so its rounds 2 and 3 are timed for one party and scaled by n: "est.".
  *
  * `FROST_BENCH_MAX_N=10 npm run bench -- frost` skips 67-of-100.
  */
