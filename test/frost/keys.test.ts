@@ -11,7 +11,6 @@ import {
   frostSuite,
   tweakFrostKeyShare,
   zeroizeFrostKeyShare,
-  type FrostKeyShare,
   type FrostScheme,
 } from '../../protocol/frost/index.ts';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/frost/local.ts';
@@ -159,5 +158,3 @@ function flip(b: Uint8Array): Uint8Array<ArrayBuffer> {
   c[0]! ^= 1;
   return c;
 }
-
-export type { FrostKeyShare };
