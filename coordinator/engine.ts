@@ -101,6 +101,8 @@ export class Engine implements SigningService {
 
   /** Feed every message a node sends, with the node id the transport authenticated. */
   onReport(node: NodeId, report: NodeReport): void {
+    // A node coming back (restart, healed partition) starts with a clean record.
+    if (!this.isOnline(node)) this.recentFailures.delete(node);
     this.lastSeen.set(node, Date.now());
     if (report.type === 'pong') return;
     const session = Buffer.from(report.session).toString('hex');
@@ -232,6 +234,7 @@ export class Engine implements SigningService {
       ctx.emit({ type: 'started', session: sessionHex, operation: 'sign', keyId, nodes: quorum });
       const outcome = await this.signAttempt(key.scheme, keyId, key.epoch ?? 0, session, quorum, request.message, derivationPath, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
       if (outcome.ok && verifySignature(key.scheme, publicKey, request.message, outcome.signature, key.scheme === 'ecdsa-secp256k1' ? outcome.recoveryId : undefined)) {
+        for (const n of quorum) this.recentFailures.delete(n); // a quorum that signs has proven itself
         ctx.emit({ type: 'completed', session: sessionHex, ok: true });
         const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: Buffer.from(publicKey).toString('hex'), signers: quorum };
         return key.scheme === 'ecdsa-secp256k1' ? { ...result, recoveryId: outcome.recoveryId as 0 | 1 } : result;
@@ -499,8 +502,11 @@ export class Engine implements SigningService {
     }
     // Blamed nodes last, then nodes that failed this request, then nodes that failed often lately:
     // a node that silently stalls sessions ends up left out without any proof against it.
+    // Recent failures weigh less as they age (5 s half-life), so a node that recovered is tried again.
     const rank = (n: NodeId) =>
-      ((this.suspects.get(n) ?? 0) > now ? 1_000_000 : 0) + (failed.has(n) ? 10_000 : 0) + (this.recentFailures.get(n)?.filter((t) => t > now - 60_000).length ?? 0);
+      ((this.suspects.get(n) ?? 0) > now ? 1_000_000 : 0) +
+      (failed.has(n) ? 10_000 : 0) +
+      (this.recentFailures.get(n) ?? []).reduce((acc, t) => acc + Math.pow(0.5, (now - t) / 5000), 0);
     const shuffled = online.map((n) => ({ n, r: rank(n), tie: Math.random() })).sort((a, b) => a.r - b.r || a.tie - b.tie);
     return sortedParties(shuffled.slice(0, key.threshold).map((x) => x.n)) as NodeId[];
   }

@@ -74,12 +74,15 @@ export interface MemoryClusterOptions {
   readonly nodes: number;
   readonly engine?: Partial<Pick<EngineOptions, 'attemptTimeoutMs' | 'keygenTimeoutMs' | 'heartbeatMs' | 'livenessMs' | 'maxSessions' | 'suspectMs'>>;
   readonly link?: LinkHook;
+  readonly observe?: EngineOptions['observe'];
 }
 
 export class MemoryCluster {
   readonly engine: Engine;
   readonly runtimes = new Map<NodeId, NodeRuntime>();
   readonly vaults = new Map<NodeId, MemoryVault>();
+  /** Each node's identity signer (the simulation's byzantine nodes sign what they forge). */
+  readonly auths = new Map<NodeId, PartyAuth>();
   /** Every encoded message that crossed the network (for leak scans). */
   readonly wire: Uint8Array[] = [];
   recordWire = false;
@@ -109,6 +112,7 @@ export class MemoryCluster {
       },
       heartbeatMs: 250,
       livenessMs: 2500,
+      ...(opts.observe ? { observe: opts.observe } : {}),
       ...opts.engine,
     });
     cluster = new MemoryCluster(engine);
@@ -120,6 +124,7 @@ export class MemoryCluster {
     for (const id of ids) {
       const me = identities.get(id)!;
       const auth: PartyAuth = { sign: (m) => edSign(null, m, me.priv), verify: verifyPeer };
+      cluster.auths.set(id, auth);
       const vault = new MemoryVault();
       cluster.vaults.set(id, vault);
       cluster.runtimes.set(
@@ -180,7 +185,7 @@ export class MemoryCluster {
     if (this.recordWire) this.wire.push(encoded);
     for (const delay of delays) {
       const deliver = () => this.deliver(from, to, encoded);
-      if (delay <= 0) queueMicrotask(deliver);
+      if (delay <= 0) setImmediate(deliver); // a macrotask, like a real network: timers (heartbeats) interleave
       else setTimeout(deliver, delay);
     }
   }

@@ -1,0 +1,159 @@
+/**
+ * The required scenarios. Each has a seed (same seed, same faults) and a short form (seconds;
+ * asserted in `npm test`) and a full form (`npm run sim -- <name>`).
+ */
+import type { NodeId } from '../coordinator/service.ts';
+import type { Scenario } from './harness.ts';
+
+const size = (short: boolean, shortN: number, fullN: number) => (short ? shortN : fullN);
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'crash-two',
+    description: '3-of-5, two nodes crash during continuous signing: every request succeeds by retrying with other quorums',
+    seed: 1,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 800 } }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('eddsa-ed25519', 3);
+      const n = size(ctx.short, 60, 1000);
+      await ctx.load(key, n, {
+        concurrency: 4,
+        during: (i) => {
+          if (i === Math.floor(n * 0.2)) {
+            ctx.cluster.crash(4);
+            ctx.mark('crash node 4');
+          }
+          if (i === Math.floor(n * 0.4)) {
+            ctx.cluster.crash(5);
+            ctx.mark('crash node 5');
+          }
+        },
+      });
+      figures.nodesDown = 2;
+    },
+  },
+  {
+    name: 'three-down',
+    description: '3-of-5 with three nodes down: quorum_unavailable within a second, no hang; signing resumes within seconds of their return',
+    seed: 2,
+    cluster: () => ({ nodes: 5 }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('schnorr-bip340', 3);
+      await ctx.load(key, 5);
+      for (const n of [3, 4, 5]) ctx.cluster.crash(n);
+      ctx.mark('crash nodes 3, 4, 5');
+      const refused = await ctx.load(key, size(ctx.short, 5, 50));
+      figures.refusedMaxMs = Math.max(...refused.map((r) => r.ms));
+      figures.refusedCause = [...new Set(refused.map((r) => r.cause ?? 'ok'))].join(',');
+      for (const n of [3, 4, 5]) ctx.cluster.restart(n);
+      ctx.mark('restart nodes 3, 4, 5');
+      const back = Date.now();
+      let first = await ctx.sign(key);
+      while (!first.ok && Date.now() - back < 10_000) {
+        await ctx.sleep(100);
+        first = await ctx.sign(key);
+      }
+      figures.resumedAfterMs = Date.now() - back;
+      await ctx.load(key, size(ctx.short, 5, 50));
+    },
+  },
+  {
+    name: 'partition',
+    description: 'partition of 5 into {1,2} and {coordinator,3,4,5}: the majority side keeps signing; after healing, all five take part again',
+    seed: 3,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 800 } }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('eddsa-ed25519', 3);
+      ctx.faults.state.partition = [
+        [1, 2],
+        ['coordinator', 3, 4, 5],
+      ];
+      ctx.mark('partition {1,2} | {c,3,4,5}');
+      const during = await ctx.load(key, size(ctx.short, 20, 300), { concurrency: 2 });
+      figures.signersDuringPartition = [...new Set(during.flatMap((r) => r.signers ?? []))].sort().join(',');
+      delete ctx.faults.state.partition;
+      ctx.mark('heal');
+      await ctx.cluster.settle(10_000);
+      const seen = new Set<NodeId>();
+      const after = await ctx.load(key, size(ctx.short, 30, 300), { concurrency: 2 });
+      for (const r of after) for (const s of r.signers ?? []) seen.add(s);
+      figures.signersAfterHeal = [...seen].sort().join(',');
+    },
+  },
+  {
+    name: 'drop-jitter',
+    description: '10% message drop plus 50 ms jitter on every link: at least 99% of requests succeed within their deadline',
+    seed: 4,
+    cluster: () => ({ nodes: 3, engine: { attemptTimeoutMs: 600, livenessMs: 4000 } }),
+    async run(ctx) {
+      const key = await ctx.createKey('schnorr-bip340', 2);
+      ctx.faults.state.drop = 0.1;
+      ctx.faults.state.jitterMs = [0, 50];
+      ctx.mark('10% drop + 0-50 ms jitter');
+      await ctx.load(key, size(ctx.short, 40, 1000), { concurrency: 4, deadlineMs: 20_000 });
+    },
+  },
+  {
+    name: 'byzantine',
+    description: 'a node sending wrong signature shares, then garbage, and equivocating in DKG: aborts name it, the coordinator stops choosing it, requests succeed',
+    seed: 5,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 1000 } }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('eddsa-ed25519', 3);
+      ctx.byzantine.add(2);
+      ctx.faults.state.byzantine.set(2, 'wrong-signature-share');
+      ctx.mark('node 2: wrong signature shares');
+      const n = size(ctx.short, 20, 300);
+      const suspectedBefore: boolean[] = [];
+      const signed = await ctx.load(key, n, { during: (i) => void (suspectedBefore[i] = ctx.cluster.engine.suspectedNodes().has(2)) });
+      figures.node2Suspected = ctx.cluster.engine.suspectedNodes().has(2) ? 'yes' : 'no';
+      figures.signaturesWithNode2OnceSuspected = signed.filter((r, i) => suspectedBefore[i] && r.signers?.includes(2)).length;
+      ctx.faults.state.byzantine.set(2, 'equivocate');
+      ctx.mark('node 2: equivocates in DKG');
+      const dkg = await ctx.createKey('eddsa-ed25519', 3).then(
+        () => 'completed',
+        (e: Error) => e.message,
+      );
+      figures.dkgWithEquivocator = dkg.slice(0, 120);
+      figures.onlineAfterDkg = ctx.cluster.engine.health().nodes.filter((x) => x.online).map((x) => x.id).join(',');
+      await ctx.cluster.settle(10_000);
+      const honest = await ctx.createKey('eddsa-ed25519', 3, [1, 3, 4, 5]);
+      await ctx.load(honest, size(ctx.short, 5, 50));
+    },
+  },
+  {
+    name: 'rolling-restarts',
+    description: 'every node restarted, one at a time, during continuous signing: no share lost, at least 99% succeed',
+    seed: 6,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 800 } }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('schnorr-bip340', 3);
+      const before = new Map([...ctx.cluster.vaults].map(([n, v]) => [n, Buffer.from(v.shares.get(key.id)!.epochs.get(0)!).toString('hex')]));
+      const per = size(ctx.short, 8, 100);
+      for (const node of [1, 2, 3, 4, 5]) {
+        ctx.cluster.crash(node);
+        ctx.mark(`restart node ${node}`);
+        await ctx.load(key, per, { concurrency: 2 });
+        ctx.cluster.restart(node);
+        await ctx.cluster.settle(10_000);
+        await ctx.load(key, per, { concurrency: 2 });
+      }
+      figures.sharesIntact = [...ctx.cluster.vaults].every(([n, v]) => Buffer.from(v.shares.get(key.id)!.epochs.get(0)!).toString('hex') === before.get(n)) ? 'yes' : 'no';
+    },
+  },
+  {
+    name: 'scale',
+    description: 'a large FROST key generated and used to sign in the in-process network (67-of-100 in the full form)',
+    seed: 7,
+    cluster: (short) => ({ nodes: short ? 15 : 100, engine: { attemptTimeoutMs: 600_000, keygenTimeoutMs: 1_800_000, livenessMs: 600_000, heartbeatMs: 5_000 } }),
+    async run(ctx, figures) {
+      const t = ctx.short ? 10 : 67;
+      const t0 = Date.now();
+      const key = await ctx.createKey('schnorr-bip340', t);
+      figures.keygenMs = Date.now() - t0;
+      const signed = await ctx.sign(key, 1_800_000);
+      figures.signMs = signed.ms;
+      figures.size = `${t}-of-${ctx.short ? 15 : 100}`;
+    },
+  },
+];

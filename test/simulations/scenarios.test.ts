@@ -1,0 +1,69 @@
+/**
+ * Every required scenario in its short form, with the criteria of the simulation issue
+ * asserted; the full forms run under `npm run sim`.
+ */
+import { describe, expect, it } from 'vitest';
+import { runScenario, type ScenarioResult } from '../../simulations/harness.ts';
+import { SCENARIOS } from '../../simulations/scenarios.ts';
+
+const scenario = (name: string) => SCENARIOS.find((s) => s.name === name)!;
+
+function safe(r: ScenarioResult): void {
+  expect(r.safety.invalidSignatures).toBe(0);
+  expect(r.safety.leakedShares).toBe(0);
+  expect(r.blame.wrong).toBe(0);
+}
+
+describe('simulation scenarios (short forms)', () => {
+  it('crash-two: two of five nodes crash mid-run, every request still succeeds', async () => {
+    const r = await runScenario(scenario('crash-two'), true);
+    safe(r);
+    expect(r.successes).toBe(r.requests);
+  });
+
+  it('three-down: quorum_unavailable within a second, then signing resumes within seconds', async () => {
+    const r = await runScenario(scenario('three-down'), true);
+    safe(r);
+    expect(r.figures.refusedCause).toBe('quorum_unavailable');
+    expect(r.figures.refusedMaxMs as number).toBeLessThan(1000);
+    expect(r.figures.resumedAfterMs as number).toBeLessThan(10_000);
+    expect(r.records.slice(-5).every((x) => x.ok)).toBe(true);
+  });
+
+  it('partition: the majority side keeps signing, and after healing all five take part', async () => {
+    const r = await runScenario(scenario('partition'), true);
+    safe(r);
+    expect(r.successes).toBe(r.requests);
+    expect(r.figures.signersDuringPartition).toBe('3,4,5');
+    expect(r.figures.signersAfterHeal).toBe('1,2,3,4,5');
+  });
+
+  it('drop-jitter: 10% drop and 50 ms jitter, at least 99% succeed within the deadline', async () => {
+    const r = await runScenario(scenario('drop-jitter'), true);
+    safe(r);
+    expect(r.successes / r.requests).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('byzantine: aborts blame the byzantine node every time, the coordinator stops choosing it, requests succeed', async () => {
+    const r = await runScenario(scenario('byzantine'), true);
+    safe(r);
+    expect(r.blame.correct).toBeGreaterThanOrEqual(2); // the wrong share and the broken DKG broadcast
+    expect(r.figures.node2Suspected).toBe('yes');
+    expect(r.figures.signaturesWithNode2OnceSuspected).toBe(0);
+    expect(r.figures.dkgWithEquivocator).not.toBe('completed');
+    expect(r.successes).toBe(r.requests);
+  });
+
+  it('rolling-restarts: every node restarted in turn, no share lost, at least 99% succeed', async () => {
+    const r = await runScenario(scenario('rolling-restarts'), true);
+    safe(r);
+    expect(r.figures.sharesIntact).toBe('yes');
+    expect(r.successes / r.requests).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('scale: a 10-of-15 FROST key is generated and signs (67-of-100 in the full form)', async () => {
+    const r = await runScenario(scenario('scale'), true);
+    safe(r);
+    expect(r.successes).toBe(1);
+  });
+});
