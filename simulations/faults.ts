@@ -42,6 +42,8 @@ export interface FaultState {
   partition?: readonly (readonly Endpoint[])[];
   slow: Map<Endpoint, number>;
   byzantine: Map<number, Byzantine>;
+  /** Sees every message as it is sent (scenarios kill nodes at precise protocol moments). */
+  onSend?: (from: Endpoint, message: ClusterMessage) => void;
 }
 
 export class FaultController {
@@ -58,6 +60,7 @@ export class FaultController {
   /** The hook to install on the cluster. */
   readonly hook: LinkHook = (from, to, message) => {
     const s = this.state;
+    s.onSend?.(from, message);
     if (s.partition && !s.partition.some((g) => g.includes(from) && g.includes(to))) return [];
     if (from !== 'coordinator' && message.type === 'protocol') this.tamper(from, to, message);
     if (s.drop > 0 && this.random() < s.drop) return [];

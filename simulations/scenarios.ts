@@ -142,6 +142,53 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: 'lifecycle-crash',
+    description: 'a node killed in the middle of a refresh and of a reshare: the key still signs afterwards and no epoch is mixed',
+    seed: 8,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 800 } }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('schnorr-bip340', 2, [1, 2, 3]);
+      // Refresh: node 3 dies as soon as its next-epoch share is staged, before the commit.
+      ctx.faults.state.onSend = (from, m) => {
+        if (from === 3 && m.type === 'refresh_done') {
+          ctx.cluster.crash(3);
+          ctx.mark('node 3 killed mid-refresh');
+        }
+      };
+      const refresh = await ctx.cluster.engine.refreshKey(key.id, { deadline: Date.now() + 3000, requestId: 'sim', emit: () => undefined }).then(
+        () => 'committed',
+        (e: Error) => e.message.slice(0, 60),
+      );
+      figures.refresh = refresh;
+      await ctx.load(key, size(ctx.short, 6, 60)); // epoch 0 still signs with nodes 1, 2
+      ctx.cluster.restart(3);
+      await ctx.cluster.settle(10_000);
+      figures.epochAfterRefreshCrash = (await ctx.cluster.engine.getKey(key.id))!.epoch ?? 0;
+      // Reshare to {2,3,4,5}: node 4 dies while staging; the old committee keeps signing.
+      ctx.faults.state.onSend = (from, m) => {
+        if (from === 4 && m.type === 'reshare_done') {
+          ctx.cluster.crash(4);
+          ctx.mark('node 4 killed mid-reshare');
+        }
+      };
+      figures.reshare = await ctx.cluster.engine.reshareKey(key.id, { nodes: [2, 3, 4, 5], threshold: 3 }, { deadline: Date.now() + 3000, requestId: 'sim', emit: () => undefined }).then(
+        () => 'committed',
+        (e: Error) => e.message.slice(0, 60),
+      );
+      delete ctx.faults.state.onSend;
+      await ctx.load(key, size(ctx.short, 6, 60));
+      ctx.cluster.restart(4);
+      await ctx.cluster.settle(10_000);
+      // A clean refresh and reshare afterwards still work, and the new committee signs.
+      await ctx.cluster.engine.refreshKey(key.id, { deadline: Date.now() + 20_000, requestId: 'sim', emit: () => undefined });
+      const moved = await ctx.cluster.engine.reshareKey(key.id, { nodes: [2, 3, 4, 5], threshold: 3 }, { deadline: Date.now() + 20_000, requestId: 'sim', emit: () => undefined });
+      figures.finalEpoch = moved.epoch ?? 0;
+      await ctx.load(moved, size(ctx.short, 6, 60));
+      const epochs = new Set([2, 3, 4, 5].map((n) => ctx.cluster.vaults.get(n)!.shares.get(key.id)?.current));
+      figures.epochsHeld = [...epochs].join(',');
+    },
+  },
+  {
     name: 'scale',
     description: 'a large FROST key generated and used to sign in the in-process network (67-of-100 in the full form)',
     seed: 7,

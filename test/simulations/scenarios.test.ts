@@ -61,6 +61,17 @@ describe('simulation scenarios (short forms)', () => {
     expect(r.successes / r.requests).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('lifecycle-crash: a node killed mid-refresh and mid-reshare leaves a key that signs with one consistent epoch', async () => {
+    const r = await runScenario(scenario('lifecycle-crash'), true);
+    safe(r);
+    expect(r.figures.refresh).not.toBe('committed');
+    expect(r.figures.epochAfterRefreshCrash).toBe(0);
+    expect(r.figures.reshare).not.toBe('committed');
+    expect(r.figures.finalEpoch).toBe(2);
+    expect(r.figures.epochsHeld).toBe('2');
+    expect(r.successes).toBe(r.requests);
+  });
+
   it('scale: a 10-of-15 FROST key is generated and signs (67-of-100 in the full form)', async () => {
     const r = await runScenario(scenario('scale'), true);
     safe(r);
