@@ -8,6 +8,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createIdentity } from '../node/identity.ts';
 import { createProtector } from '../node/providers/index.ts';
+import { MlDsaSigner } from '../node/providers/mldsa.ts';
 import { manifestJson } from '../node/transport/manifest.ts';
 import { writeAtomically } from './registry.ts';
 
@@ -37,6 +38,8 @@ export interface InitOptions {
   readonly port: number;
   /** MPC_API_TOKEN: when set, no token file is generated. */
   readonly apiToken?: string | undefined;
+  /** Give every member an ML-DSA-65 identity too, and require it on every envelope. */
+  readonly pqIdentity?: boolean;
 }
 
 const P2P_OFFSET = 100;
@@ -61,18 +64,28 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
   if (!saved) {
     await mkdir(opts.dataDir, { recursive: true });
     const manifestFile = join(opts.dataDir, 'manifest.json');
-    const keys: { id: string; identityKey: Uint8Array; address: string }[] = [];
+    const keys: { id: string; identityKey: Uint8Array; mldsaKey?: Uint8Array; address: string }[] = [];
     for (const m of members) {
       const dir = join(opts.dataDir, m.id);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const provider = { type: 'local', keyFile: join(dir, 'kek.hex') };
       const config =
         m.role === 'coordinator'
-          ? { listen: m.address, http: { host: '127.0.0.1', port }, dataDir: dir, manifest: manifestFile, provider, tokenFile, defaultThreshold: threshold }
-          : { id: Number(m.id.slice('node-'.length)), listen: m.address, dataDir: dir, manifest: manifestFile, provider, http: { host: '127.0.0.1', port: port + OPS_OFFSET + Number(m.id.slice('node-'.length)) } };
+          ? { listen: m.address, http: { host: '127.0.0.1', port }, dataDir: dir, manifest: manifestFile, provider, tokenFile, defaultThreshold: threshold, mldsaIdentity: opts.pqIdentity ?? false }
+          : {
+              id: Number(m.id.slice('node-'.length)),
+              listen: m.address,
+              dataDir: dir,
+              manifest: manifestFile,
+              provider,
+              http: { host: '127.0.0.1', port: port + OPS_OFFSET + Number(m.id.slice('node-'.length)) },
+              mldsaIdentity: opts.pqIdentity ?? false,
+            };
       await writeAtomically(m.config, JSON.stringify(config, null, 2) + '\n');
-      const identity = await createIdentity(join(dir, 'identity.json'), m.id, await createProtector(provider));
-      keys.push({ id: m.id, identityKey: identity.publicKey, address: m.address });
+      const protector = await createProtector(provider);
+      const identity = await createIdentity(join(dir, 'identity.json'), m.id, protector);
+      const mldsa = opts.pqIdentity ? await MlDsaSigner.create(join(dir, 'mldsa-identity.json'), m.id, protector) : undefined;
+      keys.push({ id: m.id, identityKey: identity.publicKey, ...(mldsa ? { mldsaKey: await mldsa.publicKey() } : {}), address: m.address });
     }
     await writeAtomically(manifestFile, manifestJson(keys));
     await writeAtomically(layoutFile, JSON.stringify({ nodes, threshold, port }, null, 2) + '\n');

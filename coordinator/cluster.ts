@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: process.env.MPC_PORT ?? '7700' },
       'data-dir': { type: 'string', default: '.mpc/dev' },
       'log-level': { type: 'string', default: 'info' },
+      'pq-identity': { type: 'boolean', default: false },
     },
   });
   const nodes = Number(values.nodes);
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 1 || port > 65535 - 200) fail('--port must be a TCP port');
   const dataDir = resolve(values['data-dir']);
 
-  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN });
+  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false });
   if (layout.generatedToken) {
     console.log(`API token (printed once; also stored in ${layout.tokenFile}):\n  ${layout.generatedToken}\n`);
   }

@@ -13,6 +13,8 @@ export const coordinatorConfigSchema = z.strictObject({
   manifest: z.string().min(1),
   /** Provider sealing the coordinator's identity key. */
   provider: z.looseObject({ type: z.string() }),
+  /** Also sign every envelope with an ML-DSA-65 identity (pinned in the manifest as `mldsaKey`). */
+  mldsaIdentity: z.boolean().default(false),
   /** File holding the API token (all scopes) when MPC_API_TOKEN is not set. */
   tokenFile: z.string().min(1).optional(),
   /** Threshold of new keys whose request names none (default: a majority of the key's nodes). */

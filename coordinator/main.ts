@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openEnvelope, ReplayGuard, sealEnvelope } from '../node/envelope.ts';
-import { createIdentity, loadIdentity, manifestVerifier } from '../node/identity.ts';
+import { createIdentity, loadIdentity, manifestPqVerifier, manifestVerifier } from '../node/identity.ts';
+import { MlDsaSigner } from '../node/providers/mldsa.ts';
 import { createLogger, logTo } from '../node/log.ts';
 import { createProtector } from '../node/providers/index.ts';
 import { Libp2pTransport } from '../node/transport/libp2p.ts';
@@ -42,6 +43,9 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
   const identity = await loadIdentity(coordinatorIdentityFile(config.dataDir), COORDINATOR, protector);
   const manifest = await loadManifest(config.manifest);
   const verify = manifestVerifier(manifest);
+  const verifyPq = manifestPqVerifier(manifest);
+  const pq = config.mldsaIdentity ? await MlDsaSigner.load(join(config.dataDir, 'mldsa-identity.json'), COORDINATOR, protector) : undefined;
+  const pqSign = pq ? (input: Uint8Array) => pq.signSync(input) : undefined;
   const nodes = [...manifest.members.keys()].map(nodeNumber).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
   const transport = await Libp2pTransport.create({
     self: COORDINATOR,
@@ -64,13 +68,13 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
     maxSessions: config.maxSessions,
     ...(config.defaultThreshold ? { defaultThreshold: config.defaultThreshold } : {}),
     signRequest: identity.sign,
-    send: (node, message) => transport.send(nodeMember(node), sealEnvelope(COORDINATOR, nodeMember(node), message, identity.sign)),
+    send: (node, message) => transport.send(nodeMember(node), sealEnvelope(COORDINATOR, nodeMember(node), message, identity.sign, pqSign)),
     log: logTo(log),
   });
   const guard = new ReplayGuard();
   transport.onFrame((from, frame) => {
     try {
-      const { message, digest } = openEnvelope(frame, from, COORDINATOR, verify);
+      const { message, digest } = openEnvelope(frame, from, COORDINATOR, verify, verifyPq);
       const node = nodeNumber(from);
       if (node === undefined || !guard.fresh(digest)) return;
       engine.onReport(node, message as NodeReport);

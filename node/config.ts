@@ -19,6 +19,8 @@ export const nodeConfigSchema = z.strictObject({
   /** Provider settings, validated by the provider factory (`node/providers`). */
   provider: z.looseObject({ type: z.string() }),
   sessionTimeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
+  /** Also sign every envelope with an ML-DSA-65 identity (its key pinned in the manifest as `mldsaKey`). */
+  mldsaIdentity: z.boolean().default(false),
   /** Metrics and health HTTP endpoint (optional). */
   http: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
 });

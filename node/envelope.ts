@@ -6,7 +6,7 @@
  * is per hop; this one is end to end and can be shown to a third party).
  */
 import { createHash } from 'node:crypto';
-import { bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../protocol/core/codec.ts';
+import { array, bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../protocol/core/codec.ts';
 import { DecodeError } from '../protocol/core/errors.ts';
 import { decodeClusterMessage, encodeClusterMessage, type ClusterMessage } from './control.ts';
 
@@ -24,6 +24,8 @@ interface EnvelopeHeader {
 }
 interface Envelope extends EnvelopeHeader {
   signature: Bytes;
+  /** ML-DSA-65 signature over the same input, from members whose manifest entry pins an ML-DSA key. */
+  pqSignature: Bytes[];
 }
 
 const header = {
@@ -35,7 +37,7 @@ const header = {
   body: bytes({ min: 1, max: MAX_ENVELOPE_BYTES }),
 };
 const headerCodec = struct<EnvelopeHeader>(header);
-const envelopeCodec = struct<Envelope>({ ...header, signature: bytes({ min: 64, max: 8192 }) });
+const envelopeCodec = struct<Envelope>({ ...header, signature: bytes({ min: 64, max: 64 }), pqSignature: array(bytes(3309), { min: 0, max: 1 }) });
 
 const signingInput = (h: EnvelopeHeader) => {
   const encoded = encodeCbor(headerCodec, h);
@@ -65,9 +67,16 @@ function bindingOf(message: ClusterMessage): { session: Bytes; keyId: string; ro
   }
 }
 
-export function sealEnvelope(from: string, to: string, message: ClusterMessage, sign: (input: Uint8Array) => Uint8Array): Uint8Array {
+export function sealEnvelope(
+  from: string,
+  to: string,
+  message: ClusterMessage,
+  sign: (input: Uint8Array) => Uint8Array,
+  pqSign?: (input: Uint8Array) => Uint8Array,
+): Uint8Array {
   const h: EnvelopeHeader = { from, to, ...bindingOf(message), body: encodeClusterMessage(message) as Bytes };
-  return encodeCbor(envelopeCodec, { ...h, signature: sign(signingInput(h)) as Bytes });
+  const input = signingInput(h);
+  return encodeCbor(envelopeCodec, { ...h, signature: sign(input) as Bytes, pqSignature: pqSign ? [pqSign(input) as Bytes] : [] });
 }
 
 /**
@@ -79,13 +88,17 @@ export function openEnvelope(
   authenticatedFrom: string,
   self: string,
   verify: (member: string, input: Uint8Array, signature: Uint8Array) => boolean,
+  /** When the sender's manifest entry pins an ML-DSA-65 key, its signature is required too. */
+  verifyPq?: (member: string, input: Uint8Array, signature: Uint8Array | undefined) => boolean,
 ): { message: ClusterMessage; digest: string } {
   if (raw.length > MAX_ENVELOPE_BYTES + 16 * 1024) throw new DecodeError('too_large', 'envelope too large');
   const e = decodeCbor(envelopeCodec, raw, MAX_ENVELOPE_BYTES + 16 * 1024);
   if (e.from !== authenticatedFrom) throw new DecodeError('malformed', `envelope claims ${e.from} but came from ${authenticatedFrom}`);
   if (e.to !== self) throw new DecodeError('malformed', `envelope for ${e.to}, this is ${self}`);
-  const { signature, ...h } = e;
-  if (!verify(e.from, signingInput(h), signature)) throw new DecodeError('malformed', `bad envelope signature from ${e.from}`);
+  const { signature, pqSignature, ...h } = e;
+  const input = signingInput(h);
+  if (!verify(e.from, input, signature)) throw new DecodeError('malformed', `bad envelope signature from ${e.from}`);
+  if (verifyPq && !verifyPq(e.from, input, pqSignature[0])) throw new DecodeError('malformed', `missing or bad ML-DSA-65 envelope signature from ${e.from}`);
   const message = decodeClusterMessage(e.body);
   const expected = bindingOf(message);
   if (

@@ -6,6 +6,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { writeAtomically } from './atomic-file.ts';
+import { verifyMlDsa } from './providers/mldsa.ts';
 import type { IdentitySigner, ShareProtector } from './providers/types.ts';
 import type { ClusterManifest } from './transport/manifest.ts';
 import type { MemberId } from './transport/types.ts';
@@ -104,6 +105,18 @@ export class Ed25519IdentitySigner implements IdentitySigner {
   async verify(message: Uint8Array, signature: Uint8Array): Promise<boolean> {
     return signature.length === 64 && edVerify(null, message, this.key, signature);
   }
+}
+
+/**
+ * Checks ML-DSA-65 envelope signatures: required (and checked) for members whose manifest
+ * entry pins an ML-DSA key, ignored for the others.
+ */
+export function manifestPqVerifier(manifest: ClusterManifest): (member: string, message: Uint8Array, signature: Uint8Array | undefined) => boolean {
+  return (member, message, signature) => {
+    const key = manifest.members.get(member as MemberId)?.mldsaKey;
+    if (!key) return true;
+    return !!signature && verifyMlDsa(key, message, signature);
+  };
 }
 
 /** Verifies members' Ed25519 signatures with the keys pinned in the manifest. */

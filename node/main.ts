@@ -12,7 +12,8 @@ import { loadNodeConfig } from './config.ts';
 import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
 import { readFile } from 'node:fs/promises';
 import { writeAtomically } from './atomic-file.ts';
-import { createIdentity, identityPublicKey, loadIdentity, manifestVerifier, resealIdentity } from './identity.ts';
+import { createIdentity, identityPublicKey, loadIdentity, manifestPqVerifier, manifestVerifier, resealIdentity } from './identity.ts';
+import { MlDsaSigner } from './providers/mldsa.ts';
 import { createLogger, logTo } from './log.ts';
 import { createProtector } from './providers/index.ts';
 import { startOpsServer } from './ops-server.ts';
@@ -24,6 +25,7 @@ import type { MemberId } from './transport/types.ts';
 
 export const identityFile = (dataDir: string) => join(dataDir, 'identity.json');
 export const auditFile = (dataDir: string) => join(dataDir, 'audit.log');
+export const mldsaFile = (dataDir: string) => join(dataDir, 'mldsa-identity.json');
 
 /** Creates the node's identity (sealed by its provider) and returns its public key as hex. */
 export async function initNodeIdentity(configFile: string): Promise<string> {
@@ -124,6 +126,9 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
   const identity = await loadIdentity(identityFile(config.dataDir), self, protector);
   const manifest = await loadManifest(config.manifest);
   const verify = manifestVerifier(manifest);
+  const verifyPq = manifestPqVerifier(manifest);
+  const pq = config.mldsaIdentity ? await MlDsaSigner.load(mldsaFile(config.dataDir), self, protector) : undefined;
+  const pqSign = pq ? (input: Uint8Array) => pq.signSync(input) : undefined;
   const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
   const audit = await AuditLog.open(auditFile(config.dataDir), identity.sign);
   const transport = await Libp2pTransport.create({
@@ -145,12 +150,12 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     log: logTo(log),
     send: (to, message) => {
       const target: MemberId = to.role === 'coordinator' ? COORDINATOR : nodeMember(to.id);
-      transport.send(target, sealEnvelope(self, target, message, identity.sign)).catch((e: unknown) => log.warn({ event: 'send_failed', to: target, error: (e as Error).message }));
+      transport.send(target, sealEnvelope(self, target, message, identity.sign, pqSign)).catch((e: unknown) => log.warn({ event: 'send_failed', to: target, error: (e as Error).message }));
     },
   });
   transport.onFrame((from, frame) => {
     try {
-      const { message, digest } = openEnvelope(frame, from, self, verify);
+      const { message, digest } = openEnvelope(frame, from, self, verify, verifyPq);
       if (!guard.fresh(digest)) return;
       const n = nodeNumber(from);
       const sender: Sender = n === undefined ? { role: 'coordinator' } : { role: 'node', id: partyId(n) };

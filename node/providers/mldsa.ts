@@ -87,6 +87,11 @@ export class MlDsaSigner implements IdentitySigner {
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
+    return this.signSync(message);
+  }
+
+  /** OpenSSL signs ML-DSA synchronously; envelopes are sealed on the send path with this. */
+  signSync(message: Uint8Array): Uint8Array {
     return new Uint8Array(sign(null, message, this.secret));
   }
 

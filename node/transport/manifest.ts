@@ -10,6 +10,8 @@ const memberSchema = z.strictObject({
   id: z.string().regex(/^(coordinator|node-[1-9][0-9]{0,4})$/, 'expected "coordinator" or "node-<n>"'),
   /** Hex Ed25519 public key (32 bytes). */
   identityKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 32 bytes of lowercase hex'),
+  /** Hex ML-DSA-65 public key (1952 bytes): envelopes from this member must also carry an ML-DSA-65 signature. */
+  mldsaKey: z.string().regex(/^[0-9a-f]{3904}$/, 'expected 1952 bytes of lowercase hex').optional(),
   /** host:port of the member's libp2p listener. */
   address: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, 'expected host:port'),
 });
@@ -22,6 +24,7 @@ const manifestSchema = z.strictObject({
 export interface ManifestMember {
   readonly id: MemberId;
   readonly identityKey: Uint8Array;
+  readonly mldsaKey?: Uint8Array;
   readonly host: string;
   readonly port: number;
 }
@@ -47,7 +50,13 @@ export function parseManifest(json: unknown): ClusterManifest {
     if (keys.has(m.identityKey)) throw new ManifestError(`manifest gives ${m.id} a key another member already has`);
     keys.add(m.identityKey);
     const [host, port] = m.address.split(':') as [string, string];
-    members.set(m.id as MemberId, { id: m.id as MemberId, identityKey: Buffer.from(m.identityKey, 'hex'), host, port: Number(port) });
+    members.set(m.id as MemberId, {
+      id: m.id as MemberId,
+      identityKey: Buffer.from(m.identityKey, 'hex'),
+      ...(m.mldsaKey ? { mldsaKey: Buffer.from(m.mldsaKey, 'hex') } : {}),
+      host,
+      port: Number(port),
+    });
   }
   if (!members.has('coordinator' as MemberId)) throw new ManifestError('manifest has no coordinator');
   return { members };
@@ -63,8 +72,22 @@ export async function loadManifest(file: string): Promise<ClusterManifest> {
   return parseManifest(json);
 }
 
-export function manifestJson(members: readonly { id: string; identityKey: Uint8Array; address: string }[]): string {
-  return JSON.stringify({ version: 1, members: members.map((m) => ({ id: m.id, identityKey: Buffer.from(m.identityKey).toString('hex'), address: m.address })) }, null, 2) + '\n';
+export function manifestJson(members: readonly { id: string; identityKey: Uint8Array; mldsaKey?: Uint8Array; address: string }[]): string {
+  return (
+    JSON.stringify(
+      {
+        version: 1,
+        members: members.map((m) => ({
+          id: m.id,
+          identityKey: Buffer.from(m.identityKey).toString('hex'),
+          ...(m.mldsaKey ? { mldsaKey: Buffer.from(m.mldsaKey).toString('hex') } : {}),
+          address: m.address,
+        })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 export const memberId = (s: string): MemberId => s as MemberId;
