@@ -11,6 +11,7 @@ import { schemeAdapter } from '../node/schemes.ts';
 import { signBroadcast } from '../protocol/core/party.ts';
 import { FaultController } from './faults.ts';
 import { MemoryCluster, type MemoryClusterOptions } from './memory-cluster.ts';
+import { ProcessCluster } from './process-cluster.ts';
 
 export interface RequestRecord {
   readonly at: number;
@@ -25,9 +26,17 @@ export interface FaultMark {
   readonly label: string;
 }
 
+export type Backend = 'memory' | 'processes';
+
 export interface SimContext {
+  readonly backend: Backend;
+  /** The in-memory cluster (memory backend only: fault layer, vaults, engine internals). */
   readonly cluster: MemoryCluster;
   readonly faults: FaultController;
+  /** Crash (SIGKILL for processes) and restart nodes; wait until the coordinator sees it. */
+  crash(node: NodeId): Promise<void>;
+  restart(node: NodeId): Promise<void>;
+  settle(): Promise<void>;
   readonly seed: number;
   readonly short: boolean;
   /** Marks a fault event on the timeline (and the chart). */
@@ -45,6 +54,7 @@ export interface SimContext {
 
 export interface ScenarioResult {
   readonly name: string;
+  readonly backend: Backend;
   readonly seed: number;
   readonly form: 'short' | 'full';
   readonly requests: number;
@@ -62,6 +72,8 @@ export interface ScenarioResult {
 
 export interface Scenario {
   readonly name: string;
+  /** Backends the scenario can run on (default: memory only). */
+  readonly backends?: readonly Backend[];
   readonly description: string;
   readonly seed: number;
   readonly cluster: (short: boolean) => MemoryClusterOptions;
@@ -84,12 +96,17 @@ function verifies(key: KeyInfo, message: Uint8Array, signature: string, publicKe
   return schnorr.verify(Buffer.from(signature, 'hex'), message, Buffer.from(publicKey, 'hex'));
 }
 
-export async function runScenario(scenario: Scenario, short: boolean): Promise<ScenarioResult> {
+export async function runScenario(scenario: Scenario, short: boolean, backend: Backend = 'memory'): Promise<ScenarioResult> {
+  if (!(scenario.backends ?? ['memory']).includes(backend)) throw new Error(`scenario ${scenario.name} does not run on ${backend}`);
   const faults = new FaultController(scenario.seed);
   const blamed: NodeId[] = [];
-  const cluster = await MemoryCluster.create({ ...scenario.cluster(short), link: faults.hook, observe: { blamed: (n) => blamed.push(n) } });
-  cluster.recordWire = true;
-  faults.resign = (from, m) => signBroadcast({ protocol: m.protocol, session: m.session }, cluster.auths.get(from)!, m.round, m.from, m.payload);
+  const options = scenario.cluster(short);
+  const processes = backend === 'processes' ? await ProcessCluster.create(options.nodes) : undefined;
+  const cluster = processes ? (undefined as unknown as MemoryCluster) : await MemoryCluster.create({ ...options, link: faults.hook, observe: { blamed: (n) => blamed.push(n) } });
+  if (!processes) {
+    cluster.recordWire = true;
+    faults.resign = (from, m) => signBroadcast({ protocol: m.protocol, session: m.session }, cluster.auths.get(from)!, m.round, m.from, m.payload);
+  }
   const started = Date.now();
   const records: RequestRecord[] = [];
   const marks: FaultMark[] = [];
@@ -98,8 +115,12 @@ export async function runScenario(scenario: Scenario, short: boolean): Promise<S
   let invalidSignatures = 0;
   let counter = 0;
   const ctx: SimContext = {
+    backend,
     cluster,
     faults,
+    crash: async (n) => (processes ? processes.crash(n) : cluster.crash(n)),
+    restart: async (n) => (processes ? processes.restart(n) : cluster.restart(n)),
+    settle: () => (processes ? processes.settle(20_000) : cluster.settle(10_000)),
     seed: scenario.seed,
     short,
     byzantine,
@@ -107,14 +128,18 @@ export async function runScenario(scenario: Scenario, short: boolean): Promise<S
     mark: (label) => marks.push({ at: Date.now() - started, label }),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     createKey: (scheme, threshold, nodes) =>
-      cluster.engine.createKey({ scheme, threshold, ...(nodes ? { nodes } : {}) }, { deadline: Date.now() + 120_000, requestId: 'sim-keygen', emit: (e) => events.push(e) }),
+      processes
+        ? processes.createKey(scheme, threshold, nodes)
+        : cluster.engine.createKey({ scheme, threshold, ...(nodes ? { nodes } : {}) }, { deadline: Date.now() + 120_000, requestId: 'sim-keygen', emit: (e) => events.push(e) }),
     async sign(key, deadlineMs = 10_000) {
       const n = counter++;
       const message = key.scheme === 'eddsa-ed25519' ? Buffer.from(`sim ${scenario.seed} ${n}`) : createHash('sha256').update(`sim ${scenario.seed} ${n}`).digest();
       const t0 = Date.now();
       let record: RequestRecord;
       try {
-        const sig = await cluster.engine.sign(key.id, { message }, { deadline: t0 + deadlineMs, requestId: `sim-${n}`, emit: (e) => events.push(e) });
+        const sig = processes
+          ? await processes.sign(key.id, message, deadlineMs)
+          : await cluster.engine.sign(key.id, { message }, { deadline: t0 + deadlineMs, requestId: `sim-${n}`, emit: (e) => events.push(e) });
         if (!verifies(key, message, sig.signature, sig.publicKey)) invalidSignatures++;
         record = { at: t0 - started, ok: true, ms: Date.now() - t0, signers: sig.signers };
       } catch (e) {
@@ -139,17 +164,21 @@ export async function runScenario(scenario: Scenario, short: boolean): Promise<S
   };
   const figures: Record<string, number | string> = {};
   try {
-    await settleQuietly(cluster);
+    if (!processes) await settleQuietly(cluster);
     await scenario.run(ctx, figures);
   } finally {
-    cluster.close();
+    if (processes) await processes.close();
+    else cluster.close();
   }
-  const leakedShares = scanForShares(cluster);
+  // Over processes the wire is encrypted and the shares sealed in the nodes: the scan is a memory-backend check.
+  const leakedShares = processes ? 0 : scanForShares(cluster);
+  if (processes) figures.leakScan = 'n/a (processes)';
   const latencies = records.filter((r) => r.ok).map((r) => r.ms);
   const failures: Record<string, number> = {};
   for (const r of records) if (!r.ok) failures[r.cause!] = (failures[r.cause!] ?? 0) + 1;
   return {
     name: scenario.name,
+    backend,
     seed: scenario.seed,
     form: short ? 'short' : 'full',
     requests: records.length,

@@ -4,7 +4,7 @@ import type { ScenarioResult } from './harness.ts';
 export function summaryRow(r: ScenarioResult): string {
   const failures = Object.entries(r.failures).map(([c, n]) => `${c}:${n}`).join(' ') || '-';
   const figures = Object.entries(r.figures).map(([k, v]) => `${k}=${v}`).join(' ');
-  return `| ${r.name} (${r.form}, seed ${r.seed}) | ${r.requests} | ${r.successes} | ${failures} | ${r.medianMs.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.blame.correct}/${r.blame.wrong} | ${r.safety.invalidSignatures} | ${r.safety.leakedShares} | ${figures} |`;
+  return `| ${r.name} (${r.form}, ${r.backend}, seed ${r.seed}) | ${r.requests} | ${r.successes} | ${failures} | ${r.medianMs.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.blame.correct}/${r.blame.wrong} | ${r.safety.invalidSignatures} | ${r.safety.leakedShares} | ${figures} |`;
 }
 
 export const TABLE_HEADER =

@@ -1,6 +1,6 @@
 /**
  * `npm run sim -- <scenario> [--short]` runs one scenario (full form by default);
- * `npm run sim -- --all` runs them all. Prints a table and writes JSON and an SVG chart per
+ * `npm run sim -- --all` runs them all; `--processes` runs those that can on a real process cluster. Prints a table and writes JSON and an SVG chart per
  * scenario under `sim-results/` (git-ignored).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,11 @@ import { runScenario } from './harness.ts';
 import { chartSvg, summaryRow, TABLE_HEADER, toJson } from './report.ts';
 import { SCENARIOS } from './scenarios.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { all: { type: 'boolean' }, short: { type: 'boolean' }, out: { type: 'string', default: 'sim-results' } } });
-const chosen = values.all ? SCENARIOS : SCENARIOS.filter((s) => positionals.includes(s.name));
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { all: { type: 'boolean' }, short: { type: 'boolean' }, processes: { type: 'boolean' }, out: { type: 'string', default: 'sim-results' } } });
+const backend = values.processes ? 'processes' : 'memory';
+const chosen = (values.all ? SCENARIOS : SCENARIOS.filter((s) => positionals.includes(s.name))).filter((s) => (s.backends ?? ['memory']).includes(backend));
 if (!chosen.length) {
-  console.error(`usage: npm run sim -- <${SCENARIOS.map((s) => s.name).join('|')}> [--short] | --all`);
+  console.error(`usage: npm run sim -- <${SCENARIOS.map((s) => s.name).join('|')}> [--short] [--processes] | --all`);
   process.exit(2);
 }
 const out = resolve(values.out!);
@@ -21,9 +22,10 @@ mkdirSync(out, { recursive: true });
 const rows: string[] = [];
 for (const scenario of chosen) {
   console.error(`running ${scenario.name}: ${scenario.description}`);
-  const result = await runScenario(scenario, values.short ?? false);
-  writeFileSync(join(out, `${scenario.name}.json`), toJson(result));
-  writeFileSync(join(out, `${scenario.name}.svg`), chartSvg(result));
+  const result = await runScenario(scenario, values.short ?? false, backend);
+  const file = `${scenario.name}${backend === 'processes' ? '.processes' : ''}`;
+  writeFileSync(join(out, `${file}.json`), toJson(result));
+  writeFileSync(join(out, `${file}.svg`), chartSvg(result));
   rows.push(summaryRow(result));
   console.error(rows[rows.length - 1]);
 }

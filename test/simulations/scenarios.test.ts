@@ -78,3 +78,19 @@ describe('simulation scenarios (short forms)', () => {
     expect(r.successes).toBe(1);
   });
 });
+
+describe('simulation scenarios on real processes (short forms)', () => {
+  it('crash-two over libp2p processes: SIGKILL two of five mid-run, every request succeeds', async () => {
+    const r = await runScenario(scenario('crash-two'), true, 'processes');
+    expect(r.safety.invalidSignatures).toBe(0);
+    expect(r.successes).toBe(r.requests);
+  }, 120_000);
+
+  it('three-down over processes: quorum_unavailable within a second, resumes after restarts', async () => {
+    const r = await runScenario(scenario('three-down'), true, 'processes');
+    expect(r.safety.invalidSignatures).toBe(0);
+    expect(r.figures.refusedCause).toBe('quorum_unavailable');
+    expect(r.figures.refusedMaxMs as number).toBeLessThan(1000);
+    expect(r.records.slice(-5).every((x) => x.ok)).toBe(true);
+  }, 120_000);
+});

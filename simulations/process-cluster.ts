@@ -1,0 +1,111 @@
+/**
+ * The harness's second backend: a real local cluster (the `npm start` launcher: coordinator and
+ * node processes over libp2p on loopback), driven through the HTTP API; crashes are SIGKILL and
+ * restarts spawn `mpc start-node` again. Scenarios that only need crash/restart run on it too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SignResult } from '../coordinator/service.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export class ProcessCluster {
+  private readonly base: string;
+  private readonly token: string;
+  private readonly dataDir: string;
+  private readonly launcher: ChildProcess;
+  private readonly restarted = new Map<NodeId, ChildProcess>();
+  private readonly down = new Set<NodeId>();
+  readonly nodes: number;
+
+  private constructor(base: string, token: string, dataDir: string, launcher: ChildProcess, nodes: number) {
+    this.base = base;
+    this.token = token;
+    this.dataDir = dataDir;
+    this.launcher = launcher;
+    this.nodes = nodes;
+  }
+
+  static async create(nodes: number): Promise<ProcessCluster> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'mpc-sim-'));
+    const port = 20000 + Math.floor(Math.random() * 2000) * 4;
+    const token = randomBytes(24).toString('hex');
+    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(nodes), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
+      stdio: 'ignore',
+      env: { ...process.env, MPC_API_TOKEN: token },
+    });
+    const cluster = new ProcessCluster(`http://127.0.0.1:${port}`, token, dataDir, launcher, nodes);
+    await cluster.settle(60_000);
+    return cluster;
+  }
+
+  async createKey(scheme: Scheme, threshold: number, nodes?: readonly NodeId[]): Promise<KeyInfo> {
+    return (await this.call('POST', '/v1/keys', { scheme, threshold, ...(nodes ? { nodes } : {}) }, 120_000)) as KeyInfo;
+  }
+
+  async sign(keyId: string, message: Uint8Array, deadlineMs: number): Promise<SignResult> {
+    return (await this.call('POST', `/v1/keys/${keyId}/sign`, { message: Buffer.from(message).toString('hex') }, deadlineMs)) as SignResult;
+  }
+
+  async crash(node: NodeId): Promise<void> {
+    const pid = this.restarted.get(node)?.pid ?? (await this.processes()).find((p) => p.id === `node-${node}`)!.pid;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    this.restarted.delete(node);
+    this.down.add(node);
+  }
+
+  async restart(node: NodeId): Promise<void> {
+    const entry = (await this.processes()).find((p) => p.id === `node-${node}`)!;
+    this.restarted.set(node, spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), 'start-node', '--config', entry.config], { stdio: 'ignore', env: { ...process.env, MPC_LOG_LEVEL: 'warn' } }));
+    this.down.delete(node);
+  }
+
+  /** Waits until the coordinator sees exactly the nodes that are not crashed as online. */
+  async settle(timeoutMs = 20_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const health = await fetch(`${this.base}/v1/health`)
+        .then((r) => r.json() as Promise<{ nodes: { id: number; online: boolean }[] }>)
+        .catch(() => undefined);
+      if (health && health.nodes.length === this.nodes && health.nodes.every((n) => n.online === !this.down.has(n.id))) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('process cluster did not settle');
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.restarted.values()) c.kill('SIGKILL');
+    this.launcher.kill('SIGTERM');
+    await new Promise((r) => (this.launcher.exitCode === null ? this.launcher.once('exit', r) : r(undefined)));
+    for (const p of await this.processes().catch(() => [])) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  private async processes(): Promise<{ id: string; pid: number; config: string }[]> {
+    return (JSON.parse(await readFile(join(this.dataDir, 'cluster.json'), 'utf8')) as { processes: { id: string; pid: number; config: string }[] }).processes;
+  }
+
+  private async call(method: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'x-request-timeout-ms': String(Math.max(1, Math.floor(timeoutMs))) },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as { error?: { code: string; message: string } };
+    if (!res.ok) throw new ServiceError((json.error?.code ?? 'internal') as ServiceError['code'], json.error?.message ?? `HTTP ${res.status}`);
+    return json;
+  }
+}
