@@ -3,14 +3,14 @@
  * sealed share store and the audit log, joins the cluster over libp2p, and runs sessions for
  * the coordinator until SIGTERM.
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { partyId } from '../protocol/core/ids.ts';
 import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
 import { createBackup, openBackup } from './backup.ts';
 import { loadNodeConfig } from './config.ts';
 import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
-import { readFile } from 'node:fs/promises';
 import { writeAtomically } from './atomic-file.ts';
 import { createIdentity, identityPublicKey, loadIdentity, manifestPqVerifier, manifestVerifier, resealIdentity } from './identity.ts';
 import { MlDsaSigner } from './providers/mldsa.ts';
@@ -37,7 +37,6 @@ export async function initNodeIdentity(configFile: string): Promise<string> {
 
 export async function verifyNodeAudit(configFile: string): Promise<AuditVerdict> {
   const config = await loadNodeConfig(configFile);
-  const { createPublicKey, verify } = await import('node:crypto');
   const raw = await identityPublicKey(identityFile(config.dataDir));
   const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
   return verifyAuditLog(auditFile(config.dataDir), (m, s) => verify(null, m, key, s));
@@ -77,7 +76,6 @@ export async function backupNode(configFile: string, outFile: string, m = 3, n =
   const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
   try {
     const { file, custodianShares } = await createBackup(store, self, identity.seed, m, n);
-    const { open } = await import('node:fs/promises');
     const fh = await open(outFile, 'wx', 0o600);
     try {
       await fh.writeFile(file);
@@ -102,7 +100,6 @@ export async function restoreNode(configFile: string, inFile: string, custodianS
   const opened = openBackup(await readFile(inFile), custodianShares);
   if (opened.member !== self) throw new Error(`the backup is of ${opened.member}, this config is ${self}`);
   const protector = await createProtector(config.provider);
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(config.dataDir, { recursive: true });
   await createIdentity(identityFile(config.dataDir), self, protector, opened.identitySeed);
   opened.identitySeed.fill(0);

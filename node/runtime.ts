@@ -7,6 +7,7 @@
  * Sessions are single-use: a session id is accepted once, any abort destroys the session's
  * secrets (the protocol core does that) and is reported to the coordinator with its culprits.
  */
+import { createHash } from 'node:crypto';
 import { DecodeError, ProtocolAbort, SessionTerminated } from '../protocol/core/errors.ts';
 import { decodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { sessionId, sortedParties, type PartyId, type Rng, type SessionId } from '../protocol/core/ids.ts';
@@ -275,7 +276,6 @@ export class NodeRuntime {
         return this.fail(id, `cannot derive ${request.derivationPath}: ${(e as Error).message}`, []);
       }
     }
-    const { createHash } = await import('node:crypto');
     const base = {
       keyId: request.keyId,
       session: id,

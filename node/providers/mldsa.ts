@@ -4,7 +4,7 @@
  * the member id), like the Ed25519 identity. Envelopes may carry this signature beside the
  * Ed25519 one, so a verifier that trusts either scheme can check them.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import type { IdentitySigner, ShareProtector } from './types.ts';
 
@@ -35,7 +35,6 @@ export class MlDsaSigner implements IdentitySigner {
   static async create(file: string, member: string, protector: ShareProtector): Promise<MlDsaSigner> {
     const { privateKey } = generateKeyPairSync('ml-dsa-65');
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-    const { createCipheriv, randomBytes } = await import('node:crypto');
     const dataKey = randomBytes(32);
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', dataKey, iv);
@@ -68,7 +67,6 @@ export class MlDsaSigner implements IdentitySigner {
     const body = JSON.parse(await readFile(file, 'utf8')) as SealedMlDsa;
     if (body.version !== 1 || body.member !== member) throw new Error(`${file} is not the ML-DSA identity of ${member}`);
     const dataKey = await protector.unwrapKey({ provider: body.provider as ShareProtector['name'], kekRef: body.kekRef, wrapped: Buffer.from(body.wrappedKey, 'base64') }, aadFor(member));
-    const { createDecipheriv } = await import('node:crypto');
     const sealed = Buffer.from(body.sealed, 'base64');
     const d = createDecipheriv('aes-256-gcm', dataKey, sealed.subarray(0, 12));
     d.setAAD(aadFor(member));
