@@ -62,7 +62,7 @@ interface Pending {
 
 type AttemptOutcome =
   | { readonly ok: true; readonly signature: Uint8Array; readonly recoveryId: number }
-  | { readonly ok: false; readonly reason: string; readonly culprits: readonly NodeId[]; readonly unresponsive: readonly NodeId[] };
+  | { readonly ok: false; readonly reason: string; readonly culprits: readonly NodeId[]; readonly unresponsive: readonly NodeId[]; readonly accuser?: NodeId };
 
 const DEFAULT_THRESHOLD = (n: number) => Math.floor(n / 2) + 1;
 
@@ -70,6 +70,8 @@ export class Engine implements SigningService {
   private readonly opts: EngineOptions;
   private readonly lastSeen = new Map<NodeId, number>();
   private readonly suspects = new Map<NodeId, number>();
+  /** Who named whom in abort reports, and when (see `blame`). */
+  private readonly accusations = new Map<NodeId, Map<NodeId, number>>();
   /** Times at which each node took part in a failed attempt (last minute only). */
   private readonly recentFailures = new Map<NodeId, number[]>();
   private readonly pending = new Map<string, Pending>();
@@ -166,7 +168,7 @@ export class Engine implements SigningService {
           onReport: (node, report) => {
             if (report.type === 'failed') {
               ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: report.reason });
-              this.blame(report.culprits);
+              this.blame(report.culprits, node);
               settle(() => reject(new ServiceError('internal', `key generation aborted by node ${node}: ${report.reason}`)));
             } else if (report.type === 'keygen_done' && report.keyId === keyId) {
               results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
@@ -246,8 +248,10 @@ export class Engine implements SigningService {
         for (const n of quorum) failed.add(n);
       } else {
         lastReason = outcome.reason;
-        this.blame(outcome.culprits);
-        for (const n of [...outcome.culprits, ...outcome.unresponsive]) {
+        this.blame(outcome.culprits, outcome.accuser);
+        // An accusation is a dispute until corroborated: the retry leaves out the accused and the accuser.
+        const disputed = outcome.culprits.length && outcome.accuser !== undefined ? [outcome.accuser] : [];
+        for (const n of [...outcome.culprits, ...outcome.unresponsive, ...disputed]) {
           failed.add(n);
           this.noteFailure(n);
           ctx.emit({ type: 'signer_failed', session: sessionHex, node: n, reason: outcome.reason });
@@ -296,7 +300,7 @@ export class Engine implements SigningService {
           nodes: participants,
           onReport: (from, report) => {
             if (report.type === 'failed') {
-              this.blame(report.culprits);
+              this.blame(report.culprits, node);
               settle(() => reject(new ServiceError('internal', `repair aborted by node ${from}: ${report.reason}`)));
             } else if (report.type === 'repair_done' && from === node && report.keyId === id) settle(resolve);
           },
@@ -351,7 +355,7 @@ export class Engine implements SigningService {
           nodes: participants,
           onReport: (node, report) => {
             if (report.type === 'failed') {
-              this.blame(report.culprits);
+              this.blame(report.culprits, node);
               settle(() => reject(new ServiceError('internal', `resharing aborted by node ${node}: ${report.reason}; the key keeps its committee`)));
             } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
               if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return settle(() => reject(new ServiceError('internal', `node ${node} reshared to another group key`)));
@@ -418,7 +422,7 @@ export class Engine implements SigningService {
           nodes: key.nodes,
           onReport: (node, report) => {
             if (report.type === 'failed') {
-              this.blame(report.culprits);
+              this.blame(report.culprits, node);
               settle(() => reject(new ServiceError('internal', `refresh aborted by node ${node}: ${report.reason}; the key keeps its current epoch`)));
             } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
               if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) {
@@ -541,7 +545,7 @@ export class Engine implements SigningService {
           else if (report.type === 'failed') {
             // With culprits, the protocol proved who misbehaved; without, the reporter itself could not go on.
             const culprits = report.culprits.filter((c) => quorum.includes(c));
-            settle({ ok: false, reason: `node ${node}: ${report.reason}`, culprits, unresponsive: culprits.length ? [] : [node] });
+            settle({ ok: false, reason: `node ${node}: ${report.reason}`, culprits, unresponsive: culprits.length ? [] : [node], accuser: node });
           }
         },
       });
@@ -564,11 +568,25 @@ export class Engine implements SigningService {
     this.recentFailures.set(node, times.slice(-100));
   }
 
-  private blame(culprits: readonly PartyId[] | readonly NodeId[]): void {
-    const until = Date.now() + (this.opts.suspectMs ?? 10 * 60_000);
+  /**
+   * Records that `accuser` named `culprits`. The coordinator cannot check a node's abort report
+   * (a byzantine aggregator could name honest signers), so a node is only excluded from quorums
+   * once two different nodes have named it within the suspicion window; until then both sides
+   * of the dispute merely count as recent failures.
+   */
+  private blame(culprits: readonly PartyId[] | readonly NodeId[], accuser?: NodeId): void {
+    const now = Date.now();
+    const window = this.opts.suspectMs ?? 10 * 60_000;
     for (const c of culprits) {
-      this.suspects.set(c, until);
-      this.opts.observe?.blamed?.(c);
+      if (c === accuser) continue;
+      const accusers = this.accusations.get(c) ?? new Map<NodeId, number>();
+      for (const [a, at] of accusers) if (at < now - window) accusers.delete(a);
+      accusers.set(accuser ?? -1, now);
+      this.accusations.set(c, accusers);
+      if (accusers.size >= 2 && !((this.suspects.get(c) ?? 0) > now)) {
+        this.suspects.set(c, now + window);
+        this.opts.observe?.blamed?.(c);
+      }
     }
   }
 

@@ -32,7 +32,9 @@ export type Byzantine =
   /** Replaces its protocol payloads with random bytes. */
   | 'garbage'
   /** Replays, in each new session, a message it sent in an earlier one. */
-  | 'replay';
+  | 'replay'
+  /** As aggregator, reports a failure naming the honest signers instead of the signature. */
+  | 'false-accuser';
 
 export interface FaultState {
   drop: number;
@@ -63,6 +65,14 @@ export class FaultController {
     s.onSend?.(from, message);
     if (s.partition && !s.partition.some((g) => g.includes(from) && g.includes(to))) return [];
     if (from !== 'coordinator' && message.type === 'protocol') this.tamper(from, to, message);
+    if (from !== 'coordinator' && to === 'coordinator' && message.type === 'sign_done' && s.byzantine.get(from) === 'false-accuser') {
+      const lie = message as unknown as { type: string; reason: string; culprits: number[] };
+      lie.type = 'failed';
+      lie.reason = 'invalid_share: (a lie)';
+      lie.culprits = [1, 2, 3, 4, 5].filter((n) => n !== from);
+      delete (lie as { signature?: unknown }).signature;
+      delete (lie as { recoveryId?: unknown }).recoveryId;
+    }
     if (s.drop > 0 && this.random() < s.drop) return [];
     const delay = () => {
       const [lo, hi] = s.jitterMs;

@@ -108,10 +108,12 @@ export const SCENARIOS: readonly Scenario[] = [
       ctx.faults.state.byzantine.set(2, 'wrong-signature-share');
       ctx.mark('node 2: wrong signature shares');
       const n = size(ctx.short, 20, 300);
-      const suspectedBefore: boolean[] = [];
-      const signed = await ctx.load(key, n, { during: (i) => void (suspectedBefore[i] = ctx.cluster.engine.suspectedNodes().has(2)) });
-      figures.node2Suspected = ctx.cluster.engine.suspectedNodes().has(2) ? 'yes' : 'no';
-      figures.signaturesWithNode2OnceSuspected = signed.filter((r, i) => suspectedBefore[i] && r.signers?.includes(2)).length;
+      // After the first abort that names node 2 it is left out (at first as one side of a dispute,
+      // then as a suspect once a second node names it too).
+      const accusedBefore: boolean[] = [];
+      const accused = () => ctx.events.some((e) => e.type === 'signer_failed' && e.node === 2);
+      const signed = await ctx.load(key, n, { during: (i) => void (accusedBefore[i] = accused()) });
+      figures.signaturesWithNode2AfterAccused = signed.filter((r, i) => accusedBefore[i] && r.signers?.includes(2)).length;
       ctx.faults.state.byzantine.set(2, 'equivocate');
       ctx.mark('node 2: equivocates in DKG');
       const dkg = await ctx.createKey('eddsa-ed25519', 3).then(
@@ -120,9 +122,24 @@ export const SCENARIOS: readonly Scenario[] = [
       );
       figures.dkgWithEquivocator = dkg.slice(0, 120);
       figures.onlineAfterDkg = ctx.cluster.engine.health().nodes.filter((x) => x.online).map((x) => x.id).join(',');
+      figures.node2Suspected = ctx.cluster.engine.suspectedNodes().has(2) ? 'yes' : 'no';
       await ctx.cluster.settle(10_000);
       const honest = await ctx.createKey('eddsa-ed25519', 3, [1, 3, 4, 5]);
       await ctx.load(honest, size(ctx.short, 5, 50));
+    },
+  },
+  {
+    name: 'false-accuser',
+    description: 'an aggregator that answers every session it aggregates with an abort naming the honest signers: no honest node is excluded, requests succeed',
+    seed: 9,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 1000 } }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('eddsa-ed25519', 3);
+      ctx.byzantine.add(1);
+      ctx.faults.state.byzantine.set(1, 'false-accuser');
+      ctx.mark('node 1 lies as aggregator');
+      await ctx.load(key, size(ctx.short, 20, 300));
+      figures.suspected = [...ctx.cluster.engine.suspectedNodes().keys()].join(',') || 'none';
     },
   },
   {
