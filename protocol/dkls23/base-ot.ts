@@ -1,0 +1,193 @@
+/**
+ * The κ = 128 base OTs each pair of parties sets up once, at key generation, for the OT
+ * extension (ot-extension.ts). "Simplest OT" (Chou–Orlandi 2015) in its verified-sender form
+ * as DKLs18 (eprint 2018/499, VSOT) uses it: the OT sender publishes A = a·G with a Schnorr
+ * proof of knowledge of a (so a is extractable), the receiver with choice c sends
+ * B = b·G + c·A, and the keys are k_0 = H(a·B), k_1 = H(a·(B − A)), the receiver's
+ * k_c = H(b·A).
+ *
+ * Why this is enough here: B is uniform whatever c is, so the receiver's choice bits (which
+ * become the extension sender's Δ) are hidden perfectly, even from a malicious sender; the
+ * sender's other key needs CDH to compute. Each key's hash binds the session, both parties,
+ * the OT index, A and B, so a receiver cannot relate keys across OTs or sessions.
+ *
+ * The group is edwards25519 and every scalar multiplication is native X25519 (node:crypto,
+ * OpenSSL): X25519 of a clamped scalar kills any small-order component, and the
+ * Montgomery u-coordinate is sign-blind, so B's ± ambiguity after u→Edwards does not matter.
+ * Only the point additions use noble. A DH result of all zeros (low-order input) is rejected.
+ */
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { constantTimeEqual } from '../core/transcript.ts';
+import { KAPPA, SEED_BYTES } from './ot-extension.ts';
+
+const Point = ed25519.Point;
+type EdPoint = InstanceType<typeof Point>;
+const Fp = Point.Fp;
+const L = Point.Fn.ORDER;
+
+const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
+
+const privateKey = (k: Uint8Array): KeyObject => createPrivateKey({ key: Buffer.concat([PKCS8_X25519, k]), format: 'der', type: 'pkcs8' });
+const publicKey = (u: Uint8Array): KeyObject => createPublicKey({ key: Buffer.concat([SPKI_X25519, u]), format: 'der', type: 'spki' });
+const publicU = (k: KeyObject): Uint8Array => new Uint8Array(createPublicKey(k).export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519.length));
+
+/** X25519(k, u), or undefined for a low-order u (all-zero result). */
+function dh(k: KeyObject, u: Uint8Array): Uint8Array | undefined {
+  try {
+    const s = new Uint8Array(diffieHellman({ privateKey: k, publicKey: publicKey(u) }));
+    return s.some((x) => x !== 0) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The RFC 7748 clamped scalar of a 32-byte X25519 private key, reduced mod ℓ. */
+function clampedScalar(k: Uint8Array): bigint {
+  const c = Uint8Array.from(k);
+  c[0]! &= 248;
+  c[31]! &= 127;
+  c[31]! |= 64;
+  let x = 0n;
+  for (let i = 31; i >= 0; i--) x = (x << 8n) | BigInt(c[i]!);
+  c.fill(0);
+  return x % L;
+}
+
+const montgomeryU = (p: EdPoint): Uint8Array => {
+  const { y } = p.toAffine();
+  return Fp.toBytes(Fp.div(Fp.add(1n, y), Fp.sub(1n, y)));
+};
+
+/** Some Edwards point with Montgomery coordinate u (the sign of x is irrelevant here). */
+const edwardsFromU = (u: Uint8Array): EdPoint => Point.fromBytes(Fp.toBytes(Fp.div(Fp.sub(Fp.fromBytes(u), 1n), Fp.add(Fp.fromBytes(u), 1n))));
+
+function scalarLE(b: Uint8Array): bigint {
+  let x = 0n;
+  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
+  return x;
+}
+
+/** Public context of one pair's base OTs: session, OT sender, OT receiver. */
+export interface BaseOtContext {
+  readonly session: Uint8Array;
+  readonly sender: number;
+  readonly receiver: number;
+}
+
+function contextHash(ctx: BaseOtContext, label: string): ReturnType<typeof createHash> {
+  const ids = Buffer.alloc(8);
+  ids.writeUInt32BE(ctx.sender, 0);
+  ids.writeUInt32BE(ctx.receiver, 4);
+  return createHash('sha256').update(label).update(ctx.session).update(ids);
+}
+
+function otKey(ctx: BaseOtContext, index: number, a: Uint8Array, b: Uint8Array, shared: Uint8Array): Uint8Array {
+  const idx = Buffer.alloc(4);
+  idx.writeUInt32BE(index);
+  return new Uint8Array(contextHash(ctx, 'mpc/dkls23/base-ot-key/v1').update(idx).update(a).update(b).update(shared).digest().subarray(0, SEED_BYTES));
+}
+
+function proofChallenge(ctx: BaseOtContext, a: Uint8Array, r: Uint8Array): bigint {
+  return scalarLE(new Uint8Array(createHash('sha512').update(contextHash(ctx, 'mpc/dkls23/base-ot-pok/v1').update(a).update(r).digest()).digest())) % L;
+}
+
+/** The OT sender's first message: A = a·G and a Schnorr proof of knowledge of a. */
+export interface SenderHello {
+  readonly a: Uint8Array; // 32-byte Edwards encoding
+  readonly proof: Uint8Array; // R (32) ‖ z (32, little-endian)
+}
+
+export interface SenderSecret {
+  readonly key: KeyObject;
+  readonly a: Uint8Array;
+  readonly point: EdPoint;
+}
+
+export function senderHello(ctx: BaseOtContext, rng: (n: number) => Uint8Array): { hello: SenderHello; secret: SenderSecret } {
+  const raw = Uint8Array.from(rng(32));
+  const key = privateKey(raw);
+  const s = clampedScalar(raw);
+  raw.fill(0);
+  const point = Point.BASE.multiply(s);
+  const a = point.toBytes();
+  const k = scalarLE(rng(64)) % L || 1n;
+  const r = Point.BASE.multiply(k).toBytes();
+  const z = (k + proofChallenge(ctx, a, r) * s) % L;
+  const proof = new Uint8Array(64);
+  proof.set(r);
+  proof.set(Point.Fn.toBytes(z), 32);
+  return { hello: { a, proof }, secret: { key, a, point } };
+}
+
+/** Receiver: checks the sender's A and proof; returns the parsed point or undefined (sender cheated). */
+export function checkSenderHello(ctx: BaseOtContext, hello: SenderHello): EdPoint | undefined {
+  try {
+    const a = Point.fromBytes(hello.a);
+    if (a.isSmallOrder() || !a.isTorsionFree() || !constantTimeEqual(a.toBytes(), hello.a)) return undefined;
+    const r = Point.fromBytes(hello.proof.subarray(0, 32));
+    const z = scalarLE(hello.proof.subarray(32));
+    if (z >= L) return undefined;
+    const c = proofChallenge(ctx, hello.a, hello.proof.subarray(0, 32));
+    return Point.BASE.multiply(z || L).equals(r.add(a.multiply(c || L))) || (z === 0n && c === 0n) ? a : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Receiver: for choice bits `choices` (KAPPA bits, LSB first) sends B_1..B_κ and keeps k_{c_i}.
+ */
+export function receiverChoose(
+  ctx: BaseOtContext,
+  senderPoint: EdPoint,
+  senderA: Uint8Array,
+  choices: Uint8Array,
+  rng: (n: number) => Uint8Array,
+): { bs: Uint8Array; seeds: Uint8Array } {
+  const uA = montgomeryU(senderPoint);
+  const bs = new Uint8Array(32 * KAPPA);
+  const seeds = new Uint8Array(SEED_BYTES * KAPPA);
+  for (let i = 0; i < KAPPA; i++) {
+    const raw = Uint8Array.from(rng(32));
+    const key = privateKey(raw);
+    raw.fill(0);
+    let b = edwardsFromU(publicU(key));
+    if ((choices[i >>> 3]! >>> (i & 7)) & 1) b = b.add(senderPoint);
+    const bBytes = b.toBytes();
+    bs.set(bBytes, 32 * i);
+    const shared = dh(key, uA);
+    if (!shared) throw new Error('base OT: degenerate sender key'); // excluded by checkSenderHello
+    seeds.set(otKey(ctx, i, senderA, bBytes, shared), SEED_BYTES * i);
+    shared.fill(0);
+  }
+  return { bs, seeds };
+}
+
+/** Sender: both keys of every OT, or undefined when some B_i is invalid (receiver cheated). */
+export function senderKeys(ctx: BaseOtContext, secret: SenderSecret, bs: Uint8Array): { seeds0: Uint8Array; seeds1: Uint8Array } | undefined {
+  if (bs.length !== 32 * KAPPA) return undefined;
+  const seeds0 = new Uint8Array(SEED_BYTES * KAPPA);
+  const seeds1 = new Uint8Array(SEED_BYTES * KAPPA);
+  for (let i = 0; i < KAPPA; i++) {
+    const bBytes = bs.subarray(32 * i, 32 * (i + 1));
+    let b: EdPoint;
+    try {
+      b = Point.fromBytes(bBytes);
+    } catch {
+      return undefined;
+    }
+    if (b.is0() || b.isSmallOrder()) return undefined;
+    const bMinusA = b.subtract(secret.point);
+    if (bMinusA.is0() || bMinusA.isSmallOrder()) return undefined;
+    const s0 = dh(secret.key, montgomeryU(b));
+    const s1 = dh(secret.key, montgomeryU(bMinusA));
+    if (!s0 || !s1) return undefined;
+    seeds0.set(otKey(ctx, i, secret.a, bBytes, s0), SEED_BYTES * i);
+    seeds1.set(otKey(ctx, i, secret.a, bBytes, s1), SEED_BYTES * i);
+    s0.fill(0);
+    s1.fill(0);
+  }
+  return { seeds0, seeds1 };
+}

@@ -1,0 +1,48 @@
+/**
+ * Runs DKLs23 key generation and signing with every party in this process, through the
+ * in-process driver (wire codec included). For tests, benchmarks and the simulation harness.
+ */
+import { inProcessAuth, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
+import { sessionId, type PartyId } from '../core/ids.ts';
+import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
+import { partyRange, systemRng } from '../frost/local.ts';
+import { dklsKeygen, dklsKeygenProtocol } from './keygen.ts';
+import type { DklsKeyShare } from './keys.ts';
+import { dklsSign, dklsSignProtocol, type EcdsaSignature } from './sign.ts';
+
+export function runDklsKeygen(
+  threshold: number,
+  n: number,
+  opts: DriverOptions & { auth?: Map<PartyId, PartyAuth>; byzantine?: (self: PartyId, honest: ProtocolStart<DklsKeyShare>) => ProtocolStart<DklsKeyShare> } = {},
+): RunResult<DklsKeyShare> {
+  const ids = partyRange(n);
+  const auth = opts.auth ?? inProcessAuth(ids);
+  const session = sessionId(systemRng(32));
+  const parties = ids.map((self) => {
+    const honest = dklsKeygen({ threshold });
+    return new Party({ protocol: dklsKeygenProtocol, session, self, parties: ids, rng: systemRng, auth: auth.get(self)! }, opts.byzantine ? opts.byzantine(self, honest) : honest);
+  });
+  return runParties(parties, opts);
+}
+
+/** Key shares of a successful key generation, or throws with the first abort. */
+export function dklsKeys(threshold: number, n: number): Map<PartyId, DklsKeyShare> {
+  const { outputs, aborts } = runDklsKeygen(threshold, n);
+  const abort = aborts.values().next().value;
+  if (abort) throw abort;
+  return outputs;
+}
+
+export function runDklsSign(
+  keys: ReadonlyMap<PartyId, DklsKeyShare>,
+  signers: readonly PartyId[],
+  digest: Uint8Array,
+  opts: DriverOptions & { session?: string; byzantine?: (self: PartyId, honest: ProtocolStart<EcdsaSignature>) => ProtocolStart<EcdsaSignature> } = {},
+): RunResult<EcdsaSignature> {
+  const session = sessionId(systemRng(32));
+  const parties = signers.map((self) => {
+    const honest = dklsSign(keys.get(self)!, digest);
+    return new Party({ protocol: dklsSignProtocol, session, self, parties: signers, rng: systemRng }, opts.byzantine ? opts.byzantine(self, honest) : honest);
+  });
+  return runParties(parties, opts);
+}

@@ -1,0 +1,167 @@
+/**
+ * Random OT extension after Keller–Orsini–Scholl (KOS15, eprint 2015/546), with the
+ * consistency check computed over GF(2^128) and its challenge derived by Fiat–Shamir from
+ * the receiver's matrix, so the extension is a single message from receiver to sender.
+ *
+ * Roles are those of the extension: the *receiver* has choice bits x and learns one string
+ * per OT; the *sender* holds Δ ∈ {0,1}^κ and learns both. The κ = 128 base OTs run the other
+ * way (base-ot.ts): the extension receiver knows both seeds k_i^0, k_i^1 of every base OT,
+ * the extension sender only k_i^{Δ_i}.
+ *
+ * Base OTs are set up once per pair of parties (at key generation) and reused: every
+ * extension expands them with a fresh 32-byte label that binds session, key, parties,
+ * direction and purpose, so no two sessions ever see related columns. What an extension
+ * produces lives only in its session and is zeroised with it.
+ */
+import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
+import { zeroize } from '../core/transcript.ts';
+import { gf128Equal, gf128FromBytes, gf128HornerX, gf128Mul, gf128ToBytes, gf128XorInto, type Gf128 } from './gf128.ts';
+
+if (endianness() !== 'LE') throw new Error('the OT extension assumes a little-endian host');
+
+/** Number of base OTs (computational security parameter κ). */
+export const KAPPA = 128;
+/** Extra OTs consumed by the check, κ + s with s = 64, so the check reveals nothing of the real choices. */
+export const KOS_PADDING = KAPPA + 64;
+/** Bytes of one base-OT seed. */
+export const SEED_BYTES = 16;
+
+/** Extension receiver's long-term state with one peer: both seeds of each base OT. */
+export interface OtReceiverSeeds {
+  readonly seeds0: Uint8Array; // KAPPA × SEED_BYTES
+  readonly seeds1: Uint8Array;
+}
+
+/** Extension sender's long-term state with one peer: Δ and the seed it chose in each base OT. */
+export interface OtSenderSeeds {
+  readonly delta: Uint8Array; // 16 bytes: bit i is the choice in base OT i
+  readonly seeds: Uint8Array; // KAPPA × SEED_BYTES: k_i^{Δ_i}
+}
+
+/** The receiver's single message: the correction matrix and the check values. */
+export interface KosMessage {
+  readonly u: Uint8Array; // KAPPA columns of (m + KOS_PADDING) / 8 bytes
+  readonly xTilde: Uint8Array; // 16 bytes
+  readonly tTilde: Uint8Array; // 16 bytes
+}
+
+export const kosMessageBytes = (m: number): number => (KAPPA * (m + KOS_PADDING)) / 8;
+
+/** PRG(k, label, i): one column of m' bits. */
+function column(seed: Uint8Array, label: Uint8Array, index: number, bytes: number): Buffer {
+  const idx = Buffer.alloc(4);
+  idx.writeUInt32BE(index);
+  return createHash('shake256', { outputLength: bytes }).update('mpc/dkls23/kos-prg/v1').update(label).update(idx).update(seed).digest();
+}
+
+/** The Fiat–Shamir challenges χ_1..χ_m' ∈ GF(2^128), from the label and the whole matrix u. */
+function challenges(label: Uint8Array, u: Uint8Array, count: number): Uint32Array {
+  const uDigest = createHash('sha256').update(u).digest();
+  const raw = createHash('shake256', { outputLength: 16 * count }).update('mpc/dkls23/kos-chi/v1').update(label).update(uDigest).digest();
+  return new Uint32Array(Uint8Array.from(raw).buffer);
+}
+
+/**
+ * Σ_j row_j·χ_j for the rows of a column-major matrix, computed column by column:
+ * Σ_i X^i·(⊕_{j: bit j of column i} χ_j), so no full field multiplication is needed.
+ */
+function combineRows(columns: Uint8Array, colBytes: number, chi: Uint32Array): Gf128 {
+  const ys = new Uint32Array(4 * KAPPA);
+  for (let i = 0; i < KAPPA; i++) {
+    const base = i * colBytes;
+    const y = 4 * i;
+    for (let b = 0; b < colBytes; b++) {
+      let byte = columns[base + b]!;
+      while (byte) {
+        const bit = 31 - Math.clz32(byte & -byte);
+        byte &= byte - 1;
+        const c = 4 * (8 * b + bit);
+        ys[y]! ^= chi[c]!;
+        ys[y + 1]! ^= chi[c + 1]!;
+        ys[y + 2]! ^= chi[c + 2]!;
+        ys[y + 3]! ^= chi[c + 3]!;
+      }
+    }
+  }
+  return gf128HornerX(ys);
+}
+
+/** The first m rows (16 bytes each) of a KAPPA-column matrix. */
+function rows(columns: Uint8Array, colBytes: number, m: number): Uint8Array {
+  const out = new Uint8Array(16 * m);
+  for (let i = 0; i < KAPPA; i++) {
+    const base = i * colBytes;
+    const byteInRow = i >>> 3;
+    const mask = 1 << (i & 7);
+    for (let b = 0; b < m / 8; b++) {
+      let byte = columns[base + b]!;
+      while (byte) {
+        const bit = 31 - Math.clz32(byte & -byte);
+        byte &= byte - 1;
+        out[16 * (8 * b + bit) + byteInRow]! |= mask;
+      }
+    }
+  }
+  return out;
+}
+
+function checkLength(m: number): number {
+  if (!Number.isInteger(m) || m <= 0 || m % 8 !== 0) throw new RangeError('the number of extended OTs must be a positive multiple of 8');
+  return (m + KOS_PADDING) / 8;
+}
+
+/**
+ * Receiver: extends to m OTs with choice bits `choices` (m bits, packed LSB first).
+ * Returns the message for the sender and the receiver's rows t_j (its OT outputs before hashing).
+ */
+export function kosReceive(seeds: OtReceiverSeeds, choices: Uint8Array, m: number, label: Uint8Array, rng: (n: number) => Uint8Array): { message: KosMessage; rows: Uint8Array } {
+  const colBytes = checkLength(m);
+  const x = new Uint8Array(colBytes);
+  x.set(choices.subarray(0, m / 8));
+  x.set(rng(KOS_PADDING / 8), m / 8);
+  const t = new Uint8Array(KAPPA * colBytes);
+  const u = new Uint8Array(KAPPA * colBytes);
+  for (let i = 0; i < KAPPA; i++) {
+    const t0 = column(seeds.seeds0.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), label, i, colBytes);
+    const t1 = column(seeds.seeds1.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), label, i, colBytes);
+    const o = i * colBytes;
+    for (let b = 0; b < colBytes; b++) {
+      t[o + b] = t0[b]!;
+      u[o + b] = t0[b]! ^ t1[b]! ^ x[b]!;
+    }
+    zeroize(t0, t1);
+  }
+  const chi = challenges(label, u, m + KOS_PADDING);
+  const xTilde = new Uint32Array(4);
+  for (let j = 0; j < m + KOS_PADDING; j++) if ((x[j >>> 3]! >>> (j & 7)) & 1) gf128XorInto(xTilde, chi, 4 * j);
+  const tTilde = combineRows(t, colBytes, chi);
+  const out = rows(t, colBytes, m);
+  zeroize(t, x);
+  return { message: { u, xTilde: gf128ToBytes(xTilde), tTilde: gf128ToBytes(tTilde) }, rows: out };
+}
+
+/**
+ * Sender: checks the receiver's message and returns its rows q_j (the OT strings are q_j and
+ * q_j ⊕ Δ), or undefined when the consistency check fails, which proves the receiver cheated.
+ */
+export function kosSend(seeds: OtSenderSeeds, message: KosMessage, m: number, label: Uint8Array): Uint8Array | undefined {
+  const colBytes = checkLength(m);
+  if (message.u.length !== KAPPA * colBytes || message.xTilde.length !== 16 || message.tTilde.length !== 16) return undefined;
+  const q = new Uint8Array(KAPPA * colBytes);
+  for (let i = 0; i < KAPPA; i++) {
+    const k = column(seeds.seeds.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), label, i, colBytes);
+    const o = i * colBytes;
+    const take = (seeds.delta[i >>> 3]! >>> (i & 7)) & 1 ? 0xff : 0;
+    for (let b = 0; b < colBytes; b++) q[o + b] = k[b]! ^ (message.u[o + b]! & take);
+    zeroize(k);
+  }
+  const chi = challenges(label, message.u, m + KOS_PADDING);
+  const qTilde = combineRows(q, colBytes, chi);
+  const expected = gf128FromBytes(message.tTilde);
+  gf128XorInto(expected, gf128Mul(gf128FromBytes(seeds.delta), gf128FromBytes(message.xTilde)));
+  const ok = gf128Equal(qTilde, expected);
+  const out = ok ? rows(q, colBytes, m) : undefined;
+  zeroize(q);
+  return out;
+}

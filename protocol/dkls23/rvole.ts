@@ -1,0 +1,156 @@
+/**
+ * Random vector OLE for secp256k1 scalars (DKLs23 §5, the two-party multiplication of DKLs19
+ * Protocol 1 with its gadget vector and χ-consistency check), built on the KOS extension.
+ *
+ * Bob samples choice bits β ∈ {0,1}^ξ and so his random input b = ⟨g, β⟩; Alice inputs a
+ * vector a ∈ Z_q^ℓ. Afterwards Alice holds c and Bob d with c_k + d_k = a_k·b. Bob speaks
+ * first (the extension message); Alice answers with the correlation corrections τ and the
+ * check (u, H(r)); Bob's check catches an Alice who used inconsistent inputs across the
+ * gadget, Alice's KOS check catches a Bob who cheated in the extension.
+ */
+import { createHash } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { constantTimeEqual, zeroize } from '../core/transcript.ts';
+import { kosReceive, kosSend, type KosMessage, type OtReceiverSeeds, type OtSenderSeeds } from './ot-extension.ts';
+
+const Q = secp256k1.Point.Fn.ORDER;
+const mod = (x: bigint): bigint => {
+  const r = x % Q;
+  return r < 0n ? r + Q : r;
+};
+
+/** Field bits κ plus 2λ_s statistical padding (λ_s = 80): ξ, the number of OTs per multiplication. */
+export const XI = 256 + 2 * 80;
+/** Alice's inputs per multiplication: the instance key r_i and the key share sk_i. */
+export const ELL = 2;
+/** Correlation width: ℓ inputs and one random pad â for the check. */
+const WIDTH = ELL + 1;
+export const TAU_BYTES = XI * WIDTH * 32;
+
+/** The gadget g: 2^0..2^255, then 160 public pseudo-random scalars. */
+const GADGET: readonly bigint[] = (() => {
+  const g: bigint[] = [];
+  for (let j = 0; j < 256; j++) g.push(mod(1n << BigInt(j)));
+  const raw = createHash('shake256', { outputLength: 48 * (XI - 256) }).update('mpc/dkls23/gadget/v1').digest();
+  for (let j = 0; j < XI - 256; j++) g.push(mod(BigInt('0x' + raw.toString('hex', 48 * j, 48 * (j + 1)))));
+  return g;
+})();
+
+/** Derives WIDTH scalars from one OT string (48 bytes per scalar: bias below 2^-128). */
+function expand(label: Uint8Array, j: number, row: Uint8Array): bigint[] {
+  const idx = Buffer.alloc(4);
+  idx.writeUInt32BE(j);
+  const raw = createHash('shake256', { outputLength: 48 * WIDTH }).update('mpc/dkls23/ot-expand/v1').update(label).update(idx).update(row).digest();
+  const out: bigint[] = [];
+  for (let k = 0; k < WIDTH; k++) out.push(mod(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1)))));
+  raw.fill(0);
+  return out;
+}
+
+/** χ'_1..χ'_ℓ of the check, bound to the label and every correction Alice sent. */
+function checkChallenges(label: Uint8Array, tau: Uint8Array): bigint[] {
+  const raw = createHash('shake256', { outputLength: 48 * ELL })
+    .update('mpc/dkls23/rvole-chi/v1')
+    .update(label)
+    .update(createHash('sha256').update(tau).digest())
+    .digest();
+  return Array.from({ length: ELL }, (_, k) => mod(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1)))));
+}
+
+const toBytes32 = (x: bigint): Uint8Array => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+const fromBytes32 = (b: Uint8Array, offset: number): bigint => BigInt('0x' + Buffer.from(b.buffer, b.byteOffset + offset, 32).toString('hex'));
+
+function checkDigest(label: Uint8Array, r: readonly bigint[]): Uint8Array {
+  const h = createHash('sha256').update('mpc/dkls23/rvole-check/v1').update(label);
+  for (const x of r) h.update(toBytes32(x));
+  return h.digest();
+}
+
+export interface AliceMessage {
+  readonly tau: Uint8Array; // XI × WIDTH scalars, 32 bytes big-endian each
+  readonly checkU: bigint;
+  readonly checkDigest: Uint8Array; // 32 bytes
+}
+
+/** Bob's secret state between his message and Alice's answer. */
+export interface BobState {
+  readonly b: bigint;
+  readonly beta: Uint8Array; // XI bits
+  readonly rows: Uint8Array; // XI × 16 bytes
+}
+
+/** Bob, step 1: random choice bits, his random input b = ⟨g, β⟩, and the extension message. */
+export function bobStart(seeds: OtReceiverSeeds, label: Uint8Array, rng: (n: number) => Uint8Array): { state: BobState; message: KosMessage } {
+  const beta = Uint8Array.from(rng(XI / 8));
+  let b = 0n;
+  for (let j = 0; j < XI; j++) if ((beta[j >>> 3]! >>> (j & 7)) & 1) b += GADGET[j]!;
+  const { message, rows } = kosReceive(seeds, beta, XI, label, rng);
+  return { state: { b: mod(b), beta, rows }, message };
+}
+
+/**
+ * Alice: answers Bob's extension message with her inputs `a` (ℓ scalars). Returns her shares
+ * c, or undefined when Bob's extension fails its consistency check (Bob cheated).
+ */
+export function aliceRespond(
+  seeds: OtSenderSeeds,
+  bob: KosMessage,
+  a: readonly bigint[],
+  label: Uint8Array,
+  rng: (n: number) => Uint8Array,
+): { c: bigint[]; message: AliceMessage } | undefined {
+  if (a.length !== ELL) throw new RangeError(`Alice inputs ${ELL} scalars`);
+  const q = kosSend(seeds, bob, XI, label);
+  if (!q) return undefined;
+  const aHat = mod(BigInt('0x' + Buffer.from(rng(48)).toString('hex')));
+  const alpha = [...a, aHat];
+  const tau = new Uint8Array(TAU_BYTES);
+  const x0s: bigint[][] = [];
+  const c = new Array<bigint>(ELL).fill(0n);
+  const row1 = new Uint8Array(16);
+  for (let j = 0; j < XI; j++) {
+    const row0 = q.subarray(16 * j, 16 * (j + 1));
+    for (let k = 0; k < 16; k++) row1[k] = row0[k]! ^ seeds.delta[k]!;
+    const x0 = expand(label, j, row0);
+    const x1 = expand(label, j, row1);
+    for (let k = 0; k < WIDTH; k++) tau.set(toBytes32(mod(x1[k]! - x0[k]! + alpha[k]!)), 32 * (WIDTH * j + k));
+    for (let k = 0; k < ELL; k++) c[k]! += GADGET[j]! * x0[k]!;
+    x0s.push(x0);
+  }
+  zeroize(q, row1);
+  const chi = checkChallenges(label, tau);
+  const r = x0s.map((x0) => mod(chi.reduce((acc, ch, k) => acc + ch * x0[k]!, x0[ELL]!)));
+  const checkU = mod(chi.reduce((acc, ch, k) => acc + ch * a[k]!, aHat));
+  x0s.length = 0;
+  return { c: c.map(mod), message: { tau, checkU, checkDigest: checkDigest(label, r) } };
+}
+
+/**
+ * Bob, step 2: his shares d from Alice's corrections, or undefined when Alice's check value
+ * does not match (Alice cheated). The state is consumed either way.
+ */
+export function bobFinish(state: BobState, alice: AliceMessage, label: Uint8Array): bigint[] | undefined {
+  try {
+    if (alice.tau.length !== TAU_BYTES || alice.checkU < 0n || alice.checkU >= Q) return undefined;
+    const chi = checkChallenges(label, alice.tau);
+    const d = new Array<bigint>(ELL).fill(0n);
+    const r: bigint[] = [];
+    for (let j = 0; j < XI; j++) {
+      const bit = (state.beta[j >>> 3]! >>> (j & 7)) & 1;
+      const xb = expand(label, j, state.rows.subarray(16 * j, 16 * (j + 1)));
+      const bt: bigint[] = [];
+      for (let k = 0; k < WIDTH; k++) {
+        const t = fromBytes32(alice.tau, 32 * (WIDTH * j + k));
+        if (t >= Q) return undefined;
+        bt.push(bit ? t - xb[k]! : -xb[k]!);
+      }
+      for (let k = 0; k < ELL; k++) d[k]! += GADGET[j]! * bt[k]!;
+      const combined = chi.reduce((acc, ch, k) => acc + ch * bt[k]!, bt[ELL]!);
+      r.push(mod((bit ? alice.checkU : 0n) - combined));
+    }
+    if (!constantTimeEqual(checkDigest(label, r), alice.checkDigest)) return undefined;
+    return d.map(mod);
+  } finally {
+    zeroize(state.beta, state.rows);
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * DKLs23 threshold ECDSA signing (Doerner, Kondi, Lee, shelat, eprint 2023/765, Protocol 3.6)
+ * for any t of the n holders, three rounds:
+ *
+ *   round 1: sample the instance key r_i and inversion mask φ_i; broadcast a commitment to
+ *            R_i = r_i·G; to each j, as Bob of the multiplication where j is Alice, the OT
+ *            extension message (Bob's random input is χ_ij).
+ *   round 2: to each j, as Alice with inputs (r_i, sk_i): the multiplication's corrections and
+ *            check, Γ^u_ij = c^u_ij·G, Γ^v_ij = c^v_ij·G and ψ_ij = φ_i − χ_ij; broadcast R_i
+ *            (opening), and pk_i = sk_i·G.
+ *   round 3: check the openings, the multiplications, and the correlations
+ *            χ_ij·R_j − Γ^u_ji = d^u_ij·G and χ_ij·pk_j − Γ^v_ji = d^v_ij·G (the γ/ψ check) and
+ *            Σ pk_j = PK; broadcast u_i = r_i·(φ_i + Σψ_ji) + Σ(c^u + d^u) and
+ *            w_i = H(m)·φ_i + r_x·v_i with v_i = sk_i·(φ_i + Σψ_ji) + Σ(c^v + d^v).
+ *   finish:  s = Σw / Σu = (H(m) + r_x·sk)/k; low-S, recovery id, verify.
+ *
+ * sk_i = λ_i·x_i + ζ_i: the Lagrange-weighted Shamir share plus this session's share of zero
+ * (ζ from the pairwise zero-sharing seeds), so the signers hold a fresh additive sharing of sk.
+ * Every check failure aborts the session for good; r_i, φ_i and the OT-extension state live
+ * only inside it and are dropped (bytes zeroised) on any end.
+ */
+import { createHash } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
+import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
+import { sessionIdBytes, type PartyId } from '../core/ids.ts';
+import { round, type ProtocolStart, type Transition } from '../core/party.ts';
+import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
+import { frostSuite, validSecp256k1Point } from '../frost/suites.ts';
+import type { DklsKeyShare } from './keys.ts';
+import { kosMessageBytes } from './ot-extension.ts';
+import { aliceRespond, bobFinish, bobStart, TAU_BYTES, XI, type BobState } from './rvole.ts';
+
+export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v1';
+
+const Point = secp256k1.Point;
+type SecpPoint = InstanceType<typeof Point>;
+const Fn = Point.Fn;
+const N = Fn.ORDER;
+
+export interface EcdsaSignature {
+  /** r ‖ s, 64 bytes, s normalised to the lower half (BIP62 / EIP-2). */
+  readonly signature: Uint8Array;
+  /** 0 or 1 (2/3 when r overflowed the order, which is negligible): what ecrecover needs. */
+  readonly recoveryId: number;
+}
+
+const suite = frostSuite('frost-secp256k1');
+
+interface Round1Broadcast {
+  commitment: Bytes;
+}
+interface Round1Direct {
+  u: Bytes;
+  xTilde: Bytes;
+  tTilde: Bytes;
+}
+interface Round2Broadcast {
+  instancePoint: Bytes;
+  salt: Bytes;
+  publicShare: Bytes;
+}
+interface Round2Direct {
+  tau: Bytes;
+  checkU: Bytes;
+  checkDigest: Bytes;
+  gammaU: Bytes;
+  gammaV: Bytes;
+  psi: Bytes;
+}
+interface Round3Broadcast {
+  u: Bytes;
+  w: Bytes;
+}
+
+const r1b = struct<Round1Broadcast>({ commitment: bytes(32) });
+const r1d = struct<Round1Direct>({ u: bytes(kosMessageBytes(XI)), xTilde: bytes(16), tTilde: bytes(16) });
+const r2b = struct<Round2Broadcast>({ instancePoint: suite.point, salt: bytes(32), publicShare: suite.point });
+const r2d = struct<Round2Direct>({ tau: bytes(TAU_BYTES), checkU: suite.scalar, checkDigest: bytes(32), gammaU: suite.point, gammaV: suite.point, psi: suite.scalar });
+const r3b = struct<Round3Broadcast>({ u: suite.scalar, w: suite.scalar });
+
+const scalarBytes = (x: bigint): Bytes => Fn.toBytes(x) as Bytes;
+const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, 'point');
+/** x·G, also for the (negligible) x = 0 that noble's constant-time multiply refuses. */
+const mulG = (x: bigint): SecpPoint => (x === 0n ? Point.ZERO : Point.BASE.multiply(x));
+
+function randomScalar(rng: (n: number) => Uint8Array): bigint {
+  for (;;) {
+    const x = BigInt('0x' + Buffer.from(rng(48)).toString('hex')) % N;
+    if (x !== 0n) return x;
+  }
+}
+
+/** λ_i at 0 over the signer set. */
+export function lagrangeAtZero(self: PartyId, signers: readonly PartyId[]): bigint {
+  let num = 1n;
+  let den = 1n;
+  for (const j of signers) {
+    if (j === self) continue;
+    num = (num * BigInt(j)) % N;
+    den = (den * Fn.create(BigInt(j) - BigInt(self))) % N;
+  }
+  return Fn.div(num, den);
+}
+
+/** ζ_i = Σ_j ±PRF(seed_ij, session): the zero shares of all signers sum to 0. */
+function zeroShare(share: DklsKeyShare, self: PartyId, signers: readonly PartyId[], session: Uint8Array): bigint {
+  let z = 0n;
+  for (const j of signers) {
+    if (j === self) continue;
+    const prf = createHash('shake256', { outputLength: 48 }).update('mpc/dkls23/zero-share/v1').update(share.pairs.get(j)!.zeroSeed).update(session).digest();
+    const v = BigInt('0x' + prf.toString('hex')) % N;
+    prf.fill(0);
+    z += self < j ? v : N - v;
+  }
+  return z % N;
+}
+
+/**
+ * Signs a 32-byte digest with the signers `ctx.parties` (at least the threshold, all holders of
+ * this key). Every signer outputs the signature.
+ */
+export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart<EcdsaSignature> {
+  return (ctx) => {
+    const { core } = share;
+    const signers = ctx.parties;
+    if (digest.length !== 32) throw new ProtocolConfigError('ECDSA signs a 32-byte digest');
+    if (signers.length < core.threshold) throw new ProtocolConfigError(`${signers.length} signers cannot sign a ${core.threshold}-of-${core.parties.length} key`);
+    const strangers = signers.filter((p) => !core.parties.includes(p));
+    if (strangers.length) throw new ProtocolConfigError(`parties ${strangers.join(', ')} hold no share of this key`);
+    if (ctx.self !== core.self) throw new ProtocolConfigError('the session is for another party');
+    const peers = signers.filter((p) => p !== ctx.self);
+    const session = sessionIdBytes(ctx.session);
+
+    // Everything below is bound to this transcript: session, protocol, signer set, key, digest.
+    const base = hashTranscript('mpc/dkls23/sign/v1', ctx.protocol, ctx.session, ...signers, core.groupKey, digest);
+    const otLabel = (alice: PartyId, bob: PartyId) => hashTranscript('mpc/dkls23/sign-ot/v1', base, alice, bob);
+    const nonceCommitment = (from: PartyId, point: Uint8Array, salt: Uint8Array) => hashTranscript('mpc/dkls23/instance-commitment/v1', base, from, point, salt);
+
+    // Round 1
+    let r = randomScalar(ctx.rng); // instance key r_i
+    let phi = randomScalar(ctx.rng); // inversion mask φ_i
+    let sk = (lagrangeAtZero(ctx.self, signers) * Fn.fromBytes(core.signingShare) + zeroShare(share, ctx.self, signers, session)) % N;
+    const instancePoint = Point.BASE.multiply(r).toBytes(true) as Bytes;
+    const salt = Uint8Array.from(ctx.rng(32)) as Bytes;
+    const bob = new Map<PartyId, BobState>();
+    const kos = new Map<PartyId, Uint8Array>();
+    for (const j of peers) {
+      const { state, message } = bobStart(share.pairs.get(j)!.otReceiver, otLabel(j, ctx.self), ctx.rng);
+      bob.set(j, state);
+      kos.set(j, encodeCbor(r1d, { u: message.u as Bytes, xTilde: message.xTilde as Bytes, tTilde: message.tTilde as Bytes }));
+    }
+    // Party destroys a round also when it is left normally; only the round holding the state may wipe it.
+    let stage = 1;
+    const destroyIn = (n: number) => () => {
+      if (stage === n) destroy();
+    };
+    const destroy = () => {
+      r = phi = sk = 0n; // BigInts cannot be wiped; drop them
+      for (const s of bob.values()) zeroize(s.beta, s.rows);
+      bob.clear();
+      zeroize(salt);
+    };
+
+    const finish = (u: bigint, w: bigint, R: SecpPoint) =>
+      round<EcdsaSignature, Round3Broadcast>({
+        number: 3,
+        broadcast: r3b,
+        destroy: destroyIn(3),
+        finish: ({ broadcasts }): Transition<EcdsaSignature> => {
+          let uSum = u;
+          let wSum = w;
+          for (const b of broadcasts.values()) {
+            uSum += Fn.fromBytes(b.u);
+            wSum += Fn.fromBytes(b.w);
+          }
+          uSum %= N;
+          wSum %= N;
+          const rx = Fn.create(R.toAffine().x);
+          if (uSum === 0n) throw new ProtocolAbort('invalid_signature', [], 'the shares of k·φ sum to zero');
+          let s = Fn.div(wSum, uSum);
+          let recoveryId = (R.toAffine().y & 1n ? 1 : 0) | (R.toAffine().x >= N ? 2 : 0);
+          if (s > N >> 1n) {
+            s = N - s;
+            recoveryId ^= 1;
+          }
+          const signature = new Uint8Array(64);
+          signature.set(Fn.toBytes(rx));
+          signature.set(Fn.toBytes(s), 32);
+          if (s === 0n || !secp256k1.verify(signature, digest, core.groupKey, { prehash: false })) {
+            // A signer sent a u_i or w_i that does not fit its multiplications; the protocol cannot tell which.
+            throw new ProtocolAbort('invalid_signature', [], 'the combined ECDSA signature does not verify');
+          }
+          return { send: {}, output: { signature, recoveryId } };
+        },
+      });
+
+    const round3 = (commitments: ReadonlyMap<PartyId, Uint8Array>, chi: ReadonlyMap<PartyId, bigint>, c: ReadonlyMap<PartyId, bigint[]>) =>
+      round<EcdsaSignature, Round2Broadcast, Round2Direct>({
+        number: 2,
+        broadcast: r2b,
+        direct: r2d,
+        destroy: destroyIn(2),
+        finish: ({ broadcasts, direct }) => {
+          const badOpenings = peers.filter((j) => {
+            const b = broadcasts.get(j)!;
+            return !constantTimeEqual(nonceCommitment(j, b.instancePoint, b.salt), commitments.get(j)!);
+          });
+          if (badOpenings.length) throw new ProtocolAbort('invalid_commitment_opening', badOpenings, 'instance point does not open its round-1 commitment');
+          let R = Point.BASE.multiply(r);
+          let pkSum = mulG(sk);
+          let psiSum = 0n;
+          let uAcc = 0n;
+          let vAcc = 0n;
+          const bad: PartyId[] = [];
+          for (const j of peers) {
+            const b = broadcasts.get(j)!;
+            const m = direct.get(j)!;
+            const d = bobFinish(bob.get(j)!, { tau: m.tau, checkU: Fn.fromBytes(m.checkU), checkDigest: m.checkDigest }, otLabel(j, ctx.self));
+            bob.delete(j);
+            if (!d) {
+              bad.push(j);
+              continue;
+            }
+            const Rj = parsePoint(b.instancePoint);
+            const pkj = parsePoint(b.publicShare);
+            const x = chi.get(j)!;
+            // The γ/ψ correlation check: j used r_j and sk_j, the openings of R_j and pk_j, as Alice.
+            const okU = Rj.multiply(x).subtract(parsePoint(m.gammaU)).equals(mulG(d[0]!));
+            const okV = pkj.multiply(x).subtract(parsePoint(m.gammaV)).equals(mulG(d[1]!));
+            if (!okU || !okV) {
+              bad.push(j);
+              continue;
+            }
+            R = R.add(Rj);
+            pkSum = pkSum.add(pkj);
+            psiSum += Fn.fromBytes(m.psi);
+            uAcc += c.get(j)![0]! + d[0]!;
+            vAcc += c.get(j)![1]! + d[1]!;
+          }
+          if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'multiplication or γ/ψ consistency check failed');
+          if (!pkSum.equals(parsePoint(core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
+          if (R.is0()) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
+          const rx = Fn.create(R.toAffine().x);
+          const e = Fn.create(BigInt('0x' + Buffer.from(digest).toString('hex')));
+          const bigPhi = (phi + psiSum) % N;
+          const ui = (r * bigPhi + uAcc) % N;
+          const vi = (sk * bigPhi + vAcc) % N;
+          const wi = (e * phi + rx * vi) % N;
+          stage = 3;
+          return { send: { broadcast: encodeCbor(r3b, { u: scalarBytes(ui), w: scalarBytes(wi) }) }, next: finish(ui, wi, R) };
+        },
+      });
+
+    const round2 = round<EcdsaSignature, Round1Broadcast, Round1Direct>({
+      number: 1,
+      broadcast: r1b,
+      direct: r1d,
+      destroy: destroyIn(1),
+      finish: ({ broadcasts, direct }) => {
+        const chi = new Map<PartyId, bigint>();
+        const c = new Map<PartyId, bigint[]>();
+        const send = new Map<PartyId, Uint8Array>();
+        const bad: PartyId[] = [];
+        for (const j of peers) {
+          const res = aliceRespond(share.pairs.get(j)!.otSender, direct.get(j)!, [r, sk], otLabel(ctx.self, j), ctx.rng);
+          if (!res) {
+            bad.push(j);
+            continue;
+          }
+          const x = bob.get(j)!.b;
+          chi.set(j, x);
+          c.set(j, res.c);
+          send.set(
+            j,
+            encodeCbor(r2d, {
+              tau: res.message.tau as Bytes,
+              checkU: scalarBytes(res.message.checkU),
+              checkDigest: res.message.checkDigest as Bytes,
+              gammaU: mulG(res.c[0]!).toBytes(true) as Bytes,
+              gammaV: mulG(res.c[1]!).toBytes(true) as Bytes,
+              psi: scalarBytes(Fn.create(phi - x)),
+            }),
+          );
+        }
+        if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'OT extension consistency check failed');
+        stage = 2;
+        const broadcast = encodeCbor(r2b, { instancePoint, salt, publicShare: mulG(sk).toBytes(true) as Bytes });
+        return {
+          send: { broadcast, direct: send },
+          next: round3(new Map([...broadcasts].map(([j, b]) => [j, b.commitment] as const)), chi, c),
+        };
+      },
+    });
+
+    return {
+      send: { broadcast: encodeCbor(r1b, { commitment: nonceCommitment(ctx.self, instancePoint, salt) as Bytes }), direct: kos },
+      next: round2,
+    };
+  };
+}
