@@ -4,7 +4,8 @@
  * this interface only, so FROST and DKLs23 plug in the same way.
  */
 import type { Scheme } from '../coordinator/service.ts';
-import type { ProtocolStart, Round, Transition } from '../protocol/core/party.ts';
+import { mapOutput } from '../protocol/core/compose.ts';
+import type { ProtocolStart } from '../protocol/core/party.ts';
 import type { DerivationCurve } from '../protocol/derive.ts';
 import { frostSuite } from '../protocol/frost/suites.ts';
 import {
@@ -21,6 +22,7 @@ import { frostRefresh, frostRefreshProtocol } from '../protocol/frost/refresh.ts
 import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../protocol/frost/repair.ts';
 import { frostReshare, frostReshareProtocol } from '../protocol/frost/reshare.ts';
 import { hashTranscript } from '../protocol/core/transcript.ts';
+import { decodeDklsKeyShare, dklsKeygen, dklsKeygenProtocol, dklsSign, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../protocol/dkls23/index.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 
 /** What a signer ends a session with: the signature, or nothing when another signer aggregates. */
@@ -91,7 +93,32 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   },
 });
 
+/**
+ * DKLs23 threshold ECDSA. The key share's core is the plain secp256k1 Shamir share, so BIP32
+ * derivation tweaks it exactly as FROST's (every share and public share moves by δ·G); the
+ * pairwise OT setup does not depend on the key and is reused as is.
+ */
+const dkls: SchemeAdapter<DklsKeyShare> = {
+  scheme: 'ecdsa-secp256k1',
+  dkgProtocol: dklsKeygenProtocol,
+  dkg: (threshold) => dklsKeygen({ threshold }),
+  signProtocol: () => dklsSignProtocol,
+  sign: (share, digest, tweak) => (ctx) =>
+    mapOutput(dklsSign(tweak ? { ...share, core: tweakFrostKeyShare(share.core, tweak) } : share, digest)(ctx), (o) => ({ signature: o.signature, recoveryId: o.recoveryId })),
+  derivationCurve: 'secp256k1',
+  groupKey: (share) => share.core.groupKey,
+  userKey: (groupKey) => groupKey,
+  chainCode: (share) => {
+    if (!share.core.chainCode) throw new Error('this ECDSA key share has no chain code');
+    return share.core.chainCode;
+  },
+  threshold: (share) => share.core.threshold,
+  encode: encodeDklsKeyShare,
+  decode: decodeDklsKeyShare,
+};
+
 const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {
+  'ecdsa-secp256k1': dkls as AnySchemeAdapter,
   'eddsa-ed25519': frost('eddsa-ed25519') as AnySchemeAdapter,
   'schnorr-bip340': frost('schnorr-bip340') as AnySchemeAdapter,
 };
@@ -99,14 +126,4 @@ const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {
 /** The adapter for a scheme, or undefined while the scheme is not implemented. */
 export function schemeAdapter(scheme: Scheme): AnySchemeAdapter | undefined {
   return ADAPTERS[scheme];
-}
-
-/** Maps a protocol's output without touching its rounds. */
-function mapOutput<A, B>(t: Transition<A>, f: (a: A) => B): Transition<B> {
-  if ('output' in t) return { send: t.send, output: f(t.output) };
-  return { send: t.send, next: mapRound(t.next, f) };
-}
-
-function mapRound<A, B>(r: Round<A>, f: (a: A) => B): Round<B> {
-  return { ...r, finish: () => mapOutput(r.finish(), f) };
 }

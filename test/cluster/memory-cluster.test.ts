@@ -36,6 +36,33 @@ describe('in-memory cluster: real engine and node runtimes', () => {
 
   });
 
+  it('ECDSA (DKLs23): signs at the root and under a BIP32 child; OpenSSL verifies, ecrecover finds the key, a crashed node is routed around', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1' }, ctx());
+    expect(key.publicKey).toMatch(/^0[23][0-9a-f]{64}$/);
+    expect(key.xpub).toMatch(/^xpub/);
+    const text = Buffer.from('transfer 1 ETH');
+    const digest = createHash('sha256').update(text).digest();
+    const check = (sig: { signature: string; publicKey: string; recoveryId?: number }) => {
+      const compact = Buffer.from(sig.signature, 'hex');
+      const der = secp256k1.Signature.fromBytes(compact, 'compact').toBytes('der');
+      expect(verify('sha256', text, secpKey(Buffer.from(sig.publicKey, 'hex')), der)).toBe(true);
+      const recovered = secp256k1.Signature.fromBytes(compact, 'compact').addRecoveryBit(sig.recoveryId!).recoverPublicKey(digest).toBytes(true);
+      expect(Buffer.from(recovered).toString('hex')).toBe(sig.publicKey);
+    };
+    const root = await cluster.engine.sign(key.id, { message: digest }, ctx());
+    expect(root.publicKey).toBe(key.publicKey);
+    check(root);
+    const child = await cluster.engine.sign(key.id, { message: digest, derivationPath: 'm/0/7' }, ctx());
+    expect(child.publicKey).toBe(Buffer.from(HDKey.fromExtendedKey(key.xpub!).derive('m/0/7').publicKey!).toString('hex'));
+    check(child);
+    cluster.crash(root.signers[0]!);
+    const after = await cluster.engine.sign(key.id, { message: digest }, ctx());
+    expect(after.signers).not.toContain(root.signers[0]);
+    check(after);
+  });
+
   it('signs with a derivation path under the child key that @scure/bip32 derives from the xpub; refuses hardened steps', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();

@@ -110,6 +110,8 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const der = secp256k1.Signature.fromBytes(Buffer.from(ec.body.signature, 'hex'), 'compact').toBytes('der');
     expect(verify('sha256', text, secpKey(Buffer.from(ec.body.publicKey, 'hex')), der)).toBe(true);
     expect([0, 1]).toContain(ec.body.recoveryId);
+    const recovered = secp256k1.Signature.fromBytes(Buffer.from(ec.body.signature, 'hex'), 'compact').addRecoveryBit(ec.body.recoveryId).recoverPublicKey(digest);
+    expect(Buffer.from(recovered.toBytes(true)).toString('hex')).toBe(keys['ecdsa-secp256k1']!.publicKey);
   });
 
   it('bad inputs get the right 4xx JSON error and the cluster stays healthy', async () => {
