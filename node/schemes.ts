@@ -103,8 +103,11 @@ const dkls: SchemeAdapter<DklsKeyShare> = {
   dkgProtocol: dklsKeygenProtocol,
   dkg: (threshold) => dklsKeygen({ threshold }),
   signProtocol: () => dklsSignProtocol,
+  // The lowest signer combines and verifies; the others only contribute (as with FROST).
   sign: (share, digest, tweak) => (ctx) =>
-    mapOutput(dklsSign(tweak ? { ...share, core: tweakFrostKeyShare(share.core, tweak) } : share, digest)(ctx), (o) => ({ signature: o.signature, recoveryId: o.recoveryId })),
+    mapOutput(dklsSign(tweak ? { ...share, core: tweakFrostKeyShare(share.core, tweak) } : share, digest, { aggregator: ctx.parties[0]! })(ctx), (o) =>
+      o ? { signature: o.signature, recoveryId: o.recoveryId } : undefined,
+    ),
   derivationCurve: 'secp256k1',
   groupKey: (share) => share.core.groupKey,
   userKey: (groupKey) => groupKey,

@@ -33,15 +33,16 @@ export function dklsKeys(threshold: number, n: number): Map<PartyId, DklsKeyShar
   return outputs;
 }
 
+/** Signing with every signer combining (default) or with one `aggregator`, as nodes sign. */
 export function runDklsSign(
   keys: ReadonlyMap<PartyId, DklsKeyShare>,
   signers: readonly PartyId[],
   digest: Uint8Array,
-  opts: DriverOptions & { session?: string; byzantine?: (self: PartyId, honest: ProtocolStart<EcdsaSignature>) => ProtocolStart<EcdsaSignature> } = {},
-): RunResult<EcdsaSignature> {
+  opts: DriverOptions & { aggregator?: PartyId; byzantine?: (self: PartyId, honest: ProtocolStart<EcdsaSignature | undefined>) => ProtocolStart<EcdsaSignature | undefined> } = {},
+): RunResult<EcdsaSignature | undefined> {
   const session = sessionId(systemRng(32));
   const parties = signers.map((self) => {
-    const honest = dklsSign(keys.get(self)!, digest);
+    const honest = opts.aggregator === undefined ? dklsSign(keys.get(self)!, digest) : dklsSign(keys.get(self)!, digest, { aggregator: opts.aggregator });
     return new Party({ protocol: dklsSignProtocol, session, self, parties: signers, rng: systemRng }, opts.byzantine ? opts.byzantine(self, honest) : honest);
   });
   return runParties(parties, opts);

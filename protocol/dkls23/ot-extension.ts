@@ -13,7 +13,7 @@
  * direction and purpose, so no two sessions ever see related columns. What an extension
  * produces lives only in its session and is zeroised with it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { zeroize } from '../core/transcript.ts';
 import { gf128Equal, gf128FromBytes, gf128HornerX, gf128Mul, gf128ToBytes, gf128XorInto, type Gf128 } from './gf128.ts';
@@ -48,11 +48,23 @@ export interface KosMessage {
 
 export const kosMessageBytes = (m: number): number => (KAPPA * (m + KOS_PADDING)) / 8;
 
-/** PRG(k, label, i): one column of m' bits. */
-function column(seed: Uint8Array, label: Uint8Array, index: number, bytes: number): Buffer {
-  const idx = Buffer.alloc(4);
-  idx.writeUInt32BE(index);
-  return createHash('shake256', { outputLength: bytes }).update('mpc/dkls23/kos-prg/v1').update(label).update(idx).update(seed).digest();
+/**
+ * PRG(k, label, i): the columns of m' bits, one per base OT. Fixed-length hash input (domain,
+ * label 32, i 4, k 16) in one reused buffer, one-shot SHAKE256 per column.
+ */
+function columns(seeds: Uint8Array, label: Uint8Array, bytes: number): (i: number) => Buffer {
+  const domain = Buffer.from('mpc/dkls23/kos-prg/v1');
+  const input = Buffer.alloc(domain.length + 32 + 4 + SEED_BYTES);
+  domain.copy(input);
+  input.set(label, domain.length);
+  const at = domain.length + 32;
+  return (i) => {
+    input.writeUInt32BE(i, at);
+    input.set(seeds.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), at + 4);
+    const out = hash('shake256', input, { outputLength: bytes, outputEncoding: 'buffer' } as never) as unknown as Buffer;
+    if (i === KAPPA - 1) input.fill(0);
+    return out;
+  };
 }
 
 /** The Fiat–Shamir challenges χ_1..χ_m' ∈ GF(2^128), from the label and the whole matrix u. */
@@ -122,9 +134,11 @@ export function kosReceive(seeds: OtReceiverSeeds, choices: Uint8Array, m: numbe
   x.set(rng(KOS_PADDING / 8), m / 8);
   const t = new Uint8Array(KAPPA * colBytes);
   const u = new Uint8Array(KAPPA * colBytes);
+  const column0 = columns(seeds.seeds0, label, colBytes);
+  const column1 = columns(seeds.seeds1, label, colBytes);
   for (let i = 0; i < KAPPA; i++) {
-    const t0 = column(seeds.seeds0.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), label, i, colBytes);
-    const t1 = column(seeds.seeds1.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), label, i, colBytes);
+    const t0 = column0(i);
+    const t1 = column1(i);
     const o = i * colBytes;
     for (let b = 0; b < colBytes; b++) {
       t[o + b] = t0[b]!;
@@ -149,8 +163,9 @@ export function kosSend(seeds: OtSenderSeeds, message: KosMessage, m: number, la
   const colBytes = checkLength(m);
   if (message.u.length !== KAPPA * colBytes || message.xTilde.length !== 16 || message.tTilde.length !== 16) return undefined;
   const q = new Uint8Array(KAPPA * colBytes);
+  const column = columns(seeds.seeds, label, colBytes);
   for (let i = 0; i < KAPPA; i++) {
-    const k = column(seeds.seeds.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), label, i, colBytes);
+    const k = column(i);
     const o = i * colBytes;
     const take = (seeds.delta[i >>> 3]! >>> (i & 7)) & 1 ? 0xff : 0;
     for (let b = 0; b < colBytes; b++) q[o + b] = k[b]! ^ (message.u[o + b]! & take);

@@ -8,7 +8,7 @@
  * check (u, H(r)); Bob's check catches an Alice who used inconsistent inputs across the
  * gadget, Alice's KOS check catches a Bob who cheated in the extension.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { constantTimeEqual, zeroize } from '../core/transcript.ts';
 import { kosReceive, kosSend, type KosMessage, type OtReceiverSeeds, type OtSenderSeeds } from './ot-extension.ts';
@@ -36,15 +36,30 @@ const GADGET: readonly bigint[] = (() => {
   return g;
 })();
 
-/** Derives WIDTH scalars from one OT string (48 bytes per scalar: bias below 2^-128). */
-function expand(label: Uint8Array, j: number, row: Uint8Array): bigint[] {
-  const idx = Buffer.alloc(4);
-  idx.writeUInt32BE(j);
-  const raw = createHash('shake256', { outputLength: 48 * WIDTH }).update('mpc/dkls23/ot-expand/v1').update(label).update(idx).update(row).digest();
-  const out: bigint[] = [];
-  for (let k = 0; k < WIDTH; k++) out.push(mod(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1)))));
-  raw.fill(0);
-  return out;
+/**
+ * Derives WIDTH scalars from OT string `row` number j (48 bytes per scalar: bias below 2^-128).
+ * The hash input is fixed-length fields: domain, label (32), j (4), row (16). One expander per
+ * multiplication reuses its input buffer, and the one-shot hash saves a Hash object per row.
+ */
+function expander(label: Uint8Array): { expand(j: number, row: Uint8Array): bigint[]; wipe(): void } {
+  const domain = Buffer.from('mpc/dkls23/ot-expand/v1');
+  const input = Buffer.alloc(domain.length + 32 + 4 + 16);
+  domain.copy(input);
+  input.set(label, domain.length);
+  const idxAt = domain.length + 32;
+  return {
+    expand: (j, row) => {
+      input.writeUInt32BE(j, idxAt);
+      input.set(row, idxAt + 4);
+      const raw = hash('shake256', input, { outputLength: 48 * WIDTH, outputEncoding: 'buffer' } as never) as unknown as Buffer;
+      const out: bigint[] = [];
+      // Left unreduced (< 2^384): every use reduces its result mod q once.
+      for (let k = 0; k < WIDTH; k++) out.push(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1))));
+      raw.fill(0);
+      return out;
+    },
+    wipe: () => input.fill(0),
+  };
 }
 
 /** χ'_1..χ'_ℓ of the check, bound to the label and every correction Alice sent. */
@@ -61,9 +76,9 @@ const toBytes32 = (x: bigint): Uint8Array => Buffer.from(x.toString(16).padStart
 const fromBytes32 = (b: Uint8Array, offset: number): bigint => BigInt('0x' + Buffer.from(b.buffer, b.byteOffset + offset, 32).toString('hex'));
 
 function checkDigest(label: Uint8Array, r: readonly bigint[]): Uint8Array {
-  const h = createHash('sha256').update('mpc/dkls23/rvole-check/v1').update(label);
-  for (const x of r) h.update(toBytes32(x));
-  return h.digest();
+  const all = new Uint8Array(32 * r.length);
+  r.forEach((x, j) => all.set(toBytes32(x), 32 * j));
+  return createHash('sha256').update('mpc/dkls23/rvole-check/v1').update(label).update(all).digest();
 }
 
 export interface AliceMessage {
@@ -108,16 +123,18 @@ export function aliceRespond(
   const x0s: bigint[][] = [];
   const c = new Array<bigint>(ELL).fill(0n);
   const row1 = new Uint8Array(16);
+  const { expand, wipe } = expander(label);
   for (let j = 0; j < XI; j++) {
     const row0 = q.subarray(16 * j, 16 * (j + 1));
     for (let k = 0; k < 16; k++) row1[k] = row0[k]! ^ seeds.delta[k]!;
-    const x0 = expand(label, j, row0);
-    const x1 = expand(label, j, row1);
+    const x0 = expand(j, row0);
+    const x1 = expand(j, row1);
     for (let k = 0; k < WIDTH; k++) tau.set(toBytes32(mod(x1[k]! - x0[k]! + alpha[k]!)), 32 * (WIDTH * j + k));
     for (let k = 0; k < ELL; k++) c[k]! += GADGET[j]! * x0[k]!;
     x0s.push(x0);
   }
   zeroize(q, row1);
+  wipe();
   const chi = checkChallenges(label, tau);
   const r = x0s.map((x0) => mod(chi.reduce((acc, ch, k) => acc + ch * x0[k]!, x0[ELL]!)));
   const checkU = mod(chi.reduce((acc, ch, k) => acc + ch * a[k]!, aHat));
@@ -134,10 +151,11 @@ export function bobFinish(state: BobState, alice: AliceMessage, label: Uint8Arra
     if (alice.tau.length !== TAU_BYTES || alice.checkU < 0n || alice.checkU >= Q) return undefined;
     const chi = checkChallenges(label, alice.tau);
     const d = new Array<bigint>(ELL).fill(0n);
+    const { expand, wipe } = expander(label);
     const r: bigint[] = [];
     for (let j = 0; j < XI; j++) {
       const bit = (state.beta[j >>> 3]! >>> (j & 7)) & 1;
-      const xb = expand(label, j, state.rows.subarray(16 * j, 16 * (j + 1)));
+      const xb = expand(j, state.rows.subarray(16 * j, 16 * (j + 1)));
       const bt: bigint[] = [];
       for (let k = 0; k < WIDTH; k++) {
         const t = fromBytes32(alice.tau, 32 * (WIDTH * j + k));
@@ -148,6 +166,7 @@ export function bobFinish(state: BobState, alice: AliceMessage, label: Uint8Arra
       const combined = chi.reduce((acc, ch, k) => acc + ch * bt[k]!, bt[ELL]!);
       r.push(mod((bit ? alice.checkU : 0n) - combined));
     }
+    wipe();
     if (!constantTimeEqual(checkDigest(label, r), alice.checkDigest)) return undefined;
     return d.map(mod);
   } finally {

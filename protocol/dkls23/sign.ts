@@ -116,11 +116,20 @@ function zeroShare(share: DklsKeyShare, self: PartyId, signers: readonly PartyId
   return z % N;
 }
 
-/**
- * Signs a 32-byte digest with the signers `ctx.parties` (at least the threshold, all holders of
- * this key). Every signer outputs the signature.
- */
-export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart<EcdsaSignature> {
+export interface DklsSignOptions {
+  /**
+   * With an aggregator, the other signers send their (u_i, w_i) to it alone and finish with
+   * `undefined`; only the aggregator combines and verifies (nodes sign this way: the
+   * coordinator needs one signature, and t−1 verifications are saved). Without one, every
+   * signer broadcasts and outputs the signature.
+   */
+  readonly aggregator?: PartyId;
+}
+
+/** Signs a 32-byte digest with the signers `ctx.parties` (at least the threshold, all holders of this key). */
+export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart<EcdsaSignature>;
+export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions): ProtocolStart<EcdsaSignature | undefined>;
+export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions = {}): ProtocolStart<EcdsaSignature | undefined> {
   return (ctx) => {
     const { core } = share;
     const signers = ctx.parties;
@@ -129,6 +138,8 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
     const strangers = signers.filter((p) => !core.parties.includes(p));
     if (strangers.length) throw new ProtocolConfigError(`parties ${strangers.join(', ')} hold no share of this key`);
     if (ctx.self !== core.self) throw new ProtocolConfigError('the session is for another party');
+    const { aggregator } = opts;
+    if (aggregator !== undefined && !signers.includes(aggregator)) throw new ProtocolConfigError(`aggregator ${aggregator} is not a signer`);
     const peers = signers.filter((p) => p !== ctx.self);
     const session = sessionIdBytes(ctx.session);
 
@@ -141,7 +152,9 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
     let r = randomScalar(ctx.rng); // instance key r_i
     let phi = randomScalar(ctx.rng); // inversion mask φ_i
     let sk = (lagrangeAtZero(ctx.self, signers) * Fn.fromBytes(core.signingShare) + zeroShare(share, ctx.self, signers, session)) % N;
-    const instancePoint = Point.BASE.multiply(r).toBytes(true) as Bytes;
+    const ownInstance = Point.BASE.multiply(r);
+    const instancePoint = ownInstance.toBytes(true) as Bytes;
+    const ownPublicShare = mulG(sk);
     const salt = Uint8Array.from(ctx.rng(32)) as Bytes;
     const bob = new Map<PartyId, BobState>();
     const kos = new Map<PartyId, Uint8Array>();
@@ -162,15 +175,15 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
       zeroize(salt);
     };
 
-    const finish = (u: bigint, w: bigint, R: SecpPoint) =>
-      round<EcdsaSignature, Round3Broadcast>({
+    const combine = (u: bigint, w: bigint, R: SecpPoint) =>
+      round<EcdsaSignature | undefined, Round3Broadcast, Round3Broadcast>({
         number: 3,
-        broadcast: r3b,
+        ...(aggregator === undefined ? { broadcast: r3b } : { direct: r3b }),
         destroy: destroyIn(3),
-        finish: ({ broadcasts }): Transition<EcdsaSignature> => {
+        finish: ({ broadcasts, direct }): Transition<EcdsaSignature | undefined> => {
           let uSum = u;
           let wSum = w;
-          for (const b of broadcasts.values()) {
+          for (const b of [...broadcasts.values(), ...direct.values()]) {
             uSum += Fn.fromBytes(b.u);
             wSum += Fn.fromBytes(b.w);
           }
@@ -196,7 +209,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
       });
 
     const round3 = (commitments: ReadonlyMap<PartyId, Uint8Array>, chi: ReadonlyMap<PartyId, bigint>, c: ReadonlyMap<PartyId, bigint[]>) =>
-      round<EcdsaSignature, Round2Broadcast, Round2Direct>({
+      round<EcdsaSignature | undefined, Round2Broadcast, Round2Direct>({
         number: 2,
         broadcast: r2b,
         direct: r2d,
@@ -207,8 +220,8 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
             return !constantTimeEqual(nonceCommitment(j, b.instancePoint, b.salt), commitments.get(j)!);
           });
           if (badOpenings.length) throw new ProtocolAbort('invalid_commitment_opening', badOpenings, 'instance point does not open its round-1 commitment');
-          let R = Point.BASE.multiply(r);
-          let pkSum = mulG(sk);
+          let R = ownInstance;
+          let pkSum = ownPublicShare;
           let psiSum = 0n;
           let uAcc = 0n;
           let vAcc = 0n;
@@ -225,10 +238,12 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
             const Rj = parsePoint(b.instancePoint);
             const pkj = parsePoint(b.publicShare);
             const x = chi.get(j)!;
-            // The γ/ψ correlation check: j used r_j and sk_j, the openings of R_j and pk_j, as Alice.
-            const okU = Rj.multiply(x).subtract(parsePoint(m.gammaU)).equals(mulG(d[0]!));
-            const okV = pkj.multiply(x).subtract(parsePoint(m.gammaV)).equals(mulG(d[1]!));
-            if (!okU || !okV) {
+            // The γ/ψ correlation check, that j used r_j and sk_j (the openings of R_j and pk_j) as
+            // Alice: χ·R_j − Γ^u = d^u·G and χ·pk_j − Γ^v = d^v·G, both at once as their combination
+            // with a random ρ only this party knows (one secret-scalar multiplication instead of two).
+            const rho = randomScalar(ctx.rng);
+            const lhs = Rj.add(pkj.multiplyUnsafe(rho)).multiply(x).subtract(parsePoint(m.gammaU)).subtract(parsePoint(m.gammaV).multiplyUnsafe(rho));
+            if (!lhs.equals(mulG((d[0]! + rho * d[1]!) % N))) {
               bad.push(j);
               continue;
             }
@@ -248,11 +263,15 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
           const vi = (sk * bigPhi + vAcc) % N;
           const wi = (e * phi + rx * vi) % N;
           stage = 3;
-          return { send: { broadcast: encodeCbor(r3b, { u: scalarBytes(ui), w: scalarBytes(wi) }) }, next: finish(ui, wi, R) };
+          const shares = encodeCbor(r3b, { u: scalarBytes(ui), w: scalarBytes(wi) });
+          if (aggregator === undefined) return { send: { broadcast: shares }, next: combine(ui, wi, R) };
+          if (aggregator === ctx.self) return { send: {}, next: combine(ui, wi, R) };
+          destroy();
+          return { send: { direct: new Map([[aggregator, shares]]) }, next: round({ number: 3, senders: [], finish: () => ({ send: {}, output: undefined }) }) };
         },
       });
 
-    const round2 = round<EcdsaSignature, Round1Broadcast, Round1Direct>({
+    const round2 = round<EcdsaSignature | undefined, Round1Broadcast, Round1Direct>({
       number: 1,
       broadcast: r1b,
       direct: r1d,
@@ -285,7 +304,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart
         }
         if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'OT extension consistency check failed');
         stage = 2;
-        const broadcast = encodeCbor(r2b, { instancePoint, salt, publicShare: mulG(sk).toBytes(true) as Bytes });
+        const broadcast = encodeCbor(r2b, { instancePoint, salt, publicShare: ownPublicShare.toBytes(true) as Bytes });
         return {
           send: { broadcast, direct: send },
           next: round3(new Map([...broadcasts].map(([j, b]) => [j, b.commitment] as const)), chi, c),

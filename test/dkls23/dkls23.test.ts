@@ -24,7 +24,7 @@ function expectValid(keys: ReadonlyMap<PartyId, DklsKeyShare>, signers: PartyId[
   const { outputs, aborts } = runDklsSign(keys, signers, msg);
   expect([...aborts.values()].map((a) => a.message)).toEqual([]);
   expect(outputs.size).toBe(signers.length);
-  const sigs = new Set([...outputs.values()].map((o) => Buffer.from(o.signature).toString('hex')));
+  const sigs = new Set([...outputs.values()].map((o) => Buffer.from(o!.signature).toString('hex')));
   expect(sigs.size).toBe(1);
   const out = [...outputs.values()][0]!;
   const pk = keys.get(signers[0]!)!.core.groupKey;
@@ -88,6 +88,15 @@ describe('DKLs23 ECDSA signatures', () => {
       }
     }
     expect(checked).toBeGreaterThan(400);
+  });
+
+  it('with an aggregator, only it combines and outputs the signature; the others finish with nothing', () => {
+    for (const aggregator of [1, 3] as PartyId[]) {
+      const { outputs, aborts } = runDklsSign(keys23, partyRange(3), digest, { aggregator });
+      expect(aborts.size).toBe(0);
+      expect([...outputs].filter(([, o]) => o !== undefined).map(([p]) => p)).toEqual([aggregator]);
+      expect(secp256k1.verify(outputs.get(aggregator)!.signature, digest, keys23.get(1 as PartyId)!.core.groupKey, { prehash: false })).toBe(true);
+    }
   });
 
   it('every signer set of at least t signs; a fresh nonce every time (two signatures of one digest differ)', () => {
