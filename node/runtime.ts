@@ -66,6 +66,14 @@ export interface ShareVault {
   hasKey(keyId: string): Promise<boolean>;
   /** Erases every epoch of a key's share and its metadata (crypto-shredding); idempotent. */
   destroyKey(keyId: string): Promise<void>;
+  /**
+   * Records, durably, that this node's pairwise OT setup with `peer` for the key must never be
+   * used again: a DKLs23 consistency check caught the peer cheating, and every further session
+   * over the same base OTs could leak bits of the extension secret Δ to it (the selective-abort
+   * key-extraction attack). A later epoch (refresh, resharing) brings a fresh setup and clears it.
+   */
+  burnPair(keyId: string, peer: PartyId): Promise<void>;
+  burnedPairs(keyId: string): Promise<readonly PartyId[]>;
 }
 
 export interface AuditEntry {
@@ -102,6 +110,8 @@ interface Session {
   readonly timer: NodeJS.Timeout;
   /** Runs once when the protocol outputs; the session stays registered until it resolves. */
   readonly complete: (output: unknown) => Promise<NodeReport | undefined>;
+  /** Runs once when the protocol aborts, before the failure is reported. */
+  readonly aborted?: (abort: ProtocolAbort) => Promise<void>;
 }
 
 const MAX_EARLY_MESSAGES_PER_SESSION = 4096;
@@ -260,6 +270,14 @@ export class NodeRuntime {
     const adapter = schemeAdapter(stored.key.scheme);
     let share: unknown;
     if (!adapter) return this.fail(id, `scheme ${stored.key.scheme} is not supported by this node`, []);
+    const pairwise = adapter.pairwiseSetup;
+    if (pairwise) {
+      const burned = (await this.opts.vault.burnedPairs(request.keyId)).filter((p) => signers.includes(p));
+      if (burned.length) {
+        zeroize(stored.share);
+        return this.fail(id, `pairwise setup with node(s) ${burned.join(', ')} is burned by a failed consistency check; refresh key ${request.keyId}`, burned);
+      }
+    }
     try {
       if (stored.key.scheme !== request.scheme) return this.fail(id, `key ${request.keyId} is ${stored.key.scheme}, not ${request.scheme}`, []);
       share = adapter.decode(stored.share);
@@ -290,7 +308,12 @@ export class NodeRuntime {
       await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
       // A signer that only contributed its share reports nothing; the aggregator reports.
       return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
-    });
+    }, pairwise && (async (abort) => {
+      for (const peer of pairwise.compromisedBy(abort)) {
+        await this.opts.vault.burnPair(request.keyId, peer);
+        this.log('pair_burned', { keyId: request.keyId, peer, reason: abort.reason });
+      }
+    }));
   }
 
   private async startRepair(request: RepairRequest): Promise<void> {
@@ -418,6 +441,7 @@ export class NodeRuntime {
     parties: readonly PartyId[],
     start: ConstructorParameters<typeof Party<unknown>>[1],
     complete: (output: unknown) => Promise<NodeReport | undefined>,
+    aborted?: (abort: ProtocolAbort) => Promise<void>,
   ): void {
     const party = new Party<unknown>({ protocol, session: id, self: this.opts.self, parties, rng: this.opts.rng, auth: this.opts.auth }, start);
     const timeout = this.opts.sessionTimeoutMs ?? 60_000;
@@ -426,7 +450,7 @@ export class NodeRuntime {
       if (s) this.endSession(s, `session timed out after ${timeout} ms`);
     }, timeout);
     timer.unref();
-    const session: Session = { id, party, keyId, timer, complete };
+    const session: Session = { id, party, keyId, timer, complete, ...(aborted ? { aborted } : {}) };
     this.sessions.set(id, session);
     this.step(session, () => party.begin());
     const early = this.early.get(id);
@@ -505,7 +529,12 @@ export class NodeRuntime {
 
   private finishAborted(session: Session, abort: ProtocolAbort): void {
     this.forget(session);
-    this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits);
+    const report = () => this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits);
+    if (!session.aborted) return report();
+    session
+      .aborted(abort)
+      .catch((e: unknown) => this.log('abort_hook_failed', { session: session.id, error: e instanceof Error ? e.message : String(e) }))
+      .finally(report);
   }
 
   private endSession(session: Session, reason: string): void {

@@ -24,6 +24,7 @@ import { frostReshare, frostReshareProtocol } from '../protocol/frost/reshare.ts
 import { hashTranscript } from '../protocol/core/transcript.ts';
 import { decodeDklsKeyShare, dklsKeygen, dklsKeygenProtocol, dklsSign, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../protocol/dkls23/index.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
+import type { ProtocolAbort } from '../protocol/core/errors.ts';
 
 /** What a signer ends a session with: the signature, or nothing when another signer aggregates. */
 export type SchemeSignature =
@@ -56,6 +57,11 @@ export interface SchemeAdapter<S> {
     /** Digest of the new public commitments, so the coordinator sees every new holder agree. */
     digest(share: S): Uint8Array;
   };
+  /**
+   * Schemes whose key shares carry long-term pairwise state (DKLs23's base OTs): which peers an
+   * abort proves must never again use that state with this node.
+   */
+  readonly pairwiseSetup?: { compromisedBy(abort: ProtocolAbort): readonly PartyId[] };
   /** Proactive refresh with every holder; undefined when the scheme has none yet. */
   readonly refresh?: { protocol(share: S): string; start(share: S): ProtocolStart<S> };
 }
@@ -118,6 +124,9 @@ const dkls: SchemeAdapter<DklsKeyShare> = {
   threshold: (share) => share.core.threshold,
   encode: encodeDklsKeyShare,
   decode: decodeDklsKeyShare,
+  // A failed KOS or multiplication check names the peer that cheated against this node's
+  // OT setup; sessions over the same base OTs must not be offered to it again.
+  pairwiseSetup: { compromisedBy: (abort) => (abort.reason === 'consistency_check_failed' ? abort.culprits : []) },
 };
 
 const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {

@@ -34,7 +34,9 @@ export type Byzantine =
   /** Replays, in each new session, a message it sent in an earlier one. */
   | 'replay'
   /** As aggregator, reports a failure naming the honest signers instead of the signature. */
-  | 'false-accuser';
+  | 'false-accuser'
+  /** Tampers with its DKLs23 OT-extension messages (the selective-abort probe against Δ). */
+  | 'tamper-ot';
 
 export interface FaultState {
   drop: number;
@@ -102,6 +104,9 @@ export class FaultController {
           const forged = { ...m, payload: flipLast(m.payload) };
           mutable.message = encodeMessage(this.resign ? { ...forged, signature: this.resign(from, forged) } : forged) as Bytes;
         }
+        return;
+      case 'tamper-ot':
+        if (m.protocol.startsWith('dkls23-sign') && m.round === 1 && m.kind === 'direct') mutable.message = encodeMessage({ ...m, payload: flipLast(m.payload) }) as Bytes;
         return;
       case 'garbage':
         mutable.message = encodeMessage({ ...m, payload: Uint8Array.from({ length: 64 }, () => Math.floor(this.random() * 256)) as Bytes }) as Bytes;

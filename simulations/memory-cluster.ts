@@ -61,12 +61,21 @@ export class MemoryVault implements ShareVault {
       s.epochs.delete(e);
     }
     s.current = epoch;
+    this.burned.delete(keyId);
     if (s.staged?.epoch === epoch) s.key = s.staged.key;
     s.staged = undefined;
   }
   async destroyKey(keyId: string): Promise<void> {
     for (const share of this.shares.get(keyId)?.epochs.values() ?? []) share.fill(0);
     this.shares.delete(keyId);
+  }
+  readonly burned = new Map<string, Set<PartyId>>();
+  async burnPair(keyId: string, peer: PartyId): Promise<void> {
+    if (!this.burned.has(keyId)) this.burned.set(keyId, new Set());
+    this.burned.get(keyId)!.add(peer);
+  }
+  async burnedPairs(keyId: string): Promise<PartyId[]> {
+    return [...(this.burned.get(keyId) ?? [])];
   }
 }
 

@@ -66,6 +66,8 @@ interface KeyMeta {
   status: KeyStatus;
   /** A staged epoch that changes the committee (resharing): applied by `confirmEpoch`. */
   staged?: { epoch: number; threshold: number; parties: number[] };
+  /** Peers whose pairwise OT setup with this node must not be used again (see ShareVault.burnPair). */
+  burned?: number[];
 }
 
 export class SealedShareError extends Error {
@@ -201,8 +203,8 @@ export class ShareStore implements ShareVault {
           value: Buffer.from(
             JSON.stringify(
               meta.staged?.epoch === epoch
-                ? { ...meta, epoch, threshold: meta.staged.threshold, parties: meta.staged.parties, staged: undefined }
-                : { ...meta, epoch, staged: undefined },
+                ? { ...meta, epoch, threshold: meta.staged.threshold, parties: meta.staged.parties, staged: undefined, burned: undefined }
+                : { ...meta, epoch, staged: undefined, burned: undefined },
             ),
           ),
         },
@@ -210,6 +212,16 @@ export class ShareStore implements ShareVault {
       { sync: true },
     );
     for (const id of [...this.cache.keys()]) if (id.startsWith(`${keyId}/`)) this.evict(id);
+  }
+
+  async burnPair(keyId: string, peer: PartyId): Promise<void> {
+    const meta = await this.meta(keyId);
+    if (!meta || meta.burned?.includes(peer)) return;
+    await this.db.put(metaKey(keyId), Buffer.from(JSON.stringify({ ...meta, burned: [...(meta.burned ?? []), peer].sort((a, b) => a - b) })), { sync: true });
+  }
+
+  async burnedPairs(keyId: string): Promise<PartyId[]> {
+    return ((await this.meta(keyId))?.burned ?? []) as PartyId[];
   }
 
   /** Erases every epoch of the key and its metadata in one synced batch (crypto-shredding). */

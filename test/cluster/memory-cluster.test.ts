@@ -3,6 +3,7 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceError, type RequestContext, type SessionEvent } from '../../coordinator/service.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
+import { FaultController } from '../../simulations/faults.ts';
 import { derive } from '../../protocol/derive.ts';
 import { HDKey } from '@scure/bip32';
 
@@ -61,6 +62,31 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     const after = await cluster.engine.sign(key.id, { message: digest }, ctx());
     expect(after.signers).not.toContain(root.signers[0]);
     check(after);
+  });
+
+  it('ECDSA: a node tampering with its OT-extension messages is named, its OT setup with the honest nodes is burned for good, and requests still succeed without it', async () => {
+    const faults = new FaultController(7);
+    cluster = await MemoryCluster.create({ nodes: 4, link: faults.hook, engine: { attemptTimeoutMs: 2000 } });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', threshold: 2 }, ctx());
+    faults.state.byzantine.set(2, 'tamper-ot');
+    const digest = createHash('sha256').update('probe').digest();
+    const signers: number[][] = [];
+    for (let i = 0; i < 6; i++) {
+      const sig = await cluster.engine.sign(key.id, { message: digest }, ctx());
+      expect(secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'), { prehash: false })).toBe(true);
+      signers.push([...sig.signers]);
+    }
+    expect(signers.every((s) => !s.includes(2))).toBe(true);
+    // Some honest node met node 2 as extension sender and burned that pair durably.
+    const burnedBy = [1, 3, 4].filter((n) => cluster!.vaults.get(n)!.burned.get(key.id)?.has(2 as never));
+    expect(burnedBy.length).toBeGreaterThan(0);
+    // Even with node 2 honest again, a node that burned the pair never signs with it again.
+    faults.state.byzantine.delete(2);
+    for (let i = 0; i < 6; i++) {
+      const sig = await cluster.engine.sign(key.id, { message: digest }, ctx());
+      expect(sig.signers.includes(2) && sig.signers.some((s) => burnedBy.includes(s))).toBe(false);
+    }
   });
 
   it('signs with a derivation path under the child key that @scure/bip32 derives from the xpub; refuses hardened steps', async () => {

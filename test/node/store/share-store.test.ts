@@ -135,6 +135,23 @@ describe('sealed share store (LevelDB + local provider)', () => {
     await store.close();
   });
 
+  it('remembers burned OT pairs across restarts, and a new epoch clears them', async () => {
+    let store = await open();
+    await store.saveShare(key('b'), new Uint8Array(32).fill(1));
+    await store.burnPair('b', 3 as PartyId);
+    await store.burnPair('b', 2 as PartyId);
+    await store.burnPair('b', 3 as PartyId);
+    await store.close();
+    store = await open();
+    expect(await store.burnedPairs('b')).toEqual([2, 3]);
+    expect((await store.loadShare('b'))!.share[0]).toBe(1);
+    await store.stageEpoch('b', 1, new Uint8Array(32).fill(2));
+    expect(await store.burnedPairs('b')).toEqual([2, 3]);
+    await store.confirmEpoch('b', 1);
+    expect(await store.burnedPairs('b')).toEqual([]);
+    await store.close();
+  });
+
   it('stages a resharing: a new key stays pending until confirmed; a continuing key takes its new committee on confirm', async () => {
     const store = await open();
     const committee = { ...key('r'), threshold: 3, parties: [1, 2, 3, 4] as PartyId[] };
