@@ -278,7 +278,15 @@ export class Engine implements SigningService {
     const key = this.opts.registry.get(id);
     if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
     if (!key.nodes.includes(node)) throw new ServiceError('invalid_request', `node ${node} holds no share of key ${id}`);
-    if (!schemeAdapter(key.scheme)?.repair) throw new ServiceError('unsupported', `repair is not available for ${key.scheme} yet`);
+    const adapter = schemeAdapter(key.scheme);
+    // Schemes with pairwise state (DKLs23) repair by resharing to the same committee, the lost
+    // node only receiving: it needs a share and fresh OT setups with every other holder.
+    if (!adapter?.repair && adapter?.reshare && adapter.pairwiseSetup) {
+      if (!this.isOnline(node)) throw new ServiceError('quorum_unavailable', `node ${node} is offline`);
+      await this.reshareKey(id, { nodes: key.nodes, threshold: key.threshold }, ctx, { notDealing: node });
+      return;
+    }
+    if (!adapter?.repair) throw new ServiceError('unsupported', `repair is not available for ${key.scheme} yet`);
     if (!this.isOnline(node)) throw new ServiceError('quorum_unavailable', `node ${node} is offline`);
     const others = key.nodes.filter((n) => n !== node && this.isOnline(n) && (this.suspects.get(n) ?? 0) <= Date.now());
     if (others.length < key.threshold) throw new ServiceError('quorum_unavailable', `repair needs ${key.threshold} helpers online, ${others.length} are`);
@@ -323,7 +331,7 @@ export class Engine implements SigningService {
    * key, same new commitments) the registry commits the new committee and epoch, new holders
    * confirm, and removed holders are told to erase theirs.
    */
-  async reshareKey(id: string, request: { nodes: readonly NodeId[]; threshold: number }, ctx: RequestContext): Promise<KeyInfo> {
+  async reshareKey(id: string, request: { nodes: readonly NodeId[]; threshold: number }, ctx: RequestContext, opts: { notDealing?: NodeId } = {}): Promise<KeyInfo> {
     const key = this.opts.registry.get(id);
     if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
     if (!schemeAdapter(key.scheme)?.reshare) throw new ServiceError('unsupported', `resharing is not available for ${key.scheme} yet`);
@@ -333,7 +341,7 @@ export class Engine implements SigningService {
     if (!Number.isInteger(request.threshold) || request.threshold < 2 || request.threshold > newNodes.length) throw new ServiceError('invalid_request', `threshold must be an integer in [2, ${newNodes.length}]`);
     const offline = newNodes.filter((n) => !this.isOnline(n));
     if (offline.length) throw new ServiceError('quorum_unavailable', `every new holder must be online; offline: ${offline.join(', ')}`);
-    const candidates = key.nodes.filter((n) => this.isOnline(n) && (this.suspects.get(n) ?? 0) <= Date.now());
+    const candidates = key.nodes.filter((n) => n !== opts.notDealing && this.isOnline(n) && (this.suspects.get(n) ?? 0) <= Date.now());
     if (candidates.length < key.threshold) throw new ServiceError('quorum_unavailable', `resharing needs ${key.threshold} old holders online, ${candidates.length} are`);
     this.admit();
     const dealers = sortedParties(candidates.slice(0, key.threshold)) as NodeId[];

@@ -372,7 +372,7 @@ export class NodeRuntime {
     const reshare = adapter.reshare;
     let share: unknown;
     if (dealers.includes(this.opts.self)) {
-      const stored = await this.opts.vault.loadShare(request.keyId);
+      const stored = await this.loadEpoch(request.keyId, request.epoch - 1);
       if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
       try {
         if (stored.epoch !== request.epoch - 1) return this.fail(id, `resharing into epoch ${request.epoch}, this node holds epoch ${stored.epoch}`, []);
@@ -405,10 +405,23 @@ export class NodeRuntime {
     });
   }
 
+  /**
+   * The key's share, moved on to `epoch` first when this node only staged that epoch: the
+   * coordinator signed a request built on it, so it was committed and this node's confirm was
+   * lost (a crash or restart at the wrong moment). The caller zeroises the share.
+   */
+  private async loadEpoch(keyId: string, epoch: number) {
+    const stored = await this.opts.vault.loadShare(keyId);
+    if (!stored || stored.epoch >= epoch) return stored;
+    zeroize(stored.share);
+    await this.opts.vault.confirmEpoch(keyId, epoch).catch(() => undefined);
+    return this.opts.vault.loadShare(keyId);
+  }
+
   private async startRefresh(request: RefreshRequest): Promise<void> {
     const id = this.claimSession(request.session);
     const parties = sortedParties(request.parties);
-    const stored = await this.opts.vault.loadShare(request.keyId);
+    const stored = await this.loadEpoch(request.keyId, request.epoch - 1);
     if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
     const adapter = schemeAdapter(stored.key.scheme);
     let share: unknown;

@@ -22,7 +22,7 @@ import { frostRefresh, frostRefreshProtocol } from '../protocol/frost/refresh.ts
 import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../protocol/frost/repair.ts';
 import { frostReshare, frostReshareProtocol } from '../protocol/frost/reshare.ts';
 import { hashTranscript } from '../protocol/core/transcript.ts';
-import { decodeDklsKeyShare, dklsKeygen, dklsKeygenProtocol, dklsSign, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../protocol/dkls23/index.ts';
+import { decodeDklsKeyShare, dklsKeygen, dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol, dklsKeygenProtocol, dklsSign, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../protocol/dkls23/index.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 import type { ProtocolAbort } from '../protocol/core/errors.ts';
 
@@ -95,7 +95,7 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   reshare: {
     protocol: frostReshareProtocol(scheme),
     start: (params, share) => (ctx) => mapOutput(frostReshare({ scheme, ...params }, share)(ctx), (o) => ('dealt' in o ? undefined : o)),
-    digest: (share) => hashTranscript('mpc-signer/reshare-commitments/v1', ...share.commitments, ...[...share.verifyingShares].flatMap(([p, v]) => [p, v])),
+    digest: reshareDigest,
   },
 });
 
@@ -127,7 +127,20 @@ const dkls: SchemeAdapter<DklsKeyShare> = {
   // A failed KOS or multiplication check names the peer that cheated against this node's
   // OT setup; sessions over the same base OTs must not be offered to it again.
   pairwiseSetup: { compromisedBy: (abort) => (abort.reason === 'consistency_check_failed' ? abort.culprits : []) },
+  refresh: { protocol: () => dklsRefreshProtocol, start: dklsRefresh },
+  reshare: {
+    protocol: dklsReshareProtocol,
+    start: (params, share) => dklsReshare(params, share),
+    digest: (share) => reshareDigest(share.core),
+  },
+  // Repair is a resharing to the same committee in which the lost node only receives
+  // (coordinator/engine.ts): it needs fresh OT setups with every holder, which resharing makes.
 };
+
+/** Digest of a reshared key's new public commitments, so the coordinator sees every new holder agree. */
+function reshareDigest(share: FrostKeyShare): Uint8Array {
+  return hashTranscript('mpc-signer/reshare-commitments/v1', ...share.commitments, ...[...share.verifyingShares].flatMap(([p, v]) => [p, v]));
+}
 
 const ADAPTERS: Partial<Record<Scheme, AnySchemeAdapter>> = {
   'ecdsa-secp256k1': dkls as AnySchemeAdapter,

@@ -47,9 +47,13 @@ export function dklsKeygen(params: { threshold: number }): ProtocolStart<DklsKey
   return (ctx) => andThen(frostDkg({ scheme: 'frost-secp256k1', threshold: params.threshold })(ctx), (core) => pairwiseSetup(ctx, core));
 }
 
-/** Rounds 3–4: base OTs in both directions and zero-sharing seeds with every peer. */
-function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare): Transition<DklsKeyShare> {
-  const peers = ctx.parties.filter((p) => p !== ctx.self);
+/**
+ * Rounds 3–4: base OTs in both directions and zero-sharing seeds with every other member of
+ * `members` (default: the whole session; resharing passes the new committee). Every run makes
+ * fresh setups, so refresh and resharing also retire all earlier OT state.
+ */
+export function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare, members: readonly PartyId[] = ctx.parties): Transition<DklsKeyShare> {
+  const peers = members.filter((p) => p !== ctx.self);
   const session = sessionIdBytes(ctx.session);
   /** Base OTs where `sender` is the OT sender (= the extension receiver). */
   const otCtx = (sender: PartyId, receiver: PartyId): BaseOtContext => ({ session, sender, receiver });
@@ -70,6 +74,7 @@ function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare): Transition<Dkl
     round<DklsKeyShare, never, ChoicePayload>({
       number: 4,
       direct: choiceCodec,
+      senders: peers,
       destroy: () => {
         destroyContributions();
         deltas.forEach((d) => zeroize(d.delta, d.seeds));
@@ -100,6 +105,7 @@ function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare): Transition<Dkl
   const choose = round<DklsKeyShare, never, HelloPayload>({
     number: 3,
     direct: helloCodec,
+    senders: peers,
     // Party destroys a round when it is left, also on success: the contributions then belong to round 4.
     destroy: () => {
       if (!handedOver) destroyContributions();

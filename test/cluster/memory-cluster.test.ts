@@ -274,6 +274,47 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(((await cluster.engine.sign(key.id, { message: digest }, ctx()).catch((e: unknown) => e)) as ServiceError).code).toBe('quorum_unavailable');
   });
 
+  it('ECDSA lifecycle: refresh heals a burned pair, resharing moves the key to a new committee, a lost share is repaired by resharing; the key and its signatures stay valid', async () => {
+    cluster = await MemoryCluster.create({ nodes: 5, engine: { keygenTimeoutMs: 60_000 } });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx([], 60_000));
+    const digest = createHash('sha256').update('lifecycle').digest();
+    const verifies = (sig: { signature: string }) => secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'), { prehash: false });
+    const seedOf = (n: number) => Buffer.from(cluster!.vaults.get(n)!.shares.get(key.id)!.epochs.get(cluster!.vaults.get(n)!.shares.get(key.id)!.current)!).toString('hex');
+    await cluster.vaults.get(1)!.burnPair(key.id, 2 as never);
+    const before = seedOf(1);
+    const refreshed = await cluster.engine.refreshKey(key.id, ctx([], 60_000));
+    expect(refreshed.epoch).toBe(1);
+    await new Promise((r) => setTimeout(r, 50)); // the confirm reaches the nodes after the commit
+    expect(seedOf(1)).not.toBe(before);
+    expect(await cluster.vaults.get(1)!.burnedPairs(key.id)).toEqual([]);
+    cluster.crash(3);
+    const afterRefresh = await cluster.engine.sign(key.id, { message: digest }, ctx());
+    expect(afterRefresh.signers).toEqual([1, 2]);
+    expect(verifies(afterRefresh)).toBe(true);
+    cluster.restart(3);
+    await cluster.settle();
+
+    const moved = await cluster.engine.reshareKey(key.id, { nodes: [2, 3, 4, 5], threshold: 3 }, ctx([], 60_000));
+    expect(moved).toMatchObject({ nodes: [2, 3, 4, 5], threshold: 3, epoch: 2, publicKey: key.publicKey });
+    cluster.crash(2);
+    const afterReshare = await cluster.engine.sign(key.id, { message: digest }, ctx());
+    expect(afterReshare.signers).toEqual([3, 4, 5]);
+    expect(verifies(afterReshare)).toBe(true);
+    cluster.restart(2);
+    await cluster.settle();
+
+    await cluster.vaults.get(4)!.destroyKey(key.id); // node 4 lost its disk
+    await cluster.engine.repairKey(key.id, 4, ctx([], 60_000));
+    cluster.crash(2);
+    cluster.crash(3);
+    cluster.restart(3);
+    await cluster.settle();
+    const afterRepair = await cluster.engine.sign(key.id, { message: digest }, ctx());
+    expect(afterRepair.signers).toContain(4);
+    expect(verifies(afterRepair)).toBe(true);
+  });
+
   it('refuses a sign request that the coordinator did not sign', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { array, bytes, decodeCbor, encodeCbor, Party, ProtocolAbort, sessionId, SessionTerminated, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
-import { decodeDklsKeyShare, dklsSign, lagrangeAtZero, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../../protocol/dkls23/index.ts';
+import { array, bytes, decodeCbor, encodeCbor, inProcessAuth, Party, runParties, type ProtocolStart, ProtocolAbort, sessionId, SessionTerminated, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
+import { decodeDklsKeyShare, dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol, dklsSign, lagrangeAtZero, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../../protocol/dkls23/index.ts';
 import { dklsKeys, runDklsKeygen, runDklsSign } from '../../protocol/dkls23/local.ts';
 import { partyRange, systemRng } from '../../protocol/frost/local.ts';
 
@@ -265,5 +265,38 @@ describe('DKLs23 key generation', () => {
     };
     for (const a of run(4, 3 as PartyId, 0, lowOrder)) expect([a.reason, a.culprits]).toEqual(['invalid_message', [3]]);
     for (const a of run(4, 1 as PartyId, 1, flipByte(0))) expect([a.reason, a.culprits]).toEqual(['invalid_commitment_opening', [1]]);
+  });
+});
+
+describe('DKLs23 refresh and resharing', () => {
+  const run = <O>(ids: readonly PartyId[], start: (self: PartyId) => ProtocolStart<O>, protocol: string) => {
+    const auth = inProcessAuth(ids);
+    const session = sessionId(systemRng(32));
+    const result = runParties(ids.map((self) => new Party({ protocol, session, self, parties: ids, rng: systemRng, auth: auth.get(self)! }, start(self))));
+    expect([...result.aborts.values()].map((a) => a.message)).toEqual([]);
+    return result.outputs;
+  };
+
+  it('refresh changes every share and every OT setup, keeps the key, and every t-subset still signs', () => {
+    const ids = partyRange(3);
+    const next = run(ids, (self) => dklsRefresh(keys23.get(self)!), dklsRefreshProtocol) as Map<PartyId, DklsKeyShare>;
+    for (const p of ids) {
+      const [old, now] = [keys23.get(p)!, next.get(p)!];
+      expect(Buffer.from(now.core.groupKey).equals(Buffer.from(old.core.groupKey))).toBe(true);
+      expect(Buffer.from(now.core.signingShare).equals(Buffer.from(old.core.signingShare))).toBe(false);
+      expect(Buffer.from(now.pairs.values().next().value!.otSender.delta).equals(Buffer.from(old.pairs.values().next().value!.otSender.delta))).toBe(false);
+    }
+    for (const signers of subsets(ids, 2)) expectValid(next, signers);
+  });
+
+  it('resharing 2-of-3 to 3-of-4 without party 1: the new committee signs with any 3, the leaving dealer gets nothing', () => {
+    const dealers = [1, 2] as PartyId[];
+    const newParties = [2, 3, 4, 5] as PartyId[];
+    const ids = [1, 2, 3, 4, 5] as PartyId[];
+    const out = run(ids, (self) => dklsReshare({ dealers, newParties, newThreshold: 3 }, dealers.includes(self) ? keys23.get(self) : undefined), dklsReshareProtocol);
+    expect(out.get(1 as PartyId)).toBeUndefined();
+    const next = new Map(newParties.map((p) => [p, out.get(p)!] as const));
+    for (const k of next.values()) expect([k.core.threshold, k.core.parties, [...k.pairs.keys()]]).toEqual([3, newParties, newParties.filter((p) => p !== k.core.self)]);
+    for (const signers of subsets(newParties, 3)) expectValid(next, signers);
   });
 });
