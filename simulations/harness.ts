@@ -5,7 +5,7 @@
  * crosses the network, and every abort blames only nodes that really misbehaved.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { schnorr } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SessionEvent } from '../coordinator/service.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import { signBroadcast } from '../protocol/core/party.ts';
@@ -87,9 +87,10 @@ const quantile = (xs: number[], q: number) => {
 
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 
-/** Independent verification: OpenSSL for Ed25519, noble's BIP340 for Schnorr. */
+/** Independent verification: OpenSSL for Ed25519, noble for BIP340 Schnorr and for ECDSA over the digest. */
 function verifies(key: KeyInfo, message: Uint8Array, signature: string, publicKey: string): boolean {
   if (publicKey !== key.publicKey) return false;
+  if (key.scheme === 'ecdsa-secp256k1') return secp256k1.verify(Buffer.from(signature, 'hex'), message, Buffer.from(publicKey, 'hex'), { prehash: false, lowS: true });
   if (key.scheme === 'eddsa-ed25519') {
     return verify(null, message, createPublicKey({ key: Buffer.concat([ED25519_SPKI, Buffer.from(publicKey, 'hex')]), format: 'der', type: 'spki' }), Buffer.from(signature, 'hex'));
   }

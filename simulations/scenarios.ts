@@ -129,6 +129,28 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: 'byzantine-ecdsa',
+    description: 'DKLs23: a node tampering with its OT-extension messages, then sending garbage: aborts name it, honest nodes burn their OT setup with it, requests succeed without it',
+    seed: 13,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 2000 } }),
+    async run(ctx, figures) {
+      const key = await ctx.createKey('ecdsa-secp256k1', 3);
+      ctx.byzantine.add(2);
+      ctx.faults.state.byzantine.set(2, 'tamper-ot');
+      ctx.mark('node 2: tampered OT extension');
+      const accusedBefore: boolean[] = [];
+      const accused = () => ctx.events.some((e) => e.type === 'signer_failed' && e.node === 2);
+      const signed = await ctx.load(key, size(ctx.short, 10, 150), { during: (i) => void (accusedBefore[i] = accused()) });
+      figures.signaturesWithNode2AfterAccused = signed.filter((r, i) => accusedBefore[i] && r.signers?.includes(2)).length;
+      const vaults = ctx.cluster.vaults;
+      figures.nodesThatBurnedNode2 = [1, 3, 4, 5].filter((n) => vaults.get(n)?.burned.get(key.id)?.has(2 as never)).join(',') || 'none';
+      ctx.faults.state.byzantine.set(2, 'garbage');
+      ctx.mark('node 2: garbage');
+      await ctx.load(key, size(ctx.short, 5, 50));
+      figures.node2Suspected = ctx.cluster.engine.suspectedNodes().has(2) ? 'yes' : 'no';
+    },
+  },
+  {
     name: 'false-accuser',
     description: 'an aggregator that answers every session it aggregates with an abort naming the honest signers: no honest node is excluded, requests succeed',
     seed: 9,

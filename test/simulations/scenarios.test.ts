@@ -54,6 +54,14 @@ describe('simulation scenarios (short forms)', () => {
     expect(r.successes).toBe(r.requests);
   });
 
+  it('byzantine-ecdsa: a DKLs23 node probing the OT extension is named, burned by the honest nodes, and left out; requests succeed', async () => {
+    const r = await runScenario(scenario('byzantine-ecdsa'), true);
+    safe(r);
+    expect(r.figures.signaturesWithNode2AfterAccused).toBe(0);
+    expect(r.figures.nodesThatBurnedNode2).not.toBe('none');
+    expect(r.successes).toBe(r.requests);
+  });
+
   it('false-accuser: a lying aggregator cannot get honest signers excluded; requests succeed', async () => {
     const r = await runScenario(scenario('false-accuser'), true);
     safe(r); // blame.wrong === 0: no honest node was ever suspected
