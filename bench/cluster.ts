@@ -110,12 +110,19 @@ async function load(base: string, scheme: Scheme, keyId: string, concurrency: nu
   };
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+async function call(base: string, method: string, path: string, body?: unknown, retried = false): Promise<{ status: number; body: unknown }> {
+  let res: Response;
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (e) {
+    // A pooled keep-alive connection the server closed while the benchmark was busy in-process.
+    if (!retried && (e as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET') return call(base, method, path, body, true);
+    throw e;
+  }
   return { status: res.status, body: await res.json().catch(() => undefined) };
 }
 
