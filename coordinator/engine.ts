@@ -157,38 +157,19 @@ export class Engine implements SigningService {
     const results = new Map<NodeId, { groupKey: string; chainCode: string }>();
     const deadline = Math.min(ctx.deadline, Date.now() + (this.opts.keygenTimeoutMs ?? 120_000));
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'key generation did not finish in time')), Math.max(0, deadline - Date.now()));
-        const settle = (f: () => void) => {
-          clearTimeout(timer);
-          f();
-        };
-        this.pending.set(sessionHex, {
-          nodes,
-          onReport: (node, report) => {
-            if (report.type === 'failed') {
-              ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: report.reason });
-              this.blame(report.culprits, node);
-              settle(() => reject(new ServiceError('internal', `key generation aborted by node ${node}: ${report.reason}`)));
-            } else if (report.type === 'keygen_done' && report.keyId === keyId) {
-              results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
-              if (results.size === nodes.length) settle(resolve);
-            }
-          },
-        });
-        for (const node of nodes) {
-          this.opts.send(node, { type: 'keygen', request: request_, signature }).catch(() => {
-            this.markOffline(node);
-            settle(() => reject(new ServiceError('quorum_unavailable', `node ${node} is unreachable`)));
-          });
+      await this.collect(sessionHex, nodes, { type: 'keygen', request: request_, signature }, deadline, 'key generation did not finish in time', (node, report, { finish, fail }) => {
+        if (report.type === 'failed') {
+          ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: report.reason });
+          this.blame(report.culprits, node);
+          fail(new ServiceError('internal', `key generation aborted by node ${node}: ${report.reason}`));
+        } else if (report.type === 'keygen_done' && report.keyId === keyId) {
+          results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
+          if (results.size === nodes.length) finish();
         }
       });
     } catch (e) {
-      for (const node of nodes) void this.cancel(node, sessionHex);
       ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: (e as Error).message });
       throw e;
-    } finally {
-      this.pending.delete(sessionHex);
     }
     const distinct = new Set([...results.values()].map((r) => `${r.groupKey}/${r.chainCode}`));
     if (distinct.size !== 1) throw new ServiceError('internal', 'nodes disagree on the generated public key');
@@ -297,32 +278,12 @@ export class Engine implements SigningService {
     const encoded = encodeCbor(repairRequestCodec, { session, keyId: id, scheme: key.scheme, epoch: key.epoch ?? 0, lost: partyId(node), helpers: helpers.map(partyId) }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('repair', encoded))) as Bytes;
     const participants = [...helpers, node];
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'repair did not finish in time')), Math.max(0, ctx.deadline - Date.now()));
-        const settle = (f: () => void) => {
-          clearTimeout(timer);
-          f();
-        };
-        this.pending.set(sessionHex, {
-          nodes: participants,
-          onReport: (from, report) => {
-            if (report.type === 'failed') {
-              this.blame(report.culprits, node);
-              settle(() => reject(new ServiceError('internal', `repair aborted by node ${from}: ${report.reason}`)));
-            } else if (report.type === 'repair_done' && from === node && report.keyId === id) settle(resolve);
-          },
-        });
-        for (const n of participants) {
-          this.opts.send(n, { type: 'repair', request: encoded, signature }).catch(() => settle(() => reject(new ServiceError('quorum_unavailable', `node ${n} is unreachable`))));
-        }
-      });
-    } catch (e) {
-      for (const n of participants) void this.cancel(n, sessionHex);
-      throw e;
-    } finally {
-      this.pending.delete(sessionHex);
-    }
+    await this.collect(sessionHex, participants, { type: 'repair', request: encoded, signature }, ctx.deadline, 'repair did not finish in time', (from, report, { finish, fail }) => {
+      if (report.type === 'failed') {
+        this.blame(report.culprits, node);
+        fail(new ServiceError('internal', `repair aborted by node ${from}: ${report.reason}`));
+      } else if (report.type === 'repair_done' && from === node && report.keyId === id) finish();
+    });
   }
 
   /**
@@ -352,39 +313,19 @@ export class Engine implements SigningService {
     const encoded = encodeCbor(reshareRequestCodec, { session, keyId: id, scheme: key.scheme, epoch, dealers: dealers.map(partyId), newParties: newNodes.map(partyId), newThreshold: request.threshold }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('reshare', encoded))) as Bytes;
     const done = new Map<NodeId, string>();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'resharing did not finish in time; the key keeps its committee')), Math.max(0, ctx.deadline - Date.now()));
-        const settle = (f: () => void) => {
-          clearTimeout(timer);
-          f();
-        };
-        this.pending.set(sessionHex, {
-          nodes: participants,
-          onReport: (node, report) => {
-            if (report.type === 'failed') {
-              this.blame(report.culprits, node);
-              settle(() => reject(new ServiceError('internal', `resharing aborted by node ${node}: ${report.reason}; the key keeps its committee`)));
-            } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
-              if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return settle(() => reject(new ServiceError('internal', `node ${node} reshared to another group key`)));
-              done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
-              if (done.size === newNodes.length) {
-                if (new Set(done.values()).size !== 1) return settle(() => reject(new ServiceError('internal', 'new holders disagree on the new commitments')));
-                settle(resolve);
-              }
-            }
-          },
-        });
-        for (const n of participants) {
-          this.opts.send(n, { type: 'reshare', request: encoded, signature }).catch(() => settle(() => reject(new ServiceError('quorum_unavailable', `node ${n} is unreachable`))));
+    await this.collect(sessionHex, participants, { type: 'reshare', request: encoded, signature }, ctx.deadline, 'resharing did not finish in time; the key keeps its committee', (node, report, { finish, fail }) => {
+      if (report.type === 'failed') {
+        this.blame(report.culprits, node);
+        fail(new ServiceError('internal', `resharing aborted by node ${node}: ${report.reason}; the key keeps its committee`));
+      } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
+        if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} reshared to another group key`));
+        done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
+        if (done.size === newNodes.length) {
+          if (new Set(done.values()).size !== 1) return fail(new ServiceError('internal', 'new holders disagree on the new commitments'));
+          finish();
         }
-      });
-    } catch (e) {
-      for (const n of participants) void this.cancel(n, sessionHex);
-      throw e;
-    } finally {
-      this.pending.delete(sessionHex);
-    }
+      }
+    });
     const next: KeyInfo = { ...key, nodes: newNodes, threshold: request.threshold, epoch };
     await this.opts.registry.put(next); // commit point
     const confirm = encodeCbor(confirmEpochRequestCodec, { session: randomBytes(32) as Bytes, keyId: id, epoch }) as Bytes;
@@ -419,39 +360,21 @@ export class Engine implements SigningService {
     const signature = (await this.opts.signRequest(requestSigningInput('refresh', encoded))) as Bytes;
     ctx.emit({ type: 'started', session: sessionHex, operation: 'keygen', keyId: id, nodes: key.nodes });
     const done = new Set<NodeId>();
+    const deadline = Math.min(ctx.deadline, Date.now() + (this.opts.keygenTimeoutMs ?? 120_000));
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', 'refresh did not finish in time; the key keeps its current epoch')), Math.max(0, Math.min(ctx.deadline, Date.now() + (this.opts.keygenTimeoutMs ?? 120_000)) - Date.now()));
-        const settle = (f: () => void) => {
-          clearTimeout(timer);
-          f();
-        };
-        this.pending.set(sessionHex, {
-          nodes: key.nodes,
-          onReport: (node, report) => {
-            if (report.type === 'failed') {
-              this.blame(report.culprits, node);
-              settle(() => reject(new ServiceError('internal', `refresh aborted by node ${node}: ${report.reason}; the key keeps its current epoch`)));
-            } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
-              if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) {
-                settle(() => reject(new ServiceError('internal', `node ${node} refreshed to another group key`)));
-                return;
-              }
-              done.add(node);
-              if (done.size === key.nodes.length) settle(resolve);
-            }
-          },
-        });
-        for (const node of key.nodes) {
-          this.opts.send(node, { type: 'refresh', request: encoded, signature }).catch(() => settle(() => reject(new ServiceError('quorum_unavailable', `node ${node} is unreachable`))));
+      await this.collect(sessionHex, key.nodes, { type: 'refresh', request: encoded, signature }, deadline, 'refresh did not finish in time; the key keeps its current epoch', (node, report, { finish, fail }) => {
+        if (report.type === 'failed') {
+          this.blame(report.culprits, node);
+          fail(new ServiceError('internal', `refresh aborted by node ${node}: ${report.reason}; the key keeps its current epoch`));
+        } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
+          if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} refreshed to another group key`));
+          done.add(node);
+          if (done.size === key.nodes.length) finish();
         }
       });
     } catch (e) {
-      for (const node of key.nodes) void this.cancel(node, sessionHex);
       ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: (e as Error).message });
       throw e;
-    } finally {
-      this.pending.delete(sessionHex);
     }
     const next: KeyInfo = { ...key, epoch };
     await this.opts.registry.put(next); // commit point
@@ -478,30 +401,11 @@ export class Engine implements SigningService {
     const encoded = encodeCbor(destroyRequestCodec, { session, keyId: id }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('destroy', encoded))) as Bytes;
     const done = new Set<NodeId>();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ServiceError('deadline_exceeded', `nodes ${key.nodes.filter((n) => !done.has(n)).join(', ')} did not confirm erasure`)), Math.max(0, ctx.deadline - Date.now()));
-        this.pending.set(sessionHex, {
-          nodes: key.nodes,
-          onReport: (node, report) => {
-            if (report.type !== 'destroyed' || report.keyId !== id) return;
-            done.add(node);
-            if (done.size === key.nodes.length) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        });
-        for (const node of key.nodes) {
-          this.opts.send(node, { type: 'destroy', request: encoded, signature }).catch(() => {
-            clearTimeout(timer);
-            reject(new ServiceError('quorum_unavailable', `node ${node} is unreachable`));
-          });
-        }
-      });
-    } finally {
-      this.pending.delete(sessionHex);
-    }
+    await this.collect(sessionHex, key.nodes, { type: 'destroy', request: encoded, signature }, ctx.deadline, () => `nodes ${key.nodes.filter((n) => !done.has(n)).join(', ')} did not confirm erasure`, (node, report, { finish }) => {
+      if (report.type !== 'destroyed' || report.keyId !== id) return;
+      done.add(node);
+      if (done.size === key.nodes.length) finish();
+    });
     await this.opts.registry.delete(id);
   }
 
@@ -611,6 +515,51 @@ export class Engine implements SigningService {
   private ping(node: NodeId): void {
     this.pingNonce = (this.pingNonce + 1) % 2 ** 32;
     this.opts.send(node, { type: 'ping', nonce: this.pingNonce }).catch(() => this.markOffline(node));
+  }
+
+  /**
+   * Sends one signed command to `nodes` and waits on their reports until `onReport` calls
+   * `finish()` or `fail(error)`. The deadline, or a node that cannot be reached, fails it; on
+   * failure every participant is told to drop the session.
+   */
+  private async collect(
+    sessionHex: string,
+    nodes: readonly NodeId[],
+    command: CoordinatorMessage,
+    deadline: number,
+    timeoutMessage: string | (() => string),
+    onReport: (node: NodeId, report: NodeReport, settle: { finish(): void; fail(error: ServiceError): void }) => void,
+  ): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const timer = setTimeout(() => fail(new ServiceError('deadline_exceeded', typeof timeoutMessage === 'string' ? timeoutMessage : timeoutMessage())), Math.max(0, deadline - Date.now()));
+        const finish = () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        };
+        const fail = (error: ServiceError) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(error);
+        };
+        this.pending.set(sessionHex, { nodes, onReport: (node, report) => onReport(node, report, { finish, fail }) });
+        for (const node of nodes) {
+          this.opts.send(node, command).catch(() => {
+            this.markOffline(node);
+            fail(new ServiceError('quorum_unavailable', `node ${node} is unreachable`));
+          });
+        }
+      });
+    } catch (e) {
+      for (const node of nodes) void this.cancel(node, sessionHex);
+      throw e;
+    } finally {
+      this.pending.delete(sessionHex);
+    }
   }
 
   private async cancel(node: NodeId, sessionHex: string): Promise<void> {

@@ -3,19 +3,17 @@
  * (node:crypto) for Ed25519, noble for ECDSA over a digest, noble's BIP340 verifier for Schnorr. These are not the
  * code paths that produced the signatures, so a protocol bug cannot vouch for itself.
  */
-import { createPublicKey, verify } from 'node:crypto';
+import { verify } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { ed25519PublicKey } from '../node/ed25519.ts';
 import type { Scheme } from './service.ts';
-
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export function verifySignature(scheme: Scheme, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, recoveryId?: number): boolean {
   try {
     switch (scheme) {
       case 'eddsa-ed25519': {
         if (publicKey.length !== 32 || signature.length !== 64) return false;
-        const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-        return verify(null, message, key, signature);
+        return verify(null, message, ed25519PublicKey(publicKey), signature);
       }
       case 'schnorr-bip340':
         return publicKey.length === 32 && message.length === 32 && signature.length === 64 && schnorr.verify(signature, message, publicKey);

@@ -3,16 +3,15 @@
  * the hybrid handshake), signs its envelopes, reliable-broadcast digests and audit entries. At
  * rest the 32-byte seed is wrapped by the member's provider, bound to the member id.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
-import { writeAtomically } from './atomic-file.ts';
+import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createAtomically, writeAtomically } from './atomic-file.ts';
+import { ed25519PrivateKey, ed25519PublicKey, newEd25519Seed, rawEd25519PublicKey } from './ed25519.ts';
 import { verifyMlDsa } from './providers/mldsa.ts';
 import type { IdentitySigner, ShareProtector } from './providers/types.ts';
 import type { ClusterManifest } from './transport/manifest.ts';
 import type { MemberId } from './transport/types.ts';
 
-const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
-const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 export interface Identity {
   readonly member: string;
@@ -34,14 +33,14 @@ interface IdentityFile {
 const aadFor = (member: string) => new TextEncoder().encode(`mpc-signer/identity-seed/v1\0${member}`);
 
 function fromSeed(member: string, seed: Uint8Array): Identity {
-  const secret = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: 'der', type: 'pkcs8' });
-  const publicKey = new Uint8Array(createPublicKey(secret).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
+  const secret = ed25519PrivateKey(seed);
+  const publicKey = rawEd25519PublicKey(secret);
   return { member, seed, publicKey, sign: (m) => edSign(null, m, secret) };
 }
 
 /** Creates a new identity (or seals a given seed, on restore), in `file` (which must not exist). */
 export async function createIdentity(file: string, member: string, protector: ShareProtector, existingSeed?: Uint8Array): Promise<Identity> {
-  const seed = existingSeed ? Uint8Array.from(existingSeed) : new Uint8Array(generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(ED25519_PKCS8.length));
+  const seed = existingSeed ? Uint8Array.from(existingSeed) : newEd25519Seed();
   const identity = fromSeed(member, seed);
   const wrapped = await protector.wrapKey(seed, aadFor(member));
   const body: IdentityFile = {
@@ -52,13 +51,7 @@ export async function createIdentity(file: string, member: string, protector: Sh
     kekRef: wrapped.kekRef,
     wrapped: Buffer.from(wrapped.wrapped).toString('base64'),
   };
-  const fh = await open(file, 'wx', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(body, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await createAtomically(file, JSON.stringify(body, null, 2) + '\n');
   return identity;
 }
 
@@ -94,7 +87,7 @@ export class Ed25519IdentitySigner implements IdentitySigner {
   private readonly key: KeyObject;
   constructor(identity: Identity) {
     this.identity = identity;
-    this.key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, identity.publicKey]), format: 'der', type: 'spki' });
+    this.key = ed25519PublicKey(identity.publicKey);
   }
   async publicKey(): Promise<Uint8Array> {
     return Uint8Array.from(this.identity.publicKey);
@@ -122,7 +115,7 @@ export function manifestPqVerifier(manifest: ClusterManifest): (member: string, 
 /** Verifies members' Ed25519 signatures with the keys pinned in the manifest. */
 export function manifestVerifier(manifest: ClusterManifest): (member: string, message: Uint8Array, signature: Uint8Array) => boolean {
   const keys = new Map<string, KeyObject>();
-  for (const m of manifest.members.values()) keys.set(m.id, createPublicKey({ key: Buffer.concat([ED25519_SPKI, m.identityKey]), format: 'der', type: 'spki' }));
+  for (const m of manifest.members.values()) keys.set(m.id, ed25519PublicKey(m.identityKey));
   return (member, message, signature) => {
     const key = keys.get(member as MemberId);
     return !!key && signature.length === 64 && edVerify(null, message, key, signature);

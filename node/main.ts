@@ -3,7 +3,7 @@
  * sealed share store and the audit log, joins the cluster over libp2p, and runs sessions for
  * the coordinator until SIGTERM.
  */
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { randomBytes, verify } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { partyId } from '../protocol/core/ids.ts';
@@ -12,6 +12,7 @@ import { createBackup, openBackup } from './backup.ts';
 import { loadNodeConfig } from './config.ts';
 import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
 import { writeAtomically } from './atomic-file.ts';
+import { ed25519PublicKey } from './ed25519.ts';
 import { createIdentity, identityPublicKey, loadIdentity, manifestPqVerifier, manifestVerifier, resealIdentity } from './identity.ts';
 import { MlDsaSigner } from './providers/mldsa.ts';
 import { createLogger, logTo } from './log.ts';
@@ -38,7 +39,7 @@ export async function initNodeIdentity(configFile: string): Promise<string> {
 export async function verifyNodeAudit(configFile: string): Promise<AuditVerdict> {
   const config = await loadNodeConfig(configFile);
   const raw = await identityPublicKey(identityFile(config.dataDir));
-  const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+  const key = ed25519PublicKey(raw);
   return verifyAuditLog(auditFile(config.dataDir), (m, s) => verify(null, m, key, s));
 }
 

@@ -19,6 +19,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToNumberBE, bytesToNumberLE, concatBytes, numberToBytesBE, numberToBytesLE } from '@noble/curves/utils.js';
 import { createBase58check } from '@scure/base';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ProtocolConfigError } from './core/errors.ts';
@@ -75,19 +76,6 @@ function ser32(i: number): Uint8Array {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-const bytesToBigBE = (b: Uint8Array) => (b.length ? BigInt('0x' + Buffer.from(b).toString('hex')) : 0n);
-const bytesToBigLE = (b: Uint8Array) => bytesToBigBE(Uint8Array.from(b).reverse());
-const bigToBytesBE = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'));
 
 function deriveSecp256k1(publicKey: Uint8Array, chainCode: Uint8Array, path: readonly number[]): DerivedKey {
   const { Point } = secp256k1;
@@ -97,8 +85,8 @@ function deriveSecp256k1(publicKey: Uint8Array, chainCode: Uint8Array, path: rea
   let tweak = 0n;
   for (const i of path) {
     if (i >= HARDENED) throw new DerivationError('hardened', `index ${i} is hardened`);
-    const I = hmac(sha512, c, concat(K.toBytes(true), ser32(i)));
-    const IL = bytesToBigBE(I.subarray(0, 32));
+    const I = hmac(sha512, c, concatBytes(K.toBytes(true), ser32(i)));
+    const IL = bytesToNumberBE(I.subarray(0, 32));
     // BIP32: such an index is invalid and the caller should use the next one; we refuse it.
     if (IL >= n) throw new DerivationError('invalid_child', `index ${i} gives an invalid child (I_L ≥ n)`);
     const child = IL === 0n ? K : K.add(Point.BASE.multiply(IL));
@@ -107,7 +95,7 @@ function deriveSecp256k1(publicKey: Uint8Array, chainCode: Uint8Array, path: rea
     c = I.slice(32);
     tweak = (tweak + IL) % n;
   }
-  return { publicKey: K.toBytes(true), chainCode: c, tweak: bigToBytesBE(tweak), path: [...path] };
+  return { publicKey: K.toBytes(true), chainCode: c, tweak: numberToBytesBE(tweak, 32), path: [...path] };
 }
 
 function deriveEd25519(publicKey: Uint8Array, chainCode: Uint8Array, path: readonly number[]): DerivedKey {
@@ -119,15 +107,15 @@ function deriveEd25519(publicKey: Uint8Array, chainCode: Uint8Array, path: reado
   let tweak = 0n;
   for (const i of path) {
     if (i >= HARDENED) throw new DerivationError('hardened', `index ${i} is hardened`);
-    const I = hmac(sha512, c, concat(ED25519_DOMAIN, A.toBytes(), ser32(i)));
-    const delta = bytesToBigLE(I.subarray(0, 32)) % L;
+    const I = hmac(sha512, c, concatBytes(ED25519_DOMAIN, A.toBytes(), ser32(i)));
+    const delta = bytesToNumberLE(I.subarray(0, 32)) % L;
     const child = delta === 0n ? A : A.add(Point.BASE.multiply(delta));
     if (child.is0()) throw new DerivationError('invalid_child', `index ${i} gives the identity`);
     A = child;
     c = I.slice(32);
     tweak = (tweak + delta) % L;
   }
-  return { publicKey: A.toBytes(), chainCode: c, tweak: Uint8Array.from(bigToBytesBE(tweak)).reverse(), path: [...path] };
+  return { publicKey: A.toBytes(), chainCode: c, tweak: numberToBytesLE(tweak, 32), path: [...path] };
 }
 
 const XPUB_VERSION = 0x0488b21e;
@@ -139,6 +127,6 @@ const XPUB_VERSION = 0x0488b21e;
 export function encodeXpub(publicKey: Uint8Array, chainCode: Uint8Array): string {
   if (publicKey.length !== 33 || chainCode.length !== 32) throw new DerivationError('invalid_path', 'an xpub needs a 33-byte key and a 32-byte chain code');
   secp256k1.Point.fromBytes(publicKey);
-  const payload = concat(ser32(XPUB_VERSION), new Uint8Array([0]), new Uint8Array(4), new Uint8Array(4), chainCode, publicKey);
+  const payload = concatBytes(ser32(XPUB_VERSION), new Uint8Array([0]), new Uint8Array(4), new Uint8Array(4), chainCode, publicKey);
   return createBase58check(sha256).encode(payload);
 }

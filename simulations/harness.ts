@@ -4,8 +4,8 @@
  * every returned signature verifies under the key (independent verifiers), no key share ever
  * crosses the network, and every abort blames only nodes that really misbehaved.
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
-import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { createHash } from 'node:crypto';
+import { verifySignature } from '../coordinator/verify.ts';
 import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SessionEvent } from '../coordinator/service.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import { signBroadcast } from '../protocol/core/party.ts';
@@ -85,17 +85,9 @@ const quantile = (xs: number[], q: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : NaN;
 };
 
-const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
-
-/** Independent verification: OpenSSL for Ed25519, noble for BIP340 Schnorr and for ECDSA over the digest. */
-function verifies(key: KeyInfo, message: Uint8Array, signature: string, publicKey: string): boolean {
-  if (publicKey !== key.publicKey) return false;
-  if (key.scheme === 'ecdsa-secp256k1') return secp256k1.verify(Buffer.from(signature, 'hex'), message, Buffer.from(publicKey, 'hex'), { prehash: false, lowS: true });
-  if (key.scheme === 'eddsa-ed25519') {
-    return verify(null, message, createPublicKey({ key: Buffer.concat([ED25519_SPKI, Buffer.from(publicKey, 'hex')]), format: 'der', type: 'spki' }), Buffer.from(signature, 'hex'));
-  }
-  return schnorr.verify(Buffer.from(signature, 'hex'), message, Buffer.from(publicKey, 'hex'));
-}
+/** Independent verification (OpenSSL for Ed25519, noble for BIP340 and ECDSA), under the key's own public key. */
+const verifies = (key: KeyInfo, message: Uint8Array, signature: string, publicKey: string): boolean =>
+  publicKey === key.publicKey && verifySignature(key.scheme, Buffer.from(publicKey, 'hex'), message, Buffer.from(signature, 'hex'));
 
 export async function runScenario(scenario: Scenario, short: boolean, backend: Backend = 'memory'): Promise<ScenarioResult> {
   if (!(scenario.backends ?? ['memory']).includes(backend)) throw new Error(`scenario ${scenario.name} does not run on ${backend}`);

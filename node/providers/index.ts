@@ -12,22 +12,10 @@ const KNOWN: readonly ProviderName[] = ['local', 'pkcs11', 'aws', 'gcp', 'azure'
 
 export async function createProtector(config: { type: string } & Record<string, unknown>, env: Record<string, string | undefined> = process.env): Promise<ShareProtector> {
   switch (config.type) {
-    case 'local': {
-      const parsed = localProviderConfigSchema.safeParse(config);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ProviderError('local', 'misconfigured', `provider.${issue.path.join('.')}: ${issue.message}`);
-      }
-      return createLocalProtector(parsed.data, env);
-    }
-    case 'pkcs11': {
-      const parsed = pkcs11ProviderConfigSchema.safeParse(config);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ProviderError('pkcs11', 'misconfigured', `provider.${issue.path.join('.')}: ${issue.message}`);
-      }
-      return createPkcs11Protector(parsed.data, env);
-    }
+    case 'local':
+      return createLocalProtector(parse(localProviderConfigSchema, config, 'local'), env);
+    case 'pkcs11':
+      return createPkcs11Protector(parse(pkcs11ProviderConfigSchema, config, 'pkcs11'), env);
     case 'aws':
       return createAwsProtector(parse(awsProviderConfigSchema, config, 'aws'));
     case 'gcp':
@@ -39,9 +27,6 @@ export async function createProtector(config: { type: string } & Record<string, 
     case 'mldsa':
       throw new ProviderError('mldsa', 'misconfigured', 'mldsa is an identity signer, not a share protector: keep a protector provider here and enable the ML-DSA-65 identity (node/providers/mldsa.ts)');
     default:
-      if ((KNOWN as readonly string[]).includes(config.type)) {
-        throw new ProviderError(config.type as ProviderName, 'misconfigured', `the ${config.type} provider is not available in this build yet; use "local" for development`);
-      }
       throw new ProviderError('local', 'misconfigured', `provider.type: unknown provider ${JSON.stringify(config.type)} (expected one of ${KNOWN.join(', ')})`);
   }
 }

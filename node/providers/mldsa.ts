@@ -5,7 +5,8 @@
  * Ed25519 one, so a verifier that trusts either scheme can check them.
  */
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { createAtomically } from '../atomic-file.ts';
 import type { IdentitySigner, ShareProtector } from './types.ts';
 
 const aadFor = (member: string) => new TextEncoder().encode(`mpc-signer/mldsa-identity/v1\0${member}`);
@@ -53,13 +54,7 @@ export class MlDsaSigner implements IdentitySigner {
       wrappedKey: Buffer.from(wrapped.wrapped).toString('base64'),
       sealed: sealed.toString('base64'),
     };
-    const fh = await open(file, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(body, null, 2) + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await createAtomically(file, JSON.stringify(body, null, 2) + '\n');
     return signer;
   }
 

@@ -8,7 +8,7 @@
  * the handshake as initiator and writes sealed frames; inbound streams run the responder side and
  * deliver opened frames to the handler. A broken stream is forgotten and re-dialled on demand.
  */
-import { createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -19,6 +19,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { HandshakeError, initiate, respond, type ChannelKeys, type HandshakeIdentity, type HandshakeInfo, type HandshakeTestHooks } from './hybrid.ts';
+import { ed25519PrivateKey, ed25519PublicKey } from '../ed25519.ts';
 import type { ClusterManifest, ManifestMember } from './manifest.ts';
 import type { MemberId, PeerTransport } from './types.ts';
 
@@ -72,9 +73,9 @@ export class Libp2pTransport implements PeerTransport {
     const publicKeys = new Map<MemberId, KeyObject>();
     for (const m of opts.manifest.members.values()) {
       byPeerId.set(peerIdFromPublicKey(publicKeyFromRaw(m.identityKey)).toString(), m);
-      publicKeys.set(m.id, createPublicKey({ key: Buffer.concat([ED25519_SPKI, m.identityKey]), format: 'der', type: 'spki' }));
+      publicKeys.set(m.id, ed25519PublicKey(m.identityKey));
     }
-    const secret = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, opts.identitySeed]), format: 'der', type: 'pkcs8' });
+    const secret = ed25519PrivateKey(opts.identitySeed);
     const identity: HandshakeIdentity = {
       self: opts.self,
       sign: (m) => edSign(null, m, secret),
@@ -225,9 +226,6 @@ interface Outbound {
   readonly stream: FramedStream;
   readonly keys: ChannelKeys;
 }
-
-const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
-const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** Length-prefixed frames over a libp2p stream (which delivers arbitrary chunks). */
 class FramedStream {

@@ -72,6 +72,7 @@ function checkChallenges(label: Uint8Array, tau: Uint8Array): bigint[] {
   return Array.from({ length: ELL }, (_, k) => mod(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1)))));
 }
 
+// Buffer's native hex decoding: this runs ξ·ℓ times per multiplication, where noble's JS decoder shows in profiles.
 const toBytes32 = (x: bigint): Uint8Array => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
 const fromBytes32 = (b: Uint8Array, offset: number): bigint => BigInt('0x' + Buffer.from(b.buffer, b.byteOffset + offset, 32).toString('hex'));
 

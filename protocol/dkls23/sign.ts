@@ -24,6 +24,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import { sessionIdBytes, type PartyId } from '../core/ids.ts';
+import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { round, type ProtocolStart, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
 import { frostSuite, validSecp256k1Point } from '../frost/suites.ts';
@@ -92,16 +93,7 @@ function randomScalar(rng: (n: number) => Uint8Array): bigint {
 }
 
 /** λ_i at 0 over the signer set. */
-export function lagrangeAtZero(self: PartyId, signers: readonly PartyId[]): bigint {
-  let num = 1n;
-  let den = 1n;
-  for (const j of signers) {
-    if (j === self) continue;
-    num = (num * BigInt(j)) % N;
-    den = (den * Fn.create(BigInt(j) - BigInt(self))) % N;
-  }
-  return Fn.div(num, den);
-}
+export const lagrangeAtZero = (self: PartyId, signers: readonly PartyId[]): bigint => lagrangeCoefficient(Fn, signers.map(BigInt), BigInt(self));
 
 /** ζ_i = Σ_j ±PRF(seed_ij, session): the zero shares of all signers sum to 0. */
 function zeroShare(share: DklsKeyShare, self: PartyId, signers: readonly PartyId[], session: Uint8Array): bigint {

@@ -22,6 +22,8 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex, bytesToNumberBE, bytesToNumberLE, concatBytes, numberToBytesBE, numberToBytesLE } from '@noble/curves/utils.js';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { validEd25519Point, validSecp256k1Point, type FrostScheme } from './suites.ts';
 
 type EdPoint = InstanceType<typeof ed25519.Point>;
@@ -40,20 +42,8 @@ interface Curve {
   hdkg(msg: Uint8Array): bigint;
 }
 
-const utf8 = (s: string) => new TextEncoder().encode(s);
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const beToBig = (b: Uint8Array) => BigInt('0x' + (hex(b) || '0'));
-const leToBig = (b: Uint8Array) => beToBig(Uint8Array.from(b).reverse());
-const bigToBe = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'));
+const utf8 = utf8ToBytes;
+const hex = bytesToHex;
 
 const edCurve: Curve = {
   order: ed25519.Point.Fn.ORDER,
@@ -61,9 +51,9 @@ const edCurve: Curve = {
   zero: ed25519.Point.ZERO,
   parse: (b) => validEd25519Point(b, 'point'),
   serialize: (p) => (p as EdPoint).toBytes(),
-  scalarFromBytes: (b) => leToBig(b),
-  scalarToBytes: (n) => bigToBe(n).reverse(),
-  hdkg: (msg) => leToBig(sha512(concat(utf8('FROST-ED25519-SHA512-v1dkg'), msg))) % ed25519.Point.Fn.ORDER,
+  scalarFromBytes: (b) => bytesToNumberLE(b),
+  scalarToBytes: (n) => numberToBytesLE(n, 32),
+  hdkg: (msg) => bytesToNumberLE(sha512(concatBytes(utf8('FROST-ED25519-SHA512-v1dkg'), msg))) % ed25519.Point.Fn.ORDER,
 };
 
 const secpCurve = (name: string): Curve => ({
@@ -72,8 +62,8 @@ const secpCurve = (name: string): Curve => ({
   zero: secp256k1.Point.ZERO,
   parse: (b) => validSecp256k1Point(b, 'point'),
   serialize: (p) => (p as SecpPoint).toBytes(true),
-  scalarFromBytes: beToBig,
-  scalarToBytes: bigToBe,
+  scalarFromBytes: bytesToNumberBE,
+  scalarToBytes: (n) => numberToBytesBE(n, 32),
   hdkg: (msg) => secp256k1_hasher.hashToScalar(msg, { DST: utf8(`${name}dkg`) }),
 });
 
@@ -123,11 +113,11 @@ function checkProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage): boolean
     const phi = c.parse(pkg.commitment[0]!);
     const pok = pkg.proofOfKnowledge;
     // Ed25519: R (32) ‖ z; RFC secp256k1: R (33, SEC1) ‖ z; the -TR suite drops R's 0x02 prefix.
-    const rBytes = scheme === 'schnorr-bip340' ? concat(Uint8Array.of(2), pok.subarray(0, 32)) : pok.subarray(0, scheme === 'eddsa-ed25519' ? 32 : 33);
+    const rBytes = scheme === 'schnorr-bip340' ? concatBytes(Uint8Array.of(2), pok.subarray(0, 32)) : pok.subarray(0, scheme === 'eddsa-ed25519' ? 32 : 33);
     const R = c.parse(rBytes);
     const z = c.scalarFromBytes(pok.subarray(pok.length - 32));
     if (z >= c.order) return false;
-    const challenge = c.hdkg(concat(c.scalarToBytes(BigInt(pkg.from)), c.serialize(phi), c.serialize(R)));
+    const challenge = c.hdkg(concatBytes(c.scalarToBytes(BigInt(pkg.from)), c.serialize(phi), c.serialize(R)));
     // R = z·G − c·φ
     const expected = add(mulUnsafe(c.base, z), mulUnsafe(phi, mod(-challenge, c.order)));
     return eq(R, expected);
@@ -225,16 +215,16 @@ function taprootAutoTweak(r: DkgResult): DkgResult {
   const neg = (b: Uint8Array) => (odd ? P.fromBytes(b).negate().toBytes(true) : b);
   const evenKey = odd ? Y.negate() : Y;
   const tagHash = sha256(utf8('TapTweak'));
-  const t = beToBig(sha256(concat(tagHash, tagHash, evenKey.toBytes(true).subarray(1))));
+  const t = bytesToNumberBE(sha256(concatBytes(tagHash, tagHash, evenKey.toBytes(true).subarray(1))));
   if (t >= n) throw new Error('invalid TapTweak hash');
   const tG = t === 0n ? P.ZERO : P.BASE.multiply(t);
   const shift = (b: Uint8Array) => P.fromBytes(neg(b)).add(tG).toBytes(true);
   const commitments = r.commitments.map((c, i) => (i === 0 ? shift(c) : neg(c)));
-  const share = beToBig(r.signingShare);
+  const share = bytesToNumberBE(r.signingShare);
   return {
     groupKey: commitments[0]!,
     commitments,
     verifyingShares: new Map([...r.verifyingShares].map(([p, v]) => [p, shift(v)])),
-    signingShare: bigToBe(mod((odd ? n - share : share) + t, n)),
+    signingShare: numberToBytesBE(mod((odd ? n - share : share) + t, n), 32),
   };
 }

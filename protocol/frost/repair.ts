@@ -16,6 +16,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, encodeCbor, party, partyMap, struct, uint, type Bytes, type Codec } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
+import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { round, type ProtocolStart, type Round, type Transition } from '../core/party.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import type { FrostKeyShare } from './keys.ts';
@@ -32,7 +33,7 @@ export function repairStep1(share: FrostKeyShare, helpers: readonly PartyId[], l
   if (helpers.includes(lost)) throw new ProtocolConfigError('the participant being repaired cannot help');
   if (!helpers.includes(share.self)) throw new ProtocolConfigError('this party is not one of the helpers');
   if (helpers.length < share.threshold) throw new ProtocolConfigError(`repair needs ${share.threshold} helpers`);
-  const lambda = lagrangeAt(Fn, helpers.map(BigInt), BigInt(share.self), BigInt(lost));
+  const lambda = lagrangeCoefficient(Fn, helpers.map(BigInt), BigInt(share.self), BigInt(lost));
   const value = Fn.mul(lambda, Fn.fromBytes(share.signingShare));
   const out = new Map<PartyId, Uint8Array>();
   let sum = Fn.ZERO;
@@ -54,18 +55,6 @@ export function repairStep2(scheme: FrostScheme, deltas: readonly Uint8Array[]):
 /** Step 3: s_r = Σ_j σ_j. */
 export function repairStep3(scheme: FrostScheme, sigmas: readonly Uint8Array[]): Uint8Array {
   return repairStep2(scheme, sigmas);
-}
-
-/** λ_i for interpolating at x = `at` over the points `xs`. */
-function lagrangeAt(Fn: Fn, xs: readonly bigint[], xi: bigint, at: bigint): bigint {
-  let num = Fn.ONE;
-  let den = Fn.ONE;
-  for (const xj of xs) {
-    if (xj === xi) continue;
-    num = Fn.mul(num, Fn.sub(at, xj));
-    den = Fn.mul(den, Fn.sub(xi, xj));
-  }
-  return Fn.div(num, den);
 }
 
 /** The public part of a key share: what the repaired participant needs beside its secret. */

@@ -15,6 +15,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, encodeCbor, party, partyMap, struct, uint, type Bytes, type Codec } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
+import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { round, type ProtocolStart } from '../core/party.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import type { FrostKeyShare } from './keys.ts';
@@ -70,16 +71,6 @@ function dealingCodec(scheme: FrostScheme, newThreshold: number): Codec<Dealing>
   });
 }
 
-function lagrangeAtZero(Fn: { mul(a: bigint, b: bigint): bigint; sub(a: bigint, b: bigint): bigint; div(a: bigint, b: bigint): bigint; ONE: bigint }, xs: readonly bigint[], xi: bigint): bigint {
-  let num = Fn.ONE;
-  let den = Fn.ONE;
-  for (const xj of xs) if (xj !== xi) {
-    num = Fn.mul(num, xj);
-    den = Fn.mul(den, Fn.sub(xj, xi));
-  }
-  return Fn.div(num, den);
-}
-
 /**
  * One party's side: `key` is its old share when it deals (else undefined). `ctx.parties` must be
  * dealers ∪ newParties.
@@ -104,7 +95,7 @@ export function frostReshare(params: ReshareParams, key: FrostKeyShare | undefin
     let ownShareForSelf: bigint | undefined;
     let coefficients: bigint[] = [];
     if (isDealer) {
-      const lambda = lagrangeAtZero(Fn, dealers.map(BigInt), BigInt(ctx.self));
+      const lambda = lagrangeCoefficient(Fn, dealers.map(BigInt), BigInt(ctx.self));
       const w = Fn.mul(lambda, Fn.fromBytes(key!.signingShare));
       coefficients = [w, ...Array.from({ length: newThreshold - 1 }, () => Fn.create(BigInt('0x' + Buffer.from(ctx.rng(48)).toString('hex'))))];
       const evaluate = (x: number) => coefficients.reduceRight((acc, a) => Fn.add(Fn.mul(acc, BigInt(x)), a), 0n);
@@ -146,7 +137,7 @@ export function frostReshare(params: ReshareParams, key: FrostKeyShare | undefin
         const bad: PartyId[] = [];
         for (const [i, d] of dealings) {
           const V = reference.oldVerifyingShares.get(i);
-          const lambda = lagrangeAtZero(Fn, dealers.map(BigInt), BigInt(i));
+          const lambda = lagrangeCoefficient(Fn, dealers.map(BigInt), BigInt(i));
           if (!V || !c.parse(d.commitment[0]!).equals(mulU(c.parse(V), lambda))) bad.push(i);
         }
         if (bad.length) throw new ProtocolAbort('invalid_share', bad, `dealer(s) ${bad.join(', ')} dealt something other than their share`);

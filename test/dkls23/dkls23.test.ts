@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify as osslVerify } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -7,17 +7,10 @@ import { array, bytes, decodeCbor, encodeCbor, inProcessAuth, Party, runParties,
 import { decodeDklsKeyShare, dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol, dklsSign, lagrangeAtZero, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../../protocol/dkls23/index.ts';
 import { dklsKeys, runDklsKeygen, runDklsSign } from '../../protocol/dkls23/local.ts';
 import { partyRange, systemRng } from '../../protocol/frost/local.ts';
+import { opensslEcdsaVerifies, subsets } from '../support/verifiers.ts';
 
 const digest = createHash('sha256').update('threshold ECDSA for everyone').digest();
 const N = secp256k1.Point.Fn.ORDER;
-const SPKI_SECP256K1 = Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex');
-
-/** OpenSSL through node:crypto, hashing the message itself: the compact signature re-encoded as DER. */
-function opensslVerifies(signature: Uint8Array, message: string, publicKey: Uint8Array): boolean {
-  const der = secp256k1.Signature.fromBytes(signature, 'compact').toBytes('der');
-  const key = createPublicKey({ key: Buffer.concat([SPKI_SECP256K1, publicKey]), format: 'der', type: 'spki' });
-  return osslVerify('sha256', Buffer.from(message), { key, dsaEncoding: 'der' }, der);
-}
 const sha256 = (m: string) => createHash('sha256').update(m).digest();
 
 function expectValid(keys: ReadonlyMap<PartyId, DklsKeyShare>, signers: PartyId[], msg = digest) {
@@ -30,13 +23,6 @@ function expectValid(keys: ReadonlyMap<PartyId, DklsKeyShare>, signers: PartyId[
   const pk = keys.get(signers[0]!)!.core.groupKey;
   expect(secp256k1.verify(out.signature, msg, pk, { prehash: false, lowS: true })).toBe(true);
   return { ...out, publicKey: pk };
-}
-
-function subsets<T>(xs: readonly T[], k: number): T[][] {
-  if (k === 0) return [[]];
-  if (xs.length < k) return [];
-  const [h, ...rest] = xs;
-  return [...subsets(rest, k - 1).map((s) => [h!, ...s]), ...subsets(rest, k)];
 }
 
 /** Replaces field `index` of a message payload (every DKLs23 payload is an array of byte strings). */
@@ -60,8 +46,8 @@ describe('DKLs23 ECDSA signatures', () => {
       const msg = sha256(text);
       const out = expectValid(keys23, partyRange(2), msg);
       expect(out.signature.length).toBe(64);
-      expect(opensslVerifies(out.signature, text, out.publicKey)).toBe(true);
-      expect(opensslVerifies(out.signature, 'other', out.publicKey)).toBe(false);
+      expect(opensslEcdsaVerifies(out.signature, text, out.publicKey)).toBe(true);
+      expect(opensslEcdsaVerifies(out.signature, 'other', out.publicKey)).toBe(false);
       const sig = secp256k1.Signature.fromBytes(out.signature, 'compact');
       expect(sig.hasHighS()).toBe(false);
       expect([0, 1]).toContain(out.recoveryId);

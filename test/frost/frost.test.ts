@@ -1,31 +1,12 @@
-import { createPublicKey, verify as osslVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { array, bytes, decodeCbor, encodeCbor, inProcessAuth, Party, sessionId, signBroadcast, struct, type PartyId } from '../../protocol/core/index.ts';
 import { FROST_SCHEMES, frostSign, frostSignProtocol, frostSuite, toNoble, type FrostKeyShare, type FrostScheme } from '../../protocol/frost/index.ts';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, systemRng } from '../../protocol/frost/local.ts';
+import { frostSignatureVerifies, subsets } from '../support/verifiers.ts';
 
 const msg = new TextEncoder().encode('threshold signatures for everyone');
-
-/** Ed25519 through OpenSSL: wrap the raw key in its SPKI DER prefix. */
-function opensslEd25519(sig: Uint8Array, message: Uint8Array, pk: Uint8Array): boolean {
-  const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]);
-  return osslVerify(null, message, createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig);
-}
-
-function independentlyVerifies(scheme: FrostScheme, sig: Uint8Array, message: Uint8Array, pk: Uint8Array): boolean {
-  if (scheme === 'eddsa-ed25519') return opensslEd25519(sig, message, pk);
-  if (scheme === 'schnorr-bip340') return schnorr.verify(sig, message, pk);
-  return frostSuite(scheme).verify(sig, message, pk);
-}
-
-function subsets<T>(xs: readonly T[], k: number): T[][] {
-  if (k === 0) return [[]];
-  if (xs.length < k) return [];
-  const [h, ...rest] = xs;
-  return [...subsets(rest, k - 1).map((s) => [h!, ...s]), ...subsets(rest, k)];
-}
 
 function signOk(keys: Map<PartyId, FrostKeyShare>, signers: PartyId[], message = msg) {
   const { outputs, aborts } = runFrostSign(keys, signers, message);
@@ -43,8 +24,8 @@ describe.each(FROST_SCHEMES)('FROST %s', (scheme) => {
     const suite = frostSuite(scheme);
     expect(out.signature.length).toBe(suite.signatureBytes);
     expect(out.publicKey.length).toBe(scheme === 'schnorr-bip340' || scheme === 'eddsa-ed25519' ? 32 : 33);
-    expect(independentlyVerifies(scheme, out.signature, msg, out.publicKey)).toBe(true);
-    expect(independentlyVerifies(scheme, out.signature, new TextEncoder().encode('other'), out.publicKey)).toBe(false);
+    expect(frostSignatureVerifies(scheme, out.signature, msg, out.publicKey)).toBe(true);
+    expect(frostSignatureVerifies(scheme, out.signature, new TextEncoder().encode('other'), out.publicKey)).toBe(false);
   });
 
   it('for every n <= 5 and t: every t-subset signs, t-1 signers cannot start, t-1 shares do not combine', () => {
@@ -54,7 +35,7 @@ describe.each(FROST_SCHEMES)('FROST %s', (scheme) => {
         const keys = frostKeys(scheme, t, n);
         for (const signers of subsets(partyRange(n), t)) {
           const out = signOk(keys, signers);
-          expect(independentlyVerifies(scheme, out.signature, msg, out.publicKey)).toBe(true);
+          expect(frostSignatureVerifies(scheme, out.signature, msg, out.publicKey)).toBe(true);
         }
         const short = partyRange(t - 1);
         const key = keys.get(short[0]!)!;
@@ -80,7 +61,7 @@ describe.each(FROST_SCHEMES)('FROST %s', (scheme) => {
           const keys = frostKeys(scheme, t, n);
           const signers = [...pool, ...partyRange(n).filter((p) => !pool.includes(p))].slice(0, Math.max(t, Math.min(pool.length, n))).sort((a, b) => a - b);
           const out = signOk(keys, signers);
-          return independentlyVerifies(scheme, out.signature, msg, out.publicKey);
+          return frostSignatureVerifies(scheme, out.signature, msg, out.publicKey);
         },
       ),
       { numRuns: 8 },

@@ -1,5 +1,4 @@
 /** The DKG's joint chain code, the key-share byte format, zeroisation and tweaked-key signing. */
-import { createPublicKey, verify as osslVerify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
@@ -14,18 +13,10 @@ import {
   type FrostScheme,
 } from '../../protocol/frost/index.ts';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/frost/local.ts';
+import { frostSignatureVerifies } from '../support/verifiers.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const msg = new TextEncoder().encode('tweaked and derived');
-
-function independentlyVerifies(scheme: FrostScheme, sig: Uint8Array, pk: Uint8Array): boolean {
-  if (scheme === 'eddsa-ed25519') {
-    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]);
-    return osslVerify(null, msg, createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig);
-  }
-  if (scheme === 'schnorr-bip340') return schnorr.verify(sig, msg, pk);
-  return frostSuite(scheme).verify(sig, msg, pk);
-}
 
 describe.each(FROST_SCHEMES)('FROST key shares (%s)', (scheme) => {
   it('the DKG gives every party the same 32-byte chain code, fresh per key', () => {
@@ -109,10 +100,10 @@ describe.each(FROST_SCHEMES)('FROST key shares (%s)', (scheme) => {
       const pk = frostSuite(scheme).userPublicKey(groupKey);
       const coordinated = runFrostSignCoordinated(child, [1, 3] as PartyId[], msg);
       expect(coordinated.aborts.size).toBe(0);
-      expect(independentlyVerifies(scheme, coordinated.signature!.signature, pk)).toBe(true);
+      expect(frostSignatureVerifies(scheme, coordinated.signature!.signature, msg, pk)).toBe(true);
       const broadcast = runFrostSign(child, [2, 3] as PartyId[], msg);
       expect(broadcast.aborts.size).toBe(0);
-      expect(independentlyVerifies(scheme, broadcast.outputs.get(2 as PartyId)!.signature, pk)).toBe(true);
+      expect(frostSignatureVerifies(scheme, broadcast.outputs.get(2 as PartyId)!.signature, msg, pk)).toBe(true);
       expect(decodeFrostKeyShare(encodeFrostKeyShare(child.get(3 as PartyId)!))).toEqual(child.get(3 as PartyId)!);
     }
     if (scheme !== 'eddsa-ed25519') expect(parities).toEqual(new Set([2, 3]));

@@ -1,29 +1,13 @@
 /** FROST signing in the RFC 9591 coordinator model: one designated aggregator, no echo round. */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { createPublicKey, verify as osslVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { array, decodeCbor, encodeCbor, Party, sessionId, struct, type PartyId } from '../../protocol/core/index.ts';
 import { FROST_SCHEMES, frostSignCoordinated, frostSignCoordinatedProtocol, frostSuite, type FrostScheme } from '../../protocol/frost/index.ts';
 import { frostKeys, partyRange, runFrostSignCoordinated, systemRng } from '../../protocol/frost/local.ts';
+import { frostSignatureVerifies, subsets } from '../support/verifiers.ts';
 
 const msg = new TextEncoder().encode('one aggregator, many signers');
-
-function independentlyVerifies(scheme: FrostScheme, sig: Uint8Array, pk: Uint8Array): boolean {
-  if (scheme === 'eddsa-ed25519') {
-    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]);
-    return osslVerify(null, msg, createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig);
-  }
-  if (scheme === 'schnorr-bip340') return schnorr.verify(sig, msg, pk);
-  return frostSuite(scheme).verify(sig, msg, pk);
-}
-
-function subsets<T>(xs: readonly T[], k: number): T[][] {
-  if (k === 0) return [[]];
-  if (xs.length < k) return [];
-  const [h, ...rest] = xs;
-  return [...subsets(rest, k - 1).map((s) => [h!, ...s]), ...subsets(rest, k)];
-}
 
 describe.each(FROST_SCHEMES)('coordinated FROST signing (%s)', (scheme) => {
   it('every t-subset of a 3-of-5 key signs with any of its members aggregating; t-1 cannot start', () => {
@@ -34,7 +18,7 @@ describe.each(FROST_SCHEMES)('coordinated FROST signing (%s)', (scheme) => {
       expect(aborts.size).toBe(0);
       expect(outputs.size).toBe(3);
       for (const [p, o] of outputs) expect(o.kind).toBe(p === aggregator ? 'signature' : 'share-sent');
-      expect(independentlyVerifies(scheme, signature!.signature, signature!.publicKey)).toBe(true);
+      expect(frostSignatureVerifies(scheme, signature!.signature, msg, signature!.publicKey)).toBe(true);
     }
     const short = partyRange(2);
     const key = keys.get(1 as PartyId)!;
@@ -57,7 +41,7 @@ describe.each(FROST_SCHEMES)('coordinated FROST signing, property (%s)', (scheme
           const signers = [...pool].sort((a, b) => a - b);
           const aggregator = signers[pick % signers.length]!;
           const { signature, aborts } = runFrostSignCoordinated(keys, signers, msg, { aggregator });
-          return aborts.size === 0 && !!signature && independentlyVerifies(scheme, signature.signature, signature.publicKey);
+          return aborts.size === 0 && !!signature && frostSignatureVerifies(scheme, signature.signature, msg, signature.publicKey);
         },
       ),
       { numRuns: 5 },
