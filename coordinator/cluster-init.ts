@@ -40,6 +40,12 @@ export interface InitOptions {
   readonly apiToken?: string | undefined;
   /** Give every member an ML-DSA-65 identity too, and require it on every envelope. */
   readonly pqIdentity?: boolean;
+  /** Host part of each member's peer address (default 127.0.0.1; docker-compose uses service names). */
+  readonly hostOf?: (memberId: string) => string;
+  /** Where the API and the nodes' ops endpoints listen (default 127.0.0.1). */
+  readonly httpHost?: string;
+  /** Each member's share/identity provider (default: `local` with a key file in its folder). */
+  readonly providerOf?: (memberId: string, dir: string) => { type: string } & Record<string, unknown>;
 }
 
 const P2P_OFFSET = 100;
@@ -59,7 +65,8 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
     throw new Error(`${opts.dataDir} holds a ${saved.nodes}-node cluster; start it with --nodes ${saved.nodes} or use another --data-dir`);
   }
   const { nodes, threshold, port } = saved ?? opts;
-  const members = memberLayout(opts.dataDir, nodes, port);
+  const members = memberLayout(opts.dataDir, nodes, port, opts.hostOf ?? (() => '127.0.0.1'));
+  const httpHost = opts.httpHost ?? '127.0.0.1';
 
   if (!saved) {
     await mkdir(opts.dataDir, { recursive: true });
@@ -68,17 +75,17 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
     for (const m of members) {
       const dir = join(opts.dataDir, m.id);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const provider = { type: 'local', keyFile: join(dir, 'kek.hex') };
+      const provider = opts.providerOf?.(m.id, dir) ?? { type: 'local', keyFile: join(dir, 'kek.hex') };
       const config =
         m.role === 'coordinator'
-          ? { listen: m.address, http: { host: '127.0.0.1', port }, dataDir: dir, manifest: manifestFile, provider, tokenFile, defaultThreshold: threshold, mldsaIdentity: opts.pqIdentity ?? false }
+          ? { listen: m.address, http: { host: httpHost, port }, dataDir: dir, manifest: manifestFile, provider, tokenFile, defaultThreshold: threshold, mldsaIdentity: opts.pqIdentity ?? false }
           : {
               id: Number(m.id.slice('node-'.length)),
               listen: m.address,
               dataDir: dir,
               manifest: manifestFile,
               provider,
-              http: { host: '127.0.0.1', port: port + OPS_OFFSET + Number(m.id.slice('node-'.length)) },
+              http: { host: httpHost, port: port + OPS_OFFSET + Number(m.id.slice('node-'.length)) },
               mldsaIdentity: opts.pqIdentity ?? false,
             };
       await writeAtomically(m.config, JSON.stringify(config, null, 2) + '\n');
@@ -106,12 +113,12 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
   return { dataDir: opts.dataDir, nodes, threshold, port, tokenFile, members, ...(generatedToken ? { generatedToken } : {}) };
 }
 
-function memberLayout(dataDir: string, nodes: number, port: number): ClusterMember[] {
+function memberLayout(dataDir: string, nodes: number, port: number, hostOf: (memberId: string) => string): ClusterMember[] {
   const members: ClusterMember[] = [
-    { role: 'coordinator', id: 'coordinator', config: join(dataDir, 'coordinator', 'coordinator.json'), address: `127.0.0.1:${port + P2P_OFFSET}`, http: `127.0.0.1:${port}` },
+    { role: 'coordinator', id: 'coordinator', config: join(dataDir, 'coordinator', 'coordinator.json'), address: `${hostOf('coordinator')}:${port + P2P_OFFSET}`, http: `127.0.0.1:${port}` },
   ];
   for (let i = 1; i <= nodes; i++) {
-    members.push({ role: 'node', id: `node-${i}`, config: join(dataDir, `node-${i}`, 'node.json'), address: `127.0.0.1:${port + P2P_OFFSET + i}` });
+    members.push({ role: 'node', id: `node-${i}`, config: join(dataDir, `node-${i}`, 'node.json'), address: `${hostOf(`node-${i}`)}:${port + P2P_OFFSET + i}` });
   }
   return members;
 }
