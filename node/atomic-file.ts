@@ -6,14 +6,14 @@ import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Replaces `file` (or creates it) with `contents`. */
-export async function writeAtomically(file: string, contents: string): Promise<void> {
+export async function writeAtomically(file: string, contents: string | Uint8Array): Promise<void> {
   const tmp = await writeTemp(file, contents);
   await rename(tmp, file);
   await syncDir(file);
 }
 
 /** Creates `file` with `contents`; fails with EEXIST, changing nothing, when it already exists. */
-export async function createAtomically(file: string, contents: string): Promise<void> {
+export async function createAtomically(file: string, contents: string | Uint8Array): Promise<void> {
   const tmp = await writeTemp(file, contents);
   try {
     // link(2), unlike rename(2), refuses to replace an existing target.
@@ -24,7 +24,7 @@ export async function createAtomically(file: string, contents: string): Promise<
   await syncDir(file);
 }
 
-async function writeTemp(file: string, contents: string): Promise<string> {
+async function writeTemp(file: string, contents: string | Uint8Array): Promise<string> {
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {

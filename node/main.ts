@@ -4,14 +4,14 @@
  * the coordinator until SIGTERM.
  */
 import { randomBytes, verify } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { partyId } from '../protocol/core/ids.ts';
 import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
 import { createBackup, openBackup } from './backup.ts';
 import { loadNodeConfig } from './config.ts';
 import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
-import { writeAtomically } from './atomic-file.ts';
+import { createAtomically, writeAtomically } from './atomic-file.ts';
 import { ed25519PublicKey } from './ed25519.ts';
 import { createIdentity, identityPublicKey, loadIdentity, manifestPqVerifier, manifestVerifier, resealIdentity } from './identity.ts';
 import { MlDsaSigner } from './providers/mldsa.ts';
@@ -77,13 +77,7 @@ export async function backupNode(configFile: string, outFile: string, m = 3, n =
   const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
   try {
     const { file, custodianShares } = await createBackup(store, self, identity.seed, m, n);
-    const fh = await open(outFile, 'wx', 0o600);
-    try {
-      await fh.writeFile(file);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await createAtomically(outFile, file);
     return custodianShares;
   } finally {
     identity.seed.fill(0);
