@@ -74,6 +74,12 @@ export class Engine implements SigningService {
   private readonly accusations = new Map<NodeId, Map<NodeId, number>>();
   /** Times at which each node took part in a failed attempt (last minute only). */
   private readonly recentFailures = new Map<NodeId, number[]>();
+  /**
+   * Failed sign attempts whose late abort reports still count as accusations: an attempt settles
+   * on the first report, but the other signers' checks name the culprit too, and it takes two
+   * different accusers to make a suspect.
+   */
+  private readonly endedAttempts = new Map<string, { readonly nodes: readonly NodeId[]; readonly until: number }>();
   private readonly pending = new Map<string, Pending>();
   private heartbeat: NodeJS.Timeout | undefined;
   private pingNonce = 0;
@@ -109,7 +115,11 @@ export class Engine implements SigningService {
     if (report.type === 'pong') return;
     const session = Buffer.from(report.session).toString('hex');
     const p = this.pending.get(session);
-    if (p && p.nodes.includes(node)) p.onReport(node, report);
+    if (p && p.nodes.includes(node)) return p.onReport(node, report);
+    const ended = this.endedAttempts.get(session);
+    if (ended && ended.until > Date.now() && ended.nodes.includes(node) && report.type === 'failed') {
+      this.blame(report.culprits.filter((c) => ended.nodes.includes(c as NodeId)), node);
+    }
   }
 
   /** A node whose connection dropped is offline until it answers again. */
@@ -469,7 +479,12 @@ export class Engine implements SigningService {
       }
     });
     this.pending.delete(sessionHex);
-    if (!outcome.ok) for (const node of quorum) void this.cancel(node, sessionHex);
+    if (!outcome.ok) {
+      const now = Date.now();
+      for (const [id, a] of this.endedAttempts) if (a.until <= now) this.endedAttempts.delete(id);
+      this.endedAttempts.set(sessionHex, { nodes: quorum, until: now + 30_000 });
+      for (const node of quorum) void this.cancel(node, sessionHex);
+    }
     return outcome;
   }
 

@@ -59,6 +59,9 @@ describe('simulation scenarios (short forms)', () => {
     safe(r);
     expect(r.figures.signaturesWithNode2AfterAccused).toBe(0);
     expect(r.figures.nodesThatBurnedNode2).not.toBe('none');
+    // Both honest co-signers' aborts count, the one that settled the attempt and the late one.
+    expect(r.figures.node2Suspected).toBe('yes');
+    expect(r.blame).toEqual({ correct: 1, wrong: 0 });
     expect(r.successes).toBe(r.requests);
   });
 
