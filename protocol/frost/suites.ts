@@ -87,7 +87,7 @@ type EdPoint = ReturnType<typeof ed25519.Point.fromBytes>;
 type SecpPoint = ReturnType<typeof secp256k1.Point.fromBytes>;
 
 /** A strictly validated edwards25519 point (canonical, on the curve, prime-order subgroup, not the identity). */
-export const validEd25519Point: PointValidator<EdPoint> = pointValidator(32, (b) => ed25519.Point.fromBytes(b, false), (p) => p.isTorsionFree());
+export const validEd25519Point: PointValidator<EdPoint> = pointValidator(32, (b) => MemoisedEd25519Point.fromBytes(b, false), (p) => p.isTorsionFree());
 /** A strictly validated secp256k1 point (33-byte compressed SEC1, on the curve, not the identity). */
 export const validSecp256k1Point: PointValidator<SecpPoint> = pointValidator(33, (b) => secp256k1.Point.fromBytes(b));
 
@@ -121,23 +121,41 @@ function scalarCodec(frost: FROST, length: number): Codec<Bytes> {
 }
 
 /**
- * FROST-ED25519-SHA512-v1 exactly as noble's `ed25519_FROST` (same name, point, hash and
- * undecorated H2; the RFC vectors test it), except that the subgroup check ([L]P = 0, ~1.4 ms)
- * is memoised by encoding: noble re-validates every commitment it parses in signShare and
- * aggregate, and those repeated checks of the same points dominated signing time.
+ * FROST-ED25519-SHA512-v1 exactly as noble's `ed25519_FROST` (same name, hash, undecorated H2
+ * and point checks; the RFC vectors test it), except that the subgroup check ([L]P = 0, a full
+ * scalar multiplication, ~1.4 ms) is memoised by encoding: noble re-checks every commitment each
+ * time signShare, aggregate or verifyShare parses it, twice per parse (its own check and the
+ * ciphersuite's), and those repeated checks of the same points were most of the signing time.
+ * An encoding that once decoded to a point of prime order always does, so a hit is sound.
  */
-const torsionChecked = new Set<string>();
+const torsionFree = new Set<string>();
+class MemoisedEd25519Point extends ed25519.Point {
+  // noble's MSM checks `p instanceof Point` against the class it was given, while sums and
+  // multiples come out as plain edwards points: every edwards point counts as one of these.
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return x instanceof ed25519.Point;
+  }
+  static override fromBytes(bytes: Uint8Array, zip215 = false): MemoisedEd25519Point {
+    const p = ed25519.Point.fromBytes(bytes, zip215);
+    return new MemoisedEd25519Point(p.X, p.Y, p.Z, p.T);
+  }
+  override isTorsionFree(): boolean {
+    const key = Buffer.from(this.toBytes()).toString('hex');
+    if (torsionFree.has(key)) return true;
+    if (!super.isTorsionFree()) return false;
+    if (torsionFree.size >= MAX_VALIDATED) torsionFree.clear();
+    torsionFree.add(key);
+    return true;
+  }
+}
+
 const ed25519_FROST = createFROST({
   name: 'FROST-ED25519-SHA512-v1',
-  Point: ed25519.Point,
+  Point: MemoisedEd25519Point,
   validatePoint: (point) => {
-    const p = point as unknown as InstanceType<typeof ed25519.Point>;
+    const p = point as MemoisedEd25519Point;
     p.assertValidity();
-    const key = Buffer.from(p.toBytes()).toString('hex');
-    if (torsionChecked.has(key)) return;
     if (!p.isTorsionFree()) throw new Error('bad point: not torsion-free');
-    if (torsionChecked.size >= MAX_VALIDATED) torsionChecked.clear();
-    torsionChecked.add(key);
   },
   hash: sha512,
   H2: '',

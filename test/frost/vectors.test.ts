@@ -284,6 +284,22 @@ describe.each(SUITES)('FROST vectors: %s (%s)', (folder, scheme) => {
   });
 });
 
+describe('the memoised Ed25519 subgroup check', () => {
+  it('remembers only points of prime order: a mixed-order twin of a checked point is still refused by FROST', () => {
+    const { frost } = frostSuite('eddsa-ed25519');
+    const secret = ed25519.Point.Fn.toBytes(123456789n);
+    const pk = ed25519.Point.BASE.multiply(123456789n);
+    const msg = new TextEncoder().encode('memo');
+    const sig = frost.sign(msg, secret);
+    expect(frost.verify(sig, msg, pk.toBytes())).toBe(true);
+    expect(frost.verify(sig, msg, pk.toBytes())).toBe(true); // now from the memo
+    const mixed = pk.add(ED_TORSION).toBytes(); // same prime-order part, plus an order-8 component
+    expect(() => frost.verify(sig, msg, mixed)).toThrow(/prime-order subgroup|torsion/);
+    expect(() => frost.verify(sig, msg, mixed)).toThrow(/prime-order subgroup|torsion/);
+    expect(() => frost.verify(sig, msg, ED_TORSION.toBytes())).toThrow();
+  });
+});
+
 describe('BIP340 vectors through the schnorr-bip340 verifier', () => {
   const suite = frostSuite('schnorr-bip340');
   const rows = readFileSync(path.join(VECTORS, 'bip', 'bip340-test-vectors.csv'), 'utf8')
