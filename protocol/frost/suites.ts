@@ -7,6 +7,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
+import { verify } from 'node:crypto';
+import { ed25519PublicKey } from '../core/ed25519-keys.ts';
 import { custom, type Bytes, type Codec } from '../core/codec.ts';
 import { DecodeError } from '../core/errors.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
@@ -129,6 +131,9 @@ function scalarCodec(frost: FROST, length: number): Codec<Bytes> {
  * An encoding that once decoded to a point of prime order always does, so a hit is sound.
  */
 const torsionFree = new Set<string>();
+/** Decoded points by encoding (points are immutable), and the encoding each came from. */
+const decoded = new Map<string, MemoisedEd25519Point>();
+const encodingOf = new WeakMap<MemoisedEd25519Point, string>();
 class MemoisedEd25519Point extends ed25519.Point {
   // noble's MSM checks `p instanceof Point` against the class it was given, while sums and
   // multiples come out as plain edwards points: every edwards point counts as one of these.
@@ -136,20 +141,31 @@ class MemoisedEd25519Point extends ed25519.Point {
     return x instanceof ed25519.Point;
   }
   static override fromBytes(bytes: Uint8Array, zip215 = false): MemoisedEd25519Point {
+    const key = Buffer.from(bytes).toString('hex') + (zip215 ? '/zip215' : '');
+    const hit = decoded.get(key);
+    if (hit) return hit;
     const p = ed25519.Point.fromBytes(bytes, zip215);
-    return new MemoisedEd25519Point(p.X, p.Y, p.Z, p.T);
+    const point = new MemoisedEd25519Point(p.X, p.Y, p.Z, p.T);
+    if (decoded.size >= MAX_VALIDATED) decoded.clear();
+    decoded.set(key, point);
+    encodingOf.set(point, key);
+    return point;
   }
   override isTorsionFree(): boolean {
-    const key = Buffer.from(this.toBytes()).toString('hex');
+    const key = encodingOf.get(this) ?? Buffer.from(this.toBytes()).toString('hex');
     if (torsionFree.has(key)) return true;
     if (!super.isTorsionFree()) return false;
-    if (torsionFree.size >= MAX_VALIDATED) torsionFree.clear();
-    torsionFree.add(key);
+    rememberPrimeOrder(key);
     return true;
   }
 }
 
-const ed25519_FROST = createFROST({
+function rememberPrimeOrder(key: string): void {
+  if (torsionFree.size >= MAX_VALIDATED) torsionFree.clear();
+  torsionFree.add(key);
+}
+
+const ed25519FrostCore = createFROST({
   name: 'FROST-ED25519-SHA512-v1',
   Point: MemoisedEd25519Point,
   validatePoint: (point) => {
@@ -160,6 +176,16 @@ const ed25519_FROST = createFROST({
   hash: sha512,
   H2: '',
 });
+/** A signer's own nonce commitments are multiples of the base point, of prime order by construction. */
+const ed25519_FROST: FROST = {
+  ...ed25519FrostCore,
+  commit(secret, rng) {
+    const out = ed25519FrostCore.commit(secret, rng);
+    rememberPrimeOrder(Buffer.from(out.commitments.hiding).toString('hex'));
+    rememberPrimeOrder(Buffer.from(out.commitments.binding).toString('hex'));
+    return out;
+  },
+};
 
 const ed25519Suite: FrostSuite = {
   scheme: 'eddsa-ed25519',
@@ -172,7 +198,14 @@ const ed25519Suite: FrostSuite = {
   scalar: scalarCodec(ed25519_FROST, 32),
   identifier: (id) => ed25519_FROST.Identifier.fromNumber(id),
   userPublicKey: (k) => k,
-  verify: (sig, msg, pk) => ed25519.verify(sig, msg, pk, { zip215: false }),
+  // OpenSSL's RFC 8032 verifier: ~20x faster than noble's here, and independent of the signing code.
+  verify: (sig, msg, pk) => {
+    try {
+      return sig.length === 64 && pk.length === 32 && verify(null, msg, ed25519PublicKey(pk), sig);
+    } catch {
+      return false;
+    }
+  },
 };
 
 const secp256k1Suite: FrostSuite = {

@@ -1,6 +1,7 @@
 /**
- * Raw 32-byte Ed25519 keys as node:crypto KeyObjects. OpenSSL only takes DER, and for Ed25519
- * the DER is a fixed prefix followed by the raw bytes (RFC 8410).
+ * Raw 32-byte Ed25519 keys as node:crypto KeyObjects, for OpenSSL's Ed25519 (RFC 8032) sign and
+ * verify. OpenSSL only takes DER, and for Ed25519 the DER is a fixed prefix followed by the raw
+ * bytes (RFC 8410).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
