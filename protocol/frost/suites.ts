@@ -130,6 +130,9 @@ function scalarCodec(frost: FROST, length: number): Codec<Bytes> {
  * ciphersuite's), and those repeated checks of the same points were most of the signing time.
  * An encoding that once decoded to a point of prime order always does, so a hit is sound.
  */
+// Bounded (cleared when full): fresh nonce commitments arrive with every signature and are
+// re-parsed only within it, while key points come back at once after a clear.
+const MAX_MEMOISED = 16_384;
 const torsionFree = new Set<string>();
 /** Decoded points by encoding (points are immutable), and the encoding each came from. */
 const decoded = new Map<string, MemoisedEd25519Point>();
@@ -146,7 +149,7 @@ class MemoisedEd25519Point extends ed25519.Point {
     if (hit) return hit;
     const p = ed25519.Point.fromBytes(bytes, zip215);
     const point = new MemoisedEd25519Point(p.X, p.Y, p.Z, p.T);
-    if (decoded.size >= MAX_VALIDATED) decoded.clear();
+    if (decoded.size >= MAX_MEMOISED) decoded.clear();
     decoded.set(key, point);
     encodingOf.set(point, key);
     return point;
@@ -161,7 +164,7 @@ class MemoisedEd25519Point extends ed25519.Point {
 }
 
 function rememberPrimeOrder(key: string): void {
-  if (torsionFree.size >= MAX_VALIDATED) torsionFree.clear();
+  if (torsionFree.size >= MAX_MEMOISED) torsionFree.clear();
   torsionFree.add(key);
 }
 
