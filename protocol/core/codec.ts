@@ -49,11 +49,8 @@ export function decodeCbor<T>(codec: Codec<T>, bytes: Uint8Array, maxBytes = MAX
   return value;
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+// Public bytes (the wire encoding), so a native, non-constant-time comparison is fine.
+const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 
 function isBytes(raw: unknown): raw is Uint8Array {
   return raw instanceof Uint8Array;
