@@ -19,7 +19,7 @@
  * Every check failure aborts the session for good; r_i, φ_i and the OT-extension state live
  * only inside it and are dropped (bytes zeroised) on any end.
  */
-import { createHash } from 'node:crypto';
+import { createECDH, createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
@@ -82,8 +82,21 @@ const r3b = struct<Round3Broadcast>({ u: suite.scalar, w: suite.scalar });
 
 const scalarBytes = (x: bigint): Bytes => Fn.toBytes(x) as Bytes;
 const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, 'point');
-/** x·G, also for the (negligible) x = 0 that noble's constant-time multiply refuses. */
-const mulG = (x: bigint): SecpPoint => (x === 0n ? Point.ZERO : Point.BASE.multiply(x));
+/**
+ * x·G for a secret x by OpenSSL (constant time, and ~1.7x faster than noble's blinded multiply,
+ * which was a quarter of signing); x = 0 gives the identity, which OpenSSL refuses as a key.
+ */
+function mulG(x: bigint): SecpPoint {
+  if (x === 0n) return Point.ZERO;
+  const secret = Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+  try {
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(secret);
+    return Point.fromBytes(ecdh.getPublicKey());
+  } finally {
+    secret.fill(0);
+  }
+}
 
 function randomScalar(rng: (n: number) => Uint8Array): bigint {
   for (;;) {
@@ -144,7 +157,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
     let r = randomScalar(ctx.rng); // instance key r_i
     let phi = randomScalar(ctx.rng); // inversion mask φ_i
     let sk = (lagrangeAtZero(ctx.self, signers) * Fn.fromBytes(core.signingShare) + zeroShare(share, ctx.self, signers, session)) % N;
-    const ownInstance = Point.BASE.multiply(r);
+    const ownInstance = mulG(r);
     const instancePoint = ownInstance.toBytes(true) as Bytes;
     const ownPublicShare = mulG(sk);
     const salt = Uint8Array.from(ctx.rng(32)) as Bytes;
