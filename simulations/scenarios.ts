@@ -75,6 +75,9 @@ export const SCENARIOS: readonly Scenario[] = [
       ctx.mark('partition {1,2} | {c,3,4,5}');
       const during = await ctx.load(key, size(ctx.short, 20, 300), { concurrency: 2 });
       figures.signersDuringPartition = [...new Set(during.flatMap((r) => r.signers ?? []))].sort().join(',');
+      // A partition shorter than the liveness window is indistinguishable from slow nodes; hold
+      // it until the coordinator has seen {1,2} go offline, as it would in any real outage.
+      for (let waited = 0; (ctx.cluster.engine.isOnline(1 as NodeId) || ctx.cluster.engine.isOnline(2 as NodeId)) && waited < 10_000; waited += 100) await ctx.sleep(100);
       delete ctx.faults.state.partition;
       ctx.mark('heal');
       await ctx.cluster.settle(10_000);
