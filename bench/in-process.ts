@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Scheme } from '../coordinator/service.ts';
 import { schemeAdapter } from '../node/schemes.ts';
-import { inProcessAuth, runParties } from '../protocol/core/driver.ts';
+import { inProcessAuth, outputsOrThrow, runParties } from '../protocol/core/driver.ts';
 import { partyId, sessionId } from '../protocol/core/ids.ts';
 import { Party } from '../protocol/core/party.ts';
 import { quantile } from './stats.ts';
@@ -20,7 +20,7 @@ export async function inProcessSign(scheme: Scheme, t: number, n: number, runs: 
   const auth = inProcessAuth(ids);
   const session = sessionId(rng(32));
   const dkg = runParties(ids.map((self) => new Party({ protocol: adapter.dkgProtocol, session, self, parties: ids, rng, auth: auth.get(self)! }, adapter.dkg(t))));
-  if (dkg.aborts.size) throw dkg.aborts.values().next().value;
+  const shares = outputsOrThrow(dkg);
   const signers = ids.slice(0, t);
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -29,12 +29,12 @@ export async function inProcessSign(scheme: Scheme, t: number, n: number, runs: 
     const t0 = performance.now();
     const out = runParties(
       signers.map((self) => {
-        const share = dkg.outputs.get(self)!;
+        const share = shares.get(self)!;
         return new Party({ protocol: adapter.signProtocol(share), session: s, self, parties: signers, rng, auth: auth.get(self)! }, adapter.sign(share, message));
       }),
     );
     samples.push(performance.now() - t0);
-    if (out.aborts.size) throw out.aborts.values().next().value;
+    outputsOrThrow(out);
   }
   return quantile(samples.sort((a, b) => a - b), 0.5);
 }

@@ -270,9 +270,7 @@ export class Engine implements SigningService {
     if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
     if (!key.nodes.includes(node)) throw new ServiceError('invalid_request', `node ${node} holds no share of key ${id}`);
     const adapter = schemeAdapter(key.scheme);
-    // Schemes with pairwise state (DKLs23) repair by resharing to the same committee, the lost
-    // node only receiving: it needs a share and fresh OT setups with every other holder.
-    if (!adapter?.repair && adapter?.reshare && adapter.pairwiseSetup) {
+    if (adapter?.repairByResharing) {
       if (!this.isOnline(node)) throw new ServiceError('quorum_unavailable', `node ${node} is offline`);
       await this.reshareKey(id, { nodes: key.nodes, threshold: key.threshold }, ctx, { notDealing: node });
       return;

@@ -5,7 +5,7 @@
  */
 import { verify } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
-import { ed25519PublicKey } from '../protocol/core/ed25519-keys.ts';
+import { ed25519PublicKey } from '../protocol/core/curve25519-keys.ts';
 import type { Scheme } from './service.ts';
 
 export function verifySignature(scheme: Scheme, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, recoveryId?: number): boolean {

@@ -12,7 +12,7 @@ import { createBackup, openBackup } from './backup.ts';
 import { loadNodeConfig } from './config.ts';
 import { openEnvelope, ReplayGuard, sealEnvelope } from './envelope.ts';
 import { createAtomically, writeAtomically } from './atomic-file.ts';
-import { ed25519PublicKey } from '../protocol/core/ed25519-keys.ts';
+import { ed25519PublicKey } from '../protocol/core/curve25519-keys.ts';
 import { createIdentity, identityPublicKey, loadIdentity, manifestPqVerifier, manifestVerifier, resealIdentity } from './identity.ts';
 import { MlDsaSigner } from './providers/mldsa.ts';
 import { createLogger, logTo } from './log.ts';

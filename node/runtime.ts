@@ -55,7 +55,7 @@ export interface ShareVault {
   /** Seals and durably stores a new key's share (at `epoch`, default 0); resolves once it is on disk. */
   saveShare(key: StoredKey, share: Uint8Array, epoch?: number): Promise<void>;
   /** Unseals the current epoch's share; the caller zeroises the bytes. Undefined when the node holds none. */
-  loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array; readonly epoch: number } | undefined>;
+  loadShare(keyId: string): Promise<{ readonly key: StoredKey; readonly share: Uint8Array; readonly epoch: number; readonly burned: readonly PartyId[] } | undefined>;
   /**
    * Seals a successor epoch beside the current one. With `committee` (resharing) the key's
    * threshold and parties change on confirm; a node new to the key keeps it pending until then.
@@ -71,9 +71,9 @@ export interface ShareVault {
    * used again: a DKLs23 consistency check caught the peer cheating, and every further session
    * over the same base OTs could leak bits of the extension secret Δ to it (the selective-abort
    * key-extraction attack). A later epoch (refresh, resharing) brings a fresh setup and clears it.
+   * `loadShare` reports the burned peers with the share.
    */
   burnPair(keyId: string, peer: PartyId): Promise<void>;
-  burnedPairs(keyId: string): Promise<readonly PartyId[]>;
 }
 
 export interface AuditEntry {
@@ -270,14 +270,12 @@ export class NodeRuntime {
     const adapter = schemeAdapter(stored.key.scheme);
     let share: unknown;
     if (!adapter) return this.fail(id, `scheme ${stored.key.scheme} is not supported by this node`, []);
-    const pairwise = adapter.pairwiseSetup;
-    if (pairwise) {
-      const burned = (await this.opts.vault.burnedPairs(request.keyId)).filter((p) => signers.includes(p));
-      if (burned.length) {
-        zeroize(stored.share);
-        return this.fail(id, `pairwise setup with node(s) ${burned.join(', ')} is burned by a failed consistency check; refresh key ${request.keyId}`, burned);
-      }
+    const burned = stored.burned.filter((p) => signers.includes(p));
+    if (burned.length) {
+      zeroize(stored.share);
+      return this.fail(id, `pairwise setup with node(s) ${burned.join(', ')} is burned by a failed consistency check; refresh key ${request.keyId}`, burned);
     }
+    const pairwise = adapter.pairwiseSetup;
     try {
       if (stored.key.scheme !== request.scheme) return this.fail(id, `key ${request.keyId} is ${stored.key.scheme}, not ${request.scheme}`, []);
       share = adapter.decode(stored.share);

@@ -62,6 +62,11 @@ export interface SchemeAdapter<S> {
    * abort proves must never again use that state with this node.
    */
   readonly pairwiseSetup?: { compromisedBy(abort: ProtocolAbort): readonly PartyId[] };
+  /**
+   * Repair is a resharing to the same committee in which the lost node only receives (instead
+   * of `repair`): for schemes whose shares hold pairwise state that a repair cannot rebuild.
+   */
+  readonly repairByResharing?: true;
   /** Proactive refresh with every holder; undefined when the scheme has none yet. */
   readonly refresh?: { protocol(share: S): string; start(share: S): ProtocolStart<S> };
 }
@@ -133,8 +138,8 @@ const dkls: SchemeAdapter<DklsKeyShare> = {
     start: (params, share) => dklsReshare(params, share),
     digest: (share) => reshareDigest(share.core),
   },
-  // Repair is a resharing to the same committee in which the lost node only receives
-  // (coordinator/engine.ts): it needs fresh OT setups with every holder, which resharing makes.
+  // The lost node needs fresh OT setups with every holder as well as a share: resharing makes both.
+  repairByResharing: true,
 };
 
 /** Digest of a reshared key's new public commitments, so the coordinator sees every new holder agree. */

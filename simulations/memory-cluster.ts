@@ -32,7 +32,7 @@ export class MemoryVault implements ShareVault {
   async loadShare(keyId: string) {
     if (this.loadDelayMs) await new Promise((r) => setTimeout(r, this.loadDelayMs));
     const s = this.shares.get(keyId);
-    return s && !s.pending ? { key: s.key, share: Uint8Array.from(s.epochs.get(s.current)!), epoch: s.current } : undefined;
+    return s && !s.pending ? { key: s.key, share: Uint8Array.from(s.epochs.get(s.current)!), epoch: s.current, burned: [...(this.burned.get(keyId) ?? [])] } : undefined;
   }
   async hasKey(keyId: string): Promise<boolean> {
     return this.shares.has(keyId);

@@ -2,10 +2,18 @@
  * The required scenarios. Each has a seed (same seed, same faults) and a short form (seconds;
  * asserted in `npm test`) and a full form (`npm run sim -- <name>`).
  */
-import type { NodeId } from '../coordinator/service.ts';
-import type { Scenario } from './harness.ts';
+import type { KeyInfo, NodeId } from '../coordinator/service.ts';
+import type { Scenario, SimContext } from './harness.ts';
 
 const size = (short: boolean, shortN: number, fullN: number) => (short ? shortN : fullN);
+
+/** Signs `count` requests; returns how many signatures `node` took part in after its first accusation. */
+async function signaturesAfterAccusation(ctx: SimContext, key: KeyInfo, count: number, node: NodeId): Promise<number> {
+  const accusedBefore: boolean[] = [];
+  const accused = () => ctx.events.some((e) => e.type === 'signer_failed' && e.node === node);
+  const signed = await ctx.load(key, count, { during: (i) => void (accusedBefore[i] = accused()) });
+  return signed.filter((r, i) => accusedBefore[i] && r.signers?.includes(node)).length;
+}
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -110,13 +118,9 @@ export const SCENARIOS: readonly Scenario[] = [
       ctx.byzantine.add(2);
       ctx.faults.state.byzantine.set(2, 'wrong-signature-share');
       ctx.mark('node 2: wrong signature shares');
-      const n = size(ctx.short, 20, 300);
       // After the first abort that names node 2 it is left out (at first as one side of a dispute,
       // then as a suspect once a second node names it too).
-      const accusedBefore: boolean[] = [];
-      const accused = () => ctx.events.some((e) => e.type === 'signer_failed' && e.node === 2);
-      const signed = await ctx.load(key, n, { during: (i) => void (accusedBefore[i] = accused()) });
-      figures.signaturesWithNode2AfterAccused = signed.filter((r, i) => accusedBefore[i] && r.signers?.includes(2)).length;
+      figures.signaturesWithNode2AfterAccused = await signaturesAfterAccusation(ctx, key, size(ctx.short, 20, 300), 2 as NodeId);
       ctx.faults.state.byzantine.set(2, 'equivocate');
       ctx.mark('node 2: equivocates in DKG');
       const dkg = await ctx.createKey('eddsa-ed25519', 3).then(
@@ -141,10 +145,7 @@ export const SCENARIOS: readonly Scenario[] = [
       ctx.byzantine.add(2);
       ctx.faults.state.byzantine.set(2, 'tamper-ot');
       ctx.mark('node 2: tampered OT extension');
-      const accusedBefore: boolean[] = [];
-      const accused = () => ctx.events.some((e) => e.type === 'signer_failed' && e.node === 2);
-      const signed = await ctx.load(key, size(ctx.short, 10, 150), { during: (i) => void (accusedBefore[i] = accused()) });
-      figures.signaturesWithNode2AfterAccused = signed.filter((r, i) => accusedBefore[i] && r.signers?.includes(2)).length;
+      figures.signaturesWithNode2AfterAccused = await signaturesAfterAccusation(ctx, key, size(ctx.short, 10, 150), 2 as NodeId);
       const vaults = ctx.cluster.vaults;
       figures.nodesThatBurnedNode2 = [1, 3, 4, 5].filter((n) => vaults.get(n)?.burned.get(key.id)?.has(2 as never)).join(',') || 'none';
       ctx.faults.state.byzantine.set(2, 'garbage');

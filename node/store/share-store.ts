@@ -240,14 +240,14 @@ export class ShareStore implements ShareVault {
   }
 
   /** Unseals the share of the key's current epoch. The caller zeroises the returned bytes. */
-  async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array; epoch: number } | undefined> {
+  async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array; epoch: number; burned: PartyId[] } | undefined> {
     const meta = await this.meta(keyId);
     if (!meta || meta.status === 'pending') return undefined;
     const cacheId = `${keyId}/${meta.epoch}`;
     const cached = this.cache.get(cacheId);
     if (cached && cached.expires > Date.now()) {
       this.counters.cacheHits++;
-      return { key: toStoredKey(meta), share: Uint8Array.from(cached.share), epoch: meta.epoch };
+      return { key: toStoredKey(meta), share: Uint8Array.from(cached.share), epoch: meta.epoch, burned: (meta.burned ?? []) as PartyId[] };
     }
     if (cached) this.evict(cacheId);
     this.counters.cacheMisses++;
@@ -255,7 +255,7 @@ export class ShareStore implements ShareVault {
     if (!raw) throw new SealedShareError('not_found', `key ${keyId} has metadata but no share for epoch ${meta.epoch}`);
     const share = await this.unseal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: meta.epoch }, raw);
     this.remember(cacheId, share);
-    return { key: toStoredKey(meta), share, epoch: meta.epoch };
+    return { key: toStoredKey(meta), share, epoch: meta.epoch, burned: (meta.burned ?? []) as PartyId[] };
   }
 
   /**

@@ -27,6 +27,13 @@ export interface RunResult<O> {
   readonly aborts: Map<PartyId, ProtocolAbort>;
 }
 
+/** The outputs of a run in which nobody aborted; otherwise throws the first abort. */
+export function outputsOrThrow<O>(result: RunResult<O>): Map<PartyId, O> {
+  const abort = result.aborts.values().next().value;
+  if (abort) throw abort;
+  return result.outputs;
+}
+
 export function runParties<O>(parties: readonly Party<O>[], opts: DriverOptions = {}): RunResult<O> {
   const byId = new Map(parties.map((p) => [p.ctx.self, p] as const));
   const queue: { msg: ProtocolMessage; to: PartyId }[] = [];

@@ -16,8 +16,10 @@
  * Montgomery u-coordinate is sign-blind, so B's ± ambiguity after u→Edwards does not matter.
  * Only the point additions use noble. A DH result of all zeros (low-order input) is rejected.
  */
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { createHash, diffieHellman, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE } from '@noble/curves/utils.js';
+import { rawX25519PublicKey, x25519PrivateKey, x25519PublicKey } from '../core/curve25519-keys.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import { KAPPA, SEED_BYTES } from './ot-extension.ts';
 
@@ -26,17 +28,10 @@ type EdPoint = InstanceType<typeof Point>;
 const Fp = Point.Fp;
 const L = Point.Fn.ORDER;
 
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
-
-const privateKey = (k: Uint8Array): KeyObject => createPrivateKey({ key: Buffer.concat([PKCS8_X25519, k]), format: 'der', type: 'pkcs8' });
-const publicKey = (u: Uint8Array): KeyObject => createPublicKey({ key: Buffer.concat([SPKI_X25519, u]), format: 'der', type: 'spki' });
-const publicU = (k: KeyObject): Uint8Array => new Uint8Array(createPublicKey(k).export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519.length));
-
 /** X25519(k, u), or undefined for a low-order u (all-zero result). */
 function dh(k: KeyObject, u: Uint8Array): Uint8Array | undefined {
   try {
-    const s = new Uint8Array(diffieHellman({ privateKey: k, publicKey: publicKey(u) }));
+    const s = new Uint8Array(diffieHellman({ privateKey: k, publicKey: x25519PublicKey(u) }));
     return s.some((x) => x !== 0) ? s : undefined;
   } catch {
     return undefined;
@@ -49,10 +44,9 @@ function clampedScalar(k: Uint8Array): bigint {
   c[0]! &= 248;
   c[31]! &= 127;
   c[31]! |= 64;
-  let x = 0n;
-  for (let i = 31; i >= 0; i--) x = (x << 8n) | BigInt(c[i]!);
+  const x = bytesToNumberLE(c) % L;
   c.fill(0);
-  return x % L;
+  return x;
 }
 
 const montgomeryU = (p: EdPoint): Uint8Array => {
@@ -62,12 +56,6 @@ const montgomeryU = (p: EdPoint): Uint8Array => {
 
 /** Some Edwards point with Montgomery coordinate u (the sign of x is irrelevant here). */
 const edwardsFromU = (u: Uint8Array): EdPoint => Point.fromBytes(Fp.toBytes(Fp.div(Fp.sub(Fp.fromBytes(u), 1n), Fp.add(Fp.fromBytes(u), 1n))));
-
-function scalarLE(b: Uint8Array): bigint {
-  let x = 0n;
-  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
-  return x;
-}
 
 /** Public context of one pair's base OTs: session, OT sender, OT receiver. */
 export interface BaseOtContext {
@@ -90,7 +78,7 @@ function otKey(ctx: BaseOtContext, index: number, a: Uint8Array, b: Uint8Array, 
 }
 
 function proofChallenge(ctx: BaseOtContext, a: Uint8Array, r: Uint8Array): bigint {
-  return scalarLE(new Uint8Array(createHash('sha512').update(contextHash(ctx, 'mpc/dkls23/base-ot-pok/v1').update(a).update(r).digest()).digest())) % L;
+  return bytesToNumberLE(new Uint8Array(createHash('sha512').update(contextHash(ctx, 'mpc/dkls23/base-ot-pok/v1').update(a).update(r).digest()).digest())) % L;
 }
 
 /** The OT sender's first message: A = a·G and a Schnorr proof of knowledge of a. */
@@ -107,12 +95,12 @@ export interface SenderSecret {
 
 export function senderHello(ctx: BaseOtContext, rng: (n: number) => Uint8Array): { hello: SenderHello; secret: SenderSecret } {
   const raw = Uint8Array.from(rng(32));
-  const key = privateKey(raw);
+  const key = x25519PrivateKey(raw);
   const s = clampedScalar(raw);
   raw.fill(0);
   const point = Point.BASE.multiply(s);
   const a = point.toBytes();
-  const k = scalarLE(rng(64)) % L || 1n;
+  const k = bytesToNumberLE(rng(64)) % L || 1n;
   const r = Point.BASE.multiply(k).toBytes();
   const z = (k + proofChallenge(ctx, a, r) * s) % L;
   const proof = new Uint8Array(64);
@@ -127,7 +115,7 @@ export function checkSenderHello(ctx: BaseOtContext, hello: SenderHello): EdPoin
     const a = Point.fromBytes(hello.a);
     if (a.isSmallOrder() || !a.isTorsionFree() || !constantTimeEqual(a.toBytes(), hello.a)) return undefined;
     const r = Point.fromBytes(hello.proof.subarray(0, 32));
-    const z = scalarLE(hello.proof.subarray(32));
+    const z = bytesToNumberLE(hello.proof.subarray(32));
     if (z >= L) return undefined;
     const c = proofChallenge(ctx, hello.a, hello.proof.subarray(0, 32));
     return Point.BASE.multiply(z || L).equals(r.add(a.multiply(c || L))) || (z === 0n && c === 0n) ? a : undefined;
@@ -151,9 +139,9 @@ export function receiverChoose(
   const seeds = new Uint8Array(SEED_BYTES * KAPPA);
   for (let i = 0; i < KAPPA; i++) {
     const raw = Uint8Array.from(rng(32));
-    const key = privateKey(raw);
+    const key = x25519PrivateKey(raw);
     raw.fill(0);
-    let b = edwardsFromU(publicU(key));
+    let b = edwardsFromU(rawX25519PublicKey(key));
     if ((choices[i >>> 3]! >>> (i & 7)) & 1) b = b.add(senderPoint);
     const bBytes = b.toBytes();
     bs.set(bBytes, 32 * i);

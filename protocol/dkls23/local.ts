@@ -2,7 +2,7 @@
  * Runs DKLs23 key generation and signing with every party in this process, through the
  * in-process driver (wire codec included). For tests, benchmarks and the simulation harness.
  */
-import { inProcessAuth, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
+import { inProcessAuth, outputsOrThrow, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
 import { sessionId, type PartyId } from '../core/ids.ts';
 import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
 import { partyRange, systemRng } from '../frost/local.ts';
@@ -27,10 +27,7 @@ export function runDklsKeygen(
 
 /** Key shares of a successful key generation, or throws with the first abort. */
 export function dklsKeys(threshold: number, n: number): Map<PartyId, DklsKeyShare> {
-  const { outputs, aborts } = runDklsKeygen(threshold, n);
-  const abort = aborts.values().next().value;
-  if (abort) throw abort;
-  return outputs;
+  return outputsOrThrow(runDklsKeygen(threshold, n));
 }
 
 /** Signing with every signer combining (default) or with one `aggregator`, as nodes sign. */

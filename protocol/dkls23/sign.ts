@@ -88,7 +88,7 @@ const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, 'point')
  */
 function mulG(x: bigint): SecpPoint {
   if (x === 0n) return Point.ZERO;
-  const secret = Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+  const secret = scalarBytes(x);
   try {
     const ecdh = createECDH('secp256k1');
     ecdh.setPrivateKey(secret);

@@ -3,7 +3,7 @@
  * driver (wire codec included). For tests, benchmarks, the demo and the simulation harness.
  */
 import { randomBytes } from 'node:crypto';
-import { inProcessAuth, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
+import { inProcessAuth, outputsOrThrow, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
 import { partyId, sessionId, type PartyId, type Rng } from '../core/ids.ts';
 import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
 import { frostDkg, frostDkgProtocol } from './dkg.ts';
@@ -41,10 +41,7 @@ export function runFrostDkg(
 
 /** Keys of a successful DKG, or throws with the first abort. */
 export function frostKeys(scheme: FrostScheme, threshold: number, n: number): Map<PartyId, FrostKeyShare> {
-  const { outputs, aborts } = runFrostDkg(scheme, threshold, n);
-  const abort = aborts.values().next().value;
-  if (abort) throw abort;
-  return outputs;
+  return outputsOrThrow(runFrostDkg(scheme, threshold, n));
 }
 
 export function runFrostSign(

@@ -8,7 +8,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
 import { verify } from 'node:crypto';
-import { ed25519PublicKey } from '../core/ed25519-keys.ts';
+import { ed25519PublicKey } from '../core/curve25519-keys.ts';
 import { custom, type Bytes, type Codec } from '../core/codec.ts';
 import { DecodeError } from '../core/errors.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
