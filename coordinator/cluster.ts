@@ -52,11 +52,7 @@ async function main(): Promise<void> {
   const processes: ProcessEntry[] = children.map((c) => ({ role: c.role, id: c.id, pid: c.child.pid!, address: c.address, config: c.config, ...(c.http ? { http: c.http } : {}) }));
   await writeAtomically(join(dataDir, 'cluster.json'), JSON.stringify({ dataDir, threshold: layout.threshold, processes }, null, 2) + '\n');
 
-  const base = `http://127.0.0.1:${layout.port}`;
-  await waitForHealth(base, 30_000).catch(() => console.error(`the coordinator at ${base} is not healthy yet; see ${join(dataDir, 'logs')}`));
-  console.log(`cluster up: coordinator ${base}, ${layout.nodes} nodes (default threshold ${layout.threshold}), data in ${dataDir}`);
-  console.log(`processes in ${join(dataDir, 'cluster.json')}, logs in ${join(dataDir, 'logs')}; Ctrl-C stops everything`);
-
+  // Before waiting for health: a SIGTERM during start-up must stop the children too.
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -67,6 +63,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const base = `http://127.0.0.1:${layout.port}`;
+  await waitForHealth(base, 30_000).catch(() => console.error(`the coordinator at ${base} is not healthy yet; see ${join(dataDir, 'logs')}`));
+  console.log(`cluster up: coordinator ${base}, ${layout.nodes} nodes (default threshold ${layout.threshold}), data in ${dataDir}`);
+  console.log(`processes in ${join(dataDir, 'cluster.json')}, logs in ${join(dataDir, 'logs')}; Ctrl-C stops everything`);
   for (const c of children) {
     c.child.on('exit', (code, signal) => {
       if (!stopping) console.error(`${c.id} exited (${signal ?? code}); restart it with: npx mpc start-${c.role} --config ${c.config}`);
