@@ -30,7 +30,7 @@ export async function inProcessSign(scheme: Scheme, t: number, n: number, runs: 
     const out = runParties(
       signers.map((self) => {
         const share = shares.get(self)!;
-        return new Party({ protocol: adapter.signProtocol(share), session: s, self, parties: signers, rng, auth: auth.get(self)! }, adapter.sign(share, message));
+        return new Party({ protocol: adapter.signProtocol(share), session: s, self, parties: signers, rng, auth: auth.get(self)! }, adapter.sign(share, message, { context: new Uint8Array() }));
       }),
     );
     samples.push(performance.now() - t0);

@@ -4,8 +4,10 @@
  *
  * It sees only decoded cluster messages and the authenticated sender the transport vouches
  * for, so it runs the same over libp2p and over the simulation harness's in-memory network.
- * Sessions are single-use: a session id is accepted once, any abort destroys the session's
- * secrets (the protocol core does that) and is reported to the coordinator with its culprits.
+ * Sessions are single-use: a session id is accepted once per key, ever (the vault records it
+ * durably before the session starts, so neither a restart nor a flood of other ids reopens it);
+ * any abort destroys the session's secrets (the protocol core does that, and the decoded share
+ * is wiped when the session ends) and is reported to the coordinator with its culprits.
  */
 import { createHash } from 'node:crypto';
 import { DecodeError, ProtocolAbort, SessionTerminated } from '../protocol/core/errors.ts';
@@ -36,6 +38,8 @@ import {
 } from './control.ts';
 import { derive, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter, type SchemeSignature } from './schemes.ts';
+import { encodeCbor, struct, text, uint } from '../protocol/core/codec.ts';
+import type { OtPairGuard } from '../protocol/dkls23/sign.ts';
 
 /** Who sent a message, as authenticated by the transport. */
 export type Sender = { readonly role: 'coordinator' } | { readonly role: 'node'; readonly id: PartyId };
@@ -67,13 +71,19 @@ export interface ShareVault {
   /** Erases every epoch of a key's share and its metadata (crypto-shredding); idempotent. */
   destroyKey(keyId: string): Promise<void>;
   /**
-   * Records, durably, that this node's pairwise OT setup with `peer` for the key must never be
-   * used again: a DKLs23 consistency check caught the peer cheating, and every further session
-   * over the same base OTs could leak bits of the extension secret Δ to it (the selective-abort
-   * key-extraction attack). A later epoch (refresh, resharing) brings a fresh setup and clears it.
+   * Records, durably, that this node's pairwise OT setup with `peer` for the key's `epoch` must
+   * never be used again: a DKLs23 consistency check caught the peer cheating, and every further
+   * session over the same base OTs could leak bits of the extension secret Δ to it (the
+   * selective-abort key-extraction attack). A later epoch (refresh, resharing) brings a fresh
+   * setup and clears it; a burn for an epoch that is no longer current does nothing.
    * `loadShare` reports the burned peers with the share.
    */
-  burnPair(keyId: string, peer: PartyId): Promise<void>;
+  burnPair(keyId: string, peer: PartyId, epoch: number): Promise<void>;
+  /**
+   * Records durably that `session` was accepted for `keyId`; false when it was before (ever,
+   * across restarts, with no eviction). Resolves only once the record is on disk.
+   */
+  claimSession(keyId: string, session: SessionId): Promise<boolean>;
 }
 
 export interface AuditEntry {
@@ -110,21 +120,42 @@ interface Session {
   readonly timer: NodeJS.Timeout;
   /** Runs once when the protocol outputs; the session stays registered until it resolves. */
   readonly complete: (output: unknown) => Promise<NodeReport | undefined>;
-  /** Runs once when the protocol aborts, before the failure is reported. */
+  /** Runs once when the protocol aborts, synchronously, before the failure is reported. */
   readonly aborted?: (abort: ProtocolAbort) => Promise<void>;
+  /** Wipes what the session decoded (key shares); runs once, however the session ends. */
+  readonly dispose?: () => void;
+}
+
+interface SessionSpec {
+  readonly id: SessionId;
+  readonly keyId: string;
+  readonly protocol: string;
+  readonly parties: readonly PartyId[];
+  readonly start: ConstructorParameters<typeof Party<unknown>>[1];
+  readonly complete: Session['complete'];
+  readonly aborted?: Session['aborted'];
+  readonly dispose?: () => void;
 }
 
 const MAX_EARLY_MESSAGES_PER_SESSION = 4096;
 const MAX_EARLY_SESSIONS = 256;
 const MAX_REMEMBERED_SESSIONS = 100_000;
 
+/** The public inputs a node binds into a DKLs23 signing transcript beyond the protocol's own. */
+const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(4096) });
+
 export class NodeRuntime {
   private readonly opts: NodeRuntimeOptions;
   private readonly sessions = new Map<SessionId, Session>();
   /** Protocol messages that arrived before the coordinator's request for their session. */
   private readonly early = new Map<SessionId, { from: PartyId; keyId: string; message: ProtocolMessage }[]>();
-  /** Every session id ever started, so a replayed request cannot restart a session. */
-  private readonly used = new Set<SessionId>();
+  /**
+   * Per key and epoch, the peers whose pairwise OT setup with this node is retired: loaded from
+   * the vault's burns, and tripped in memory the moment a check fails, before the burn is durable.
+   */
+  private readonly retired = new Map<string, Set<PartyId>>();
+  /** Burns not yet on disk, per key: the key's pairwise sessions are refused until they are (fail closed). */
+  private readonly burnsInFlight = new Map<string, number>();
   /**
    * Sessions that ended (or were refused): their late messages are dropped. A session that is
    * claimed but still loading its share is not here, so its peers' early messages are kept.
@@ -192,7 +223,7 @@ export class NodeRuntime {
       }
       case 'destroy': {
         const request = this.verifiedRequest('destroy', message.request, message.signature, destroyRequestCodec);
-        this.claimSession(request.session);
+        await this.claimSession(request.keyId, request.session);
         await this.opts.vault.destroyKey(request.keyId);
         await this.opts.audit?.({ event: 'destroy', keyId: request.keyId, session: Buffer.from(request.session).toString('hex'), signers: [], outcome: 'completed' });
         this.opts.send({ role: 'coordinator' }, { type: 'destroyed', session: request.session, keyId: request.keyId });
@@ -208,16 +239,71 @@ export class NodeRuntime {
     return decodeCbor(codec, request);
   }
 
-  private claimSession(raw: Bytes): SessionId {
+  /** Accepts a session id for a key once, ever: the vault's durable ledger decides. */
+  private async claimSession(keyId: string, raw: Bytes): Promise<SessionId> {
     const id = sessionId(raw);
-    if (this.used.has(id)) throw new DecodeError('malformed', `session ${id} was already used`);
-    if (this.used.size >= MAX_REMEMBERED_SESSIONS) this.used.clear(); // fresh random ids make collisions negligible
-    this.used.add(id);
+    if (!(await this.opts.vault.claimSession(keyId, id))) {
+      // Answered, so the coordinator does not wait out its deadline; the running session (if any) is untouched.
+      const reason = `session ${id} was already used for key ${keyId}`;
+      this.opts.send({ role: 'coordinator' }, { type: 'failed', session: raw, reason, culprits: [] });
+      throw new DecodeError('malformed', reason);
+    }
     return id;
   }
 
+  private retiredPairs(keyId: string, epoch: number): Set<PartyId> {
+    const at = `${keyId}/${epoch}`;
+    let set = this.retired.get(at);
+    if (!set) {
+      set = new Set();
+      this.retired.set(at, set);
+    }
+    return set;
+  }
+
+  /** The guard every DKLs23 session of one key and epoch shares (see OtPairGuard). */
+  private pairGuard(keyId: string, epoch: number): OtPairGuard {
+    const retired = this.retiredPairs(keyId, epoch);
+    return { usable: (peer) => !retired.has(peer), retire: (peer) => this.retirePair(keyId, epoch, peer) };
+  }
+
+  /**
+   * Retires this node's pairwise setup with `peer` at once (synchronously: no other session can
+   * evaluate a check with it afterwards), aborts the key's running sessions with that peer, and
+   * makes the retirement durable; until it is, the key's pairwise sessions are refused.
+   */
+  private retirePair(keyId: string, epoch: number, peer: PartyId): void {
+    const retired = this.retiredPairs(keyId, epoch);
+    if (retired.has(peer)) return;
+    retired.add(peer);
+    this.burnsInFlight.set(keyId, (this.burnsInFlight.get(keyId) ?? 0) + 1);
+    this.log('pair_retired', { keyId, epoch, peer });
+    queueMicrotask(() => {
+      for (const s of [...this.sessions.values()]) {
+        if (s.keyId === keyId && s.party.ctx.parties.includes(peer)) this.endSession(s, `the pairwise setup with node ${peer} was retired`, [peer]);
+      }
+    });
+    void this.persistBurn(keyId, epoch, peer);
+  }
+
+  private async persistBurn(keyId: string, epoch: number, peer: PartyId): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.opts.vault.burnPair(keyId, peer, epoch);
+        break;
+      } catch (e) {
+        this.log('burn_write_failed', { keyId, peer, attempt, error: e instanceof Error ? e.message : String(e) });
+        await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)).unref());
+      }
+    }
+    const left = (this.burnsInFlight.get(keyId) ?? 1) - 1;
+    if (left > 0) this.burnsInFlight.set(keyId, left);
+    else this.burnsInFlight.delete(keyId);
+    this.log('pair_burned', { keyId, epoch, peer });
+  }
+
   private async startKeygen(request: KeygenRequest): Promise<void> {
-    const id = this.claimSession(request.session);
+    const id = await this.claimSession(request.keyId, request.session);
     const parties = sortedParties(request.parties);
     if (!parties.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not in the key's party set`, []);
     if (await this.opts.vault.hasKey(request.keyId)) return this.fail(id, `key ${request.keyId} already exists on node ${this.opts.self}`, []);
@@ -225,7 +311,7 @@ export class NodeRuntime {
     if (!adapter) return this.fail(id, `scheme ${request.scheme} is not supported by this node`, []);
     const base = { keyId: request.keyId, session: id, signers: parties };
     await this.opts.audit?.({ event: 'keygen', ...base, outcome: 'started' });
-    this.startSession(id, request.keyId, adapter.dkgProtocol, parties, adapter.dkg(request.threshold), async (share) => {
+    this.startSession({ id, keyId: request.keyId, protocol: adapter.dkgProtocol, parties, start: adapter.dkg(request.threshold), complete: async (share) => {
       const key: StoredKey = {
         keyId: request.keyId,
         scheme: request.scheme,
@@ -239,14 +325,15 @@ export class NodeRuntime {
         await this.opts.vault.saveShare(key, encoded);
       } finally {
         zeroize(encoded);
+        adapter.wipe(share);
       }
       await this.opts.audit?.({ event: 'keygen', ...base, outcome: 'completed' });
       return { type: 'keygen_done', session: request.session, keyId: request.keyId, groupKey: key.groupKey as Bytes, chainCode: key.chainCode as Bytes };
-    });
+    } });
   }
 
   private async startSign(request: SignRequest): Promise<void> {
-    const id = this.claimSession(request.session);
+    const id = await this.claimSession(request.keyId, request.session);
     const signers = sortedParties(request.signers);
     if (!signers.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not a signer of this request`, []);
     let stored = await this.opts.vault.loadShare(request.keyId);
@@ -267,28 +354,33 @@ export class NodeRuntime {
       }
       stored = (await this.opts.vault.loadShare(request.keyId))!;
     }
-    const adapter = schemeAdapter(stored.key.scheme);
+    const { key, epoch } = stored;
+    const adapter = schemeAdapter(key.scheme);
     let share: unknown;
-    if (!adapter) return this.fail(id, `scheme ${stored.key.scheme} is not supported by this node`, []);
-    const burned = stored.burned.filter((p) => signers.includes(p));
-    if (burned.length) {
-      zeroize(stored.share);
-      return this.fail(id, `pairwise setup with node(s) ${burned.join(', ')} is burned by a failed consistency check; refresh key ${request.keyId}`, burned);
-    }
-    const pairwise = adapter.pairwiseSetup;
     try {
-      if (stored.key.scheme !== request.scheme) return this.fail(id, `key ${request.keyId} is ${stored.key.scheme}, not ${request.scheme}`, []);
+      if (!adapter) return this.fail(id, `scheme ${key.scheme} is not supported by this node`, []);
+      if (key.scheme !== request.scheme) return this.fail(id, `key ${request.keyId} is ${key.scheme}, not ${request.scheme}`, []);
+      if (adapter.pairwiseSetup) {
+        const retired = this.retiredPairs(request.keyId, epoch);
+        for (const p of stored.burned) retired.add(p);
+        const burned = signers.filter((p) => retired.has(p));
+        if (burned.length) return this.fail(id, `pairwise setup with node(s) ${burned.join(', ')} is burned by a failed consistency check; refresh key ${request.keyId}`, burned);
+        if (this.burnsInFlight.has(request.keyId)) return this.fail(id, `a burn of key ${request.keyId}'s pairwise setup is not yet on disk; its sessions are refused until it is`, []);
+      }
       share = adapter.decode(stored.share);
     } finally {
       zeroize(stored.share);
     }
+    const wipe = () => adapter.wipe(share);
     // The node derives the child itself from its own copy of the key: the coordinator signed
     // the path, and nothing else it says about the child is taken on trust.
-    let tweak: Uint8Array | undefined;
+    let signingShare = share;
     if (request.derivationPath !== '') {
       try {
-        tweak = derive(adapter.derivationCurve, stored.key.groupKey, stored.key.chainCode, parsePath(request.derivationPath)).tweak;
+        const { tweak } = derive(adapter.derivationCurve, key.groupKey, key.chainCode, parsePath(request.derivationPath));
+        signingShare = adapter.tweak(share, tweak);
       } catch (e) {
+        wipe();
         return this.fail(id, `cannot derive ${request.derivationPath}: ${(e as Error).message}`, []);
       }
     }
@@ -299,23 +391,45 @@ export class NodeRuntime {
       messageDigest: createHash('sha256').update(request.message).digest('hex'),
       ...(request.derivationPath ? { derivationPath: request.derivationPath } : {}),
     };
-    // The share is released only after its use is on record.
-    await this.opts.audit?.({ event: 'sign', ...base, outcome: 'started' });
-    this.startSession(id, request.keyId, adapter.signProtocol(share), signers, adapter.sign(share, request.message, tweak), async (output) => {
-      const sig = output as SchemeSignature;
-      await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
-      // A signer that only contributed its share reports nothing; the aggregator reports.
-      return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
-    }, pairwise && (async (abort) => {
-      for (const peer of pairwise.compromisedBy(abort)) {
-        await this.opts.vault.burnPair(request.keyId, peer);
-        this.log('pair_burned', { keyId: request.keyId, peer, reason: abort.reason });
-      }
-    }));
+    const dispose = () => {
+      wipe();
+      if (signingShare !== share) adapter.wipe(signingShare);
+    };
+    try {
+      // The share is released only after its use is on record.
+      await this.opts.audit?.({ event: 'sign', ...base, outcome: 'started' });
+    } catch (e) {
+      dispose();
+      throw e;
+    }
+    const context = encodeCbor(signContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath });
+    const pairwise = adapter.pairwiseSetup;
+    this.startSession({
+      id,
+      keyId: request.keyId,
+      protocol: adapter.signProtocol(share),
+      parties: signers,
+      start: adapter.sign(signingShare, request.message, { context, ...(pairwise ? { guard: this.pairGuard(request.keyId, epoch) } : {}) }),
+      complete: async (output) => {
+        const sig = output as SchemeSignature;
+        await this.opts.audit?.({ event: 'sign', ...base, outcome: 'completed' });
+        // A signer that only contributed its share reports nothing; the aggregator reports.
+        return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
+      },
+      dispose,
+      ...(pairwise
+        ? {
+            aborted: async (abort: ProtocolAbort) => {
+              // Retired synchronously (the guard already did for a failed KOS check); durable in the background.
+              for (const peer of pairwise.compromisedBy(abort)) this.retirePair(request.keyId, epoch, peer);
+            },
+          }
+        : {}),
+    });
   }
 
   private async startRepair(request: RepairRequest): Promise<void> {
-    const id = this.claimSession(request.session);
+    const id = await this.claimSession(request.keyId, request.session);
     const parties = sortedParties([...request.helpers, request.lost]);
     const adapter = schemeAdapter(request.scheme);
     if (!adapter?.repair) return this.fail(id, `scheme ${request.scheme} has no repair yet`, []);
@@ -324,7 +438,7 @@ export class NodeRuntime {
     if (request.lost === this.opts.self) {
       if (await this.opts.vault.hasKey(request.keyId)) return this.fail(id, `node ${this.opts.self} still holds key ${request.keyId}; destroy its copy before repairing`, []);
       await this.opts.audit?.({ event: 'repair', ...base, outcome: 'started' });
-      this.startSession(id, request.keyId, repair.protocol, parties, repair.target(), async (share) => {
+      this.startSession({ id, keyId: request.keyId, protocol: repair.protocol, parties, start: repair.target(), complete: async (share) => {
         const key: StoredKey = {
           keyId: request.keyId,
           scheme: request.scheme,
@@ -338,10 +452,11 @@ export class NodeRuntime {
           await this.opts.vault.saveShare(key, encoded, request.epoch);
         } finally {
           zeroize(encoded);
+          adapter.wipe(share);
         }
         await this.opts.audit?.({ event: 'repair', ...base, outcome: 'completed' });
         return { type: 'repair_done', session: request.session, keyId: request.keyId };
-      });
+      } });
       return;
     }
     const stored = await this.opts.vault.loadShare(request.keyId);
@@ -354,14 +469,22 @@ export class NodeRuntime {
       zeroize(stored.share);
     }
     await this.opts.audit?.({ event: 'repair', ...base, outcome: 'started' });
-    this.startSession(id, request.keyId, repair.protocol, parties, repair.helper(share, request.lost), async () => {
-      await this.opts.audit?.({ event: 'repair', ...base, outcome: 'completed' });
-      return undefined;
+    this.startSession({
+      id,
+      keyId: request.keyId,
+      protocol: repair.protocol,
+      parties,
+      start: repair.helper(share, request.lost),
+      complete: async () => {
+        await this.opts.audit?.({ event: 'repair', ...base, outcome: 'completed' });
+        return undefined;
+      },
+      dispose: () => adapter.wipe(share),
     });
   }
 
   private async startReshare(request: ReshareRequest): Promise<void> {
-    const id = this.claimSession(request.session);
+    const id = await this.claimSession(request.keyId, request.session);
     const dealers = sortedParties(request.dealers);
     const newParties = sortedParties(request.newParties);
     const parties = sortedParties([...new Set([...dealers, ...newParties])]);
@@ -382,7 +505,8 @@ export class NodeRuntime {
     const base = { keyId: request.keyId, session: id, signers: parties };
     await this.opts.audit?.({ event: 'reshare', ...base, outcome: 'started' });
     const params = { dealers, newParties, newThreshold: request.newThreshold };
-    this.startSession(id, request.keyId, reshare.protocol, parties, reshare.start(params, share) as ConstructorParameters<typeof Party<unknown>>[1], async (next) => {
+    const dispose = () => share !== undefined && adapter.wipe(share);
+    this.startSession({ id, keyId: request.keyId, protocol: reshare.protocol, parties, start: reshare.start(params, share) as SessionSpec['start'], dispose, complete: async (next) => {
       await this.opts.audit?.({ event: 'reshare', ...base, outcome: 'completed' });
       if (next === undefined) return undefined; // a dealer leaving the committee
       const committee: StoredKey = {
@@ -394,13 +518,15 @@ export class NodeRuntime {
         chainCode: adapter.chainCode(next),
       };
       const encoded = adapter.encode(next);
+      const digest = reshare.digest(next);
       try {
         await this.opts.vault.stageEpoch(request.keyId, request.epoch, encoded, committee);
       } finally {
         zeroize(encoded);
+        adapter.wipe(next);
       }
-      return { type: 'reshare_done', session: request.session, keyId: request.keyId, epoch: request.epoch, groupKey: committee.groupKey as Bytes, commitmentsDigest: reshare.digest(next) as Bytes };
-    });
+      return { type: 'reshare_done', session: request.session, keyId: request.keyId, epoch: request.epoch, groupKey: committee.groupKey as Bytes, commitmentsDigest: digest as Bytes };
+    } });
   }
 
   /**
@@ -417,7 +543,7 @@ export class NodeRuntime {
   }
 
   private async startRefresh(request: RefreshRequest): Promise<void> {
-    const id = this.claimSession(request.session);
+    const id = await this.claimSession(request.keyId, request.session);
     const parties = sortedParties(request.parties);
     const stored = await this.loadEpoch(request.keyId, request.epoch - 1);
     if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
@@ -433,27 +559,21 @@ export class NodeRuntime {
     const refresh = adapter.refresh;
     const base = { keyId: request.keyId, session: id, signers: parties };
     await this.opts.audit?.({ event: 'refresh', ...base, outcome: 'started' });
-    this.startSession(id, request.keyId, refresh.protocol(share), parties, refresh.start(share), async (next) => {
+    this.startSession({ id, keyId: request.keyId, protocol: refresh.protocol(share), parties, start: refresh.start(share), dispose: () => adapter.wipe(share), complete: async (next) => {
       const encoded = adapter.encode(next);
+      const groupKey = adapter.groupKey(next);
       try {
         await this.opts.vault.stageEpoch(request.keyId, request.epoch, encoded);
       } finally {
         zeroize(encoded);
+        adapter.wipe(next);
       }
       await this.opts.audit?.({ event: 'refresh', ...base, outcome: 'completed' });
-      return { type: 'refresh_done', session: request.session, keyId: request.keyId, epoch: request.epoch, groupKey: adapter.groupKey(next) as Bytes };
-    });
+      return { type: 'refresh_done', session: request.session, keyId: request.keyId, epoch: request.epoch, groupKey: groupKey as Bytes };
+    } });
   }
 
-  private startSession(
-    id: SessionId,
-    keyId: string,
-    protocol: string,
-    parties: readonly PartyId[],
-    start: ConstructorParameters<typeof Party<unknown>>[1],
-    complete: (output: unknown) => Promise<NodeReport | undefined>,
-    aborted?: (abort: ProtocolAbort) => Promise<void>,
-  ): void {
+  private startSession({ id, keyId, protocol, parties, start, complete, aborted, dispose }: SessionSpec): void {
     const party = new Party<unknown>({ protocol, session: id, self: this.opts.self, parties, rng: this.opts.rng, auth: this.opts.auth }, start);
     const timeout = this.opts.sessionTimeoutMs ?? 60_000;
     const timer = setTimeout(() => {
@@ -461,7 +581,7 @@ export class NodeRuntime {
       if (s) this.endSession(s, `session timed out after ${timeout} ms`);
     }, timeout);
     timer.unref();
-    const session: Session = { id, party, keyId, timer, complete, ...(aborted ? { aborted } : {}) };
+    const session: Session = { id, party, keyId, timer, complete, ...(aborted ? { aborted } : {}), ...(dispose ? { dispose: once(dispose) } : {}) };
     this.sessions.set(id, session);
     this.step(session, () => party.begin());
     const early = this.early.get(id);
@@ -542,20 +662,23 @@ export class NodeRuntime {
     this.forget(session);
     const report = () => this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits);
     if (!session.aborted) return report();
+    // Called before anything else can run: a retirement it makes is in force for every other session at once.
     session
       .aborted(abort)
       .catch((e: unknown) => this.log('abort_hook_failed', { session: session.id, error: e instanceof Error ? e.message : String(e) }))
       .finally(report);
   }
 
-  private endSession(session: Session, reason: string): void {
+  private endSession(session: Session, reason: string, culprits: readonly PartyId[] = []): void {
+    if (!this.sessions.has(session.id)) return;
     session.party.cancel(reason);
     this.forget(session);
-    this.fail(session.id, reason, []);
+    this.fail(session.id, reason, culprits);
   }
 
   private forget(session: Session): void {
     clearTimeout(session.timer);
+    session.dispose?.();
     this.sessions.delete(session.id);
     this.markEnded(session.id);
   }
@@ -575,4 +698,13 @@ export class NodeRuntime {
   private log(event: string, fields: Record<string, unknown>): void {
     this.opts.log?.(event, fields);
   }
+}
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
 }

@@ -23,6 +23,9 @@ import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../pr
 import { frostReshare, frostReshareProtocol } from '../protocol/frost/reshare.ts';
 import { hashTranscript } from '../protocol/core/transcript.ts';
 import { decodeDklsKeyShare, dklsKeygen, dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol, dklsKeygenProtocol, dklsSign, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../protocol/dkls23/index.ts';
+import { zeroizeDklsKeyShare } from '../protocol/dkls23/keys.ts';
+import type { OtPairGuard } from '../protocol/dkls23/sign.ts';
+import { zeroize } from '../protocol/core/transcript.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 import type { ProtocolAbort } from '../protocol/core/errors.ts';
 
@@ -36,8 +39,12 @@ export interface SchemeAdapter<S> {
   readonly dkgProtocol: string;
   dkg(threshold: number): ProtocolStart<S>;
   signProtocol(share: S): string;
-  /** Signs under the group key, or under groupKey + tweak·G when a derivation tweak is given. */
-  sign(share: S, message: Uint8Array, tweak?: Uint8Array): ProtocolStart<SchemeSignature>;
+  /** Signs under the share's group key (tweak it first with `tweak` for a derived child). */
+  sign(share: S, message: Uint8Array, opts: SignOptions): ProtocolStart<SchemeSignature>;
+  /** The share of the child key groupKey + tweak·G (a new object; wipe it as well as the parent). */
+  tweak(share: S, tweak: Uint8Array): S;
+  /** Zeroises the secret bytes of a decoded share; the runtime calls it when a session ends. */
+  wipe(share: S): void;
   /** The curve non-hardened derivation runs on (protocol/derive.ts). */
   readonly derivationCurve: DerivationCurve;
   /** The full group point (SEC1 compressed on secp256k1): what derivation starts from. */
@@ -71,6 +78,13 @@ export interface SchemeAdapter<S> {
   readonly refresh?: { protocol(share: S): string; start(share: S): ProtocolStart<S> };
 }
 
+export interface SignOptions {
+  /** Public inputs beyond the protocol's own (key id, epoch, path) that every signer must share. */
+  readonly context: Uint8Array;
+  /** For schemes with pairwise setups: the key's shared retirement of cheating peers. */
+  readonly guard?: OtPairGuard;
+}
+
 /** Adapters hide the share type; the runtime only passes shares back to their own adapter. */
 export type AnySchemeAdapter = SchemeAdapter<unknown>;
 
@@ -81,10 +95,12 @@ const frost = (scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostK
   signProtocol: frostSignCoordinatedProtocol,
   // RFC 9591's coordinator model inside the signer set: the lowest signer aggregates, verifies
   // and reports; the others only contribute their shares (half the work of everyone aggregating).
-  sign: (share, message, tweak) => (ctx) =>
-    mapOutput(frostSignCoordinated(tweak ? tweakFrostKeyShare(share, tweak) : share, message, ctx.parties[0]!)(ctx), (o) =>
-      o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined,
-    ),
+  // FROST binds its shares to the message and the commitment list; each signer's nonces are
+  // fresh per session, so the context needs no round of its own.
+  sign: (share, message) => (ctx) =>
+    mapOutput(frostSignCoordinated(share, message, ctx.parties[0]!)(ctx), (o) => (o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined)),
+  tweak: (share, tweak) => tweakFrostKeyShare(share, tweak),
+  wipe: (share) => zeroize(share.signingShare),
   derivationCurve: scheme === 'eddsa-ed25519' ? 'ed25519' : 'secp256k1',
   groupKey: (share) => share.groupKey,
   userKey: (groupKey) => frostSuite(scheme).userPublicKey(groupKey),
@@ -115,10 +131,13 @@ const dkls: SchemeAdapter<DklsKeyShare> = {
   dkg: (threshold) => dklsKeygen({ threshold }),
   signProtocol: () => dklsSignProtocol,
   // The lowest signer combines and verifies; the others only contribute (as with FROST).
-  sign: (share, digest, tweak) => (ctx) =>
-    mapOutput(dklsSign(tweak ? { ...share, core: tweakFrostKeyShare(share.core, tweak) } : share, digest, { aggregator: ctx.parties[0]! })(ctx), (o) =>
+  sign: (share, digest, { context, guard }) => (ctx) =>
+    mapOutput(dklsSign(share, digest, { aggregator: ctx.parties[0]!, context, ...(guard ? { guard } : {}) })(ctx), (o) =>
       o ? { signature: o.signature, recoveryId: o.recoveryId } : undefined,
     ),
+  // The child shares the parent's pairwise setups (wiping both is harmless); only the core moves.
+  tweak: (share, tweak) => ({ ...share, core: tweakFrostKeyShare(share.core, tweak) }),
+  wipe: zeroizeDklsKeyShare,
   derivationCurve: 'secp256k1',
   groupKey: (share) => share.core.groupKey,
   userKey: (groupKey) => groupKey,
@@ -131,7 +150,7 @@ const dkls: SchemeAdapter<DklsKeyShare> = {
   decode: decodeDklsKeyShare,
   // A failed KOS or multiplication check names the peer that cheated against this node's
   // OT setup; sessions over the same base OTs must not be offered to it again.
-  pairwiseSetup: { compromisedBy: (abort) => (abort.reason === 'consistency_check_failed' ? abort.culprits : []) },
+  pairwiseSetup: { compromisedBy: (abort) => (abort.reason === 'consistency_check_failed' || abort.reason === 'pair_retired' ? abort.culprits : []) },
   refresh: { protocol: () => dklsRefreshProtocol, start: dklsRefresh },
   reshare: {
     protocol: dklsReshareProtocol,

@@ -70,9 +70,18 @@ export class MemoryVault implements ShareVault {
     this.shares.delete(keyId);
   }
   readonly burned = new Map<string, Set<PartyId>>();
-  async burnPair(keyId: string, peer: PartyId): Promise<void> {
+  async burnPair(keyId: string, peer: PartyId, epoch: number): Promise<void> {
+    if (this.shares.get(keyId)?.current !== epoch) return;
     if (!this.burned.has(keyId)) this.burned.set(keyId, new Set());
     this.burned.get(keyId)!.add(peer);
+  }
+  /** Every session id accepted, per key; survives a restart of the node's runtime, as a disk would. */
+  readonly sessions = new Set<string>();
+  async claimSession(keyId: string, session: string): Promise<boolean> {
+    const k = `${keyId}/${session}`;
+    if (this.sessions.has(k)) return false;
+    this.sessions.add(k);
+    return true;
   }
   async burnedPairs(keyId: string): Promise<PartyId[]> {
     return [...(this.burned.get(keyId) ?? [])];
@@ -95,11 +104,22 @@ export class MemoryCluster {
   /** Every encoded message that crossed the network (for leak scans). */
   readonly wire: Uint8Array[] = [];
   recordWire = false;
+  /**
+   * The coordinator's signing key as a function: what an adversary that holds the coordinator's
+   * identity can do (scenarios and tests send requests with it that the engine never would).
+   */
+  readonly signAsCoordinator: (input: Uint8Array) => Uint8Array;
+  /** Every report a node sent to the coordinator, when `recordReports` is set. */
+  readonly reports: { from: NodeId; report: NodeReport }[] = [];
+  recordReports = false;
   private readonly down = new Set<NodeId>();
   private link: LinkHook | undefined;
+  private readonly makeRuntime: (id: NodeId) => NodeRuntime;
 
-  private constructor(engine: Engine) {
+  private constructor(engine: Engine, signAsCoordinator: (input: Uint8Array) => Uint8Array, makeRuntime: (cluster: MemoryCluster, id: NodeId) => NodeRuntime) {
     this.engine = engine;
+    this.signAsCoordinator = signAsCoordinator;
+    this.makeRuntime = (id) => makeRuntime(this, id);
   }
 
   static async create(opts: MemoryClusterOptions): Promise<MemoryCluster> {
@@ -124,29 +144,29 @@ export class MemoryCluster {
       ...(opts.observe ? { observe: opts.observe } : {}),
       ...opts.engine,
     });
-    cluster = new MemoryCluster(engine);
-    cluster.link = opts.link;
     const verifyPeer = (from: PartyId, message: Uint8Array, signature: Uint8Array) => {
       const k = identities.get(from);
       return !!k && signature.length === 64 && edVerify(null, message, k.pub, signature);
     };
-    for (const id of ids) {
-      const me = identities.get(id)!;
-      const auth: PartyAuth = { sign: (m) => edSign(null, m, me.priv), verify: verifyPeer };
-      cluster.auths.set(id, auth);
-      const vault = new MemoryVault();
-      cluster.vaults.set(id, vault);
-      cluster.runtimes.set(
-        id,
+    cluster = new MemoryCluster(
+      engine,
+      (input) => new Uint8Array(edSign(null, input, coordinatorKey.privateKey)),
+      (c, id) =>
         new NodeRuntime({
           self: partyId(id),
-          auth,
-          vault,
+          auth: c.auths.get(id)!,
+          vault: c.vaults.get(id)!,
           rng: (n) => new Uint8Array(randomBytes(n)),
           verifyCoordinator: (input, signature) => edVerify(null, input, coordinatorKey.publicKey, signature),
-          send: (to, message) => cluster!.transmit(id, to.role === 'coordinator' ? 'coordinator' : to.id, message),
+          send: (to, message) => c.transmit(id, to.role === 'coordinator' ? 'coordinator' : to.id, message),
         }),
-      );
+    );
+    cluster.link = opts.link;
+    for (const id of ids) {
+      const me = identities.get(id)!;
+      cluster.auths.set(id, { sign: (m) => edSign(null, m, me.priv), verify: verifyPeer });
+      cluster.vaults.set(id, new MemoryVault());
+      cluster.runtimes.set(id, cluster.makeRuntime(id));
     }
     engine.start();
     return cluster;
@@ -165,6 +185,20 @@ export class MemoryCluster {
 
   restart(node: NodeId): void {
     this.down.delete(node);
+  }
+
+  /**
+   * Restarts a node's process: a new runtime over the same vault (its disk), with every
+   * in-memory record (running sessions, retired pairs) gone.
+   */
+  restartProcess(node: NodeId): void {
+    this.runtimes.get(node)!.close();
+    this.runtimes.set(node, this.makeRuntime(node));
+  }
+
+  /** Delivers a message to a node as the coordinator (the attacker holding its identity may send anything). */
+  sendAsCoordinator(node: NodeId, message: CoordinatorMessage): void {
+    this.transmit('coordinator', node, message);
   }
 
   isDown(node: NodeId): boolean {
@@ -203,7 +237,9 @@ export class MemoryCluster {
     if ((from !== 'coordinator' && this.down.has(from)) || (to !== 'coordinator' && this.down.has(to))) return;
     const message = decodeClusterMessage(encoded);
     if (to === 'coordinator') {
-      if (from !== 'coordinator') this.engine.onReport(from, message as NodeReport);
+      if (from === 'coordinator') return;
+      if (this.recordReports) this.reports.push({ from, report: message as NodeReport });
+      this.engine.onReport(from, message as NodeReport);
       return;
     }
     const sender: Sender = from === 'coordinator' ? { role: 'coordinator' } : { role: 'node', id: partyId(from) };

@@ -7,6 +7,11 @@
  *
  * Writes are LevelDB batches with `sync: true`: a crash leaves either the old state or the
  * new one. A new epoch is written beside the old one, which stays until `confirmEpoch` erases it.
+ * Every read-modify-write of a key's metadata runs under that key's lock, so concurrent writers
+ * (a burn during a refresh's stage) never drop each other's change.
+ *
+ * The store is also the node's session ledger: every session id a node ever accepted for a key
+ * is recorded, durably and for good, before the session starts (`claimSession`).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -103,12 +108,23 @@ interface CacheEntry {
 const pad = (epoch: number) => epoch.toString().padStart(10, '0');
 const metaKey = (keyId: string) => `meta!${keyId}`;
 const shareKey = (keyId: string, epoch: number) => `share!${keyId}!${pad(epoch)}`;
+const sessionKey = (keyId: string, session: string) => `session!${keyId}!${session}`;
+const EMPTY = new Uint8Array(0);
+
+type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
 export class ShareStore implements ShareVault {
   private readonly db: Level<string, Uint8Array>;
   private readonly opts: ShareStoreOptions;
   private protector: ShareProtector;
   private readonly cache = new Map<string, CacheEntry>();
+  /** The tail of each key's chain of metadata writers (see `locked`). */
+  private readonly keyLocks = new Map<string, Promise<unknown>>();
+  /** Session claims being written: a second claim of the same id while the first is in flight is refused. */
+  private readonly claiming = new Set<string>();
+  /** Session claims waiting for the next group commit, and whether one is running. */
+  private pendingClaims: { op: BatchOp; done: (e?: unknown) => void }[] = [];
+  private committing = false;
   readonly counters: StoreCounters = { cacheHits: 0, cacheMisses: 0, unwrapCount: 0, unwrapTotalMs: 0 };
 
   private constructor(db: Level<string, Uint8Array>, opts: ShareStoreOptions) {
@@ -144,6 +160,10 @@ export class ShareStore implements ShareVault {
 
   /** Seals and stores the first epoch of a new key, with its metadata, in one synced batch. */
   async saveShare(key: StoredKey, share: Uint8Array, epoch = 0): Promise<void> {
+    return this.locked(key.keyId, () => this.saveShareLocked(key, share, epoch));
+  }
+
+  private async saveShareLocked(key: StoredKey, share: Uint8Array, epoch: number): Promise<void> {
     if (await this.hasKey(key.keyId)) throw new SealedShareError('corrupt', `key ${key.keyId} already exists`);
     const meta = toMeta(key, epoch);
     const record = await this.seal({ nodeId: this.opts.nodeId, keyId: key.keyId, scheme: key.scheme, epoch }, share);
@@ -162,6 +182,10 @@ export class ShareStore implements ShareVault {
    * key that signs with one consistent epoch.
    */
   async stageEpoch(keyId: string, epoch: number, share: Uint8Array, committee?: StoredKey): Promise<void> {
+    return this.locked(keyId, () => this.stageEpochLocked(keyId, epoch, share, committee));
+  }
+
+  private async stageEpochLocked(keyId: string, epoch: number, share: Uint8Array, committee?: StoredKey): Promise<void> {
     let meta = await this.meta(keyId);
     if (!meta || meta.status === 'pending') {
       // First share of this key on this node (resharing into a new committee): it stays pending,
@@ -184,6 +208,10 @@ export class ShareStore implements ShareVault {
 
   /** Makes a staged epoch current and erases every older epoch, in one synced batch. */
   async confirmEpoch(keyId: string, epoch: number): Promise<void> {
+    return this.locked(keyId, () => this.confirmEpochLocked(keyId, epoch));
+  }
+
+  private async confirmEpochLocked(keyId: string, epoch: number): Promise<void> {
     const meta = await this.meta(keyId);
     if (!meta) throw new SealedShareError('not_found', `no key ${keyId}`);
     if (meta.status === 'pending' && meta.epoch === epoch) {
@@ -214,10 +242,64 @@ export class ShareStore implements ShareVault {
     for (const id of [...this.cache.keys()]) if (id.startsWith(`${keyId}/`)) this.evict(id);
   }
 
-  async burnPair(keyId: string, peer: PartyId): Promise<void> {
-    const meta = await this.meta(keyId);
-    if (!meta || meta.burned?.includes(peer)) return;
-    await this.db.put(metaKey(keyId), Buffer.from(JSON.stringify({ ...meta, burned: [...(meta.burned ?? []), peer].sort((a, b) => a - b) })), { sync: true });
+  async burnPair(keyId: string, peer: PartyId, epoch: number): Promise<void> {
+    return this.locked(keyId, async () => {
+      const meta = await this.meta(keyId);
+      // A later epoch brought fresh pairwise setups: the cheat was against one that is gone.
+      if (!meta || meta.epoch !== epoch || meta.burned?.includes(peer)) return;
+      await this.db.put(metaKey(keyId), Buffer.from(JSON.stringify({ ...meta, burned: [...(meta.burned ?? []), peer].sort((a, b) => a - b) })), { sync: true });
+    });
+  }
+
+  /**
+   * Records `session` as used for `keyId`, durably, and answers whether it was new. A false
+   * answer means the id was accepted before (even before a restart) and must be refused.
+   * Concurrent claims are written together in one synced batch (group commit).
+   */
+  async claimSession(keyId: string, session: string): Promise<boolean> {
+    const key = sessionKey(keyId, session);
+    if (this.claiming.has(key)) return false;
+    this.claiming.add(key);
+    try {
+      if ((await this.db.get(key)) !== undefined) return false;
+      await new Promise<void>((resolve, reject) => {
+        this.pendingClaims.push({ op: { type: 'put', key, value: EMPTY }, done: (e) => (e ? reject(e) : resolve()) });
+        if (!this.committing) void this.commitClaims();
+      });
+      return true;
+    } finally {
+      this.claiming.delete(key);
+    }
+  }
+
+  private async commitClaims(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.pendingClaims.length) {
+        const batch = this.pendingClaims;
+        this.pendingClaims = [];
+        try {
+          await this.db.batch(batch.map((c) => c.op), { sync: true });
+          for (const c of batch) c.done();
+        } catch (e) {
+          for (const c of batch) c.done(e);
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  /** Runs `f` after every earlier metadata writer of `keyId` has finished. */
+  private locked<T>(keyId: string, f: () => Promise<T>): Promise<T> {
+    const previous = this.keyLocks.get(keyId) ?? Promise.resolve();
+    const run = previous.then(f, f);
+    const tail = run.catch(() => undefined);
+    this.keyLocks.set(keyId, tail);
+    void tail.then(() => {
+      if (this.keyLocks.get(keyId) === tail) this.keyLocks.delete(keyId);
+    });
+    return run;
   }
 
   async burnedPairs(keyId: string): Promise<PartyId[]> {
@@ -226,6 +308,10 @@ export class ShareStore implements ShareVault {
 
   /** Erases every epoch of the key and its metadata in one synced batch (crypto-shredding). */
   async destroyKey(keyId: string): Promise<void> {
+    return this.locked(keyId, () => this.destroyKeyLocked(keyId));
+  }
+
+  private async destroyKeyLocked(keyId: string): Promise<void> {
     const keys: string[] = [];
     for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: `share!${keyId}"` })) keys.push(k);
     await this.db.batch([...keys, metaKey(keyId)].map((key) => ({ type: 'del' as const, key })), { sync: true });

@@ -35,18 +35,42 @@ export function encodeCbor<T>(codec: Codec<T>, value: T): Uint8Array {
 
 export function decodeCbor<T>(codec: Codec<T>, bytes: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): T {
   if (bytes.length > maxBytes) throw new DecodeError('too_large', `message of ${bytes.length} bytes exceeds ${maxBytes}`);
+  // Decoding makes copies (the input slice cbor-x reads, the byte strings it returns, the
+  // re-encoding): they may be sealed plaintext, so all of them are wiped on every path. The
+  // codec's `bytes` hands the caller fresh arrays of its own.
+  const scratch = bytes.slice(); // cbor-x caches a DataView on its input; keep the caller's bytes untouched
   let raw: unknown;
+  let value: T | undefined;
+  let again: Uint8Array | undefined;
   try {
-    raw = decoder.decode(bytes.slice()); // cbor-x caches a DataView on its input; keep the caller's bytes untouched
-  } catch {
-    throw new DecodeError('malformed', 'not valid CBOR');
+    try {
+      raw = decoder.decode(scratch);
+    } catch {
+      throw new DecodeError('malformed', 'not valid CBOR');
+    }
+    value = codec.decode(raw, '$');
+    // Deterministic encoding doubles as a canonicality check: any other encoding of the same
+    // value (non-minimal integers, indefinite lengths, trailing bytes) is rejected.
+    again = encodeCbor(codec, value);
+    if (!bytesEqual(again, bytes)) throw new DecodeError('malformed', 'non-canonical CBOR encoding');
+    return value;
+  } finally {
+    // Byte strings the codec handed back as they were (a pass-through codec) stay intact,
+    // and so does the buffer they view.
+    const kept = new Set<Uint8Array>();
+    forEachBytes(value, (b) => kept.add(b));
+    forEachBytes(raw, (b) => kept.has(b) || b.buffer === scratch.buffer || b.fill(0));
+    if (![...kept].some((b) => b.buffer === scratch.buffer)) scratch.fill(0);
+    again?.fill(0);
   }
-  const value = codec.decode(raw, '$');
-  // Deterministic encoding doubles as a canonicality check: any other encoding of the same
-  // value (non-minimal integers, indefinite lengths, trailing bytes) is rejected.
-  const again = encodeCbor(codec, value);
-  if (!bytesEqual(again, bytes)) throw new DecodeError('malformed', 'non-canonical CBOR encoding');
-  return value;
+}
+
+/** Visits every byte string inside a value (arrays, maps and plain records, to any depth). */
+function forEachBytes(v: unknown, f: (b: Uint8Array) => void): void {
+  if (v instanceof Uint8Array) f(v);
+  else if (Array.isArray(v)) for (const item of v) forEachBytes(item, f);
+  else if (v instanceof Map) for (const [k, x] of v) (forEachBytes(k, f), forEachBytes(x, f));
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) forEachBytes(x, f);
 }
 
 // Public bytes (the wire encoding), so a native, non-constant-time comparison is fine.

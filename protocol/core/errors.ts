@@ -31,6 +31,8 @@ export type AbortReason =
   | 'equivocation' // a broadcast was not the same for everyone
   | 'invalid_signature_share'
   | 'consistency_check_failed' // DKLs23 / OT extension checks
+  | 'inputs_mismatch' // signers were given different public inputs: the coordinator's doing, no signer is named
+  | 'pair_retired' // a pairwise setup already caught cheating is not used again
   | 'invalid_commitment_opening'
   | 'invalid_signature' // final aggregate does not verify
   | 'unexpected_message'

@@ -35,17 +35,33 @@ export function gf128MulXInto(a: Gf128): void {
   a[3] = (a[3]! << 1) | (a[2]! >>> 31);
   a[2] = (a[2]! << 1) | (a[1]! >>> 31);
   a[1] = (a[1]! << 1) | (a[0]! >>> 31);
-  a[0] = (a[0]! << 1) ^ (carry * 0x87);
+  a[0] = (a[0]! << 1) ^ (-carry & 0x87);
 }
 
-/** a·b: Horner over the bits of a, most significant first. */
+/**
+ * a·b: Horner over the bits of a, most significant first. Branch-free in both arguments (one is
+ * the long-term Δ in the KOS check): each bit selects b through a mask, never through a branch.
+ */
 export function gf128Mul(a: Gf128, b: Gf128): Gf128 {
   const acc = gf128Zero();
   for (let i = 127; i >= 0; i--) {
     gf128MulXInto(acc);
-    if ((a[i >>> 5]! >>> (i & 31)) & 1) gf128XorInto(acc, b);
+    const mask = -((a[i >>> 5]! >>> (i & 31)) & 1);
+    acc[0]! ^= b[0]! & mask;
+    acc[1]! ^= b[1]! & mask;
+    acc[2]! ^= b[2]! & mask;
+    acc[3]! ^= b[3]! & mask;
   }
   return acc;
+}
+
+/** acc ^= x·bit for a secret bit, without branching on it. */
+export function gf128XorMaskedInto(acc: Gf128, x: Uint32Array, xOffset: number, bit: number): void {
+  const mask = -(bit & 1);
+  acc[0]! ^= x[xOffset]! & mask;
+  acc[1]! ^= x[xOffset + 1]! & mask;
+  acc[2]! ^= x[xOffset + 2]! & mask;
+  acc[3]! ^= x[xOffset + 3]! & mask;
 }
 
 /** Σ_i X^i·y_i for 128 elements y_0..y_127 stored back to back in `ys` (4 words each). */

@@ -12,11 +12,15 @@
  * extension expands them with a fresh 32-byte label that binds session, key, parties,
  * direction and purpose, so no two sessions ever see related columns. What an extension
  * produces lives only in its session and is zeroised with it.
+ *
+ * Secret-dependent control flow: the sender's Δ and the receiver's choice bits and rows are
+ * secret, so every loop over them selects with masks, never with branches or early exits (the
+ * loops run over public lengths). JavaScript gives no guarantee beyond that; see SECURITY.md.
  */
 import { createHash, hash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { zeroize } from '../core/transcript.ts';
-import { gf128Equal, gf128FromBytes, gf128HornerX, gf128Mul, gf128ToBytes, gf128XorInto, type Gf128 } from './gf128.ts';
+import { gf128Equal, gf128FromBytes, gf128HornerX, gf128Mul, gf128ToBytes, gf128XorInto, gf128XorMaskedInto, type Gf128 } from './gf128.ts';
 
 if (endianness() !== 'LE') throw new Error('the OT extension assumes a little-endian host');
 
@@ -52,7 +56,7 @@ export const kosMessageBytes = (m: number): number => (KAPPA * (m + KOS_PADDING)
  * PRG(k, label, i): the columns of m' bits, one per base OT. Fixed-length hash input (domain,
  * label 32, i 4, k 16) in one reused buffer, one-shot SHAKE256 per column.
  */
-function columns(seeds: Uint8Array, label: Uint8Array, bytes: number): (i: number) => Buffer {
+export function kosPrg(seeds: Uint8Array, label: Uint8Array, bytes: number): (i: number) => Buffer {
   const domain = Buffer.from('mpc/dkls23/kos-prg/v1');
   const input = Buffer.alloc(domain.length + 32 + 4 + SEED_BYTES);
   domain.copy(input);
@@ -68,7 +72,7 @@ function columns(seeds: Uint8Array, label: Uint8Array, bytes: number): (i: numbe
 }
 
 /** The Fiat–Shamir challenges χ_1..χ_m' ∈ GF(2^128), from the label and the whole matrix u. */
-function challenges(label: Uint8Array, u: Uint8Array, count: number): Uint32Array {
+export function kosChallenges(label: Uint8Array, u: Uint8Array, count: number): Uint32Array {
   const uDigest = createHash('sha256').update(u).digest();
   const raw = createHash('shake256', { outputLength: 16 * count }).update('mpc/dkls23/kos-chi/v1').update(label).update(uDigest).digest();
   return new Uint32Array(Uint8Array.from(raw).buffer);
@@ -76,43 +80,48 @@ function challenges(label: Uint8Array, u: Uint8Array, count: number): Uint32Arra
 
 /**
  * Σ_j row_j·χ_j for the rows of a column-major matrix, computed column by column:
- * Σ_i X^i·(⊕_{j: bit j of column i} χ_j), so no full field multiplication is needed.
+ * Σ_i X^i·(⊕_j bit_j(column i)·χ_j), so no full field multiplication is needed. Every bit is
+ * visited and selects χ_j by a mask (the matrix is secret).
  */
-function combineRows(columns: Uint8Array, colBytes: number, chi: Uint32Array): Gf128 {
+export function kosCombineRows(columns: Uint8Array, colBytes: number, chi: Uint32Array): Gf128 {
   const ys = new Uint32Array(4 * KAPPA);
   for (let i = 0; i < KAPPA; i++) {
     const base = i * colBytes;
     const y = 4 * i;
+    let y0 = 0;
+    let y1 = 0;
+    let y2 = 0;
+    let y3 = 0;
     for (let b = 0; b < colBytes; b++) {
-      let byte = columns[base + b]!;
-      while (byte) {
-        const bit = 31 - Math.clz32(byte & -byte);
-        byte &= byte - 1;
+      const byte = columns[base + b]!;
+      for (let bit = 0; bit < 8; bit++) {
+        const mask = -((byte >>> bit) & 1);
         const c = 4 * (8 * b + bit);
-        ys[y]! ^= chi[c]!;
-        ys[y + 1]! ^= chi[c + 1]!;
-        ys[y + 2]! ^= chi[c + 2]!;
-        ys[y + 3]! ^= chi[c + 3]!;
+        y0 ^= chi[c]! & mask;
+        y1 ^= chi[c + 1]! & mask;
+        y2 ^= chi[c + 2]! & mask;
+        y3 ^= chi[c + 3]! & mask;
       }
     }
+    ys[y] = y0;
+    ys[y + 1] = y1;
+    ys[y + 2] = y2;
+    ys[y + 3] = y3;
   }
   return gf128HornerX(ys);
 }
 
-/** The first m rows (16 bytes each) of a KAPPA-column matrix. */
+/** The first m rows (16 bytes each) of a KAPPA-column matrix: a bit transpose over every bit. */
 function rows(columns: Uint8Array, colBytes: number, m: number): Uint8Array {
   const out = new Uint8Array(16 * m);
   for (let i = 0; i < KAPPA; i++) {
     const base = i * colBytes;
     const byteInRow = i >>> 3;
-    const mask = 1 << (i & 7);
+    const shift = i & 7;
     for (let b = 0; b < m / 8; b++) {
-      let byte = columns[base + b]!;
-      while (byte) {
-        const bit = 31 - Math.clz32(byte & -byte);
-        byte &= byte - 1;
-        out[16 * (8 * b + bit) + byteInRow]! |= mask;
-      }
+      const byte = columns[base + b]!;
+      const at = 16 * 8 * b + byteInRow;
+      for (let bit = 0; bit < 8; bit++) out[at + 16 * bit]! |= ((byte >>> bit) & 1) << shift;
     }
   }
   return out;
@@ -134,8 +143,8 @@ export function kosReceive(seeds: OtReceiverSeeds, choices: Uint8Array, m: numbe
   x.set(rng(KOS_PADDING / 8), m / 8);
   const t = new Uint8Array(KAPPA * colBytes);
   const u = new Uint8Array(KAPPA * colBytes);
-  const column0 = columns(seeds.seeds0, label, colBytes);
-  const column1 = columns(seeds.seeds1, label, colBytes);
+  const column0 = kosPrg(seeds.seeds0, label, colBytes);
+  const column1 = kosPrg(seeds.seeds1, label, colBytes);
   for (let i = 0; i < KAPPA; i++) {
     const t0 = column0(i);
     const t1 = column1(i);
@@ -146,10 +155,10 @@ export function kosReceive(seeds: OtReceiverSeeds, choices: Uint8Array, m: numbe
     }
     zeroize(t0, t1);
   }
-  const chi = challenges(label, u, m + KOS_PADDING);
+  const chi = kosChallenges(label, u, m + KOS_PADDING);
   const xTilde = new Uint32Array(4);
-  for (let j = 0; j < m + KOS_PADDING; j++) if ((x[j >>> 3]! >>> (j & 7)) & 1) gf128XorInto(xTilde, chi, 4 * j);
-  const tTilde = combineRows(t, colBytes, chi);
+  for (let j = 0; j < m + KOS_PADDING; j++) gf128XorMaskedInto(xTilde, chi, 4 * j, x[j >>> 3]! >>> (j & 7));
+  const tTilde = kosCombineRows(t, colBytes, chi);
   const out = rows(t, colBytes, m);
   zeroize(t, x);
   return { message: { u, xTilde: gf128ToBytes(xTilde), tTilde: gf128ToBytes(tTilde) }, rows: out };
@@ -163,20 +172,20 @@ export function kosSend(seeds: OtSenderSeeds, message: KosMessage, m: number, la
   const colBytes = checkLength(m);
   if (message.u.length !== KAPPA * colBytes || message.xTilde.length !== 16 || message.tTilde.length !== 16) return undefined;
   const q = new Uint8Array(KAPPA * colBytes);
-  const column = columns(seeds.seeds, label, colBytes);
+  const column = kosPrg(seeds.seeds, label, colBytes);
   for (let i = 0; i < KAPPA; i++) {
     const k = column(i);
     const o = i * colBytes;
-    const take = (seeds.delta[i >>> 3]! >>> (i & 7)) & 1 ? 0xff : 0;
+    const take = -((seeds.delta[i >>> 3]! >>> (i & 7)) & 1) & 0xff;
     for (let b = 0; b < colBytes; b++) q[o + b] = k[b]! ^ (message.u[o + b]! & take);
     zeroize(k);
   }
-  const chi = challenges(label, message.u, m + KOS_PADDING);
-  const qTilde = combineRows(q, colBytes, chi);
+  const chi = kosChallenges(label, message.u, m + KOS_PADDING);
+  const qTilde = kosCombineRows(q, colBytes, chi);
   const expected = gf128FromBytes(message.tTilde);
   gf128XorInto(expected, gf128Mul(gf128FromBytes(seeds.delta), gf128FromBytes(message.xTilde)));
   const ok = gf128Equal(qTilde, expected);
   const out = ok ? rows(q, colBytes, m) : undefined;
-  zeroize(q);
+  zeroize(q, new Uint8Array(qTilde.buffer), new Uint8Array(expected.buffer));
   return out;
 }

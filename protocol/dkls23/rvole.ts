@@ -7,11 +7,32 @@
  * first (the extension message); Alice answers with the correlation corrections τ and the
  * check (u, H(r)); Bob's check catches an Alice who used inconsistent inputs across the
  * gadget, Alice's KOS check catches a Bob who cheated in the extension.
+ *
+ * Freshness. The base OTs are long-term, so nothing here may repeat when an adversary replays
+ * a session: Bob binds the extension to a fresh 32-byte nonce of his (sent with his message,
+ * so it is fixed before Alice answers), and Alice derives every OT-derived value she uses (the
+ * pads of τ, the check) under a fresh nonce of her own, sent with τ. A co-signer that replays
+ * its message byte for byte under a reused session id makes Alice's KOS rows repeat, but not
+ * one pad: her corrections stay one-time encryptions of her inputs (finding 1 of SECURITY.md).
  */
 import { createHash, hash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { constantTimeEqual, zeroize } from '../core/transcript.ts';
+import { hashTranscript } from '../core/transcript.ts';
 import { kosReceive, kosSend, type KosMessage, type OtReceiverSeeds, type OtSenderSeeds } from './ot-extension.ts';
+
+/** Bytes of each party's freshness nonce. */
+export const NONCE_BYTES = 32;
+
+/** The extension's label: the session's pair label and Bob's fresh nonce. */
+export const kosLabel = (label: Uint8Array, bobNonce: Uint8Array): Uint8Array => hashTranscript('mpc/dkls23/kos-label/v1', label, bobNonce);
+/** The label every OT-derived value of Alice's answer is expanded under: the extension's label and Alice's fresh nonce. */
+const voleLabel = (extensionLabel: Uint8Array, aliceNonce: Uint8Array): Uint8Array => hashTranscript('mpc/dkls23/vole-label/v1', extensionLabel, aliceNonce);
+
+/** Bob's message: the extension message and the nonce it is bound to. */
+export interface BobMessage extends KosMessage {
+  readonly nonce: Uint8Array; // NONCE_BYTES
+}
 
 const Q = secp256k1.Point.Fn.ORDER;
 const mod = (x: bigint): bigint => {
@@ -83,6 +104,7 @@ function checkDigest(label: Uint8Array, r: readonly bigint[]): Uint8Array {
 }
 
 export interface AliceMessage {
+  readonly nonce: Uint8Array; // NONCE_BYTES, fresh per answer
   readonly tau: Uint8Array; // XI × WIDTH scalars, 32 bytes big-endian each
   readonly checkU: bigint;
   readonly checkDigest: Uint8Array; // 32 bytes
@@ -93,15 +115,19 @@ export interface BobState {
   readonly b: bigint;
   readonly beta: Uint8Array; // XI bits
   readonly rows: Uint8Array; // XI × 16 bytes
+  readonly extensionLabel: Uint8Array;
 }
 
-/** Bob, step 1: random choice bits, his random input b = ⟨g, β⟩, and the extension message. */
-export function bobStart(seeds: OtReceiverSeeds, label: Uint8Array, rng: (n: number) => Uint8Array): { state: BobState; message: KosMessage } {
+/** Bob, step 1: random choice bits, his random input b = ⟨g, β⟩, and the extension message under a fresh nonce. */
+export function bobStart(seeds: OtReceiverSeeds, label: Uint8Array, rng: (n: number) => Uint8Array): { state: BobState; message: BobMessage } {
   const beta = Uint8Array.from(rng(XI / 8));
   let b = 0n;
-  for (let j = 0; j < XI; j++) if ((beta[j >>> 3]! >>> (j & 7)) & 1) b += GADGET[j]!;
-  const { message, rows } = kosReceive(seeds, beta, XI, label, rng);
-  return { state: { b: mod(b), beta, rows }, message };
+  // BigInt arithmetic is not constant time; at least no branch selects on β.
+  for (let j = 0; j < XI; j++) b += GADGET[j]! * BigInt((beta[j >>> 3]! >>> (j & 7)) & 1);
+  const nonce = Uint8Array.from(rng(NONCE_BYTES));
+  const extensionLabel = kosLabel(label, nonce);
+  const { message, rows } = kosReceive(seeds, beta, XI, extensionLabel, rng);
+  return { state: { b: mod(b), beta, rows, extensionLabel }, message: { ...message, nonce } };
 }
 
 /**
@@ -110,14 +136,17 @@ export function bobStart(seeds: OtReceiverSeeds, label: Uint8Array, rng: (n: num
  */
 export function aliceRespond(
   seeds: OtSenderSeeds,
-  bob: KosMessage,
+  bob: BobMessage,
   a: readonly bigint[],
   label: Uint8Array,
   rng: (n: number) => Uint8Array,
 ): { c: bigint[]; message: AliceMessage } | undefined {
   if (a.length !== ELL) throw new RangeError(`Alice inputs ${ELL} scalars`);
-  const q = kosSend(seeds, bob, XI, label);
+  if (bob.nonce.length !== NONCE_BYTES) return undefined;
+  const q = kosSend(seeds, bob, XI, kosLabel(label, bob.nonce));
   if (!q) return undefined;
+  const nonce = Uint8Array.from(rng(NONCE_BYTES));
+  label = voleLabel(kosLabel(label, bob.nonce), nonce);
   const aHat = mod(BigInt('0x' + Buffer.from(rng(48)).toString('hex')));
   const alpha = [...a, aHat];
   const tau = new Uint8Array(TAU_BYTES);
@@ -140,32 +169,33 @@ export function aliceRespond(
   const r = x0s.map((x0) => mod(chi.reduce((acc, ch, k) => acc + ch * x0[k]!, x0[ELL]!)));
   const checkU = mod(chi.reduce((acc, ch, k) => acc + ch * a[k]!, aHat));
   x0s.length = 0;
-  return { c: c.map(mod), message: { tau, checkU, checkDigest: checkDigest(label, r) } };
+  return { c: c.map(mod), message: { nonce, tau, checkU, checkDigest: checkDigest(label, r) } };
 }
 
 /**
  * Bob, step 2: his shares d from Alice's corrections, or undefined when Alice's check value
  * does not match (Alice cheated). The state is consumed either way.
  */
-export function bobFinish(state: BobState, alice: AliceMessage, label: Uint8Array): bigint[] | undefined {
+export function bobFinish(state: BobState, alice: AliceMessage): bigint[] | undefined {
   try {
-    if (alice.tau.length !== TAU_BYTES || alice.checkU < 0n || alice.checkU >= Q) return undefined;
+    if (alice.nonce.length !== NONCE_BYTES || alice.tau.length !== TAU_BYTES || alice.checkU < 0n || alice.checkU >= Q) return undefined;
+    const label = voleLabel(state.extensionLabel, alice.nonce);
     const chi = checkChallenges(label, alice.tau);
     const d = new Array<bigint>(ELL).fill(0n);
     const { expand, wipe } = expander(label);
     const r: bigint[] = [];
     for (let j = 0; j < XI; j++) {
-      const bit = (state.beta[j >>> 3]! >>> (j & 7)) & 1;
+      const bit = BigInt((state.beta[j >>> 3]! >>> (j & 7)) & 1);
       const xb = expand(j, state.rows.subarray(16 * j, 16 * (j + 1)));
       const bt: bigint[] = [];
       for (let k = 0; k < WIDTH; k++) {
         const t = fromBytes32(alice.tau, 32 * (WIDTH * j + k));
-        if (t >= Q) return undefined;
-        bt.push(bit ? t - xb[k]! : -xb[k]!);
+        if (t >= Q) return undefined; // public: τ is Alice's message
+        bt.push(bit * t - xb[k]!);
       }
       for (let k = 0; k < ELL; k++) d[k]! += GADGET[j]! * bt[k]!;
       const combined = chi.reduce((acc, ch, k) => acc + ch * bt[k]!, bt[ELL]!);
-      r.push(mod((bit ? alice.checkU : 0n) - combined));
+      r.push(mod(bit * alice.checkU - combined));
     }
     wipe();
     if (!constantTimeEqual(checkDigest(label, r), alice.checkDigest)) return undefined;

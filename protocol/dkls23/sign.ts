@@ -18,6 +18,16 @@
  * (ζ from the pairwise zero-sharing seeds), so the signers hold a fresh additive sharing of sk.
  * Every check failure aborts the session for good; r_i, φ_i and the OT-extension state live
  * only inside it and are dropped (bytes zeroised) on any end.
+ *
+ * What the adversary of SECURITY.md cannot do here:
+ * - replay a session: every OT-derived value is bound to fresh nonces of both parties of the
+ *   pair (rvole.ts), so a reused session id reproduces nothing;
+ * - make honest signers blame each other: round 1 broadcasts the hash of every public input
+ *   (session, protocol, signer set, key, digest, and the caller's context: key id, epoch,
+ *   derivation path). Before any OT value is touched each signer compares them; a mismatch is
+ *   the coordinator's doing and ends the session with `inputs_mismatch`, naming no signer;
+ * - probe Δ across concurrent sessions: with a `guard`, a failed KOS check retires the pair in
+ *   the same synchronous step, and no later answer with that Δ is computed, in any session.
  */
 import { createECDH, createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -30,9 +40,9 @@ import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.t
 import { frostSuite, validSecp256k1Point } from '../frost/suites.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { kosMessageBytes } from './ot-extension.ts';
-import { aliceRespond, bobFinish, bobStart, TAU_BYTES, XI, type BobState } from './rvole.ts';
+import { aliceRespond, bobFinish, bobStart, NONCE_BYTES, TAU_BYTES, XI, type BobState } from './rvole.ts';
 
-export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v1';
+export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v2';
 
 const Point = secp256k1.Point;
 type SecpPoint = InstanceType<typeof Point>;
@@ -50,11 +60,14 @@ const suite = frostSuite('frost-secp256k1');
 
 interface Round1Broadcast {
   commitment: Bytes;
+  /** The hash of every public input this signer runs with (see `signTranscript`). */
+  inputs: Bytes;
 }
 interface Round1Direct {
   u: Bytes;
   xTilde: Bytes;
   tTilde: Bytes;
+  nonce: Bytes;
 }
 interface Round2Broadcast {
   instancePoint: Bytes;
@@ -68,16 +81,25 @@ interface Round2Direct {
   gammaU: Bytes;
   gammaV: Bytes;
   psi: Bytes;
+  nonce: Bytes;
 }
 interface Round3Broadcast {
   u: Bytes;
   w: Bytes;
 }
 
-const r1b = struct<Round1Broadcast>({ commitment: bytes(32) });
-const r1d = struct<Round1Direct>({ u: bytes(kosMessageBytes(XI)), xTilde: bytes(16), tTilde: bytes(16) });
+const r1b = struct<Round1Broadcast>({ commitment: bytes(32), inputs: bytes(32) });
+const r1d = struct<Round1Direct>({ u: bytes(kosMessageBytes(XI)), xTilde: bytes(16), tTilde: bytes(16), nonce: bytes(NONCE_BYTES) });
 const r2b = struct<Round2Broadcast>({ instancePoint: suite.point, salt: bytes(32), publicShare: suite.point });
-const r2d = struct<Round2Direct>({ tau: bytes(TAU_BYTES), checkU: suite.scalar, checkDigest: bytes(32), gammaU: suite.point, gammaV: suite.point, psi: suite.scalar });
+const r2d = struct<Round2Direct>({
+  tau: bytes(TAU_BYTES),
+  checkU: suite.scalar,
+  checkDigest: bytes(32),
+  gammaU: suite.point,
+  gammaV: suite.point,
+  psi: suite.scalar,
+  nonce: bytes(NONCE_BYTES),
+});
 const r3b = struct<Round3Broadcast>({ u: suite.scalar, w: suite.scalar });
 
 const scalarBytes = (x: bigint): Bytes => Fn.toBytes(x) as Bytes;
@@ -121,6 +143,32 @@ function zeroShare(share: DklsKeyShare, self: PartyId, signers: readonly PartyId
   return z % N;
 }
 
+/**
+ * Where a signer keeps the state of its OT-sender setups (its Δ with each peer) across the
+ * sessions it runs at once. A node passes one guard per key to every session of that key.
+ */
+export interface OtPairGuard {
+  /** False once the pair is retired: no answer with that Δ may be computed any more. */
+  usable(peer: PartyId): boolean;
+  /**
+   * Called in the same synchronous step as the failed KOS check that proves `peer` cheated
+   * against this party's Δ, before any other session can evaluate a check with it.
+   */
+  retire(peer: PartyId): void;
+}
+
+/**
+ * The hash of every public input of a signing session; signers compare it in round 1 and bind
+ * every label to it. `context` carries what the caller knows beyond the protocol (the node puts
+ * key id, epoch and derivation path there).
+ */
+export function signTranscript(protocol: string, session: string, signers: readonly PartyId[], groupKey: Uint8Array, digest: Uint8Array, context: Uint8Array): Uint8Array {
+  return hashTranscript('mpc/dkls23/sign/v2', protocol, session, signers.length, ...signers, groupKey, digest, context);
+}
+
+/** The label of the multiplication in which `alice` is the extension sender and `bob` the receiver. */
+export const pairLabel = (transcript: Uint8Array, alice: PartyId, bob: PartyId): Uint8Array => hashTranscript('mpc/dkls23/sign-ot/v1', transcript, alice, bob);
+
 export interface DklsSignOptions {
   /**
    * With an aggregator, the other signers send their (u_i, w_i) to it alone and finish with
@@ -129,6 +177,10 @@ export interface DklsSignOptions {
    * signer broadcasts and outputs the signature.
    */
   readonly aggregator?: PartyId;
+  /** Public inputs the caller binds into the transcript (see `signTranscript`); empty by default. */
+  readonly context?: Uint8Array;
+  /** Shared retirement of OT-sender setups across this key's sessions (see `OtPairGuard`). */
+  readonly guard?: OtPairGuard;
 }
 
 /** Signs a 32-byte digest with the signers `ctx.parties` (at least the threshold, all holders of this key). */
@@ -143,14 +195,14 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
     const strangers = signers.filter((p) => !core.parties.includes(p));
     if (strangers.length) throw new ProtocolConfigError(`parties ${strangers.join(', ')} hold no share of this key`);
     if (ctx.self !== core.self) throw new ProtocolConfigError('the session is for another party');
-    const { aggregator } = opts;
+    const { aggregator, guard } = opts;
     if (aggregator !== undefined && !signers.includes(aggregator)) throw new ProtocolConfigError(`aggregator ${aggregator} is not a signer`);
     const peers = signers.filter((p) => p !== ctx.self);
     const session = sessionIdBytes(ctx.session);
 
-    // Everything below is bound to this transcript: session, protocol, signer set, key, digest.
-    const base = hashTranscript('mpc/dkls23/sign/v1', ctx.protocol, ctx.session, ...signers, core.groupKey, digest);
-    const otLabel = (alice: PartyId, bob: PartyId) => hashTranscript('mpc/dkls23/sign-ot/v1', base, alice, bob);
+    // Everything below is bound to this transcript: session, protocol, signer set, key, digest, context.
+    const base = signTranscript(ctx.protocol, ctx.session, signers, core.groupKey, digest, opts.context ?? new Uint8Array());
+    const otLabel = (alice: PartyId, bob: PartyId) => pairLabel(base, alice, bob);
     const nonceCommitment = (from: PartyId, point: Uint8Array, salt: Uint8Array) => hashTranscript('mpc/dkls23/instance-commitment/v1', base, from, point, salt);
 
     // Round 1
@@ -166,7 +218,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
     for (const j of peers) {
       const { state, message } = bobStart(share.pairs.get(j)!.otReceiver, otLabel(j, ctx.self), ctx.rng);
       bob.set(j, state);
-      kos.set(j, encodeCbor(r1d, { u: message.u as Bytes, xTilde: message.xTilde as Bytes, tTilde: message.tTilde as Bytes }));
+      kos.set(j, encodeCbor(r1d, { u: message.u as Bytes, xTilde: message.xTilde as Bytes, tTilde: message.tTilde as Bytes, nonce: message.nonce as Bytes }));
     }
     // Party destroys a round also when it is left normally; only the round holding the state may wipe it.
     let stage = 1;
@@ -234,7 +286,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
           for (const j of peers) {
             const b = broadcasts.get(j)!;
             const m = direct.get(j)!;
-            const d = bobFinish(bob.get(j)!, { tau: m.tau, checkU: Fn.fromBytes(m.checkU), checkDigest: m.checkDigest }, otLabel(j, ctx.self));
+            const d = bobFinish(bob.get(j)!, { nonce: m.nonce, tau: m.tau, checkU: Fn.fromBytes(m.checkU), checkDigest: m.checkDigest });
             bob.delete(j);
             if (!d) {
               bad.push(j);
@@ -282,6 +334,14 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
       direct: r1d,
       destroy: destroyIn(1),
       finish: ({ broadcasts, direct }) => {
+        // Signers that run with different inputs would fail each other's checks and look like
+        // cheats; that is the coordinator's doing, so it ends here, before any OT value is used.
+        const disagreeing = peers.filter((j) => !constantTimeEqual(broadcasts.get(j)!.inputs, base));
+        if (disagreeing.length) {
+          throw new ProtocolAbort('inputs_mismatch', [], `signers ${disagreeing.join(', ')} were given other inputs (key, epoch, message, path or signer set) than this signer`);
+        }
+        const retired = guard ? peers.filter((j) => !guard.usable(j)) : [];
+        if (retired.length) throw new ProtocolAbort('pair_retired', retired, `the OT setup with ${retired.join(', ')} is retired after a failed check`);
         const chi = new Map<PartyId, bigint>();
         const c = new Map<PartyId, bigint[]>();
         const send = new Map<PartyId, Uint8Array>();
@@ -289,6 +349,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
         for (const j of peers) {
           const res = aliceRespond(share.pairs.get(j)!.otSender, direct.get(j)!, [r, sk], otLabel(ctx.self, j), ctx.rng);
           if (!res) {
+            guard?.retire(j);
             bad.push(j);
             continue;
           }
@@ -304,6 +365,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
               gammaU: mulG(res.c[0]!).toBytes(true) as Bytes,
               gammaV: mulG(res.c[1]!).toBytes(true) as Bytes,
               psi: scalarBytes(Fn.create(phi - x)),
+              nonce: res.message.nonce as Bytes,
             }),
           );
         }
@@ -318,7 +380,7 @@ export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSign
     });
 
     return {
-      send: { broadcast: encodeCbor(r1b, { commitment: nonceCommitment(ctx.self, instancePoint, salt) as Bytes }), direct: kos },
+      send: { broadcast: encodeCbor(r1b, { commitment: nonceCommitment(ctx.self, instancePoint, salt) as Bytes, inputs: base as Bytes }), direct: kos },
       next: round2,
     };
   };

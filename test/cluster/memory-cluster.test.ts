@@ -279,7 +279,7 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     const digest = createHash('sha256').update('lifecycle').digest();
     const verifies = (sig: { signature: string }) => secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'), { prehash: false });
     const seedOf = (n: number) => Buffer.from(cluster!.vaults.get(n)!.shares.get(key.id)!.epochs.get(cluster!.vaults.get(n)!.shares.get(key.id)!.current)!).toString('hex');
-    await cluster.vaults.get(1)!.burnPair(key.id, 2 as never);
+    await cluster.vaults.get(1)!.burnPair(key.id, 2 as never, 0);
     const before = seedOf(1);
     const refreshed = await cluster.engine.refreshKey(key.id, ctx([], 60_000));
     expect(refreshed.epoch).toBe(1);

@@ -135,12 +135,50 @@ describe('sealed share store (LevelDB + local provider)', () => {
     await store.close();
   });
 
+  it('concurrent burns and epoch writes on one key: no burn is lost (metadata writes are serialised per key)', async () => {
+    const store = await open();
+    await store.saveShare(key('race'), new Uint8Array(32).fill(1));
+    // Twenty rounds of a burn racing a refresh's stage: before the per-key lock, the stage's
+    // read-modify-write of the metadata overwrote a burn written in between.
+    const peers = Array.from({ length: 20 }, (_, i) => (i + 2) as PartyId);
+    await Promise.all(peers.flatMap((peer, i) => [store.burnPair('race', peer, 0), store.stageEpoch('race', 1 + i, new Uint8Array(32).fill(2))]));
+    expect(await store.burnedPairs('race')).toEqual(peers);
+    // A burn for an epoch that is no longer current does nothing (the setup it names is gone).
+    await store.confirmEpoch('race', 20);
+    await store.burnPair('race', 3 as PartyId, 0);
+    expect(await store.burnedPairs('race')).toEqual([]);
+    await store.close();
+  });
+
+  it('session ledger: an id is accepted once per key, also after a restart and after more than 100 000 other ids', async () => {
+    let store = await open();
+    const victim = 'aa'.repeat(16);
+    expect(await store.claimSession('k', victim)).toBe(true);
+    expect(await store.claimSession('k', victim)).toBe(false);
+    // Two claims of one new id at the same moment: exactly one wins.
+    const both = await Promise.all([store.claimSession('k', 'bb'.repeat(16)), store.claimSession('k', 'bb'.repeat(16))]);
+    expect(both.sort()).toEqual([false, true]);
+    // The same id under another key is another session.
+    expect(await store.claimSession('other', victim)).toBe(true);
+    // A flood of other ids (the in-memory set it replaces forgot everything at 100 000).
+    for (let chunk = 0; chunk < 101; chunk++) {
+      const ids = Array.from({ length: 1000 }, (_, i) => (chunk * 1000 + i).toString(16).padStart(32, '0'));
+      expect((await Promise.all(ids.map((id) => store.claimSession('k', id)))).every(Boolean)).toBe(true);
+    }
+    expect(await store.claimSession('k', victim)).toBe(false);
+    await store.close();
+    store = await open();
+    expect(await store.claimSession('k', victim)).toBe(false);
+    expect(await store.claimSession('k', 'cc'.repeat(16))).toBe(true);
+    await store.close();
+  });
+
   it('remembers burned OT pairs across restarts, and a new epoch clears them', async () => {
     let store = await open();
     await store.saveShare(key('b'), new Uint8Array(32).fill(1));
-    await store.burnPair('b', 3 as PartyId);
-    await store.burnPair('b', 2 as PartyId);
-    await store.burnPair('b', 3 as PartyId);
+    await store.burnPair('b', 3 as PartyId, 0);
+    await store.burnPair('b', 2 as PartyId, 0);
+    await store.burnPair('b', 3 as PartyId, 0);
     await store.close();
     store = await open();
     expect(await store.burnedPairs('b')).toEqual([2, 3]);
