@@ -22,7 +22,7 @@ import { checkSenderHello, receiverChoose, senderHello, senderKeys, type BaseOtC
 import { DKLS_SCHEME, type DklsKeyShare, type PairSetup } from './keys.ts';
 import { KAPPA } from './ot-extension.ts';
 
-export const dklsKeygenProtocol = `dkls23-keygen/${DKLS_SCHEME}/v1`;
+export const dklsKeygenProtocol = `dkls23-keygen/${DKLS_SCHEME}/v2`;
 
 interface HelloPayload {
   otA: Bytes;

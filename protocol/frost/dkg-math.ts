@@ -84,12 +84,46 @@ export interface DealerPackage {
   readonly proofOfKnowledge: Uint8Array;
 }
 
-/** Checks a dealer's proof of knowledge of its constant term (RFC 9591 DKG, Zcash `dkg::part2`). */
-export function verifyProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage): boolean {
-  const key = `${scheme}/${pkg.from}/${hex(pkg.commitment[0] ?? new Uint8Array())}/${hex(pkg.proofOfKnowledge)}`;
+/**
+ * What precedes RFC 9591's H_dkg input (id ‖ φ ‖ R) in our DKG: a context string and the
+ * 32-byte session id, so a proof made for one session is worthless in any other (a replayed
+ * round-1 package cannot be passed off as fresh). Without a session: the RFC's own challenge.
+ */
+const pokPrefix = (session?: Uint8Array): Uint8Array => {
+  if (!session) return new Uint8Array();
+  if (session.length !== 32) throw new RangeError('a DKG session id is 32 bytes');
+  return concatBytes(utf8('mpc-signer/dkg-pok/v1'), session);
+};
+
+/**
+ * A dealer's proof of knowledge of its constant term a_0 (Schnorr: R = k·G, z = k + c·a_0) under
+ * the session-bound challenge. `schnorr-bip340` encodes R x-only, so k is negated when R's y is odd.
+ */
+export function proveKnowledge(scheme: FrostScheme, from: number, a0: bigint, session: Uint8Array, rng: (n: number) => Uint8Array): Uint8Array {
+  const c = CURVES[scheme];
+  let k = mod(bytesToNumberBE(rng(48)), c.order);
+  if (k === 0n) k = 1n;
+  let R = (c.base as EdPoint).multiply(k) as GroupElement;
+  if (scheme === 'schnorr-bip340' && ((R as SecpPoint).toAffine().y & 1n) === 1n) {
+    k = c.order - k;
+    R = (c.base as EdPoint).multiply(k) as GroupElement;
+  }
+  const phi = (c.base as EdPoint).multiply(a0) as GroupElement;
+  const challenge = c.hdkg(concatBytes(pokPrefix(session), c.scalarToBytes(BigInt(from)), c.serialize(phi), c.serialize(R)));
+  const z = mod(k + challenge * a0, c.order);
+  const rBytes = scheme === 'schnorr-bip340' ? c.serialize(R).subarray(1) : c.serialize(R);
+  return concatBytes(rBytes, c.scalarToBytes(z));
+}
+
+/**
+ * Checks a dealer's proof of knowledge of its constant term (RFC 9591 DKG, Zcash `dkg::part2`),
+ * bound to `session` when given (see `pokPrefix`).
+ */
+export function verifyProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage, session?: Uint8Array): boolean {
+  const key = `${scheme}/${pkg.from}/${hex(pkg.commitment[0] ?? new Uint8Array())}/${hex(pkg.proofOfKnowledge)}/${session ? hex(session) : ''}`;
   let ok = proofResults.get(key);
   if (ok === undefined) {
-    ok = checkProofOfKnowledge(scheme, pkg);
+    ok = checkProofOfKnowledge(scheme, pkg, session);
     remember(proofResults, key, ok);
   }
   return ok;
@@ -107,7 +141,7 @@ function remember<V>(cache: Map<string, V>, key: string, value: V, limit = 100_0
   cache.set(key, value);
 }
 
-function checkProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage): boolean {
+function checkProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage, session?: Uint8Array): boolean {
   const c = CURVES[scheme];
   try {
     const phi = c.parse(pkg.commitment[0]!);
@@ -117,7 +151,7 @@ function checkProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage): boolean
     const R = c.parse(rBytes);
     const z = c.scalarFromBytes(pok.subarray(pok.length - 32));
     if (z >= c.order) return false;
-    const challenge = c.hdkg(concatBytes(c.scalarToBytes(BigInt(pkg.from)), c.serialize(phi), c.serialize(R)));
+    const challenge = c.hdkg(concatBytes(pokPrefix(session), c.scalarToBytes(BigInt(pkg.from)), c.serialize(phi), c.serialize(R)));
     // R = z·G − c·φ
     const expected = add(mulUnsafe(c.base, z), mulUnsafe(phi, mod(-challenge, c.order)));
     return eq(R, expected);

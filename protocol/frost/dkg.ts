@@ -13,10 +13,10 @@
 import type { DKG_Secret } from '@noble/curves/abstract/frost.js';
 import { array, bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort } from '../core/errors.ts';
-import type { PartyId } from '../core/ids.ts';
+import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
-import { combineShares, evaluatePolynomial, shareMatchesCommitment, verifyProofOfKnowledge } from './dkg-math.ts';
+import { combineShares, evaluatePolynomial, proveKnowledge, shareMatchesCommitment, verifyProofOfKnowledge } from './dkg-math.ts';
 import { checkThreshold, type FrostKeyShare } from './keys.ts';
 import { frostSuite, nobleRng, type FrostScheme } from './suites.ts';
 
@@ -25,7 +25,7 @@ export interface FrostDkgParams {
   readonly threshold: number;
 }
 
-export const frostDkgProtocol = (scheme: FrostScheme): string => `frost-dkg/${scheme}/v1`;
+export const frostDkgProtocol = (scheme: FrostScheme): string => `frost-dkg/${scheme}/v2`;
 
 interface Round1Payload {
   /** H(session, sender, ρ_i): commits to this party's chain-code contribution. */
@@ -126,7 +126,7 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
       },
       finish: ({ broadcasts }): Transition<FrostKeyShare> => {
         const culprits = [...broadcasts]
-          .filter(([from, p]) => !verifyProofOfKnowledge(params.scheme, { from, commitment: p.commitment, proofOfKnowledge: p.proofOfKnowledge }))
+          .filter(([from, p]) => !verifyProofOfKnowledge(params.scheme, { from, commitment: p.commitment, proofOfKnowledge: p.proofOfKnowledge }, sessionIdBytes(ctx.session)))
           .map(([from]) => from);
         if (culprits.length) throw new ProtocolAbort('invalid_proof', culprits, `DKG proof of knowledge rejected from ${culprits.join(', ')}`);
         const direct = new Map<PartyId, Uint8Array>();
@@ -146,7 +146,8 @@ export function frostDkg(params: FrostDkgParams): ProtocolStart<FrostKeyShare> {
     const round1 = {
       chainCodeCommitment: chainCodeCommitment(ctx.session, ctx.self, ownContribution) as Bytes,
       commitment: r1.public.commitment as Bytes[],
-      proofOfKnowledge: r1.public.proofOfKnowledge as Bytes,
+      // Our own proof, bound to this session (noble's is the RFC's, which binds no session).
+      proofOfKnowledge: proveKnowledge(params.scheme, ctx.self, secret.coefficients![0]!, sessionIdBytes(ctx.session), ctx.rng) as Bytes,
     };
     return { send: { broadcast: encodeCbor(round1Codec, round1) }, next: part2 };
   };

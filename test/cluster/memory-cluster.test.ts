@@ -62,7 +62,7 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     check(after);
   });
 
-  it('ECDSA: a node tampering with its OT-extension messages is named, its OT setup with the honest nodes is burned for good, and requests still succeed without it', async () => {
+  it('ECDSA: a node tampering with its OT-extension messages is named, its OT setup with the honest nodes is burned, and requests still succeed without it', async () => {
     const faults = new FaultController(7);
     cluster = await MemoryCluster.create({ nodes: 4, link: faults.hook, engine: { attemptTimeoutMs: 2000 } });
     await cluster.settle();
@@ -79,12 +79,9 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     // Some honest node met node 2 as extension sender and burned that pair durably.
     const burnedBy = [1, 3, 4].filter((n) => cluster!.vaults.get(n)!.burned.get(key.id)?.has(2 as never));
     expect(burnedBy.length).toBeGreaterThan(0);
-    // Even with node 2 honest again, a node that burned the pair never signs with it again.
-    faults.state.byzantine.delete(2);
-    for (let i = 0; i < 6; i++) {
-      const sig = await cluster.engine.sign(key.id, { message: digest }, ctx());
-      expect(sig.signers.includes(2) && sig.signers.some((s) => burnedBy.includes(s))).toBe(false);
-    }
+    // That a burner refuses node 2 by itself, whatever the coordinator asks and after a restart,
+    // is asserted at the node in test/cluster/attacks.test.ts (here the engine's exclusion of the
+    // suspect would make any such check pass without the burn).
   });
 
   it('signs with a derivation path under the child key that @scure/bip32 derives from the xpub; refuses hardened steps', async () => {

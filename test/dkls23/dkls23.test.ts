@@ -187,7 +187,7 @@ describe('DKLs23 aborts name the culprit', () => {
     const fromA1 = a1!.begin();
     const fromA2 = a2!.begin();
     const fromB2 = b2!.begin();
-    b1!.begin();
+    const pendingB1 = b1!.begin();
     for (const m of fromA2) expect(() => b1!.receive(m)).toThrow(/another session/);
     expect(b1!.state.status).toBe('running');
     // Session A runs to the end on its own messages.
@@ -202,13 +202,25 @@ describe('DKLs23 aborts name the culprit', () => {
     expect(a1!.state.status).toBe('done');
     // Replaying any of A's messages to a finished party cannot start a second signature.
     for (const m of seen.filter((m) => m.from === a2!.ctx.self)) expect(() => a1!.receive(m)).toThrow(SessionTerminated);
-    // Session B still completes.
-    void fromB2;
-    const { outputs } = runDklsSign(keys23, signers.slice(0, 2), digest);
-    expect(outputs.size).toBe(2);
-    // An aborted session is terminal.
-    b1!.cancel('test');
+    // Session B, which was offered A's messages, still completes on its own ones.
+    let queueB: [Party<unknown>, ProtocolMessage][] = fromB2.map((m) => [b1!, m] as [Party<unknown>, ProtocolMessage]);
+    queueB = queueB.concat(pendingB1.map((m) => [b2!, m] as [Party<unknown>, ProtocolMessage]));
+    while (queueB.length) {
+      const [p, m] = queueB.shift()!;
+      const out = p.receive(m);
+      queueB = queueB.concat(out.map((o) => [o.from === b1!.ctx.self ? b2! : b1!, o] as [Party<unknown>, ProtocolMessage]));
+    }
+    expect([b1!.state.status, b2!.state.status]).toEqual(['done', 'done']);
+    const sigB = (b1!.state as { output: { signature: Uint8Array } }).output.signature;
+    expect(secp256k1.verify(sigB, digest, keys23.get(1 as PartyId)!.core.groupKey, { prehash: false })).toBe(true);
+    // A finished session is terminal too: its own messages again change nothing.
     expect(() => b1!.receive(fromB2[0]!)).toThrow(SessionTerminated);
+    // An aborted session is terminal.
+    const [c1, c2] = make('C');
+    const fromC2 = c2!.begin();
+    c1!.begin();
+    c1!.cancel('test');
+    expect(() => c1!.receive(fromC2[0]!)).toThrow(SessionTerminated);
   });
 });
 
@@ -241,7 +253,10 @@ describe('DKLs23 key generation', () => {
         intercept: (msg, to) => (msg.round === round && msg.kind === 'direct' && msg.from === from && to !== from ? [tamperField(msg, field, change)] : [msg]),
       });
       expect([...outputs.keys()].filter((p) => p !== from)).toEqual([]);
-      return [...aborts.values()].filter((a) => a.culprits.length);
+      const blamed = [...aborts.values()].filter((a) => a.culprits.length);
+      // Every honest party aborted naming someone: an empty list must fail, not pass vacuously.
+      expect(blamed.length).toBe(2);
+      return blamed;
     };
     for (const a of run(3, 2 as PartyId, 1, flipByte(40))) expect([a.reason, a.culprits]).toEqual(['invalid_proof', [2]]);
     const lowOrder = (b: Uint8Array) => {

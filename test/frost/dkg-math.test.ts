@@ -3,11 +3,28 @@
  * packages: same proofs accepted, same shares dealt, same key package out (Taproot tweak included).
  */
 import { describe, expect, it } from 'vitest';
-import { combineShares, evaluatePolynomial, shareMatchesCommitment, verifyProofOfKnowledge } from '../../protocol/frost/dkg-math.ts';
+import { randomBytes } from 'node:crypto';
+import { combineShares, evaluatePolynomial, proveKnowledge, shareMatchesCommitment, verifyProofOfKnowledge } from '../../protocol/frost/dkg-math.ts';
 import { frostSuite, FROST_SCHEMES } from '../../protocol/frost/suites.ts';
 import { partyId } from '../../protocol/core/ids.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe.each(FROST_SCHEMES)('DKG proof of knowledge bound to its session (%s)', (scheme) => {
+  it('verifies in its own session only: not in another, not as the RFC\'s unbound proof, not for another dealer', () => {
+    const { frost } = frostSuite(scheme);
+    const r1 = frost.DKG.round1(frostSuite(scheme).identifier(partyId(3)), { min: 2, max: 3 });
+    const session = new Uint8Array(randomBytes(32));
+    const proof = proveKnowledge(scheme, 3, r1.secret.coefficients![0]!, session, (n) => new Uint8Array(randomBytes(n)));
+    const pkg = { from: 3, commitment: r1.public.commitment, proofOfKnowledge: proof };
+    expect(verifyProofOfKnowledge(scheme, pkg, session)).toBe(true);
+    expect(verifyProofOfKnowledge(scheme, pkg, new Uint8Array(randomBytes(32)))).toBe(false);
+    expect(verifyProofOfKnowledge(scheme, pkg)).toBe(false);
+    expect(verifyProofOfKnowledge(scheme, { ...pkg, from: 2 }, session)).toBe(false);
+    // ... and noble's RFC proof is not accepted where a session-bound one is required.
+    expect(verifyProofOfKnowledge(scheme, { ...pkg, proofOfKnowledge: r1.public.proofOfKnowledge }, session)).toBe(false);
+  });
+});
 
 describe.each(FROST_SCHEMES)('DKG math equals noble (%s)', (scheme) => {
   it('accepts the same proofs, deals the same shares and outputs the same key package', () => {

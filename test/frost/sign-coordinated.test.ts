@@ -2,7 +2,7 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { array, decodeCbor, encodeCbor, Party, sessionId, struct, type PartyId } from '../../protocol/core/index.ts';
+import { array, bytes, decodeCbor, encodeCbor, Party, sessionId, SessionTerminated, struct, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
 import { FROST_SCHEMES, frostSignCoordinated, frostSignCoordinatedProtocol, frostSuite, type FrostScheme } from '../../protocol/frost/index.ts';
 import { frostKeys, partyRange, runFrostSignCoordinated, systemRng } from '../../protocol/frost/local.ts';
 import { frostSignatureVerifies, subsets } from '../support/verifiers.ts';
@@ -89,5 +89,37 @@ describe('coordinated signing: malicious parties', () => {
     const { aborts, outputs } = runFrostSignCoordinated(keys, partyRange(2), msg, { aggregator: 3 as PartyId });
     expect(outputs.size).toBe(0);
     for (const p of partyRange(2)) expect(aborts.get(p)?.message).toMatch(/aggregator 3 is not one of the signers/);
+  });
+});
+
+describe.each(FROST_SCHEMES)('coordinated FROST signing against a malicious aggregator (%s)', (scheme) => {
+  it('a resent round-2 list — with other commitments, or the same again — gets no second share from one nonce pair', () => {
+    const keys = frostKeys(scheme, 2, 3);
+    const signers = [1, 2] as PartyId[];
+    const [aggregator, victim] = signers as [PartyId, PartyId];
+    const session = sessionId(systemRng(32));
+    const make = (self: PartyId) =>
+      new Party({ protocol: frostSignCoordinatedProtocol(keys.get(self)!), session, self, parties: signers, rng: systemRng }, frostSignCoordinated(keys.get(self)!, msg, aggregator));
+    const [a, v] = [make(aggregator), make(victim)];
+    const toAggregator = v.begin();
+    a.begin();
+    const lists = toAggregator.flatMap((m) => a.receive(m)).filter((m) => m.kind === 'broadcast');
+    expect(lists).toHaveLength(1);
+    const sharesTo = (out: readonly ProtocolMessage[]) => out.filter((m) => m.kind === 'direct' && m.to === aggregator).length;
+    expect(sharesTo(v.receive(lists[0]!))).toBe(1);
+    // The aggregator swaps its own two commitments (valid points, another list) and resends, then resends the original.
+    const generic = array(array(bytes({ min: 32, max: 33 }), 2), 2);
+    const entries = decodeCbor(generic, lists[0]!.payload);
+    const swapped = encodeCbor(generic, [[entries[0]![1]!, entries[0]![0]!], entries[1]!]);
+    for (const resend of [{ ...lists[0]!, payload: swapped }, lists[0]!]) {
+      let out: ProtocolMessage[] = [];
+      try {
+        out = v.receive(resend);
+      } catch (e) {
+        expect(e).toBeInstanceOf(SessionTerminated);
+      }
+      expect(sharesTo(out)).toBe(0);
+    }
+    expect(v.state.status).toBe('done');
   });
 });
