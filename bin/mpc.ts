@@ -17,14 +17,17 @@
  *   mpc backup create --config <node.json> --out <file> [--threshold 3 --custodians 5]
  *   mpc backup restore --config <node.json> --in <file> --share <s1> --share <s2> --share <s3>
  *   mpc health
+ *   mpc token create --file <tokens.json> --name <name> --scopes sign,keys:read
+ *                                                  add a scoped API token (its SHA-256 only is stored; the token is printed once)
  *
  * API commands read MPC_URL (default http://127.0.0.1:${MPC_PORT:-7700}) and MPC_API_TOKEN
- * (or --token-file, default .mpc/dev/api-token).
+ * (or --token-file, default .mpc/dev/coordinator/api-token, then .mpc/dev/api-token for older clusters).
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { createToken } from '../coordinator/api/tokens.ts';
 
-const USAGE = `usage: mpc <start-node|start-coordinator|init-node|init-coordinator|keys|key|sign|health|audit|rewrap|backup> [options]; see bin/mpc.ts`;
+const USAGE = `usage: mpc <start-node|start-coordinator|init-node|init-coordinator|keys|key|sign|health|audit|rewrap|backup|token> [options]; see bin/mpc.ts`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -114,6 +117,15 @@ async function main(argv: string[]): Promise<number> {
       }
       return api('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, undefined, args);
     }
+    case 'token': {
+      const [action, ...args] = rest;
+      const { values } = parseArgs({ args, options: { file: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' } } });
+      if (action !== 'create' || !values.file || !values.name || !values.scopes) return usage('token create --file <tokens.json> --name <name> --scopes sign,keys:read');
+      const token = await createToken(values.file, values.name, values.scopes.split(',') as never);
+      console.log(token);
+      console.error(`token ${values.name} added to ${values.file} (its SHA-256 only); set tokensFile in the coordinator config and restart it`);
+      return 0;
+    }
     case 'sign': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { path: { type: 'string' }, 'token-file': { type: 'string' } } });
       const [keyId, message] = positionals;
@@ -135,8 +147,9 @@ function configArg(args: string[]): string {
 
 async function api(method: string, path: string, body: unknown, args: string[]): Promise<number> {
   const tokenFileIndex = args.indexOf('--token-file');
-  const tokenFile = tokenFileIndex >= 0 ? args[tokenFileIndex + 1] : '.mpc/dev/api-token';
-  const token = process.env.MPC_API_TOKEN ?? (await readFile(tokenFile!, 'utf8').catch(() => '')).trim();
+  const tokenFiles = tokenFileIndex >= 0 ? [args[tokenFileIndex + 1]!] : ['.mpc/dev/coordinator/api-token', '.mpc/dev/api-token'];
+  let token = process.env.MPC_API_TOKEN ?? '';
+  for (const f of tokenFiles) token ||= (await readFile(f, 'utf8').catch(() => '')).trim();
   const base = process.env.MPC_URL ?? `http://127.0.0.1:${process.env.MPC_PORT ?? '7700'}`;
   const res = await fetch(base + path, {
     method,

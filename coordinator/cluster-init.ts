@@ -54,7 +54,9 @@ const OPS_OFFSET = 200;
 
 export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
   const layoutFile = join(opts.dataDir, 'layout.json');
-  const tokenFile = join(opts.dataDir, 'api-token');
+  // In the coordinator's own folder: in the compose cluster only the coordinator's volume holds it
+  // (every member mounts the shared data dir). Clusters made before keep theirs where their config says.
+  const tokenFile = join(opts.dataDir, 'coordinator', 'api-token');
   let saved: { nodes: number; threshold: number; port: number } | undefined;
   try {
     saved = JSON.parse(await readFile(layoutFile, 'utf8')) as { nodes: number; threshold: number; port: number };
@@ -78,7 +80,18 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
       const provider = opts.providerOf?.(m.id, dir) ?? { type: 'local', keyFile: join(dir, 'kek.hex') };
       const config =
         m.role === 'coordinator'
-          ? { listen: m.address, http: { host: httpHost, port }, dataDir: dir, manifest: manifestFile, provider, tokenFile, defaultThreshold: threshold, mldsaIdentity: opts.pqIdentity ?? false }
+          ? {
+              listen: m.address,
+              // Off loopback only inside a container whose port is published to the host's loopback
+              // (docker-compose.yml); anywhere else configure http.tls instead.
+              http: { host: httpHost, port, ...(httpHost.startsWith('127.') ? {} : { allowInsecure: true }) },
+              dataDir: dir,
+              manifest: manifestFile,
+              provider,
+              tokenFile,
+              defaultThreshold: threshold,
+              mldsaIdentity: opts.pqIdentity ?? false,
+            }
           : {
               id: Number(m.id.slice('node-'.length)),
               listen: m.address,
@@ -103,7 +116,8 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
     try {
       await readFile(tokenFile, 'utf8');
     } catch {
-      generatedToken = randomBytes(24).toString('base64url');
+      await mkdir(join(opts.dataDir, 'coordinator'), { recursive: true, mode: 0o700 });
+      generatedToken = randomBytes(32).toString('base64url');
       const fh = await open(tokenFile, 'wx', 0o600);
       await fh.writeFile(generatedToken + '\n');
       await fh.sync();

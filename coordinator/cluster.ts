@@ -91,7 +91,8 @@ async function startAll(layout: ClusterLayout, logLevel: string): Promise<Starte
     const out = createWriteStream(join(logs, `${id}.log`), { flags: 'a' });
     const child = spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), `start-${role}`, '--config', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MPC_LOG_LEVEL: logLevel },
+      // Only the coordinator serves the API: nodes never see its token.
+      env: { ...withoutApiToken(process.env), MPC_LOG_LEVEL: logLevel, ...(role === 'coordinator' && process.env.MPC_API_TOKEN ? { MPC_API_TOKEN: process.env.MPC_API_TOKEN } : {}) },
     });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
@@ -122,3 +123,8 @@ function fail(message: string): never {
 }
 
 await main();
+
+function withoutApiToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MPC_API_TOKEN: _, ...rest } = env;
+  return rest;
+}

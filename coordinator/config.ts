@@ -8,6 +8,10 @@ export const coordinatorConfigSchema = z.strictObject({
   http: z.strictObject({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(7700),
+    /** PEM files: serve HTTPS (TLS 1.3, X25519MLKEM768 preferred). Required off loopback unless `allowInsecure`. */
+    tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+    /** Plain HTTP on a non-loopback address: only behind a TLS-terminating proxy (or a port published to loopback only). */
+    allowInsecure: z.boolean().default(false),
   }),
   dataDir: z.string().min(1),
   manifest: z.string().min(1),
@@ -17,6 +21,8 @@ export const coordinatorConfigSchema = z.strictObject({
   mldsaIdentity: z.boolean().default(false),
   /** File holding the API token (all scopes) when MPC_API_TOKEN is not set. */
   tokenFile: z.string().min(1).optional(),
+  /** Scoped tokens, kept as SHA-256 digests (`mpc token create`); see coordinator/api/tokens.ts. */
+  tokensFile: z.string().min(1).optional(),
   /** Threshold of new keys whose request names none (default: a majority of the key's nodes). */
   defaultThreshold: z.number().int().min(2).max(65535).optional(),
   attemptTimeoutMs: z.number().int().min(100).max(120_000).default(5000),

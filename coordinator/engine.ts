@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
+import { custodyViolation, type Custody } from '../node/control.ts';
 import { confirmEpochRequestCodec, destroyRequestCodec, keygenRequestCodec, refreshRequestCodec, repairRequestCodec, reshareRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter } from '../node/schemes.ts';
@@ -62,7 +63,7 @@ interface Pending {
 
 type AttemptOutcome =
   | { readonly ok: true; readonly signature: Uint8Array; readonly recoveryId: number }
-  | { readonly ok: false; readonly reason: string; readonly culprits: readonly NodeId[]; readonly unresponsive: readonly NodeId[]; readonly accuser?: NodeId };
+  | { readonly ok: false; readonly reason: string; readonly culprits: readonly NodeId[]; readonly unresponsive: readonly NodeId[]; readonly accuser?: NodeId; readonly timedOut?: true };
 
 const DEFAULT_THRESHOLD = (n: number) => Math.floor(n / 2) + 1;
 
@@ -82,7 +83,9 @@ export class Engine implements SigningService {
   private readonly endedAttempts = new Map<string, { readonly nodes: readonly NodeId[]; readonly until: number }>();
   private readonly pending = new Map<string, Pending>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private pingNonce = 0;
+  /** 8 random bytes for this run, then a counter: see the ping message. */
+  private readonly pingPrefix = randomBytes(8);
+  private pingCount = 0n;
 
   constructor(opts: EngineOptions) {
     this.opts = opts;
@@ -160,7 +163,8 @@ export class Engine implements SigningService {
     const keyId = randomUUID();
     const session = randomBytes(32) as Bytes;
     const sessionHex = Buffer.from(session).toString('hex');
-    const request_ = encodeCbor(keygenRequestCodec, { session, keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId) }) as Bytes;
+    const custody = { minThreshold: threshold, minParties: nodes.length, members: sortedParties(this.opts.nodes.map(partyId)) };
+    const request_ = encodeCbor(keygenRequestCodec, { session, keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId), custody }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('keygen', request_))) as Bytes;
     ctx.emit({ type: 'started', session: sessionHex, operation: 'keygen', keyId, nodes });
 
@@ -197,6 +201,7 @@ export class Engine implements SigningService {
       createdAt: new Date().toISOString(),
       status: 'active',
       epoch: 0,
+      custody,
     };
     await this.opts.registry.put(info);
     ctx.emit({ type: 'completed', session: sessionHex, ok: true });
@@ -225,7 +230,10 @@ export class Engine implements SigningService {
         ctx.emit({ type: 'retried', session: sessionHex, attempt, nodes: quorum });
       }
       ctx.emit({ type: 'started', session: sessionHex, operation: 'sign', keyId, nodes: quorum });
-      const outcome = await this.signAttempt(key.scheme, keyId, key.epoch ?? 0, session, quorum, request.message, derivationPath, Math.min(remaining, this.opts.attemptTimeoutMs ?? 5000));
+      const attemptMs = this.opts.attemptTimeoutMs ?? 5000;
+      // A deadline the client set shorter than an attempt is the client's choice, not the nodes' fault.
+      const clientCut = remaining < attemptMs;
+      const outcome = await this.signAttempt(key.scheme, keyId, key.epoch ?? 0, session, quorum, request.message, derivationPath, Math.min(remaining, attemptMs));
       if (outcome.ok && verifySignature(key.scheme, publicKey, request.message, outcome.signature, key.scheme === 'ecdsa-secp256k1' ? outcome.recoveryId : undefined)) {
         for (const n of quorum) this.recentFailures.delete(n); // a quorum that signs has proven itself
         ctx.emit({ type: 'completed', session: sessionHex, ok: true });
@@ -242,7 +250,8 @@ export class Engine implements SigningService {
         this.blame(outcome.culprits, outcome.accuser);
         // An accusation is a dispute until corroborated: the retry leaves out the accused and the accuser.
         const disputed = outcome.culprits.length && outcome.accuser !== undefined ? [outcome.accuser] : [];
-        for (const n of [...outcome.culprits, ...outcome.unresponsive, ...disputed]) {
+        const unresponsive = clientCut && outcome.timedOut ? [] : outcome.unresponsive;
+        for (const n of [...outcome.culprits, ...unresponsive, ...disputed]) {
           failed.add(n);
           this.noteFailure(n);
           ctx.emit({ type: 'signer_failed', session: sessionHex, node: n, reason: outcome.reason });
@@ -259,6 +268,12 @@ export class Engine implements SigningService {
     const next = { ...key, status };
     await this.opts.registry.put(next);
     return next;
+  }
+
+  /** A key's custody as its nodes keep it (the same rule `NodeRuntime.custodyOf` applies to older keys). */
+  private custodyOf(key: KeyInfo): Custody {
+    const c = key.custody ?? { minThreshold: key.threshold, minParties: key.nodes.length, members: this.opts.nodes };
+    return { minThreshold: c.minThreshold, minParties: c.minParties, members: sortedParties(c.members.map(partyId)) };
   }
 
   /**
@@ -283,7 +298,7 @@ export class Engine implements SigningService {
     const helpers = others.slice(0, key.threshold);
     const session = randomBytes(32) as Bytes;
     const sessionHex = Buffer.from(session).toString('hex');
-    const encoded = encodeCbor(repairRequestCodec, { session, keyId: id, scheme: key.scheme, epoch: key.epoch ?? 0, lost: partyId(node), helpers: helpers.map(partyId) }) as Bytes;
+    const encoded = encodeCbor(repairRequestCodec, { session, keyId: id, scheme: key.scheme, epoch: key.epoch ?? 0, lost: partyId(node), helpers: helpers.map(partyId), custody: this.custodyOf(key) }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('repair', encoded))) as Bytes;
     const participants = [...helpers, node];
     await this.collect(sessionHex, participants, { type: 'repair', request: encoded, signature }, ctx.deadline, 'repair did not finish in time', (from, report, { finish, fail }) => {
@@ -308,6 +323,9 @@ export class Engine implements SigningService {
     for (const n of newNodes) if (!this.opts.nodes.includes(n)) throw new ServiceError('invalid_request', `node ${n} is not in the cluster`);
     if (newNodes.length < 2 || new Set(newNodes).size !== newNodes.length) throw new ServiceError('invalid_request', 'the new committee needs at least 2 distinct nodes');
     if (!Number.isInteger(request.threshold) || request.threshold < 2 || request.threshold > newNodes.length) throw new ServiceError('invalid_request', `threshold must be an integer in [2, ${newNodes.length}]`);
+    const custody = this.custodyOf(key);
+    const broken = custodyViolation(custody, request.threshold, newNodes.map(partyId), this.opts.nodes.map(partyId));
+    if (broken) throw new ServiceError('invalid_request', `resharing would break key ${id}'s custody: ${broken}`);
     const offline = newNodes.filter((n) => !this.isOnline(n));
     if (offline.length) throw new ServiceError('quorum_unavailable', `every new holder must be online; offline: ${offline.join(', ')}`);
     const candidates = key.nodes.filter((n) => n !== opts.notDealing && this.isOnline(n) && (this.suspects.get(n) ?? 0) <= Date.now());
@@ -318,7 +336,7 @@ export class Engine implements SigningService {
     const participants = sortedParties([...new Set([...dealers, ...newNodes])]) as NodeId[];
     const session = randomBytes(32) as Bytes;
     const sessionHex = Buffer.from(session).toString('hex');
-    const encoded = encodeCbor(reshareRequestCodec, { session, keyId: id, scheme: key.scheme, epoch, dealers: dealers.map(partyId), newParties: newNodes.map(partyId), newThreshold: request.threshold }) as Bytes;
+    const encoded = encodeCbor(reshareRequestCodec, { session, keyId: id, scheme: key.scheme, epoch, dealers: dealers.map(partyId), newParties: newNodes.map(partyId), newThreshold: request.threshold, custody }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('reshare', encoded))) as Bytes;
     const done = new Map<NodeId, string>();
     await this.collect(sessionHex, participants, { type: 'reshare', request: encoded, signature }, ctx.deadline, 'resharing did not finish in time; the key keeps its committee', (node, report, { finish, fail }) => {
@@ -430,7 +448,7 @@ export class Engine implements SigningService {
     const rank = (n: NodeId) =>
       ((this.suspects.get(n) ?? 0) > now ? 1_000_000 : 0) +
       (failed.has(n) ? 10_000 : 0) +
-      (this.recentFailures.get(n) ?? []).reduce((acc, t) => acc + Math.pow(0.5, (now - t) / 5000), 0);
+      this.failureWeight(n);
     const shuffled = online.map((n) => ({ n, r: rank(n), tie: Math.random() })).sort((a, b) => a.r - b.r || a.tie - b.tie);
     return sortedParties(shuffled.slice(0, key.threshold).map((x) => x.n)) as NodeId[];
   }
@@ -451,7 +469,7 @@ export class Engine implements SigningService {
     const reported = new Set<NodeId>();
     const outcome = await new Promise<AttemptOutcome>((resolve) => {
       const timer = setTimeout(() => {
-        resolve({ ok: false, reason: `no signature within ${timeoutMs} ms`, culprits: [], unresponsive: quorum.filter((n) => !reported.has(n)) });
+        resolve({ ok: false, reason: `no signature within ${timeoutMs} ms`, culprits: [], unresponsive: quorum.filter((n) => !reported.has(n)), timedOut: true });
       }, timeoutMs);
       const settle = (o: AttemptOutcome) => {
         clearTimeout(timer);
@@ -484,6 +502,12 @@ export class Engine implements SigningService {
       for (const node of quorum) void this.cancel(node, sessionHex);
     }
     return outcome;
+  }
+
+  /** How much recent failures weigh against a node when quorums are chosen (0: none). */
+  failureWeight(node: NodeId): number {
+    const now = Date.now();
+    return (this.recentFailures.get(node) ?? []).reduce((acc, t) => acc + Math.pow(0.5, (now - t) / 5000), 0);
   }
 
   private noteFailure(node: NodeId): void {
@@ -526,8 +550,10 @@ export class Engine implements SigningService {
   }
 
   private ping(node: NodeId): void {
-    this.pingNonce = (this.pingNonce + 1) % 2 ** 32;
-    this.opts.send(node, { type: 'ping', nonce: this.pingNonce }).catch(() => this.markOffline(node));
+    const nonce = Buffer.alloc(16);
+    this.pingPrefix.copy(nonce);
+    nonce.writeBigUInt64BE(this.pingCount++, 8);
+    this.opts.send(node, { type: 'ping', nonce: new Uint8Array(nonce) as Bytes }).catch(() => this.markOffline(node));
   }
 
   /**

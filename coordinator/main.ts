@@ -14,7 +14,9 @@ import { Libp2pTransport } from '../node/transport/libp2p.ts';
 import { COORDINATOR, loadManifest, nodeMember, nodeNumber } from '../node/transport/manifest.ts';
 import type { NodeReport } from '../node/control.ts';
 import { ALL_SCOPES, createApiServer } from './api/server.ts';
-import { loadCoordinatorConfig } from './config.ts';
+import { IdempotencyStore } from './api/idempotency.ts';
+import { checkTokenStrength, loadTokensFile, type ApiToken } from './api/tokens.ts';
+import { loadCoordinatorConfig, type CoordinatorConfig } from './config.ts';
 import { Engine } from './engine.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { KeyRegistry } from './registry.ts';
@@ -27,13 +29,17 @@ export async function initCoordinatorIdentity(configFile: string): Promise<strin
   return Buffer.from(identity.publicKey).toString('hex');
 }
 
-async function apiToken(tokenFile: string | undefined): Promise<string> {
+/**
+ * The API's credentials: the scoped, hashed tokens of `tokensFile`, plus one all-scopes token
+ * from MPC_API_TOKEN or `tokenFile` when given. At least one token must exist.
+ */
+async function apiTokens(config: CoordinatorConfig): Promise<ApiToken[]> {
+  const tokens: ApiToken[] = config.tokensFile ? await loadTokensFile(config.tokensFile) : [];
   const fromEnv = process.env.MPC_API_TOKEN;
-  if (fromEnv) return fromEnv;
-  if (!tokenFile) throw new Error('set MPC_API_TOKEN or tokenFile in the coordinator config');
-  const token = (await readFile(tokenFile, 'utf8')).trim();
-  if (token.length < 16) throw new Error(`${tokenFile}: the API token must be at least 16 characters`);
-  return token;
+  if (fromEnv) tokens.push({ name: 'MPC_API_TOKEN', token: checkTokenStrength(fromEnv, 'MPC_API_TOKEN'), scopes: ALL_SCOPES });
+  else if (config.tokenFile) tokens.push({ name: 'tokenFile', token: checkTokenStrength((await readFile(config.tokenFile, 'utf8')).trim(), config.tokenFile), scopes: ALL_SCOPES });
+  if (!tokens.length) throw new Error('no API token: set MPC_API_TOKEN, or tokenFile / tokensFile in the coordinator config');
+  return tokens;
 }
 
 export async function startCoordinator(configFile: string): Promise<{ stop(): Promise<void>; port: number }> {
@@ -87,8 +93,11 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
     service: metrics.instrument(engine),
     metrics: () => metrics.text(engine),
     ready: () => engine.health().nodes.filter((n) => n.online).length >= 2,
-    tokens: [{ token: await apiToken(config.tokenFile), scopes: ALL_SCOPES }],
+    tokens: await apiTokens(config),
+    idempotency: await IdempotencyStore.open(config.dataDir),
     host: config.http.host,
+    ...(config.http.tls ? { tls: { cert: await readFile(config.http.tls.certFile), key: await readFile(config.http.tls.keyFile) } } : {}),
+    allowInsecureHttp: config.http.allowInsecure,
     port: config.http.port,
     log: logTo(log),
   });

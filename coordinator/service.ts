@@ -28,6 +28,11 @@ export interface KeyInfo {
   readonly status?: KeyStatus;
   /** Share epoch (0 at key generation; refresh and resharing move it on). */
   readonly epoch?: number;
+  /**
+   * What the key's committee may never go below or outside of, fixed at creation and enforced by
+   * every node that holds it (SECURITY.md): minimum threshold, minimum number of holders, allowed nodes.
+   */
+  readonly custody?: { readonly minThreshold: number; readonly minParties: number; readonly members: readonly NodeId[] };
 }
 
 export type KeyStatus = 'active' | 'disabled';

@@ -45,4 +45,5 @@ const layout = await initCluster({
   providerOf: (id, dir) => (id === pkcs11Node ? { type: 'pkcs11', module: SOFTHSM, tokenLabel: pkcs11Node, pinEnv: 'MPC_PKCS11_PIN' } : { type: 'local', keyFile: join(dir, 'kek.hex') }),
 });
 console.log(JSON.stringify({ event: 'cluster_initialised', nodes: layout.nodes, threshold: layout.threshold, members: layout.members.map((m) => m.address) }));
-if (layout.generatedToken) console.log(`API token (also in ${layout.tokenFile}): ${layout.generatedToken}`);
+// The token stays in the coordinator's volume: never in this log, never where the nodes can read it.
+if (layout.generatedToken) console.log(`API token generated; read it with: docker compose exec coordinator cat ${layout.tokenFile}`);

@@ -8,10 +8,27 @@ import { array, bytes, decodeCbor, encodeCbor, party, struct, text, uint, type B
 import { DecodeError } from '../protocol/core/errors.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 import type { Scheme } from '../coordinator/service.ts';
+import { hashTranscript } from '../protocol/core/transcript.ts';
+import { MAX_PATH_CHARS } from '../protocol/derive.ts';
 
 const MAX_PARTIES = 1024;
 /** Ed25519 raw messages are capped at 64 KiB by the API; leave room for framing. */
 export const MAX_SIGN_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * What a key's committee may never go below or outside of, fixed when the key is created and kept
+ * by every holder with its share (SECURITY.md, "custody"): every dealer of a resharing and every
+ * helper of a repair checks it, so a coordinator with t−1 nodes cannot move a key to a committee
+ * it controls.
+ */
+export interface Custody {
+  /** No resharing may set a lower threshold. */
+  readonly minThreshold: number;
+  /** No resharing may leave fewer holders. */
+  readonly minParties: number;
+  /** The only nodes that may ever hold a share (a subset of the cluster manifest at creation). */
+  readonly members: readonly PartyId[];
+}
 
 export interface KeygenRequest {
   readonly session: Bytes;
@@ -19,6 +36,7 @@ export interface KeygenRequest {
   readonly scheme: Scheme;
   readonly threshold: number;
   readonly parties: readonly PartyId[];
+  readonly custody: Custody;
 }
 
 export interface SignRequest {
@@ -56,6 +74,8 @@ export interface RepairRequest {
   readonly epoch: number;
   readonly lost: PartyId;
   readonly helpers: readonly PartyId[];
+  /** The key's custody; helpers refuse unless it is the one they keep, the lost node adopts it. */
+  readonly custody: Custody;
 }
 
 /** Move a key to `newParties` with `newThreshold`; `dealers` are t old holders. */
@@ -67,6 +87,8 @@ export interface ReshareRequest {
   readonly dealers: readonly PartyId[];
   readonly newParties: readonly PartyId[];
   readonly newThreshold: number;
+  /** The key's custody; dealers refuse unless it is the one they keep, new holders adopt it. */
+  readonly custody: Custody;
 }
 
 export interface DestroyRequest {
@@ -84,7 +106,11 @@ export type CoordinatorMessage =
   | { readonly type: 'repair'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'reshare'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'cancel'; readonly session: Bytes }
-  | { readonly type: 'ping'; readonly nonce: number };
+  /**
+   * Heartbeat. The nonce is unique across coordinator runs (a random prefix per start and a
+   * counter), so no ping is ever byte-identical to one a node's replay guard already holds.
+   */
+  | { readonly type: 'ping'; readonly nonce: Bytes };
 
 /** What a node sends the coordinator. */
 export type NodeReport =
@@ -95,7 +121,7 @@ export type NodeReport =
   | { readonly type: 'repair_done'; readonly session: Bytes; readonly keyId: string }
   | { readonly type: 'reshare_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes; readonly commitmentsDigest: Bytes }
   | { readonly type: 'refresh_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes }
-  | { readonly type: 'pong'; readonly nonce: number };
+  | { readonly type: 'pong'; readonly nonce: Bytes };
 
 /** A protocol message relayed from node to node, already encoded by the protocol core. */
 export interface PeerMessage {
@@ -120,18 +146,51 @@ const session = bytes(32);
 const keyId = text(128);
 const parties = array(party, { min: 1, max: MAX_PARTIES });
 
-export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties });
+export const custodyCodec = struct<Custody>({ minThreshold: uint(MAX_PARTIES), minParties: uint(MAX_PARTIES), members: parties });
+
+/** 8 bytes of a custody's hash, in hex: appended to protocol ids so participants that disagree on it never combine. */
+export function custodyTag(c: Custody): string {
+  return Buffer.from(hashTranscript('mpc-signer/custody/v1', encodeCbor(custodyCodec, c))).toString('hex', 0, 8);
+}
+
+export const sameCustody = (a: Custody, b: Custody): boolean => custodyTag(a) === custodyTag(b);
+
+/**
+ * Why a committee breaks a custody rule, or undefined when it keeps it. `manifest`: the nodes
+ * this node knows (a custody naming others was not made in this cluster).
+ */
+export function custodyViolation(c: Custody, threshold: number, committee: readonly PartyId[], manifest: readonly PartyId[]): string | undefined {
+  const strangers = c.members.filter((m) => !manifest.includes(m));
+  if (strangers.length) return `custody names node(s) ${strangers.join(', ')} outside the cluster manifest`;
+  if (c.minThreshold < 2 || c.minParties < c.minThreshold) return `custody ${c.minThreshold}/${c.minParties} is not a valid threshold rule`;
+  if (threshold < c.minThreshold) return `threshold ${threshold} is below the key's minimum ${c.minThreshold}`;
+  if (committee.length < c.minParties) return `a committee of ${committee.length} is smaller than the key's minimum ${c.minParties}`;
+  const outside = committee.filter((p) => !c.members.includes(p));
+  if (outside.length) return `node(s) ${outside.join(', ')} may not hold this key`;
+  return undefined;
+}
+
+export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties, custody: custodyCodec });
 export const destroyRequestCodec = struct<DestroyRequest>({ session, keyId });
 export const refreshRequestCodec = struct<RefreshRequest>({ session, keyId, epoch: uint(2 ** 32), parties });
-export const repairRequestCodec = struct<RepairRequest>({ session, keyId, scheme, epoch: uint(2 ** 32), lost: party, helpers: parties });
-export const reshareRequestCodec = struct<ReshareRequest>({ session, keyId, scheme, epoch: uint(2 ** 32), dealers: parties, newParties: parties, newThreshold: uint(MAX_PARTIES) });
+export const repairRequestCodec = struct<RepairRequest>({ session, keyId, scheme, epoch: uint(2 ** 32), lost: party, helpers: parties, custody: custodyCodec });
+export const reshareRequestCodec = struct<ReshareRequest>({
+  session,
+  keyId,
+  scheme,
+  epoch: uint(2 ** 32),
+  dealers: parties,
+  newParties: parties,
+  newThreshold: uint(MAX_PARTIES),
+  custody: custodyCodec,
+});
 export const confirmEpochRequestCodec = struct<ConfirmEpochRequest>({ session, keyId, epoch: uint(2 ** 32) });
 export const signRequestCodec = struct<SignRequest>({
   session,
   keyId,
   scheme,
   message: bytes({ min: 0, max: MAX_SIGN_MESSAGE_BYTES }),
-  derivationPath: text(256),
+  derivationPath: text(MAX_PATH_CHARS),
   signers: parties,
   epoch: uint(2 ** 32),
 });
@@ -168,7 +227,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   repair: struct({ request, signature }),
   reshare: struct({ request, signature }),
   cancel: struct({ session }),
-  ping: struct({ nonce: uint(2 ** 32) }),
+  ping: struct({ nonce: bytes(16) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
   failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
@@ -176,7 +235,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   repair_done: struct({ session, keyId }),
   reshare_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }), commitmentsDigest: bytes(32) }),
   refresh_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }) }),
-  pong: struct({ nonce: uint(2 ** 32) }),
+  pong: struct({ nonce: bytes(16) }),
   protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
 });
 

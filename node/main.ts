@@ -133,6 +133,7 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
   const guard = new ReplayGuard();
   const runtime = new NodeRuntime({
     self: partyId(config.id),
+    members: [...manifest.members.keys()].flatMap((m) => { const n = nodeNumber(m); return n === undefined ? [] : [partyId(n)]; }),
     auth: { sign: identity.sign, verify: (from, m, s) => verify(nodeMember(from), m, s) },
     verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
     vault: store,

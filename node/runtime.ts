@@ -10,6 +10,7 @@
  * is wiped when the session ends) and is reported to the coordinator with its culprits.
  */
 import { createHash } from 'node:crypto';
+import { decode as decodeLoose } from 'cbor-x';
 import { DecodeError, ProtocolAbort, SessionTerminated } from '../protocol/core/errors.ts';
 import { decodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { sessionId, sortedParties, type PartyId, type Rng, type SessionId } from '../protocol/core/ids.ts';
@@ -35,8 +36,12 @@ import {
   type KeygenRequest,
   type NodeReport,
   type SignRequest,
+  custodyTag,
+  custodyViolation,
+  sameCustody,
+  type Custody,
 } from './control.ts';
-import { derive, parsePath } from '../protocol/derive.ts';
+import { derive, MAX_PATH_CHARS, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter, type SchemeSignature } from './schemes.ts';
 import { encodeCbor, struct, text, uint } from '../protocol/core/codec.ts';
 import type { OtPairGuard } from '../protocol/dkls23/sign.ts';
@@ -52,6 +57,8 @@ export interface StoredKey {
   /** The full group point (SEC1 compressed on secp256k1), from which children derive. */
   readonly groupKey: Uint8Array;
   readonly chainCode: Uint8Array;
+  /** Fixed at creation (see Custody); absent for keys stored before it existed (see `custodyOf`). */
+  readonly custody?: Custody;
 }
 
 /** What the runtime needs from the sealed share store. */
@@ -99,6 +106,8 @@ export interface AuditEntry {
 
 export interface NodeRuntimeOptions {
   readonly self: PartyId;
+  /** Every node of the cluster manifest: no key may ever be held outside it. */
+  readonly members: readonly PartyId[];
   /** Signs this node's reliable-broadcast digests and verifies its peers' (identity keys). */
   readonly auth: PartyAuth;
   /** Verifies the coordinator's signature over a request's signing input. */
@@ -140,15 +149,25 @@ interface SessionSpec {
 const MAX_EARLY_MESSAGES_PER_SESSION = 4096;
 const MAX_EARLY_SESSIONS = 256;
 const MAX_REMEMBERED_SESSIONS = 100_000;
+/**
+ * Byte budgets for messages that arrive before their session starts (a peer may legitimately be a
+ * round ahead): per session, and per sending peer across all sessions, so one member cannot make
+ * a node hold more than this for it. The largest honest early message is a DKLs23 round-1 KOS
+ * matrix (~10 KiB per peer) or a reshare deal; these leave a wide margin.
+ */
+const MAX_EARLY_BYTES_PER_SESSION = 1024 * 1024;
+const MAX_EARLY_BYTES_PER_PEER = 8 * 1024 * 1024;
 
 /** The public inputs a node binds into a DKLs23 signing transcript beyond the protocol's own. */
-const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(4096) });
+const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
 
 export class NodeRuntime {
   private readonly opts: NodeRuntimeOptions;
   private readonly sessions = new Map<SessionId, Session>();
   /** Protocol messages that arrived before the coordinator's request for their session. */
-  private readonly early = new Map<SessionId, { from: PartyId; keyId: string; message: ProtocolMessage }[]>();
+  private readonly early = new Map<SessionId, { from: PartyId; keyId: string; message: ProtocolMessage; bytes: number }[]>();
+  /** Bytes held in `early`, per sending peer. */
+  private readonly earlyBytesByPeer = new Map<PartyId, number>();
   /**
    * Per key and epoch, the peers whose pairwise OT setup with this node is retired: loaded from
    * the vault's burns, and tripped in memory the moment a check fails, before the burn is durable.
@@ -236,7 +255,23 @@ export class NodeRuntime {
     if (!this.opts.verifyCoordinator(requestSigningInput(type, request), signature)) {
       throw new DecodeError('malformed', `${type} request without a valid coordinator signature`);
     }
-    return decodeCbor(codec, request);
+    try {
+      return decodeCbor(codec, request);
+    } catch (e) {
+      // The coordinator signed it, so it waits for an answer: give one when the session can be read.
+      const session = sessionOf(request);
+      if (session) this.opts.send({ role: 'coordinator' }, { type: 'failed', session, reason: `${type} request refused: ${(e as Error).message}`.slice(0, 500), culprits: [] });
+      throw e;
+    }
+  }
+
+  /**
+   * A key's custody: as sealed at creation, or for keys stored before custody existed, the rule
+   * they were created under in effect — their threshold and committee size as floors, the
+   * cluster manifest as the allowed members.
+   */
+  private custodyOf(key: StoredKey): Custody {
+    return key.custody ?? { minThreshold: key.threshold, minParties: key.parties.length, members: [...this.opts.members].sort((a, b) => a - b) };
   }
 
   /** Accepts a session id for a key once, ever: the vault's durable ledger decides. */
@@ -309,6 +344,10 @@ export class NodeRuntime {
     if (await this.opts.vault.hasKey(request.keyId)) return this.fail(id, `key ${request.keyId} already exists on node ${this.opts.self}`, []);
     const adapter = schemeAdapter(request.scheme);
     if (!adapter) return this.fail(id, `scheme ${request.scheme} is not supported by this node`, []);
+    const custody = request.custody;
+    const broken = custodyViolation(custody, request.threshold, parties, this.opts.members);
+    if (broken) return this.fail(id, `key generation refused: ${broken}`, []);
+    if (custody.minThreshold > request.threshold) return this.fail(id, `key generation refused: minimum threshold ${custody.minThreshold} above the threshold ${request.threshold}`, []);
     const base = { keyId: request.keyId, session: id, signers: parties };
     await this.opts.audit?.({ event: 'keygen', ...base, outcome: 'started' });
     this.startSession({ id, keyId: request.keyId, protocol: adapter.dkgProtocol, parties, start: adapter.dkg(request.threshold), complete: async (share) => {
@@ -319,6 +358,7 @@ export class NodeRuntime {
         parties,
         groupKey: adapter.groupKey(share),
         chainCode: adapter.chainCode(share),
+        custody,
       };
       const encoded = adapter.encode(share);
       try {
@@ -435,10 +475,14 @@ export class NodeRuntime {
     if (!adapter?.repair) return this.fail(id, `scheme ${request.scheme} has no repair yet`, []);
     const repair = adapter.repair;
     const base = { keyId: request.keyId, session: id, signers: parties };
+    // Everyone in the session must hold the same custody: it is part of the protocol id.
+    const protocol = `${repair.protocol}/${custodyTag(request.custody)}`;
     if (request.lost === this.opts.self) {
       if (await this.opts.vault.hasKey(request.keyId)) return this.fail(id, `node ${this.opts.self} still holds key ${request.keyId}; destroy its copy before repairing`, []);
+      const broken = custodyViolation(request.custody, request.custody.minThreshold, request.custody.members, this.opts.members);
+      if (broken || !request.custody.members.includes(this.opts.self)) return this.fail(id, `repair refused: ${broken ?? `node ${this.opts.self} may not hold this key`}`, []);
       await this.opts.audit?.({ event: 'repair', ...base, outcome: 'started' });
-      this.startSession({ id, keyId: request.keyId, protocol: repair.protocol, parties, start: repair.target(), complete: async (share) => {
+      this.startSession({ id, keyId: request.keyId, protocol, parties, start: repair.target(), complete: async (share) => {
         const key: StoredKey = {
           keyId: request.keyId,
           scheme: request.scheme,
@@ -446,6 +490,7 @@ export class NodeRuntime {
           parties: (share as { parties: readonly PartyId[] }).parties,
           groupKey: adapter.groupKey(share),
           chainCode: adapter.chainCode(share),
+          custody: request.custody,
         };
         const encoded = adapter.encode(share);
         try {
@@ -464,6 +509,10 @@ export class NodeRuntime {
     let share: unknown;
     try {
       if (stored.epoch !== request.epoch) return this.fail(id, `repair of epoch ${request.epoch}, this node holds epoch ${stored.epoch}`, []);
+      // A repair rebuilds a holder's share for that holder: never a share for a new party.
+      const strangers = [request.lost, ...request.helpers].filter((p) => !stored.key.parties.includes(p));
+      if (strangers.length) return this.fail(id, `repair refused: node(s) ${strangers.join(', ')} hold no share of key ${request.keyId}`, []);
+      if (!sameCustody(this.custodyOf(stored.key), request.custody)) return this.fail(id, `repair refused: the request's custody is not key ${request.keyId}'s`, []);
       share = adapter.decode(stored.share);
     } finally {
       zeroize(stored.share);
@@ -472,7 +521,7 @@ export class NodeRuntime {
     this.startSession({
       id,
       keyId: request.keyId,
-      protocol: repair.protocol,
+      protocol,
       parties,
       start: repair.helper(share, request.lost),
       complete: async () => {
@@ -491,12 +540,19 @@ export class NodeRuntime {
     const adapter = schemeAdapter(request.scheme);
     if (!adapter?.reshare) return this.fail(id, `scheme ${request.scheme} has no resharing yet`, []);
     const reshare = adapter.reshare;
+    // The committee must keep the key's custody (every dealer holds it and checks it here; a new
+    // holder adopts it). A coordinator that reshares to t−1 nodes of its own finds no honest dealer.
+    const broken = custodyViolation(request.custody, request.newThreshold, newParties, this.opts.members);
+    if (broken) return this.fail(id, `resharing refused: ${broken}`, []);
     let share: unknown;
     if (dealers.includes(this.opts.self)) {
       const stored = await this.loadEpoch(request.keyId, request.epoch - 1);
       if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
       try {
         if (stored.epoch !== request.epoch - 1) return this.fail(id, `resharing into epoch ${request.epoch}, this node holds epoch ${stored.epoch}`, []);
+        if (!sameCustody(this.custodyOf(stored.key), request.custody)) return this.fail(id, `resharing refused: the request's custody is not key ${request.keyId}'s`, []);
+        const strangers = dealers.filter((p) => !stored.key.parties.includes(p));
+        if (strangers.length) return this.fail(id, `resharing refused: dealer(s) ${strangers.join(', ')} hold no share of key ${request.keyId}`, []);
         share = adapter.decode(stored.share);
       } finally {
         zeroize(stored.share);
@@ -506,7 +562,8 @@ export class NodeRuntime {
     await this.opts.audit?.({ event: 'reshare', ...base, outcome: 'started' });
     const params = { dealers, newParties, newThreshold: request.newThreshold };
     const dispose = () => share !== undefined && adapter.wipe(share);
-    this.startSession({ id, keyId: request.keyId, protocol: reshare.protocol, parties, start: reshare.start(params, share) as SessionSpec['start'], dispose, complete: async (next) => {
+    const protocol = `${reshare.protocol}/${custodyTag(request.custody)}`;
+    this.startSession({ id, keyId: request.keyId, protocol, parties, start: reshare.start(params, share) as SessionSpec['start'], dispose, complete: async (next) => {
       await this.opts.audit?.({ event: 'reshare', ...base, outcome: 'completed' });
       if (next === undefined) return undefined; // a dealer leaving the committee
       const committee: StoredKey = {
@@ -514,6 +571,7 @@ export class NodeRuntime {
         scheme: request.scheme,
         threshold: request.newThreshold,
         parties: newParties,
+        custody: request.custody,
         groupKey: adapter.groupKey(next),
         chainCode: adapter.chainCode(next),
       };
@@ -584,9 +642,7 @@ export class NodeRuntime {
     const session: Session = { id, party, keyId, timer, complete, ...(aborted ? { aborted } : {}), ...(dispose ? { dispose: once(dispose) } : {}) };
     this.sessions.set(id, session);
     this.step(session, () => party.begin());
-    const early = this.early.get(id);
-    this.early.delete(id);
-    for (const { from, keyId: claimed, message } of early ?? []) {
+    for (const { from, keyId: claimed, message } of this.dropEarly(id)) {
       if (!this.sessions.has(id)) break;
       if (claimed === keyId) this.deliver(session, from, message);
     }
@@ -603,13 +659,36 @@ export class NodeRuntime {
       return this.deliver(session, from, message);
     }
     if (this.ended.has(message.session)) return; // late message of a finished session
+    const bytes = raw.length;
+    const fromPeer = this.earlyBytesByPeer.get(from) ?? 0;
+    if (fromPeer + bytes > MAX_EARLY_BYTES_PER_PEER) throw new DecodeError('too_large', `node ${from} has ${fromPeer} bytes of early messages buffered here`);
     let queue = this.early.get(message.session);
     if (!queue) {
-      if (this.early.size >= MAX_EARLY_SESSIONS) this.early.delete(this.early.keys().next().value!);
+      if (this.early.size >= MAX_EARLY_SESSIONS) this.dropEarly(this.early.keys().next().value!);
       queue = [];
       this.early.set(message.session, queue);
     }
-    if (queue.length < MAX_EARLY_MESSAGES_PER_SESSION) queue.push({ from, keyId, message });
+    const held = queue.reduce((n, m) => n + m.bytes, 0);
+    if (queue.length >= MAX_EARLY_MESSAGES_PER_SESSION || held + bytes > MAX_EARLY_BYTES_PER_SESSION) throw new DecodeError('too_large', `session ${message.session} has no room for more early messages`);
+    queue.push({ from, keyId, message, bytes });
+    this.earlyBytesByPeer.set(from, fromPeer + bytes);
+  }
+
+  /** Bytes of early messages held for `peer` (tests and metrics). */
+  earlyBytes(peer: PartyId): number {
+    return this.earlyBytesByPeer.get(peer) ?? 0;
+  }
+
+  /** Forgets a session's early messages and releases their bytes from each sender's budget. */
+  private dropEarly(id: SessionId): { from: PartyId; keyId: string; message: ProtocolMessage; bytes: number }[] {
+    const queue = this.early.get(id) ?? [];
+    this.early.delete(id);
+    for (const m of queue) {
+      const left = (this.earlyBytesByPeer.get(m.from) ?? 0) - m.bytes;
+      if (left > 0) this.earlyBytesByPeer.set(m.from, left);
+      else this.earlyBytesByPeer.delete(m.from);
+    }
+    return queue;
   }
 
   private deliver(session: Session, from: PartyId, message: ProtocolMessage): void {
@@ -686,7 +765,7 @@ export class NodeRuntime {
   private markEnded(id: SessionId): void {
     if (this.ended.size >= MAX_REMEMBERED_SESSIONS) this.ended.clear();
     this.ended.add(id);
-    this.early.delete(id);
+    this.dropEarly(id);
   }
 
   private fail(id: SessionId, reason: string, culprits: readonly PartyId[]): void {
@@ -707,4 +786,15 @@ function once(f: () => void): () => void {
     done = true;
     f();
   };
+}
+
+/** The session id of an encoded request that does not decode (every request is a record whose first field is the 32-byte session). */
+function sessionOf(request: Uint8Array): Bytes | undefined {
+  try {
+    const raw: unknown = decodeLoose(request.slice());
+    const first = Array.isArray(raw) ? (raw[0] as unknown) : undefined;
+    return first instanceof Uint8Array && first.length === 32 ? (Uint8Array.from(first) as Bytes) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -25,7 +25,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ProtocolConfigError } from './core/errors.ts';
 
 export const HARDENED = 0x8000_0000;
-const MAX_DEPTH = 255;
+/** BIP32's depth is one byte. */
+export const MAX_DEPTH = 255;
+/** The longest path text `parsePath` accepts: "m" and MAX_DEPTH steps of at most 10 digits. Every layer uses this one limit. */
+export const MAX_PATH_CHARS = 1 + MAX_DEPTH * 11;
 const ED25519_DOMAIN = new TextEncoder().encode('mpc-signer/ed25519-ckd/v1');
 
 export type DerivationCurve = 'secp256k1' | 'ed25519';
@@ -52,6 +55,7 @@ export class DerivationError extends ProtocolConfigError {
  * code `hardened`; anything else malformed with `invalid_path`.
  */
 export function parsePath(path: string): number[] {
+  if (path.length > MAX_PATH_CHARS) throw new DerivationError('invalid_path', `a derivation path is at most ${MAX_PATH_CHARS} characters`);
   const parts = path.split('/');
   if (parts[0] !== 'm') throw new DerivationError('invalid_path', 'a derivation path starts with "m"');
   const steps = parts.slice(1);

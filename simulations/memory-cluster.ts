@@ -45,7 +45,9 @@ export class MemoryVault implements ShareVault {
     }
     if (!s || epoch <= s.current) throw new Error(`cannot stage epoch ${epoch} of ${keyId}`);
     s.epochs.set(epoch, Uint8Array.from(share));
-    if (committee) s.staged = { epoch, key: committee };
+    // A new stage replaces the old one entirely, committee included (as ShareStore does): a
+    // reshare interrupted before its commit must not move the committee of a later refresh.
+    s.staged = committee ? { epoch, key: committee } : undefined;
   }
   async confirmEpoch(keyId: string, epoch: number): Promise<void> {
     const s = this.shares.get(keyId);
@@ -154,6 +156,7 @@ export class MemoryCluster {
       (c, id) =>
         new NodeRuntime({
           self: partyId(id),
+          members: ids.map(partyId),
           auth: c.auths.get(id)!,
           vault: c.vaults.get(id)!,
           rng: (n) => new Uint8Array(randomBytes(n)),

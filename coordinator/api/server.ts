@@ -4,21 +4,18 @@
  * idempotency keys, per-request deadlines, bounded concurrency, and a WebSocket stream of
  * session events. It validates and authenticates; the SigningService does the work.
  */
+import { IdempotencyStore } from './idempotency.ts';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DerivationError, parsePath } from '../../protocol/derive.ts';
 import { SCHEMES, ServiceError, type Scheme, type SessionEvent, type SigningService } from '../service.ts';
 import { openApiDocument } from './openapi.ts';
 
-export type Scope = 'keys:create' | 'keys:read' | 'sign' | 'admin';
-export const ALL_SCOPES: readonly Scope[] = ['keys:create', 'keys:read', 'sign', 'admin'];
-
-export interface ApiToken {
-  readonly token: string;
-  readonly scopes: readonly Scope[];
-}
+export { ALL_SCOPES, type ApiToken, type Scope } from './tokens.ts';
+import type { ApiToken, Scope } from './tokens.ts';
 
 export interface ApiLimits {
   /** Largest request body (default 1 MiB; an Ed25519 message of 64 KiB is 128 KiB of hex). */
@@ -32,9 +29,18 @@ export interface ApiLimits {
 
 export interface ApiServerOptions {
   readonly service: SigningService;
+  /** Durable idempotency records (the coordinator's data directory); in memory when absent. */
+  readonly idempotency?: IdempotencyStore;
   readonly tokens: readonly ApiToken[];
   readonly host?: string;
   readonly port?: number;
+  /**
+   * Serve HTTPS (TLS 1.3; X25519MLKEM768 preferred for the key exchange). Without it the server
+   * refuses to listen anywhere but loopback, unless `allowInsecureHttp` says a proxy in front
+   * terminates TLS (bearer tokens would otherwise cross the network in clear).
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly allowInsecureHttp?: boolean;
   readonly limits?: ApiLimits;
   /** Prometheus text for `GET /metrics` (unauthenticated, like health). */
   readonly metrics?: () => Promise<string>;
@@ -44,8 +50,6 @@ export interface ApiServerOptions {
 }
 
 export const MAX_ED25519_MESSAGE_BYTES = 64 * 1024;
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
-const IDEMPOTENCY_MAX = 10_000;
 
 class HttpError extends Error {
   readonly status: number;
@@ -70,11 +74,6 @@ const SERVICE_STATUS: Record<ServiceError['code'], number> = {
   internal: 500,
 };
 
-interface StoredResponse {
-  readonly bodyHash: string;
-  readonly expires: number;
-  readonly result: Promise<{ status: number; body: unknown }>;
-}
 
 export interface ApiServer {
   readonly port: number;
@@ -84,8 +83,12 @@ export interface ApiServer {
 
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const limits = { maxBodyBytes: 1024 * 1024, maxInFlight: 64, defaultTimeoutMs: 30_000, maxTimeoutMs: 120_000, ...opts.limits };
-  const tokenDigests = opts.tokens.map((t) => ({ digest: sha256(t.token), scopes: new Set(t.scopes) }));
-  const idempotency = new Map<string, StoredResponse>();
+  const host = opts.host ?? '127.0.0.1';
+  if (!opts.tls && !opts.allowInsecureHttp && !isLoopback(host)) {
+    throw new Error(`refusing to serve the API over plain HTTP on ${host}: bearer tokens would cross the network in clear; configure http.tls, or set http.allowInsecure when a TLS proxy is in front`);
+  }
+  const tokenDigests = opts.tokens.map((t) => ({ digest: 'token' in t ? sha256(t.token) : Buffer.from(t.sha256, 'hex'), scopes: new Set(t.scopes) }));
+  const idempotency = opts.idempotency ?? (await IdempotencyStore.open(undefined));
   const subscribers = new Set<{ ws: WebSocket; requestId?: string }>();
   let inFlight = 0;
 
@@ -138,37 +141,42 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       case 'createKey':
       case 'sign': {
         const raw = await readBody(req, limits.maxBodyBytes);
-        const run = async () => {
-          const body = parseJson(raw);
-          const deadline = deadlineOf(req);
-          if (route.name === 'createKey') {
-            const request = await validateCreateKey(body, opts.service);
-            return guarded(async () => ({ status: 201, body: await opts.service.createKey(request, { deadline, requestId, emit: emitter(requestId) }) }));
-          }
+        // Validated before any idempotency record exists: invalid requests leave none behind.
+        const body = parseJson(raw);
+        const deadline = deadlineOf(req);
+        let run: () => Promise<{ status: number; body: unknown }>;
+        if (route.name === 'createKey') {
+          const request = await validateCreateKey(body, opts.service);
+          run = () => guarded(async () => ({ status: 201, body: await opts.service.createKey(request, { deadline, requestId, emit: emitter(requestId) }) }));
+        } else {
           const key = await opts.service.getKey(route.keyId!);
           if (!key) throw new HttpError(404, 'key_not_found', `no key ${route.keyId}`);
           const request = validateSign(body, key.scheme);
-          return guarded(async () => ({ status: 200, body: await opts.service.sign(key.id, request, { deadline, requestId, emit: emitter(requestId) }) }));
-        };
+          run = () => guarded(async () => ({ status: 200, body: await opts.service.sign(key.id, request, { deadline, requestId, emit: emitter(requestId) }) }));
+        }
         const idemKey = req.headers['idempotency-key'];
         if (typeof idemKey !== 'string') return run();
         if (idemKey.length === 0 || idemKey.length > 256) throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1..256 characters');
-        const scopeKey = `${method} ${path} ${idemKey}`;
+        const scope = IdempotencyStore.scope(bearerToken(req.headers.authorization), method, path, idemKey);
         const bodyHash = sha256(raw).toString('hex');
-        const now = Date.now();
-        const seen = idempotency.get(scopeKey);
-        if (seen && seen.expires > now) {
-          if (seen.bodyHash !== bodyHash) throw new HttpError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different body');
-          return seen.result;
+        const found = await idempotency.lookup(scope, bodyHash);
+        switch (found.kind) {
+          case 'done':
+            return found.response;
+          case 'conflict':
+            throw new HttpError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different body');
+          case 'unknown_outcome':
+            throw new HttpError(409, 'idempotency_outcome_unknown', 'the first request with this Idempotency-Key was interrupted (coordinator restart); its outcome is unknown, use a new key');
+          case 'running': {
+            const first = await found.response;
+            if (first) return first;
+            return run(); // the first attempt ended in an error: this retry is a new attempt
+          }
+          case 'new':
+            // Errors are answers, not outcomes: they are returned but not kept (see idempotency.ts).
+            return idempotency.execute(scope, bodyHash, () => run().catch((e: unknown) => errorResponse(e)));
         }
-        const result = run();
-        // Only successes and client errors are replayed; a 5xx may be retried with the same key.
-        const entry: StoredResponse = { bodyHash, expires: now + IDEMPOTENCY_TTL_MS, result: result.catch((e: unknown) => errorResponse(e)) };
-        if (idempotency.size >= IDEMPOTENCY_MAX) idempotency.delete(idempotency.keys().next().value!);
-        idempotency.set(scopeKey, entry);
-        const settled = await entry.result;
-        if (settled.status >= 500) idempotency.delete(scopeKey);
-        return settled;
+        throw new Error('unreachable');
       }
       case 'disable':
       case 'enable': {
@@ -217,7 +225,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = (opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.3', ecdhCurve: 'X25519MLKEM768:X25519:P-256' }, (req, res) => onRequest(req, res)) : createServer((req, res) => onRequest(req, res))) as Server;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
     const started = Date.now();
@@ -238,7 +247,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         send(res, status, body, headers);
         opts.log?.('request', { requestId, method: req.method, path: url.split('?')[0], status, ms: Date.now() - started });
       });
-  });
+  };
   server.requestTimeout = limits.maxTimeoutMs + 10_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
@@ -263,7 +272,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 7700, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 7700, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
@@ -273,6 +282,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await idempotency.close();
     },
   };
 }
@@ -384,6 +394,13 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** The token of an Authorization header already accepted by `authenticate`. */
+function bearerToken(header: string | undefined): string {
+  return /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
 }
 
 function errorResponse(e: unknown): { status: number; body: unknown; headers?: Record<string, string> } {

@@ -73,6 +73,8 @@ interface KeyMeta {
   staged?: { epoch: number; threshold: number; parties: number[] };
   /** Peers whose pairwise OT setup with this node must not be used again (see ShareVault.burnPair). */
   burned?: number[];
+  /** Fixed at key generation (node/control.ts Custody); absent on keys stored before it existed. */
+  custody?: { minThreshold: number; minParties: number; members: number[] };
 }
 
 export class SealedShareError extends Error {
@@ -459,6 +461,7 @@ function toMeta(key: StoredKey, epoch: number): KeyMeta {
     chainCode: Buffer.from(key.chainCode).toString('hex'),
     epoch,
     status: 'active',
+    ...(key.custody ? { custody: { minThreshold: key.custody.minThreshold, minParties: key.custody.minParties, members: [...key.custody.members] } } : {}),
   };
 }
 
@@ -470,5 +473,6 @@ function toStoredKey(m: KeyMeta): StoredKey {
     parties: m.parties as PartyId[],
     groupKey: Buffer.from(m.groupKey, 'hex'),
     chainCode: Buffer.from(m.chainCode, 'hex'),
+    ...(m.custody ? { custody: { ...m.custody, members: m.custody.members as PartyId[] } } : {}),
   };
 }

@@ -84,6 +84,8 @@ export interface ChannelKeys {
 export interface HandshakeTestHooks {
   /** Send a hello without ML-KEM (a classical-only peer). */
   readonly classicalOnly?: boolean;
+  /** Append this many bytes to the hello (a peer that tries to make the responder buffer a huge handshake). */
+  readonly helloPadding?: number;
 }
 
 const sha256 = (...parts: Uint8Array[]) => {
@@ -124,7 +126,7 @@ export function initiate(id: HandshakeIdentity, responder: string, hooks: Handsh
     mlkem: hooks.classicalOnly ? [] : [kem.publicKey as Bytes],
   });
   return {
-    hello,
+    hello: hooks.helloPadding ? new Uint8Array(Buffer.concat([hello, new Uint8Array(hooks.helloPadding)])) : hello,
     /** Step 3: checks the responder's accept and returns the confirm message and the keys. */
     finish(acceptRaw: Uint8Array): { confirm: Uint8Array; keys: ChannelKeys } {
       try {

@@ -9,6 +9,7 @@
  * deliver opened frames to the handler. A broken stream is forgotten and re-dialled on demand.
  */
 import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -25,6 +26,14 @@ import type { MemberId, PeerTransport } from './types.ts';
 
 export const PROTOCOL = '/mpc-signer/hybrid/1.0.0';
 const DEFAULT_MAX_FRAME = 8 * 1024 * 1024;
+/**
+ * Largest handshake message: hello/accept carry an ML-KEM-768 key or ciphertext, an X25519 key,
+ * an Ed25519 and possibly an ML-DSA-65 signature (< 6 KiB together). Nothing bigger is buffered
+ * before the peer has proved its identity.
+ */
+export const MAX_HANDSHAKE_FRAME = 16 * 1024;
+/** How long an inbound TCP connection may take to finish libp2p's upgrade (Noise, yamux). */
+const INBOUND_UPGRADE_TIMEOUT_MS = 3000;
 
 export interface Libp2pTransportOptions {
   readonly self: MemberId;
@@ -86,13 +95,37 @@ export class Libp2pTransport implements PeerTransport {
     };
     const known = (peer: PeerId) => byPeerId.has(peer.toString());
     const [host, port] = opts.listen.split(':') as [string, string];
+    // Bind the address the manifest names (a host name is resolved once), never every interface.
+    const bindIp = isIP(host) ? host : (await lookup(host)).address;
+    // Only the members' addresses may open a TCP connection at all (checked before any upgrade work).
+    const allowedIps = new Set<string>();
+    for (const m of opts.manifest.members.values()) {
+      if (isIP(m.host)) allowedIps.add(m.host);
+      else for (const a of await lookup(m.host, { all: true }).catch(() => [])) allowedIps.add(a.address);
+    }
+    const remoteIp = (ma: { toString(): string }) => ma.toString().split('/')[2] ?? '';
     const node = await createLibp2p({
       privateKey,
-      addresses: { listen: [`/ip4/${isIP(host) === 4 ? host : '0.0.0.0'}/tcp/${port}`] },
+      addresses: { listen: [`/${isIP(bindIp) === 6 ? 'ip6' : 'ip4'}/${bindIp}/tcp/${port}`] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
+      // Room for every member to connect at once, and idle sockets are dropped quickly, so a few
+      // silent connections cannot keep the members out (libp2p's defaults: 10 pending, 10 s).
+      // The per-address rate limit (5/s by default) would let silent sockets from a member's own
+      // address (a shared host, NAT, loopback) lock that member out; the allow-list filters addresses.
+      connectionManager: {
+        maxIncomingPendingConnections: Math.max(64, 4 * opts.manifest.members.size),
+        inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
+        inboundConnectionThreshold: Math.max(64, 4 * opts.manifest.members.size),
+      },
       connectionGater: {
+        denyInboundConnection: async (maConn) => {
+          const ip = remoteIp(maConn.remoteAddr);
+          if (allowedIps.has(ip)) return false;
+          opts.onRefused?.(ip, 'address not in the manifest');
+          return true;
+        },
         denyDialPeer: async (peer) => !known(peer),
         denyInboundEncryptedConnection: async (peer) => {
           if (known(peer)) return false;
@@ -163,12 +196,15 @@ export class Libp2pTransport implements PeerTransport {
     const proto = isIP(member.host) === 4 ? 'ip4' : isIP(member.host) === 6 ? 'ip6' : 'dns';
     const addr = multiaddr(`/${proto}/${member.host}/tcp/${member.port}/p2p/${peerId.toString()}`);
     const raw = await this.node.dialProtocol(addr, PROTOCOL, { signal: AbortSignal.timeout(this.opts.dialTimeoutMs ?? 2000) });
-    const stream = new FramedStream(raw, this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME);
+    const stream = new FramedStream(raw, MAX_HANDSHAKE_FRAME);
     try {
       const hs = initiate(this.identity, to, this.opts.testHooks);
       await stream.write(hs.hello);
       const { confirm, keys } = hs.finish(await stream.next(this.opts.handshakeTimeoutMs ?? 5000));
       await stream.write(confirm);
+      // A dialled stream only carries our frames: the peer writing anything back on it is
+      // refused at once (nothing would ever read it, so it would only pile up in memory).
+      stream.refuseData(() => this.opts.onRefused?.(to, 'wrote on a stream it did not open'));
       this.opts.onHandshake?.(keys.info);
       const out: Outbound = { stream, keys };
       this.readyOutbound.add(to);
@@ -188,7 +224,7 @@ export class Libp2pTransport implements PeerTransport {
 
   private async accept(raw: Stream, remote: PeerId): Promise<void> {
     const member = this.byPeerId.get(remote.toString());
-    const stream = new FramedStream(raw, this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME);
+    const stream = new FramedStream(raw, MAX_HANDSHAKE_FRAME);
     if (!member) {
       stream.abort();
       return;
@@ -204,6 +240,7 @@ export class Libp2pTransport implements PeerTransport {
       return;
     }
     this.opts.onHandshake?.(keys.info);
+    stream.setMaxFrame(this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME);
     let set = this.inbound.get(member.id);
     if (!set) this.inbound.set(member.id, (set = new Set()));
     set.add(stream);
@@ -227,14 +264,20 @@ interface Outbound {
   readonly keys: ChannelKeys;
 }
 
-/** Length-prefixed frames over a libp2p stream (which delivers arbitrary chunks). */
+/**
+ * Length-prefixed frames over a libp2p stream (which delivers arbitrary chunks). Chunks are
+ * kept in a list and joined once per complete frame, so reassembly is linear in the frame size;
+ * a length above the current limit ends the stream before anything more is buffered.
+ */
 class FramedStream {
   private readonly stream: Stream;
-  private readonly maxFrame: number;
-  private buffer: Buffer = Buffer.alloc(0);
+  private maxFrame: number;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private readonly queue: Uint8Array[] = [];
   private waiter: { resolve: (f: Uint8Array) => void; reject: (e: Error) => void } | undefined;
   private sink: ((frame: Uint8Array) => void) | undefined;
+  private refuse: (() => void) | undefined;
   private closeHandlers: (() => void)[] = [];
   private ended = false;
 
@@ -243,6 +286,17 @@ class FramedStream {
     this.maxFrame = maxFrame;
     stream.addEventListener('message', (e) => this.push(e.data.subarray()));
     stream.addEventListener('close', () => this.end());
+  }
+
+  /** Raises (or lowers) the frame limit, e.g. from the handshake's to the channel's. */
+  setMaxFrame(bytes: number): void {
+    this.maxFrame = bytes;
+  }
+
+  /** From now on any byte from the peer ends the stream (outbound streams carry one direction). */
+  refuseData(onRefused: () => void): void {
+    this.refuse = onRefused;
+    if (this.buffered || this.queue.length) this.refused();
   }
 
   next(timeoutMs: number): Promise<Uint8Array> {
@@ -290,17 +344,32 @@ class FramedStream {
     this.end();
   }
 
+  private refused(): void {
+    const notify = this.refuse;
+    this.chunks = [];
+    this.buffered = 0;
+    this.abort();
+    notify?.();
+  }
+
   private push(chunk: Uint8Array): void {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : Buffer.from(chunk);
-    while (this.buffer.length >= 4) {
-      const length = this.buffer.readUInt32BE(0);
+    if (this.ended) return;
+    if (this.refuse) return this.refused();
+    this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : Buffer.concat(this.chunks, 4);
+      const length = head.readUInt32BE(0);
       if (length > this.maxFrame) {
         this.abort(); // oversized frame: refuse the whole stream rather than buffer it
         return;
       }
-      if (this.buffer.length < 4 + length) break;
-      const frame = new Uint8Array(this.buffer.subarray(4, 4 + length));
-      this.buffer = this.buffer.subarray(4 + length);
+      if (this.buffered < 4 + length) break;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      const frame = new Uint8Array(all.subarray(4, 4 + length));
+      const rest = all.subarray(4 + length);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
       if (this.waiter) {
         const w = this.waiter;
         this.waiter = undefined;
@@ -313,6 +382,8 @@ class FramedStream {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.chunks = [];
+    this.buffered = 0;
     this.waiter?.reject(new HandshakeError('stream closed'));
     this.waiter = undefined;
     for (const h of this.closeHandlers.splice(0)) h();

@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../coordinator/service.ts';
-import { requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport, type SignRequest } from '../../node/control.ts';
-import { encodeCbor, type Bytes, type PartyId } from '../../protocol/core/index.ts';
+import { repairRequestCodec, requestSigningInput, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../node/control.ts';
+import { array, bytes, encodeCbor, encodeMessage, party, sessionId, struct, text, uint, type Bytes, type PartyId } from '../../protocol/core/index.ts';
 import { FaultController } from '../../simulations/faults.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
 
@@ -100,4 +100,113 @@ describe('node runtimes against a compromised coordinator', () => {
       expect(f.culprits).toEqual([2]);
     }
   });
+
+  it('a coordinator with t−1 nodes cannot reshare a 3-of-5 key to those nodes: every honest dealer refuses and deals nothing, whatever custody it claims', async () => {
+    cluster = await MemoryCluster.create({ nodes: 5 });
+    await cluster.settle();
+    cluster.recordReports = true;
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', threshold: 3 }, ctx(60_000));
+    expect(key.custody).toEqual({ minThreshold: 3, minParties: 5, members: [1, 2, 3, 4, 5] });
+    // The engine's own path refuses...
+    const viaEngine = await cluster.engine.reshareKey(key.id, { nodes: [4, 5], threshold: 2 }, ctx()).catch((e: { code: string }) => e.code);
+    expect(viaEngine).toBe('invalid_request');
+    // ... and the attacker, holding the coordinator's key and nodes 4 and 5, goes around it. It needs
+    // three dealers, so at least one honest one; it tries the true custody and one it made up.
+    const honestCustody = key.custody as Custody;
+    const madeUp: Custody = { minThreshold: 2, minParties: 2, members: [4, 5] as PartyId[] };
+    for (const custody of [honestCustody, madeUp]) {
+      for (const dealer of [1, 2, 3]) {
+        const session = randomBytes(32) as Bytes;
+        const request = encodeCbor(reshareRequestCodec, { session, keyId: key.id, scheme: 'eddsa-ed25519', epoch: 1, dealers: [dealer, 4, 5] as PartyId[], newParties: [4, 5] as PartyId[], newThreshold: 2, custody }) as Bytes;
+        cluster.sendAsCoordinator(dealer, { type: 'reshare', request, signature: cluster.signAsCoordinator(requestSigningInput('reshare', request)) as Bytes });
+        expect(failure(await reportOf(cluster, dealer, session)).reason).toMatch(/^resharing refused/);
+      }
+    }
+    // Every honest share is still there, at the same epoch, and the key still signs 3-of-5.
+    for (const n of [1, 2, 3]) expect(cluster.vaults.get(n)!.shares.get(key.id)!.current).toBe(0);
+    const sig = await cluster.engine.sign(key.id, { message: Buffer.from('still mine') }, ctx());
+    expect(sig.signers.length).toBe(3);
+  });
+
+  it('a repair never makes a share for a node that holds none: helpers refuse a non-holder as the "lost" node', async () => {
+    cluster = await MemoryCluster.create({ nodes: 4 });
+    await cluster.settle();
+    cluster.recordReports = true;
+    // A 2-of-3 key on nodes 1..3; the attacker holds node 3's share and node 4 (no share). A share for
+    // node 4 at a new point would be its second share: with node 3's, the key.
+    const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    for (const helper of [1, 2]) {
+      const session = randomBytes(32) as Bytes;
+      const request = encodeCbor(repairRequestCodec, { session, keyId: key.id, scheme: 'schnorr-bip340', epoch: 0, lost: 4 as PartyId, helpers: [1, 2] as PartyId[], custody: key.custody as Custody }) as Bytes;
+      cluster.sendAsCoordinator(helper, { type: 'repair', request, signature: cluster.signAsCoordinator(requestSigningInput('repair', request)) as Bytes });
+      const f = failure(await reportOf(cluster, helper, session));
+      expect(f.reason).toMatch(/^repair refused: node\(s\) 4 hold no share/);
+    }
+  });
+
+  it('long derivation paths: the API limit is the nodes\' limit, a 128-step path signs, a longer text is refused at once, and a node answers a request it cannot read', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    cluster.recordReports = true;
+    const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    const digest = sha256('deep');
+    // 128 steps used to pass the API and be refused, silently, by every node (504 after the retries).
+    const deep = 'm/' + Array.from({ length: 128 }, (_, i) => String(i)).join('/');
+    const sig = await cluster.engine.sign(key.id, { message: digest, derivationPath: deep }, ctx());
+    expect(secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(sig.publicKey, 'hex'), { prehash: false })).toBe(true);
+    const tooDeep = 'm/' + Array.from({ length: 256 }, () => '0').join('/');
+    const refused = await cluster.engine.sign(key.id, { message: digest, derivationPath: tooDeep }, ctx()).catch((e: { code: string }) => e.code);
+    expect(refused).toBe('invalid_request');
+    // A signed request a node cannot decode (a path over the limit) is answered, not dropped.
+    const session = randomBytes(32) as Bytes;
+    const over = encodeCbor(signRequestCodecLoose, { session, keyId: key.id, scheme: 'ecdsa-secp256k1', message: digest as Bytes, derivationPath: 'm' + '/1'.repeat(2000), signers: [1, 2] as PartyId[], epoch: 0 }) as Bytes;
+    cluster.sendAsCoordinator(1, { type: 'sign', request: over, signature: cluster.signAsCoordinator(requestSigningInput('sign', over)) as Bytes });
+    expect(failure(await reportOf(cluster, 1, session)).reason).toMatch(/^sign request refused/);
+  });
+
+  it('a client deadline of 1 ms counts against no node', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    // Every message takes 100 ms, so each attempt is cut by the client's deadline, never by the nodes.
+    cluster.setLink(() => [100]);
+    const events: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const code = await cluster.engine
+        .sign(key.id, { message: Buffer.from(`hurry ${i}`) }, { deadline: Date.now() + 30, requestId: 'hurry', emit: (e) => events.push(e.type) })
+        .catch((e: { code: string }) => e.code);
+      expect(code).toBe('deadline_exceeded');
+    }
+    expect(events.filter((e) => e === 'started').length).toBe(5); // an attempt really ran each time
+    for (const n of [1, 2, 3]) expect(cluster.engine.failureWeight(n)).toBe(0);
+  });
+
+  it('a hostile member flooding messages for sessions that never start is held to a byte budget; honest early messages still get through', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const victim = cluster.runtimes.get(1)!;
+    // Node 3 sends 64 KiB messages for thousands of sessions node 1 was never asked to run.
+    const junk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 2000; i++) {
+      const session = randomBytes(32) as Bytes;
+      const message = encodeMessage({ protocol: 'frost-sign-coord/eddsa-ed25519/v1', session: sessionId(session), round: 1, from: 3 as PartyId, kind: 'broadcast', payload: junk });
+      await victim.handle({ role: 'node', id: 3 as PartyId }, { type: 'protocol', session, keyId: 'k', round: 1, message: message as Bytes });
+    }
+    expect(victim.earlyBytes(3 as PartyId)).toBeLessThanOrEqual(8 * 1024 * 1024);
+    // The flood took nothing from node 2: the cluster signs with it.
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    const sig = await cluster.engine.sign(key.id, { message: Buffer.from('after the flood') }, ctx());
+    expect(sig.signers.length).toBe(2);
+  });
+});
+
+/** The sign request's shape with no length limits: what an attacker can sign and send. */
+const signRequestCodecLoose = struct<SignRequest>({
+  session: bytes(32),
+  keyId: text(128),
+  scheme: text(32) as never,
+  message: bytes({ min: 0, max: 1 << 20 }),
+  derivationPath: text(1 << 20),
+  signers: array(party, { min: 1, max: 64 }),
+  epoch: uint(2 ** 32),
 });

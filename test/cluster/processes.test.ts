@@ -24,6 +24,7 @@ interface ClusterFile {
 
 let dataDir: string;
 let launcher: ChildProcess;
+let launchedAt = 0;
 const restarted: ChildProcess[] = [];
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
@@ -64,6 +65,7 @@ async function restartNode(id: string): Promise<void> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mpc-cluster-'));
+  launchedAt = Date.now();
   launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', '3', '--port', String(PORT), '--data-dir', dataDir], {
     stdio: 'ignore',
     env: { ...process.env, MPC_API_TOKEN: TOKEN },
@@ -171,6 +173,33 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
       expect(res.body.publicKey).toBe(keys[scheme]!.publicKey);
     }
   }, 90_000);
+
+  it('a coordinator killed and restarted under continuous signing sees its nodes at once (its pings are not taken for replays of the old run\'s)', async () => {
+    // Every ping of the old coordinator sits in the nodes' replay guards; the old run must have sent enough of them to matter.
+    await until(async () => Date.now() - launchedAt > 20_000, 30_000);
+    const key = keys['schnorr-bip340']!;
+    const statuses: number[] = [];
+    let signing = true;
+    const loop = (async () => {
+      for (let i = 0; signing; i++) {
+        const res = await call('POST', `/v1/keys/${key.id}/sign`, { message: createHash('sha256').update(`restart ${i}`).digest('hex') }).catch(() => ({ status: 0 }));
+        statuses.push(res.status);
+        if (res.status !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await until(async () => statuses.includes(200), 10_000);
+    const coordinator = (await cluster()).processes.find((p) => p.role === 'coordinator')!;
+    const oldUptime = Date.now() - launchedAt;
+    kill(coordinator.pid);
+    const mark = statuses.length;
+    restarted.push(spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { stdio: 'ignore', env: { ...process.env, MPC_API_TOKEN: TOKEN } }));
+    // Before the fix the nodes stayed "offline" (503) for as long as the old coordinator had run.
+    await until(async () => statuses.slice(mark).includes(200), oldUptime / 2);
+    signing = false;
+    await loop;
+    const health = (await call('GET', '/v1/health')).body;
+    expect(health.nodes.every((n: { online: boolean }) => n.online)).toBe(true);
+  }, 120_000);
 
   it('backs a node up under 3-of-5 custodian shares, restores it onto a wiped data directory, and it signs', async () => {
     const { execFileSync } = await import('node:child_process');

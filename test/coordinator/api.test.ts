@@ -158,6 +158,43 @@ describe('coordinator HTTP API', () => {
     expect(service.calls).toHaveLength(1);
   });
 
+  it('a flood of 10 001 malformed requests, each with its own Idempotency-Key, evicts nothing: the retry replays the first signature', async () => {
+    const { call, service } = await setup();
+    const first = await call('POST', '/v1/keys/k1/sign', { message: '01' }, { 'idempotency-key': 'victim' });
+    expect(first.status).toBe(200);
+    for (let batch = 0; batch < 10_001; batch += 250) {
+      const results = await Promise.all(
+        Array.from({ length: Math.min(250, 10_001 - batch) }, (_, i) => call('POST', '/v1/keys/k1/sign', '{"message":', { 'idempotency-key': `flood-${batch + i}` })),
+      );
+      expect(results.every((r) => r.status === 400)).toBe(true);
+    }
+    const retry = await call('POST', '/v1/keys/k1/sign', { message: '01' }, { 'idempotency-key': 'victim' });
+    expect(retry.body).toEqual(first.body);
+    expect(service.calls).toEqual(['sign k1 01']);
+  }, 120_000);
+
+  it('errors are answers, not outcomes: a request refused (key disabled, overloaded) runs again when retried with its key', async () => {
+    const { call, service } = await setup();
+    const h = { 'idempotency-key': 'retry-me' };
+    service.failWith = new ServiceError('key_disabled', 'key k1 is disabled');
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '02' }, h)).status).toBe(403);
+    service.failWith = new ServiceError('overloaded', 'busy');
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '02' }, h)).status).toBe(429);
+    service.failWith = undefined;
+    const ok = await call('POST', '/v1/keys/k1/sign', { message: '02' }, h);
+    expect(ok.status).toBe(200);
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '02' }, h)).body).toEqual(ok.body);
+    expect(service.calls).toEqual(['sign k1 02', 'sign k1 02', 'sign k1 02']);
+  });
+
+  it('idempotency records belong to their token: another token\'s request with the same key and body runs on its own', async () => {
+    const { call, service } = await setup();
+    const h = { 'idempotency-key': 'shared-name' };
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '03' }, h)).status).toBe(200);
+    expect((await call('POST', '/v1/keys/k1/sign', { message: '04' }, { ...h, authorization: 'Bearer signer-token-0123456789' })).status).toBe(200);
+    expect(service.calls).toEqual(['sign k1 03', 'sign k1 04']);
+  });
+
   it('disables, enables and destroys keys with the admin scope only', async () => {
     const { call, service } = await setup();
     expect((await call('POST', '/v1/keys/k1/disable', undefined, { authorization: 'Bearer signer-token-0123456789' })).status).toBe(403);

@@ -159,4 +159,54 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     }, 8000);
     expect(got.some((g) => g.length === 16384)).toBe(false);
   });
+
+  it('a pinned member sending a 1 MiB hello is cut off before the responder buffers it (handshake frames are capped at 16 KiB)', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const refused: string[] = [];
+    const n1 = await start(ms[1]!, manifest, { refused });
+    const hostile = await start(ms[0]!, manifest, { hooks: { helloPadding: 1024 * 1024 } });
+    await expect(hostile.t.send('node-1' as MemberId, Buffer.from('x'))).rejects.toThrow();
+    await until(() => refused.some((r) => r.startsWith('coordinator: stream closed')));
+    expect(n1.received).toEqual([]);
+  });
+
+  it('idle TCP sockets on a peer port do not keep a pinned member out, and are closed by the node', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const n1 = await start(ms[1]!, manifest);
+    // Twelve connections that never speak (libp2p's default allowed 10 pending upgrades for 10 s).
+    const idle = await Promise.all(
+      Array.from({ length: 12 }, () => new Promise<import('node:net').Socket>((resolve) => {
+        const s = connect(ms[1]!.port, '127.0.0.1', () => resolve(s));
+        s.on('error', () => undefined);
+      })),
+    );
+    const closed = new Set<number>();
+    idle.forEach((s, i) => s.on('close', () => closed.add(i)));
+    const c = await start(ms[0]!, manifest);
+    await c.t.send('node-1' as MemberId, Buffer.from('through'));
+    await until(() => n1.received.some((r) => r.frame === 'through'));
+    await until(() => closed.size === idle.length, 10_000);
+  });
+
+  it('a member that writes back on a stream it was dialled on is cut off, and what it wrote is not kept', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const refused: string[] = [];
+    const c = await start(ms[0]!, manifest, { refused });
+    const n1 = await start(ms[1]!, manifest);
+    await c.t.send('node-1' as MemberId, Buffer.from('hello'));
+    await until(() => n1.received.length === 1);
+    // The hostile member writes 4 MiB back on the inbound stream the coordinator opened to it.
+    const inbound = [...((n1.t as unknown as { inbound: Map<string, Set<{ write(f: Uint8Array): Promise<void> }>> }).inbound.get('coordinator') ?? [])];
+    expect(inbound.length).toBe(1);
+    await Promise.all(Array.from({ length: 64 }, () => inbound[0]!.write(new Uint8Array(64 * 1024)).catch(() => undefined)));
+    await until(() => refused.some((r) => r === 'node-1: wrote on a stream it did not open'));
+    // The coordinator re-dials and frames flow again.
+    await until(() => {
+      void c.t.send('node-1' as MemberId, Buffer.from('again')).catch(() => undefined);
+      return n1.received.some((r) => r.frame === 'again');
+    }, 8000);
+  });
 });
