@@ -173,9 +173,9 @@ export class Engine implements SigningService {
     try {
       await this.collect(sessionHex, nodes, { type: 'keygen', request: request_, signature }, deadline, 'key generation did not finish in time', (node, report, { finish, fail }) => {
         if (report.type === 'failed') {
-          ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: report.reason });
+          ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: this.nodeFailure('keygen', node, report.reason, ctx.requestId) });
           this.blame(report.culprits, node);
-          fail(new ServiceError('internal', `key generation aborted by node ${node}: ${report.reason}`));
+          fail(new ServiceError('internal', `key generation aborted by node ${node}: ${this.nodeFailure('keygen', node, report.reason, ctx.requestId, false)}`));
         } else if (report.type === 'keygen_done' && report.keyId === keyId) {
           results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
           if (results.size === nodes.length) finish();
@@ -221,7 +221,7 @@ export class Engine implements SigningService {
     let lastReason = '';
     for (let attempt = 1; ; attempt++) {
       const remaining = ctx.deadline - Date.now();
-      if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastReason ? ` (last failure: ${lastReason})` : ''}`);
+      if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastReason ? ` (last failure: ${publicReason(lastReason)})` : ''}`);
       const quorum = this.pickQuorum(key, failed);
       const session = randomBytes(32) as Bytes;
       const sessionHex = Buffer.from(session).toString('hex');
@@ -254,10 +254,10 @@ export class Engine implements SigningService {
         for (const n of [...outcome.culprits, ...unresponsive, ...disputed]) {
           failed.add(n);
           this.noteFailure(n);
-          ctx.emit({ type: 'signer_failed', session: sessionHex, node: n, reason: outcome.reason });
+          ctx.emit({ type: 'signer_failed', session: sessionHex, node: n, reason: publicReason(outcome.reason) });
         }
       }
-      ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: lastReason });
+      ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: publicReason(lastReason) });
       this.opts.log?.('sign_attempt_failed', { keyId, attempt, quorum, reason: lastReason });
     }
   }
@@ -304,7 +304,7 @@ export class Engine implements SigningService {
     await this.collect(sessionHex, participants, { type: 'repair', request: encoded, signature }, ctx.deadline, 'repair did not finish in time', (from, report, { finish, fail }) => {
       if (report.type === 'failed') {
         this.blame(report.culprits, node);
-        fail(new ServiceError('internal', `repair aborted by node ${from}: ${report.reason}`));
+        fail(new ServiceError('internal', `repair aborted by node ${from}: ${this.nodeFailure('repair', from, report.reason, ctx.requestId)}`));
       } else if (report.type === 'repair_done' && from === node && report.keyId === id) finish();
     });
   }
@@ -342,7 +342,7 @@ export class Engine implements SigningService {
     await this.collect(sessionHex, participants, { type: 'reshare', request: encoded, signature }, ctx.deadline, 'resharing did not finish in time; the key keeps its committee', (node, report, { finish, fail }) => {
       if (report.type === 'failed') {
         this.blame(report.culprits, node);
-        fail(new ServiceError('internal', `resharing aborted by node ${node}: ${report.reason}; the key keeps its committee`));
+        fail(new ServiceError('internal', `resharing aborted by node ${node}: ${this.nodeFailure('reshare', node, report.reason, ctx.requestId)}; the key keeps its committee`));
       } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
         if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} reshared to another group key`));
         done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
@@ -391,7 +391,7 @@ export class Engine implements SigningService {
       await this.collect(sessionHex, key.nodes, { type: 'refresh', request: encoded, signature }, deadline, 'refresh did not finish in time; the key keeps its current epoch', (node, report, { finish, fail }) => {
         if (report.type === 'failed') {
           this.blame(report.culprits, node);
-          fail(new ServiceError('internal', `refresh aborted by node ${node}: ${report.reason}; the key keeps its current epoch`));
+          fail(new ServiceError('internal', `refresh aborted by node ${node}: ${this.nodeFailure('refresh', node, report.reason, ctx.requestId)}; the key keeps its current epoch`));
         } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
           if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} refreshed to another group key`));
           done.add(node);
@@ -502,6 +502,15 @@ export class Engine implements SigningService {
       for (const node of quorum) void this.cancel(node, sessionHex);
     }
     return outcome;
+  }
+
+  /**
+   * A node's failure reason goes to the coordinator's log in full; callers see only its code
+   * (node reasons can name internal state: keys, epochs, peers, paths).
+   */
+  private nodeFailure(operation: string, node: NodeId, reason: string, requestId: string, log = true): string {
+    if (log) this.opts.log?.('node_failed', { operation, node, requestId, reason });
+    return `${publicReason(reason)} (details in the coordinator log, request ${requestId})`;
   }
 
   /** How much recent failures weigh against a node when quorums are chosen (0: none). */
@@ -635,4 +644,14 @@ function deriveChild(key: KeyInfo, path: string): { publicKey: Uint8Array } {
   } catch (e) {
     throw new ServiceError('invalid_request', (e as Error).message);
   }
+}
+
+/** The code a node's failure reason starts with (a protocol abort reason, or a coarse class), for callers. */
+export function publicReason(reason: string): string {
+  const code = /^(?:node \d+: )?([a-z_]+):/.exec(reason)?.[1];
+  if (code) return code;
+  if (/no signature within/.test(reason)) return 'timeout';
+  if (/does not verify/.test(reason)) return 'invalid_signature';
+  if (/refused/.test(reason)) return 'refused_by_node';
+  return 'node_failed';
 }

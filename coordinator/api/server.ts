@@ -89,16 +89,17 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   }
   const tokenDigests = opts.tokens.map((t) => ({ digest: 'token' in t ? sha256(t.token) : Buffer.from(t.sha256, 'hex'), scopes: new Set(t.scopes) }));
   const idempotency = opts.idempotency ?? (await IdempotencyStore.open(undefined));
-  const subscribers = new Set<{ ws: WebSocket; requestId?: string }>();
+  /** Event subscribers: each sees its own token's requests only, unless the token has the admin scope. */
+  const subscribers = new Set<{ ws: WebSocket; owner: string; admin: boolean; requestId?: string }>();
   let inFlight = 0;
 
-  const emitter = (requestId: string) => (event: SessionEvent) => {
+  const emitter = (requestId: string, owner: string) => (event: SessionEvent) => {
     const line = JSON.stringify({ requestId, ...event });
-    for (const s of subscribers) if (!s.requestId || s.requestId === requestId) s.ws.send(line);
+    for (const s of subscribers) if ((s.admin || s.owner === owner) && (!s.requestId || s.requestId === requestId)) s.ws.send(line);
   };
 
   /** Constant-time token check: compare SHA-256 digests, never the tokens themselves. */
-  const authenticate = (header: string | undefined, scope: Scope | undefined): void => {
+  const authenticate = (header: string | undefined, scope: Scope | undefined): { owner: string; admin: boolean } => {
     const m = /^Bearer (.+)$/.exec(header ?? '');
     if (!m) throw new HttpError(401, 'unauthorized', 'missing bearer token', { 'www-authenticate': 'Bearer' });
     const digest = sha256(m[1]!);
@@ -106,6 +107,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     for (const t of tokenDigests) if (timingSafeEqual(t.digest, digest)) match = t;
     if (!match) throw new HttpError(401, 'unauthorized', 'invalid token', { 'www-authenticate': 'Bearer' });
     if (scope && !match.scopes.has(scope) && !match.scopes.has('admin')) throw new HttpError(403, 'forbidden', `token lacks the ${scope} scope`);
+    return { owner: match.digest.toString('hex'), admin: match.scopes.has('admin') };
   };
 
   const deadlineOf = (req: IncomingMessage): number => {
@@ -129,7 +131,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not_ready' } };
     }
 
-    authenticate(req.headers.authorization, route.scope);
+    const principal = authenticate(req.headers.authorization, route.scope);
+    const emit = emitter(requestId, principal.owner);
     switch (route.name) {
       case 'listKeys':
         return { status: 200, body: { keys: await opts.service.listKeys() } };
@@ -147,12 +150,12 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         let run: () => Promise<{ status: number; body: unknown }>;
         if (route.name === 'createKey') {
           const request = await validateCreateKey(body, opts.service);
-          run = () => guarded(async () => ({ status: 201, body: await opts.service.createKey(request, { deadline, requestId, emit: emitter(requestId) }) }));
+          run = () => guarded(async () => ({ status: 201, body: await opts.service.createKey(request, { deadline, requestId, emit }) }));
         } else {
           const key = await opts.service.getKey(route.keyId!);
           if (!key) throw new HttpError(404, 'key_not_found', `no key ${route.keyId}`);
           const request = validateSign(body, key.scheme);
-          run = () => guarded(async () => ({ status: 200, body: await opts.service.sign(key.id, request, { deadline, requestId, emit: emitter(requestId) }) }));
+          run = () => guarded(async () => ({ status: 200, body: await opts.service.sign(key.id, request, { deadline, requestId, emit }) }));
         }
         const idemKey = req.headers['idempotency-key'];
         if (typeof idemKey !== 'string') return run();
@@ -186,14 +189,14 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       case 'refresh': {
         if (!opts.service.refreshKey) throw new HttpError(400, 'unsupported', 'this service cannot refresh keys');
         const deadline = deadlineOf(req);
-        return { status: 200, body: await guarded(() => opts.service.refreshKey!(route.keyId!, { deadline, requestId, emit: emitter(requestId) })) };
+        return { status: 200, body: await guarded(() => opts.service.refreshKey!(route.keyId!, { deadline, requestId, emit })) };
       }
       case 'repair': {
         if (!opts.service.repairKey) throw new HttpError(400, 'unsupported', 'this service cannot repair shares');
         const body = record(parseJson(await readBody(req, limits.maxBodyBytes)), ['node']);
         if (!Number.isInteger(body.node)) throw new HttpError(400, 'invalid_request', 'node must be the id of the node whose share is lost');
         const deadline = deadlineOf(req);
-        await guarded(() => opts.service.repairKey!(route.keyId!, body.node as number, { deadline, requestId, emit: emitter(requestId) }));
+        await guarded(() => opts.service.repairKey!(route.keyId!, body.node as number, { deadline, requestId, emit }));
         return { status: 200, body: { id: route.keyId, repaired: body.node } };
       }
       case 'reshare': {
@@ -202,12 +205,12 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         if (!Array.isArray(body.nodes) || body.nodes.some((n) => !Number.isInteger(n))) throw new HttpError(400, 'invalid_request', 'nodes must be an array of node ids');
         if (!Number.isInteger(body.threshold)) throw new HttpError(400, 'invalid_threshold', 'threshold must be an integer');
         const deadline = deadlineOf(req);
-        return { status: 200, body: await guarded(() => opts.service.reshareKey!(route.keyId!, { nodes: body.nodes as number[], threshold: body.threshold as number }, { deadline, requestId, emit: emitter(requestId) })) };
+        return { status: 200, body: await guarded(() => opts.service.reshareKey!(route.keyId!, { nodes: body.nodes as number[], threshold: body.threshold as number }, { deadline, requestId, emit })) };
       }
       case 'destroy': {
         if (!opts.service.destroyKey) throw new HttpError(400, 'unsupported', 'this service cannot destroy keys');
         const deadline = deadlineOf(req);
-        await guarded(() => opts.service.destroyKey!(route.keyId!, { deadline, requestId, emit: emitter(requestId) }));
+        await guarded(() => opts.service.destroyKey!(route.keyId!, { deadline, requestId, emit }));
         return { status: 200, body: { id: route.keyId, destroyed: true } };
       }
       default:
@@ -253,10 +256,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    let principal: { owner: string; admin: boolean };
     try {
       if (url.pathname !== '/v1/events') throw new HttpError(404, 'not_found', 'no such endpoint');
       const token = url.searchParams.get('token');
-      authenticate(token ? `Bearer ${token}` : req.headers.authorization, 'keys:read');
+      principal = authenticate(token ? `Bearer ${token}` : req.headers.authorization, 'keys:read');
     } catch (e) {
       const { status, body } = errorResponse(e);
       socket.end(`HTTP/1.1 ${status} Error\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify(body)}`);
@@ -264,7 +268,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const filter = url.searchParams.get('requestId');
-      const sub = filter ? { ws, requestId: filter } : { ws };
+      const sub = { ws, ...principal, ...(filter ? { requestId: filter } : {}) };
       subscribers.add(sub);
       ws.on('close', () => subscribers.delete(sub));
     });

@@ -34,6 +34,13 @@ const DEFAULT_MAX_FRAME = 8 * 1024 * 1024;
 export const MAX_HANDSHAKE_FRAME = 16 * 1024;
 /** How long an inbound TCP connection may take to finish libp2p's upgrade (Noise, yamux). */
 const INBOUND_UPGRADE_TIMEOUT_MS = 3000;
+/**
+ * Channel lifetime: after this many frames or this long, the sender closes its stream and dials
+ * a new one, whose handshake brings fresh ephemeral X25519 and ML-KEM keys (rekeying with forward
+ * secrecy); a receiver ends a stream whose peer goes past the frame limit.
+ */
+const CHANNEL_MAX_FRAMES = 1 << 24;
+const CHANNEL_MAX_AGE_MS = 60 * 60_000;
 
 export interface Libp2pTransportOptions {
   readonly self: MemberId;
@@ -43,6 +50,9 @@ export interface Libp2pTransportOptions {
   /** host:port to listen on; port 0 picks one. */
   readonly listen: string;
   readonly maxFrameBytes?: number;
+  /** Rekey after this many frames (default 2^24) or this long (default 1 h); see CHANNEL_MAX_FRAMES. */
+  readonly channelMaxFrames?: number;
+  readonly channelMaxAgeMs?: number;
   readonly dialTimeoutMs?: number;
   readonly handshakeTimeoutMs?: number;
   /** Called after every successful handshake (logs; the wire test reads it). */
@@ -168,12 +178,27 @@ export class Libp2pTransport implements PeerTransport {
       pending.catch(() => this.outbound.delete(to));
     }
     const out = await pending;
+    if (out.frames >= (this.opts.channelMaxFrames ?? CHANNEL_MAX_FRAMES) || Date.now() - out.opened > (this.opts.channelMaxAgeMs ?? CHANNEL_MAX_AGE_MS)) {
+      // Rekey: a fresh stream and handshake (the old stream's keys are dropped with it).
+      this.retireOutbound(to, out);
+      return this.send(to, frame);
+    }
+    out.frames++;
     try {
       await out.stream.write(out.keys.send.seal(frame));
     } catch (e) {
       this.dropOutbound(to, out);
       throw e;
     }
+  }
+
+  /** Closes an outbound stream gracefully after its last frame, and forgets it so the next send re-dials. */
+  private retireOutbound(to: MemberId, out: Outbound): void {
+    if (this.outbound.get(to)) {
+      this.outbound.delete(to);
+      this.readyOutbound.delete(to);
+    }
+    void out.stream.closeGracefully();
   }
 
   async close(): Promise<void> {
@@ -206,7 +231,7 @@ export class Libp2pTransport implements PeerTransport {
       // refused at once (nothing would ever read it, so it would only pile up in memory).
       stream.refuseData(() => this.opts.onRefused?.(to, 'wrote on a stream it did not open'));
       this.opts.onHandshake?.(keys.info);
-      const out: Outbound = { stream, keys };
+      const out: Outbound = { stream, keys, frames: 0, opened: Date.now() };
       this.readyOutbound.add(to);
       stream.onClose(() => {
         if (this.readyOutbound.has(to)) {
@@ -245,7 +270,15 @@ export class Libp2pTransport implements PeerTransport {
     if (!set) this.inbound.set(member.id, (set = new Set()));
     set.add(stream);
     stream.onClose(() => set.delete(stream));
+    let frames = 0;
+    const maxFrames = this.opts.channelMaxFrames ?? CHANNEL_MAX_FRAMES;
     stream.onFrames((sealed) => {
+      if (++frames > maxFrames) {
+        // The peer should have rekeyed (a new stream) by now.
+        this.opts.onRefused?.(member.id, 'channel used past its frame limit');
+        stream.abort();
+        return;
+      }
       let frame: Uint8Array;
       try {
         frame = keys.receive.open(sealed);
@@ -262,6 +295,9 @@ export class Libp2pTransport implements PeerTransport {
 interface Outbound {
   readonly stream: FramedStream;
   readonly keys: ChannelKeys;
+  /** Frames sent and when the channel was opened (see CHANNEL_MAX_FRAMES). */
+  frames: number;
+  readonly opened: number;
 }
 
 /**
@@ -341,6 +377,16 @@ class FramedStream {
 
   abort(): void {
     this.stream.abort(new Error('closed by peer policy'));
+    this.end();
+  }
+
+  /** Ends our side after what was written is sent (a rekeyed channel's last frames still arrive). */
+  async closeGracefully(): Promise<void> {
+    try {
+      await this.stream.close();
+    } catch {
+      this.abort();
+    }
     this.end();
   }
 

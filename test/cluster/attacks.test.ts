@@ -177,7 +177,7 @@ describe('node runtimes against a compromised coordinator', () => {
         .catch((e: { code: string }) => e.code);
       expect(code).toBe('deadline_exceeded');
     }
-    expect(events.filter((e) => e === 'started').length).toBe(5); // an attempt really ran each time
+    expect(events.filter((e) => e === 'started').length).toBeGreaterThanOrEqual(5); // an attempt really ran each time (a last one may start with under 1 ms left)
     for (const n of [1, 2, 3]) expect(cluster.engine.failureWeight(n)).toBe(0);
   });
 
@@ -197,6 +197,16 @@ describe('node runtimes against a compromised coordinator', () => {
     const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
     const sig = await cluster.engine.sign(key.id, { message: Buffer.from('after the flood') }, ctx());
     expect(sig.signers.length).toBe(2);
+  });
+
+  it('an error answer carries the failure\'s code, never a node\'s reason text (that goes to the coordinator log)', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    // Node 3 still holds its share, so it refuses to be "repaired"; its reason names the key and what to do.
+    const message = await cluster.engine.repairKey(key.id, 3, ctx()).then(() => 'repaired', (e: Error) => e.message);
+    expect(message).toMatch(/^repair aborted by node 3: node_failed \(details in the coordinator log, request test\)$/);
+    expect(message).not.toContain(key.id);
   });
 });
 

@@ -110,6 +110,16 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect(Buffer.from(recovered.toBytes(true)).toString('hex')).toBe(keys['ecdsa-secp256k1']!.publicKey);
   });
 
+  it('the API token reaches the coordinator process only: no node process has it in its environment or its files', async () => {
+    const procs = (await cluster()).processes;
+    const envOf = async (pid: number) => (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+    expect(await envOf(procs.find((p) => p.role === 'coordinator')!.pid)).toContain(`MPC_API_TOKEN=${TOKEN}`);
+    for (const node of procs.filter((p) => p.role === 'node')) {
+      expect((await envOf(node.pid)).some((e) => e.startsWith('MPC_API_TOKEN='))).toBe(false);
+      expect(await readFile(node.config, 'utf8')).not.toContain(TOKEN);
+    }
+  });
+
   it('bad inputs get the right 4xx JSON error and the cluster stays healthy', async () => {
     const ed = keys['eddsa-ed25519']!.id;
     const ec = keys['schnorr-bip340']!.id;

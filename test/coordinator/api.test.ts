@@ -222,4 +222,28 @@ describe('coordinator HTTP API', () => {
     expect(events).toContainEqual(expect.objectContaining({ requestId: res.headers.get('x-request-id'), type: 'completed', ok: true }));
     ws.close();
   });
+
+  it('a subscriber sees only its own token\'s events; an admin token sees every request\'s', async () => {
+    const { call } = await setup();
+    const subscribe = async (token: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${api!.port}/v1/events?token=${token}`);
+      await new Promise((r) => ws.on('open', r));
+      const seen: string[] = [];
+      ws.on('message', (d) => seen.push(JSON.parse(d.toString()).requestId));
+      return { ws, seen };
+    };
+    const reader = await subscribe('reader-token-0123456789');
+    const signer = await subscribe('signer-token-0123456789');
+    const admin = await subscribe('admin-token-0123456789');
+    const mine = await call('POST', '/v1/keys/k1/sign', { message: '05' }, { authorization: 'Bearer signer-token-0123456789' });
+    const theirs = await call('POST', '/v1/keys/k1/sign', { message: '06' });
+    const [a, b] = [mine.headers.get('x-request-id')!, theirs.headers.get('x-request-id')!];
+    await expect.poll(() => admin.seen.includes(a) && admin.seen.includes(b)).toBe(true);
+    // One more of the signer's own: events reach a socket in order, so once it is there, b would be too.
+    const later = (await call('POST', '/v1/keys/k1/sign', { message: '07' }, { authorization: 'Bearer signer-token-0123456789' })).headers.get('x-request-id')!;
+    await expect.poll(() => signer.seen.includes(a) && signer.seen.includes(later)).toBe(true);
+    expect(signer.seen).not.toContain(b);
+    expect(reader.seen).toEqual([]);
+    for (const s of [reader, signer, admin]) s.ws.close();
+  });
 });
