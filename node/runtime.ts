@@ -373,7 +373,11 @@ export class NodeRuntime {
   }
 
   private async startSign(request: SignRequest): Promise<void> {
-    const id = await this.claimSession(request.keyId, request.session);
+    // The claim's synced write overlaps the share's loading and the audit entry: all three are
+    // done before the share is used (a refused claim is reported by claimSession and ends here).
+    const claimed = this.claimSession(request.keyId, request.session);
+    claimed.catch(() => undefined);
+    const id = sessionId(request.session);
     const signers = sortedParties(request.signers);
     if (!signers.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not a signer of this request`, []);
     let stored = await this.opts.vault.loadShare(request.keyId);
@@ -436,8 +440,13 @@ export class NodeRuntime {
       if (signingShare !== share) adapter.wipe(signingShare);
     };
     try {
-      // The share is released only after its use is on record.
-      await this.opts.audit?.({ event: 'sign', ...base, outcome: 'started' });
+      // The share is released only after its use is on record and its session id is claimed for good.
+      const [claim, audit] = await Promise.allSettled([claimed, this.opts.audit?.({ event: 'sign', ...base, outcome: 'started' })]);
+      if (claim.status === 'rejected') {
+        if (audit.status === 'fulfilled') await this.opts.audit?.({ event: 'sign', ...base, outcome: 'aborted' });
+        throw claim.reason;
+      }
+      if (audit.status === 'rejected') throw audit.reason;
     } catch (e) {
       dispose();
       throw e;

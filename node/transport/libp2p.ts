@@ -107,12 +107,19 @@ export class Libp2pTransport implements PeerTransport {
     const [host, port] = opts.listen.split(':') as [string, string];
     // Bind the address the manifest names (a host name is resolved once), never every interface.
     const bindIp = isIP(host) ? host : (await lookup(host)).address;
-    // Only the members' addresses may open a TCP connection at all (checked before any upgrade work).
+    // Only the members' addresses may open a TCP connection at all (checked before any upgrade
+    // work). Host names are resolved again, at most once a second, before an unknown address is
+    // refused: in a container network a member may not be up yet, or come back with a new address.
     const allowedIps = new Set<string>();
-    for (const m of opts.manifest.members.values()) {
-      if (isIP(m.host)) allowedIps.add(m.host);
-      else for (const a of await lookup(m.host, { all: true }).catch(() => [])) allowedIps.add(a.address);
-    }
+    const names = [...opts.manifest.members.values()].map((m) => m.host).filter((h) => !isIP(h));
+    for (const m of opts.manifest.members.values()) if (isIP(m.host)) allowedIps.add(m.host);
+    let resolvedAt = 0;
+    const resolveNames = async () => {
+      if (!names.length || Date.now() - resolvedAt < 1000) return;
+      resolvedAt = Date.now();
+      for (const name of names) for (const a of await lookup(name, { all: true }).catch(() => [])) allowedIps.add(a.address);
+    };
+    await resolveNames();
     const remoteIp = (ma: { toString(): string }) => ma.toString().split('/')[2] ?? '';
     const node = await createLibp2p({
       privateKey,
@@ -132,6 +139,8 @@ export class Libp2pTransport implements PeerTransport {
       connectionGater: {
         denyInboundConnection: async (maConn) => {
           const ip = remoteIp(maConn.remoteAddr);
+          if (allowedIps.has(ip)) return false;
+          await resolveNames();
           if (allowedIps.has(ip)) return false;
           opts.onRefused?.(ip, 'address not in the manifest');
           return true;

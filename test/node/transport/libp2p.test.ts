@@ -223,4 +223,16 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     expect(n1.received.map((r) => r.frame).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `frame ${i}`).sort());
     expect(handshakes.length).toBe(3);
   });
+
+  it('refuses a TCP connection from an address outside the manifest before any upgrade work', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const refused: string[] = [];
+    await start(ms[1]!, manifestOf(ms), { refused });
+    // Same machine, another loopback source address: not a member's.
+    const s = connect({ host: '127.0.0.1', port: ms[1]!.port, localAddress: '127.0.0.2' });
+    s.on('error', () => undefined);
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    await until(() => refused.includes('127.0.0.2: address not in the manifest'));
+    await closed;
+  });
 });
