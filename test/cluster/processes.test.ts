@@ -187,7 +187,9 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
   it('a coordinator killed and restarted under continuous signing sees its nodes at once (its pings are not taken for replays of the old run\'s)', async () => {
     // Every ping of the old coordinator sits in the nodes' replay guards; the old run must have sent enough of them to matter.
     await until(async () => Date.now() - launchedAt > 20_000, 30_000);
-    const key = keys['schnorr-bip340']!;
+    const created = await call('POST', '/v1/keys', { scheme: 'schnorr-bip340' });
+    expect(created.status).toBe(201);
+    const key = created.body as { id: string };
     const statuses: number[] = [];
     let signing = true;
     const loop = (async () => {
