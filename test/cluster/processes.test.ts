@@ -217,6 +217,8 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const { execFileSync } = await import('node:child_process');
     const { rm: remove } = await import('node:fs/promises');
     const node3 = (await cluster()).processes.find((p) => p.id === 'node-3')!;
+    // Every key of this cluster is on all three nodes (earlier tests created them).
+    const held = ((await call('GET', '/v1/keys')).body as { keys: unknown[] }).keys.length;
     const running = restarted.find((c) => c.spawnargs.includes(node3.config));
     running?.kill('SIGTERM');
     await new Promise((r) => (running && running.exitCode === null ? running.once('exit', r) : r(undefined)));
@@ -227,7 +229,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const nodeDir = join(dataDir, 'node-3');
     for (const f of ['identity.json', 'store', 'audit.log']) await remove(join(nodeDir, f), { recursive: true, force: true });
     expect(() => mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!)).toThrow();
-    expect(JSON.parse(mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!, '--share', shares[4]!))).toEqual({ keys: SCHEMES.length });
+    expect(JSON.parse(mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!, '--share', shares[4]!))).toEqual({ keys: held });
     await restartNode('node-3');
     await until(healthy, 30_000);
     kill((await cluster()).processes.find((p) => p.id === 'node-1')!.pid); // the quorum must use node 3
