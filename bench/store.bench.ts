@@ -13,7 +13,7 @@ import { ShareStore } from '../node/store/share-store.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 import { measure, printTable, type Stats } from './stats.ts';
 
-const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+const SOFTHSM = process.env.SOFTHSM2_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
 const RUNS = 300;
 
 async function rows(label: string, protector: ShareProtector, dir: string): Promise<(Stats & { note?: string })[]> {

@@ -16,7 +16,7 @@ import { initCluster } from '../coordinator/cluster-init.ts';
 const DATA = process.env.MPC_DATA ?? '/data';
 const host = process.env.MPC_NETWORK === 'host';
 const pkcs11Node = process.env.MPC_PKCS11_NODE ?? 'node-3';
-const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+const SOFTHSM = process.env.SOFTHSM2_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
 
 function softhsmToken(dir: string): void {
   const tokens = join(dir, 'softhsm');

@@ -1,9 +1,11 @@
-/** Builds a member's share protector from its `provider` config section. */
+/**
+ * Builds a member's share protector from its `provider` config section.
+ *
+ * The cloud providers are imported only when configured: their SDKs (AWS, Google Cloud, Azure)
+ * are most of a node's start-up time and memory, and a node uses one provider.
+ */
 import { createLocalProtector, localProviderConfigSchema } from './local.ts';
 import { createPkcs11Protector, pkcs11ProviderConfigSchema } from './pkcs11.ts';
-import { awsProviderConfigSchema, createAwsProtector } from './aws.ts';
-import { createGcpProtector, gcpProviderConfigSchema } from './gcp.ts';
-import { azureProviderConfigSchema, createAzureProtector } from './azure.ts';
 import { createZymbitProtector, zymbitProviderConfigSchema } from './zymbit.ts';
 import type { z } from 'zod';
 import { ProviderError, type ProviderName, type ShareProtector } from './types.ts';
@@ -16,12 +18,18 @@ export async function createProtector(config: { type: string } & Record<string, 
       return createLocalProtector(parse(localProviderConfigSchema, config, 'local'), env);
     case 'pkcs11':
       return createPkcs11Protector(parse(pkcs11ProviderConfigSchema, config, 'pkcs11'), env);
-    case 'aws':
+    case 'aws': {
+      const { awsProviderConfigSchema, createAwsProtector } = await import('./aws.ts');
       return createAwsProtector(parse(awsProviderConfigSchema, config, 'aws'));
-    case 'gcp':
+    }
+    case 'gcp': {
+      const { createGcpProtector, gcpProviderConfigSchema } = await import('./gcp.ts');
       return createGcpProtector(parse(gcpProviderConfigSchema, config, 'gcp'));
-    case 'azure':
+    }
+    case 'azure': {
+      const { azureProviderConfigSchema, createAzureProtector } = await import('./azure.ts');
       return createAzureProtector(parse(azureProviderConfigSchema, config, 'azure'));
+    }
     case 'zymbit':
       return createZymbitProtector(parse(zymbitProviderConfigSchema, config, 'zymbit'), env);
     case 'mldsa':

@@ -12,10 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createPkcs11Protector } from '../../../node/providers/pkcs11.ts';
 import { ShareStore } from '../../../node/store/share-store.ts';
 import type { PartyId } from '../../../protocol/core/ids.ts';
+import { SOFTHSM2_MODULE } from '../../support/softhsm.ts';
 
-const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+const MODULE = SOFTHSM2_MODULE;
 const available = existsSync(MODULE);
-if (!available) console.warn('\n!!! SoftHSM2 is not installed (apt-get install -y softhsm2): the PKCS#11 tests are SKIPPED !!!\n');
+if (!available) console.warn(`\n!!! SoftHSM2 is not installed at ${MODULE} (apt-get install -y softhsm2, or set SOFTHSM2_MODULE): the PKCS#11 tests are SKIPPED !!!\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'softhsm-'));
 writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
