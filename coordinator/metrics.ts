@@ -3,7 +3,7 @@
  * availability (nodes online), latency (histograms per scheme), error rate by cause,
  * throughput (counts), plus signature-verification failures and retries.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CreateKeyRequest, HealthReport, KeyInfo, RequestContext, SignRequest, SignResult, SigningService } from './service.ts';
 import { ServiceError } from './service.ts';
 
@@ -33,11 +33,41 @@ export class CoordinatorMetrics {
   readonly blamed = new Counter({ name: 'mpc_nodes_blamed_total', help: 'Protocol aborts that named a culprit', labelNames: ['node'], registers: [this.registry] });
   readonly activeSessions = new Gauge({ name: 'mpc_active_sessions', help: 'Sessions in flight', registers: [this.registry] });
   readonly nodesOnline = new Gauge({ name: 'mpc_nodes_online', help: 'Nodes answering heartbeats', registers: [this.registry] });
+  readonly nodeOnline = new Gauge({ name: 'mpc_node_online', help: '1 while the node answers heartbeats, 0 when it does not', labelNames: ['node'], registers: [this.registry] });
+  readonly quorumMargin = new Gauge({
+    name: 'mpc_quorum_margin',
+    help: 'The smallest, over active keys, of online holders minus threshold (0: no node may fail; below 0: a key cannot sign)',
+    registers: [this.registry],
+  });
+  readonly lifecycleDuration = new Histogram({
+    name: 'mpc_lifecycle_duration_seconds',
+    help: 'Key lifecycle operations (refresh, repair, reshare, destroy) by outcome',
+    labelNames: ['operation', 'outcome'],
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   /** Wraps a SigningService so every call is timed and every failure counted by cause. */
   instrument(service: SigningService & { readonly activeSessions?: number }): SigningService {
     const timed = async <T>(histogram: Histogram, operation: string, scheme: string, f: () => Promise<T>): Promise<T> => {
       const end = histogram.startTimer({ scheme });
+      try {
+        const out = await f();
+        end({ outcome: 'ok' });
+        return out;
+      } catch (e) {
+        const cause = e instanceof ServiceError ? e.code : 'internal';
+        end({ outcome: cause });
+        this.errors.inc({ operation, cause });
+        throw e;
+      }
+    };
+    const lifecycle = async <T>(operation: string, f: () => Promise<T>): Promise<T> => {
+      const end = this.lifecycleDuration.startTimer({ operation });
       try {
         const out = await f();
         end({ outcome: 'ok' });
@@ -68,17 +98,24 @@ export class CoordinatorMetrics {
         return timed(this.signDuration, 'sign', scheme, () => service.sign(keyId, req, ctx));
       },
       ...(service.setKeyStatus ? { setKeyStatus: service.setKeyStatus.bind(service) } : {}),
-      ...(service.destroyKey ? { destroyKey: service.destroyKey.bind(service) } : {}),
-      ...(service.refreshKey ? { refreshKey: service.refreshKey.bind(service) } : {}),
-      ...(service.repairKey ? { repairKey: service.repairKey.bind(service) } : {}),
-      ...(service.reshareKey ? { reshareKey: service.reshareKey.bind(service) } : {}),
+      ...(service.destroyKey ? { destroyKey: (id: string, ctx: RequestContext) => lifecycle('destroy', () => service.destroyKey!(id, ctx)) } : {}),
+      ...(service.refreshKey ? { refreshKey: (id: string, ctx: RequestContext) => lifecycle('refresh', () => service.refreshKey!(id, ctx)) } : {}),
+      ...(service.repairKey ? { repairKey: (id: string, node: number, ctx: RequestContext) => lifecycle('repair', () => service.repairKey!(id, node, ctx)) } : {}),
+      ...(service.reshareKey
+        ? { reshareKey: (id: string, req: { nodes: readonly number[]; threshold: number }, ctx: RequestContext) => lifecycle('reshare', () => service.reshareKey!(id, req, ctx)) }
+        : {}),
     };
   }
 
   async text(service: SigningService & { readonly activeSessions?: number }): Promise<string> {
     const h = service.health();
-    this.nodesOnline.set(h.nodes.filter((n) => n.online).length);
+    const online = new Set(h.nodes.filter((n) => n.online).map((n) => n.id));
+    this.nodesOnline.set(online.size);
+    for (const n of h.nodes) this.nodeOnline.set({ node: String(n.id) }, online.has(n.id) ? 1 : 0);
     this.activeSessions.set(service.activeSessions ?? 0);
+    const active = (await service.listKeys()).filter((k) => k.status !== 'disabled');
+    if (active.length) this.quorumMargin.set(Math.min(...active.map((k) => k.nodes.filter((n) => online.has(n)).length - k.threshold)));
+    else this.quorumMargin.reset();
     return this.registry.metrics();
   }
 }

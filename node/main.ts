@@ -17,7 +17,7 @@ import { createIdentity, identityPublicKey, loadIdentity, manifestPqVerifier, ma
 import { MlDsaSigner } from './providers/mldsa.ts';
 import { createLogger, logTo } from './log.ts';
 import { createProtector } from './providers/index.ts';
-import { startOpsServer } from './ops-server.ts';
+import { startOpsServer, type NodeOps } from './ops-server.ts';
 import { NodeRuntime, type Sender } from './runtime.ts';
 import { ShareStore } from './store/share-store.ts';
 import { Libp2pTransport } from './transport/libp2p.ts';
@@ -131,6 +131,8 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     onRefused: (peer, reason) => log.warn({ event: 'peer_refused', peer, reason }),
   });
   const guard = new ReplayGuard();
+  // Assigned once the ops server is up; the runtime's metric hooks read it when they fire.
+  let ops: NodeOps | undefined;
   const runtime = new NodeRuntime({
     self: partyId(config.id),
     members: [...manifest.members.keys()].flatMap((m) => { const n = nodeNumber(m); return n === undefined ? [] : [partyId(n)]; }),
@@ -138,7 +140,12 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
     vault: store,
     rng: (n) => new Uint8Array(randomBytes(n)),
-    audit: (entry) => audit.append(entry),
+    audit: (entry) =>
+      audit.append(entry).catch((e: unknown) => {
+        ops?.auditWriteFailures.inc();
+        throw e;
+      }),
+    onSessionEnd: (outcome) => ops?.sessions.inc({ outcome }),
     sessionTimeoutMs: config.sessionTimeoutMs,
     log: logTo(log),
     send: (to, message) => {
@@ -157,7 +164,7 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
       log.warn({ event: 'envelope_refused', from, error: (e as Error).message });
     }
   });
-  const ops = config.http
+  ops = config.http
     ? await startOpsServer({ host: config.http.host, port: config.http.port, runtime, store, transport, minPeers: 2 })
     : undefined;
   log.info({ event: 'node_started', listen: config.listen, ...(ops ? { ops: ops.port } : {}), keys: (await store.listKeys()).length });

@@ -5,14 +5,17 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ShareStore } from './store/share-store.ts';
 import type { NodeRuntime } from './runtime.ts';
 import type { PeerTransport } from './transport/types.ts';
 
 export interface NodeOps {
   readonly registry: Registry;
+  /** Sessions ended, by outcome (`completed`, `failed`). */
   readonly sessions: Counter;
+  /** Audit-log appends that failed (SECURITY.md: a share is used only after its use is on record). */
+  readonly auditWriteFailures: Counter;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -28,20 +31,35 @@ export async function startOpsServer(opts: {
 }): Promise<NodeOps> {
   const registry = new Registry();
   const { runtime, store, transport } = opts;
+  // Prometheus conventions: counters end in _total, latencies are histograms in seconds, and the
+  // process's own metrics (CPU, memory, event-loop lag, open handles) are exported too.
+  collectDefaultMetrics({ register: registry });
   new Gauge({ name: 'mpc_node_active_sessions', help: 'Protocol sessions in flight', registers: [registry], collect() { this.set(runtime.activeSessions); } });
   new Gauge({ name: 'mpc_node_connected_peers', help: 'Peers with an open authenticated channel', registers: [registry], collect() { this.set(transport.connectedPeers().length); } });
-  new Gauge({ name: 'mpc_node_unseal_cache_hits', help: 'Unseal cache hits since start', registers: [registry], collect() { this.set(store.counters.cacheHits); } });
-  new Gauge({ name: 'mpc_node_unseal_cache_misses', help: 'Unseal cache misses since start', registers: [registry], collect() { this.set(store.counters.cacheMisses); } });
-  new Gauge({ name: 'mpc_node_provider_unwraps', help: 'Provider unwrap calls since start', registers: [registry], collect() { this.set(store.counters.unwrapCount); } });
-  new Gauge({
-    name: 'mpc_node_provider_unwrap_seconds_avg',
-    help: 'Mean provider (HSM/KMS) unwrap latency since start',
+  const fromStore = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        // The store keeps the running totals; a counter mirrors them at scrape time.
+        this.reset();
+        this.inc(read());
+      },
+    });
+  fromStore('mpc_node_unseal_cache_hits_total', 'Unseal cache hits', () => store.counters.cacheHits);
+  fromStore('mpc_node_unseal_cache_misses_total', 'Unseal cache misses', () => store.counters.cacheMisses);
+  fromStore('mpc_node_provider_unwraps_total', 'Provider (HSM/KMS) unwrap calls', () => store.counters.unwrapCount);
+  fromStore('mpc_node_unseal_failures_total', 'Shares that did not open: provider errors (HSM/KMS down, wrong PIN) or records that fail authentication', () => store.counters.unsealFailures);
+  const unwrapDuration = new Histogram({
+    name: 'mpc_node_provider_unwrap_duration_seconds',
+    help: 'Provider (HSM/KMS) unwrap latency',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
-    collect() {
-      this.set(store.counters.unwrapCount ? store.counters.unwrapTotalMs / store.counters.unwrapCount / 1000 : 0);
-    },
   });
+  store.onUnwrap = (seconds) => unwrapDuration.observe(seconds);
   const sessions = new Counter({ name: 'mpc_node_sessions_total', help: 'Sessions ended, by outcome', labelNames: ['outcome'], registers: [registry] });
+  const auditWriteFailures = new Counter({ name: 'mpc_node_audit_write_failures_total', help: 'Audit-log appends that failed (the share was not used)', registers: [registry] });
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => {
@@ -64,6 +82,7 @@ export async function startOpsServer(opts: {
   return {
     registry,
     sessions,
+    auditWriteFailures,
     port: (server.address() as AddressInfo).port,
     close: () => new Promise((r) => server.close(() => r())),
   };

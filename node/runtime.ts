@@ -117,6 +117,8 @@ export interface NodeRuntimeOptions {
   /** Sends to the coordinator or a peer node; delivery failures surface as session timeouts. */
   readonly send: (to: Sender, message: ClusterMessage) => void;
   readonly audit?: (entry: AuditEntry) => void | Promise<void>;
+  /** Called once per session that ends (metrics). */
+  readonly onSessionEnd?: (outcome: 'completed' | 'failed') => void;
   /** Longest a session may run before it is cancelled (default 60 s). */
   readonly sessionTimeoutMs?: number;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -728,7 +730,10 @@ export class NodeRuntime {
     if (state.status === 'done') {
       session
         .complete(state.output)
-        .then((report) => report && this.opts.send({ role: 'coordinator' }, report))
+        .then((report) => {
+          this.opts.onSessionEnd?.('completed');
+          if (report) this.opts.send({ role: 'coordinator' }, report);
+        })
         .catch((e: unknown) => this.fail(session.id, `could not finish: ${e instanceof Error ? e.message : String(e)}`, []))
         .finally(() => this.forget(session));
     } else if (state.status === 'aborted') {
@@ -778,6 +783,7 @@ export class NodeRuntime {
   }
 
   private fail(id: SessionId, reason: string, culprits: readonly PartyId[]): void {
+    this.opts.onSessionEnd?.('failed');
     this.markEnded(id);
     this.log('session_failed', { session: id, reason, culprits });
     this.opts.send({ role: 'coordinator' }, { type: 'failed', session: Buffer.from(id, 'hex') as Bytes, reason: reason.slice(0, 500), culprits: [...culprits] });

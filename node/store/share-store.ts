@@ -100,6 +100,8 @@ export interface StoreCounters {
   cacheMisses: number;
   unwrapCount: number;
   unwrapTotalMs: number;
+  /** Unseals that failed: the provider refused or was unreachable, or the record did not authenticate. */
+  unsealFailures: number;
 }
 
 interface CacheEntry {
@@ -127,7 +129,9 @@ export class ShareStore implements ShareVault {
   /** Session claims waiting for the next group commit, and whether one is running. */
   private pendingClaims: { op: BatchOp; done: (e?: unknown) => void }[] = [];
   private committing = false;
-  readonly counters: StoreCounters = { cacheHits: 0, cacheMisses: 0, unwrapCount: 0, unwrapTotalMs: 0 };
+  readonly counters: StoreCounters = { cacheHits: 0, cacheMisses: 0, unwrapCount: 0, unwrapTotalMs: 0, unsealFailures: 0 };
+  /** Sees every provider unwrap's duration in seconds (the node's metrics histogram). */
+  onUnwrap: ((seconds: number) => void) | undefined;
 
   private constructor(db: Level<string, Uint8Array>, opts: ShareStoreOptions) {
     this.db = db;
@@ -415,10 +419,13 @@ export class ShareStore implements ShareVault {
     try {
       dataKey = await this.protector.unwrapKey({ provider: record.provider as ProviderName, kekRef: record.kekRef, wrapped: record.wrappedKey }, aad);
     } catch (e) {
+      this.counters.unsealFailures++;
       throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open: ${e instanceof ProviderError ? e.message : 'unwrap failed'}`);
     } finally {
+      const ms = performance.now() - started;
       this.counters.unwrapCount++;
-      this.counters.unwrapTotalMs += performance.now() - started;
+      this.counters.unwrapTotalMs += ms;
+      this.onUnwrap?.(ms / 1000);
     }
     try {
       const ct = record.ciphertext;
@@ -427,6 +434,7 @@ export class ShareStore implements ShareVault {
       decipher.setAuthTag(ct.subarray(ct.length - 16));
       return new Uint8Array(Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]));
     } catch {
+      this.counters.unsealFailures++;
       throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open under its binding`);
     } finally {
       zeroize(dataKey);

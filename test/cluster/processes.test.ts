@@ -148,9 +148,19 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const metrics = await (await fetch(`${BASE}/metrics`)).text();
     expect(metrics).toMatch(/mpc_sign_duration_seconds_count\{scheme="eddsa-ed25519",outcome="ok"\} [1-9]/);
     expect(metrics).toMatch(/mpc_nodes_online 3/);
+    // 2-of-3 keys with all three holders online: one node may fail.
+    expect(metrics).toMatch(/mpc_quorum_margin 1/);
+    expect(metrics).toMatch(/mpc_node_online\{node="2"\} 1/);
+    expect(metrics).toMatch(/process_cpu_user_seconds_total [0-9]/);
     const nodeOps = PORT + 201;
     expect((await fetch(`http://127.0.0.1:${nodeOps}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`http://127.0.0.1:${nodeOps}/metrics`)).text()).toMatch(/mpc_node_connected_peers [1-9]/);
+    const nodeMetrics = await (await fetch(`http://127.0.0.1:${nodeOps}/metrics`)).text();
+    expect(nodeMetrics).toMatch(/mpc_node_connected_peers [1-9]/);
+    expect(nodeMetrics).toMatch(/mpc_node_sessions_total\{outcome="completed"\} [1-9]/);
+    expect(nodeMetrics).toMatch(/mpc_node_unseal_cache_misses_total [1-9]/);
+    expect(nodeMetrics).toMatch(/mpc_node_provider_unwrap_duration_seconds_count [1-9]/);
+    expect(nodeMetrics).toMatch(/mpc_node_audit_write_failures_total 0/);
+    expect(nodeMetrics).toMatch(/process_resident_memory_bytes [0-9]/);
     const { readdir } = await import('node:fs/promises');
     const logs = join(dataDir, 'logs');
     for (const f of await readdir(logs)) expect(await readFile(join(logs, f), 'utf8')).not.toContain(TOKEN);
