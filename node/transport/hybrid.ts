@@ -101,16 +101,27 @@ const lengthPrefixed = (b: Uint8Array) => {
 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
-function transcriptHash(hello: Uint8Array, acceptCore: Uint8Array): Uint8Array {
+/** The transcript hash both sides sign and salt the key schedule with (exported for its known-answer test). */
+export function transcriptHash(hello: Uint8Array, acceptCore: Uint8Array): Uint8Array {
   return sha256(utf8(DOMAIN), hello, acceptCore);
 }
 
-function deriveKeys(role: 'initiator' | 'responder', sharedX: Uint8Array, sharedK: Uint8Array, th: Uint8Array, info: HandshakeInfo): ChannelKeys {
+/**
+ * The key schedule: HKDF-SHA256 over X25519's and ML-KEM's shared secrets (in that order), salted
+ * with the transcript hash, one 32-byte AES key per direction. Exported for its known-answer test.
+ */
+export function channelKeySchedule(sharedX: Uint8Array, sharedK: Uint8Array, th: Uint8Array): { initiatorToResponder: Uint8Array; responderToInitiator: Uint8Array } {
   const ikm = Buffer.concat([sharedX, sharedK]);
   const key = (label: string) => new Uint8Array(hkdfSync('sha256', ikm, th, `${DOMAIN} ${label}`, 32));
-  const i2r = key('initiator->responder');
-  const r2i = key('responder->initiator');
-  ikm.fill(0);
+  try {
+    return { initiatorToResponder: key('initiator->responder'), responderToInitiator: key('responder->initiator') };
+  } finally {
+    ikm.fill(0);
+  }
+}
+
+function deriveKeys(role: 'initiator' | 'responder', sharedX: Uint8Array, sharedK: Uint8Array, th: Uint8Array, info: HandshakeInfo): ChannelKeys {
+  const { initiatorToResponder: i2r, responderToInitiator: r2i } = channelKeySchedule(sharedX, sharedK, th);
   return role === 'initiator' ? { send: new FrameSealer(i2r), receive: new FrameOpener(r2i), info } : { send: new FrameSealer(r2i), receive: new FrameOpener(i2r), info };
 }
 
