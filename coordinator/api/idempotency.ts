@@ -4,15 +4,15 @@
  *
  * - Only completed outcomes (2xx) are kept, for 24 h. An error is not an outcome: a request
  *   refused with 4xx/5xx (overload, a disabled key, a timeout) runs again when retried.
- * - While a request runs, an in-flight marker holds its key: a concurrent retry with the same body
- *   waits for it, one with another body gets 409. The marker is written before the operation
+ * - While a request runs it holds its key: a concurrent retry with the same body waits for it,
+ *   one with another body gets 409. An in-flight marker on disk is written before the operation
  *   starts and names the process run; after a crash or restart a retry finds a marker of another
  *   run and gets 409 `idempotency_outcome_unknown` instead of a second signature.
  * - Records are scoped to the token (its SHA-256), so one client cannot replay or block another's.
  * - No count-based eviction: nothing an attacker sends can push a record out. Invalid requests
  *   never create one (the caller validates first); expired records are swept by time.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
 
@@ -27,12 +27,8 @@ type Stored =
   | { readonly state: 'done'; readonly bodyHash: string; readonly expires: number; readonly response: CompletedResponse }
   | { readonly state: 'running'; readonly bodyHash: string; readonly expires: number; readonly run: string };
 
-export type Lookup =
-  | { readonly kind: 'new' }
-  | { readonly kind: 'done'; readonly response: CompletedResponse }
-  | { readonly kind: 'running'; readonly response: Promise<CompletedResponse | undefined> }
-  | { readonly kind: 'conflict' }
-  | { readonly kind: 'unknown_outcome' };
+/** What a request with an Idempotency-Key gets: an answer (its own or the first one's), or a refusal. */
+export type Once = { readonly kind: 'response'; readonly response: CompletedResponse } | { readonly kind: 'conflict' } | { readonly kind: 'unknown_outcome' };
 
 /** Where records live: LevelDB in the coordinator's data directory, or memory (tests, no data dir). */
 interface Backend {
@@ -43,11 +39,14 @@ interface Backend {
   close(): Promise<void>;
 }
 
+const succeeded = (r: CompletedResponse) => r.status >= 200 && r.status < 300;
+
 export class IdempotencyStore {
   private readonly backend: Backend;
   /** This process run: markers of other runs belong to requests a crash or restart interrupted. */
   private readonly run = randomUUID();
-  private readonly running = new Map<string, Promise<CompletedResponse | undefined>>();
+  /** Keys held by a request of this process, with its body and the answer it will give. */
+  private readonly running = new Map<string, { readonly bodyHash: string; readonly answer: Promise<CompletedResponse | undefined> }>();
   private readonly ttlMs: number;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -62,45 +61,48 @@ export class IdempotencyStore {
     return new IdempotencyStore(dataDir ? await levelBackend(`${dataDir}/idempotency`) : memoryBackend(), ttlMs);
   }
 
-  /** The record key: token digest, method, path and the client's key. */
-  static scope(token: string, method: string, path: string, idempotencyKey: string): string {
-    return `${createHash('sha256').update(token).digest('hex')} ${method} ${path} ${idempotencyKey}`;
-  }
-
-  async lookup(scope: string, bodyHash: string): Promise<Lookup> {
-    const inProcess = this.running.get(scope);
-    const stored = await this.backend.get(scope);
-    if (!stored || stored.expires <= Date.now()) return inProcess ? this.runningHere(stored, bodyHash, inProcess) : { kind: 'new' };
-    if (stored.bodyHash !== bodyHash) return { kind: 'conflict' };
-    if (stored.state === 'done') return { kind: 'done', response: stored.response };
-    if (stored.run === this.run && inProcess) return { kind: 'running', response: inProcess };
-    return { kind: 'unknown_outcome' };
+  /** The record key: who asked (the authenticated token's digest), method, path and the client's key. */
+  static scope(owner: string, method: string, path: string, idempotencyKey: string): string {
+    return `${owner} ${method} ${path} ${idempotencyKey}`;
   }
 
   /**
-   * Runs `f` once for `scope`: the in-flight marker is durable before `f` starts; a 2xx outcome
-   * replaces it, anything else removes it (a retry runs again).
+   * Runs `f` at most once per scope and body. The key is taken synchronously, before anything is
+   * awaited, so concurrent requests cannot both start; a request that finds it taken waits for the
+   * first one's answer (and tries again itself if that was an error). On disk an in-flight marker
+   * is written before `f` starts; a 2xx answer replaces it, anything else removes it.
    */
-  async execute(scope: string, bodyHash: string, f: () => Promise<CompletedResponse>): Promise<CompletedResponse> {
+  async once(scope: string, bodyHash: string, f: () => Promise<CompletedResponse>): Promise<Once> {
+    const held = this.running.get(scope);
+    if (held) {
+      if (held.bodyHash !== bodyHash) return { kind: 'conflict' };
+      const first = await held.answer;
+      return first && succeeded(first) ? { kind: 'response', response: first } : this.once(scope, bodyHash, f);
+    }
     let release!: (r: CompletedResponse | undefined) => void;
-    const done = new Promise<CompletedResponse | undefined>((r) => (release = r));
-    this.running.set(scope, done);
+    this.running.set(scope, { bodyHash, answer: new Promise((r) => (release = r)) });
+    let answer: CompletedResponse | undefined;
     try {
-      await this.backend.put(scope, { state: 'running', bodyHash, expires: Date.now() + this.ttlMs, run: this.run });
-      const response = await f();
-      if (response.status >= 200 && response.status < 300) {
-        await this.backend.put(scope, { state: 'done', bodyHash, expires: Date.now() + this.ttlMs, response });
-      } else {
-        await this.backend.del(scope);
+      const stored = await this.backend.get(scope);
+      if (stored && stored.expires > Date.now()) {
+        if (stored.bodyHash !== bodyHash) return { kind: 'conflict' };
+        if (stored.state === 'running') return { kind: 'unknown_outcome' }; // a request a crash or restart interrupted
+        answer = stored.response;
+        return { kind: 'response', response: answer };
       }
-      release(response);
-      return response;
-    } catch (e) {
-      await this.backend.del(scope).catch(() => undefined);
-      release(undefined);
-      throw e;
+      await this.backend.put(scope, { state: 'running', bodyHash, expires: Date.now() + this.ttlMs, run: this.run });
+      try {
+        answer = await f();
+      } catch (e) {
+        await this.backend.del(scope).catch(() => undefined);
+        throw e;
+      }
+      if (succeeded(answer)) await this.backend.put(scope, { state: 'done', bodyHash, expires: Date.now() + this.ttlMs, response: answer });
+      else await this.backend.del(scope);
+      return { kind: 'response', response: answer };
     } finally {
       this.running.delete(scope);
+      release(answer);
     }
   }
 
@@ -108,11 +110,6 @@ export class IdempotencyStore {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
     await this.backend.close();
-  }
-
-  private runningHere(stored: Stored | undefined, bodyHash: string, inProcess: Promise<CompletedResponse | undefined>): Lookup {
-    if (stored && stored.bodyHash !== bodyHash) return { kind: 'conflict' };
-    return { kind: 'running', response: inProcess };
   }
 }
 

@@ -4,7 +4,6 @@
  * idempotency keys, per-request deadlines, bounded concurrency, and a WebSocket stream of
  * session events. It validates and authenticates; the SigningService does the work.
  */
-import { IdempotencyStore } from './idempotency.ts';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -12,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DerivationError, parsePath } from '../../protocol/derive.ts';
 import { SCHEMES, ServiceError, type Scheme, type SessionEvent, type SigningService } from '../service.ts';
+import { IdempotencyStore } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
 
 export { ALL_SCOPES, type ApiToken, type Scope } from './tokens.ts';
@@ -160,26 +160,17 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         const idemKey = req.headers['idempotency-key'];
         if (typeof idemKey !== 'string') return run();
         if (idemKey.length === 0 || idemKey.length > 256) throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1..256 characters');
-        const scope = IdempotencyStore.scope(bearerToken(req.headers.authorization), method, path, idemKey);
-        const bodyHash = sha256(raw).toString('hex');
-        const found = await idempotency.lookup(scope, bodyHash);
-        switch (found.kind) {
-          case 'done':
-            return found.response;
+        const scope = IdempotencyStore.scope(principal.owner, method, path, idemKey);
+        // Errors are answers, not outcomes: they are returned but not kept (see idempotency.ts).
+        const outcome = await idempotency.once(scope, sha256(raw).toString('hex'), () => run().catch((e: unknown) => errorResponse(e)));
+        switch (outcome.kind) {
+          case 'response':
+            return outcome.response;
           case 'conflict':
             throw new HttpError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different body');
           case 'unknown_outcome':
             throw new HttpError(409, 'idempotency_outcome_unknown', 'the first request with this Idempotency-Key was interrupted (coordinator restart); its outcome is unknown, use a new key');
-          case 'running': {
-            const first = await found.response;
-            if (first) return first;
-            return run(); // the first attempt ended in an error: this retry is a new attempt
-          }
-          case 'new':
-            // Errors are answers, not outcomes: they are returned but not kept (see idempotency.ts).
-            return idempotency.execute(scope, bodyHash, () => run().catch((e: unknown) => errorResponse(e)));
         }
-        throw new Error('unreachable');
       }
       case 'disable':
       case 'enable': {
@@ -401,11 +392,6 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
-
-/** The token of an Authorization header already accepted by `authenticate`. */
-function bearerToken(header: string | undefined): string {
-  return /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
-}
 
 function errorResponse(e: unknown): { status: number; body: unknown; headers?: Record<string, string> } {
   if (e instanceof HttpError) return { status: e.status, body: { error: { code: e.code, message: e.message } }, headers: e.headers };
