@@ -63,7 +63,16 @@ interface Pending {
 
 type AttemptOutcome =
   | { readonly ok: true; readonly signature: Uint8Array; readonly recoveryId: number }
-  | { readonly ok: false; readonly reason: string; readonly culprits: readonly NodeId[]; readonly unresponsive: readonly NodeId[]; readonly accuser?: NodeId; readonly timedOut?: true };
+  | {
+      readonly ok: false;
+      /** What callers may see (see NodeReport `failed`); `reason` is for the log. */
+      readonly code: string;
+      readonly reason: string;
+      readonly culprits: readonly NodeId[];
+      readonly unresponsive: readonly NodeId[];
+      readonly accuser?: NodeId;
+      readonly timedOut?: true;
+    };
 
 const DEFAULT_THRESHOLD = (n: number) => Math.floor(n / 2) + 1;
 
@@ -173,9 +182,10 @@ export class Engine implements SigningService {
     try {
       await this.collect(sessionHex, nodes, { type: 'keygen', request: request_, signature }, deadline, 'key generation did not finish in time', (node, report, { finish, fail }) => {
         if (report.type === 'failed') {
-          ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: this.nodeFailure('keygen', node, report.reason, ctx.requestId) });
+          const failure = this.nodeFailure('keygen', node, report, ctx.requestId);
+          ctx.emit({ type: 'signer_failed', session: sessionHex, node, reason: failure });
           this.blame(report.culprits, node);
-          fail(new ServiceError('internal', `key generation aborted by node ${node}: ${this.nodeFailure('keygen', node, report.reason, ctx.requestId, false)}`));
+          fail(new ServiceError('internal', `key generation aborted by node ${node}: ${failure}`));
         } else if (report.type === 'keygen_done' && report.keyId === keyId) {
           results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
           if (results.size === nodes.length) finish();
@@ -219,9 +229,10 @@ export class Engine implements SigningService {
     const derivationPath = request.derivationPath ?? '';
     const failed = new Set<NodeId>();
     let lastReason = '';
+    let lastCode = '';
     for (let attempt = 1; ; attempt++) {
       const remaining = ctx.deadline - Date.now();
-      if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastReason ? ` (last failure: ${publicReason(lastReason)})` : ''}`);
+      if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastCode ? ` (last failure: ${lastCode})` : ''}`);
       const quorum = this.pickQuorum(key, failed);
       const session = randomBytes(32) as Bytes;
       const sessionHex = Buffer.from(session).toString('hex');
@@ -243,10 +254,12 @@ export class Engine implements SigningService {
       if (outcome.ok) {
         // Never returned: an invalid signature means a node lied; leave the whole quorum out of the retry.
         lastReason = 'the nodes produced a signature that does not verify';
+        lastCode = 'invalid_signature';
         this.opts.observe?.invalidSignature?.();
         for (const n of quorum) failed.add(n);
       } else {
         lastReason = outcome.reason;
+        lastCode = outcome.code;
         this.blame(outcome.culprits, outcome.accuser);
         // An accusation is a dispute until corroborated: the retry leaves out the accused and the accuser.
         const disputed = outcome.culprits.length && outcome.accuser !== undefined ? [outcome.accuser] : [];
@@ -254,10 +267,10 @@ export class Engine implements SigningService {
         for (const n of [...outcome.culprits, ...unresponsive, ...disputed]) {
           failed.add(n);
           this.noteFailure(n);
-          ctx.emit({ type: 'signer_failed', session: sessionHex, node: n, reason: publicReason(outcome.reason) });
+          ctx.emit({ type: 'signer_failed', session: sessionHex, node: n, reason: outcome.code });
         }
       }
-      ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: publicReason(lastReason) });
+      ctx.emit({ type: 'completed', session: sessionHex, ok: false, error: lastCode });
       this.opts.log?.('sign_attempt_failed', { keyId, attempt, quorum, reason: lastReason });
     }
   }
@@ -304,7 +317,7 @@ export class Engine implements SigningService {
     await this.collect(sessionHex, participants, { type: 'repair', request: encoded, signature }, ctx.deadline, 'repair did not finish in time', (from, report, { finish, fail }) => {
       if (report.type === 'failed') {
         this.blame(report.culprits, node);
-        fail(new ServiceError('internal', `repair aborted by node ${from}: ${this.nodeFailure('repair', from, report.reason, ctx.requestId)}`));
+        fail(new ServiceError('internal', `repair aborted by node ${from}: ${this.nodeFailure('repair', from, report, ctx.requestId)}`));
       } else if (report.type === 'repair_done' && from === node && report.keyId === id) finish();
     });
   }
@@ -342,7 +355,7 @@ export class Engine implements SigningService {
     await this.collect(sessionHex, participants, { type: 'reshare', request: encoded, signature }, ctx.deadline, 'resharing did not finish in time; the key keeps its committee', (node, report, { finish, fail }) => {
       if (report.type === 'failed') {
         this.blame(report.culprits, node);
-        fail(new ServiceError('internal', `resharing aborted by node ${node}: ${this.nodeFailure('reshare', node, report.reason, ctx.requestId)}; the key keeps its committee`));
+        fail(new ServiceError('internal', `resharing aborted by node ${node}: ${this.nodeFailure('reshare', node, report, ctx.requestId)}; the key keeps its committee`));
       } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
         if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} reshared to another group key`));
         done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
@@ -391,7 +404,7 @@ export class Engine implements SigningService {
       await this.collect(sessionHex, key.nodes, { type: 'refresh', request: encoded, signature }, deadline, 'refresh did not finish in time; the key keeps its current epoch', (node, report, { finish, fail }) => {
         if (report.type === 'failed') {
           this.blame(report.culprits, node);
-          fail(new ServiceError('internal', `refresh aborted by node ${node}: ${this.nodeFailure('refresh', node, report.reason, ctx.requestId)}; the key keeps its current epoch`));
+          fail(new ServiceError('internal', `refresh aborted by node ${node}: ${this.nodeFailure('refresh', node, report, ctx.requestId)}; the key keeps its current epoch`));
         } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
           if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} refreshed to another group key`));
           done.add(node);
@@ -469,7 +482,7 @@ export class Engine implements SigningService {
     const reported = new Set<NodeId>();
     const outcome = await new Promise<AttemptOutcome>((resolve) => {
       const timer = setTimeout(() => {
-        resolve({ ok: false, reason: `no signature within ${timeoutMs} ms`, culprits: [], unresponsive: quorum.filter((n) => !reported.has(n)), timedOut: true });
+        resolve({ ok: false, code: 'timeout', reason: `no signature within ${timeoutMs} ms`, culprits: [], unresponsive: quorum.filter((n) => !reported.has(n)), timedOut: true });
       }, timeoutMs);
       const settle = (o: AttemptOutcome) => {
         clearTimeout(timer);
@@ -483,14 +496,14 @@ export class Engine implements SigningService {
           else if (report.type === 'failed') {
             // With culprits, the protocol proved who misbehaved; without, the reporter itself could not go on.
             const culprits = report.culprits.filter((c) => quorum.includes(c));
-            settle({ ok: false, reason: `node ${node}: ${report.reason}`, culprits, unresponsive: culprits.length ? [] : [node], accuser: node });
+            settle({ ok: false, code: report.code, reason: `node ${node}: ${report.reason}`, culprits, unresponsive: culprits.length ? [] : [node], accuser: node });
           }
         },
       });
       for (const node of quorum) {
         this.opts.send(node, { type: 'sign', request: encoded, signature }).catch(() => {
           this.markOffline(node);
-          settle({ ok: false, reason: `node ${node} is unreachable`, culprits: [], unresponsive: [node] });
+          settle({ ok: false, code: 'unreachable', reason: `node ${node} is unreachable`, culprits: [], unresponsive: [node] });
         });
       }
     });
@@ -508,9 +521,9 @@ export class Engine implements SigningService {
    * A node's failure reason goes to the coordinator's log in full; callers see only its code
    * (node reasons can name internal state: keys, epochs, peers, paths).
    */
-  private nodeFailure(operation: string, node: NodeId, reason: string, requestId: string, log = true): string {
-    if (log) this.opts.log?.('node_failed', { operation, node, requestId, reason });
-    return `${publicReason(reason)} (details in the coordinator log, request ${requestId})`;
+  private nodeFailure(operation: string, node: NodeId, report: { code: string; reason: string }, requestId: string): string {
+    this.opts.log?.('node_failed', { operation, node, requestId, code: report.code, reason: report.reason });
+    return `${report.code} (details in the coordinator log, request ${requestId})`;
   }
 
   /** How much recent failures weigh against a node when quorums are chosen (0: none). */
@@ -646,12 +659,3 @@ function deriveChild(key: KeyInfo, path: string): { publicKey: Uint8Array } {
   }
 }
 
-/** The code a node's failure reason starts with (a protocol abort reason, or a coarse class), for callers. */
-export function publicReason(reason: string): string {
-  const code = /^(?:node \d+: )?([a-z_]+):/.exec(reason)?.[1];
-  if (code) return code;
-  if (/no signature within/.test(reason)) return 'timeout';
-  if (/does not verify/.test(reason)) return 'invalid_signature';
-  if (/refused/.test(reason)) return 'refused_by_node';
-  return 'node_failed';
-}

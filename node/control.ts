@@ -116,7 +116,12 @@ export type CoordinatorMessage =
 export type NodeReport =
   | { readonly type: 'keygen_done'; readonly session: Bytes; readonly keyId: string; readonly groupKey: Bytes; readonly chainCode: Bytes }
   | { readonly type: 'sign_done'; readonly session: Bytes; readonly signature: Bytes; readonly recoveryId: number }
-  | { readonly type: 'failed'; readonly session: Bytes; readonly reason: string; readonly culprits: readonly PartyId[] }
+  /**
+   * `code` is what callers may see (a protocol abort reason such as `consistency_check_failed`,
+   * or a refusal class: `refused`, `session_reused`, `malformed_request`, `cancelled`, `timeout`,
+   * `local_failure`); `reason` is free text for the coordinator's log only.
+   */
+  | { readonly type: 'failed'; readonly session: Bytes; readonly code: string; readonly reason: string; readonly culprits: readonly PartyId[] }
   | { readonly type: 'destroyed'; readonly session: Bytes; readonly keyId: string }
   | { readonly type: 'repair_done'; readonly session: Bytes; readonly keyId: string }
   | { readonly type: 'reshare_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes; readonly commitmentsDigest: Bytes }
@@ -230,7 +235,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   ping: struct({ nonce: bytes(16) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
-  failed: struct({ session, reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
+  failed: struct({ session, code: text(64), reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   destroyed: struct({ session, keyId }),
   repair_done: struct({ session, keyId }),
   reshare_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }), commitmentsDigest: bytes(32) }),

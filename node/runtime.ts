@@ -262,7 +262,7 @@ export class NodeRuntime {
     } catch (e) {
       // The coordinator signed it, so it waits for an answer: give one when the session can be read.
       const session = sessionOf(request);
-      if (session) this.opts.send({ role: 'coordinator' }, { type: 'failed', session, reason: `${type} request refused: ${(e as Error).message}`.slice(0, 500), culprits: [] });
+      if (session) this.opts.send({ role: 'coordinator' }, { type: 'failed', session, code: 'malformed_request', reason: `${type} request refused: ${(e as Error).message}`.slice(0, 500), culprits: [] });
       throw e;
     }
   }
@@ -282,7 +282,7 @@ export class NodeRuntime {
     if (!(await this.opts.vault.claimSession(keyId, id))) {
       // Answered, so the coordinator does not wait out its deadline; the running session (if any) is untouched.
       const reason = `session ${id} was already used for key ${keyId}`;
-      this.opts.send({ role: 'coordinator' }, { type: 'failed', session: raw, reason, culprits: [] });
+      this.opts.send({ role: 'coordinator' }, { type: 'failed', session: raw, code: 'session_reused', reason, culprits: [] });
       throw new DecodeError('malformed', reason);
     }
     return id;
@@ -317,7 +317,7 @@ export class NodeRuntime {
     this.log('pair_retired', { keyId, epoch, peer });
     queueMicrotask(() => {
       for (const s of [...this.sessions.values()]) {
-        if (s.keyId === keyId && s.party.ctx.parties.includes(peer)) this.endSession(s, `the pairwise setup with node ${peer} was retired`, [peer]);
+        if (s.keyId === keyId && s.party.ctx.parties.includes(peer)) this.endSession(s, `the pairwise setup with node ${peer} was retired`, [peer], 'pair_retired');
       }
     });
     void this.persistBurn(keyId, epoch, peer);
@@ -647,7 +647,7 @@ export class NodeRuntime {
     const timeout = this.opts.sessionTimeoutMs ?? 60_000;
     const timer = setTimeout(() => {
       const s = this.sessions.get(id);
-      if (s) this.endSession(s, `session timed out after ${timeout} ms`);
+      if (s) this.endSession(s, `session timed out after ${timeout} ms`, [], 'timeout');
     }, timeout);
     timer.unref();
     const session: Session = { id, party, keyId, timer, complete, ...(aborted ? { aborted } : {}), ...(dispose ? { dispose: once(dispose) } : {}) };
@@ -734,7 +734,7 @@ export class NodeRuntime {
           this.opts.onSessionEnd?.('completed');
           if (report) this.opts.send({ role: 'coordinator' }, report);
         })
-        .catch((e: unknown) => this.fail(session.id, `could not finish: ${e instanceof Error ? e.message : String(e)}`, []))
+        .catch((e: unknown) => this.fail(session.id, `could not finish: ${e instanceof Error ? e.message : String(e)}`, [], 'local_failure'))
         .finally(() => this.forget(session));
     } else if (state.status === 'aborted') {
       this.finishAborted(session, state.abort);
@@ -753,7 +753,7 @@ export class NodeRuntime {
 
   private finishAborted(session: Session, abort: ProtocolAbort): void {
     this.forget(session);
-    const report = () => this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits);
+    const report = () => this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits, abort.reason);
     if (!session.aborted) return report();
     // Called before anything else can run: a retirement it makes is in force for every other session at once.
     session
@@ -762,11 +762,11 @@ export class NodeRuntime {
       .finally(report);
   }
 
-  private endSession(session: Session, reason: string, culprits: readonly PartyId[] = []): void {
+  private endSession(session: Session, reason: string, culprits: readonly PartyId[] = [], code = 'cancelled'): void {
     if (!this.sessions.has(session.id)) return;
     session.party.cancel(reason);
     this.forget(session);
-    this.fail(session.id, reason, culprits);
+    this.fail(session.id, reason, culprits, code);
   }
 
   private forget(session: Session): void {
@@ -782,11 +782,12 @@ export class NodeRuntime {
     this.dropEarly(id);
   }
 
-  private fail(id: SessionId, reason: string, culprits: readonly PartyId[]): void {
+  /** Ends a session (or refuses one) and reports it; `code` is what the coordinator may pass on (see NodeReport). */
+  private fail(id: SessionId, reason: string, culprits: readonly PartyId[], code = 'refused'): void {
     this.opts.onSessionEnd?.('failed');
     this.markEnded(id);
-    this.log('session_failed', { session: id, reason, culprits });
-    this.opts.send({ role: 'coordinator' }, { type: 'failed', session: Buffer.from(id, 'hex') as Bytes, reason: reason.slice(0, 500), culprits: [...culprits] });
+    this.log('session_failed', { session: id, code, reason, culprits });
+    this.opts.send({ role: 'coordinator' }, { type: 'failed', session: Buffer.from(id, 'hex') as Bytes, code, reason: reason.slice(0, 500), culprits: [...culprits] });
   }
 
   private log(event: string, fields: Record<string, unknown>): void {

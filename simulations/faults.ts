@@ -68,9 +68,10 @@ export class FaultController {
     if (s.partition && !s.partition.some((g) => g.includes(from) && g.includes(to))) return [];
     if (from !== 'coordinator' && message.type === 'protocol') this.tamper(from, to, message);
     if (from !== 'coordinator' && to === 'coordinator' && message.type === 'sign_done' && s.byzantine.get(from) === 'false-accuser') {
-      const lie = message as unknown as { type: string; reason: string; culprits: number[] };
+      const lie = message as unknown as { type: string; code: string; reason: string; culprits: number[] };
       lie.type = 'failed';
-      lie.reason = 'invalid_share: (a lie)';
+      lie.code = 'invalid_signature_share';
+      lie.reason = 'invalid_signature_share: (a lie)';
       lie.culprits = [1, 2, 3, 4, 5].filter((n) => n !== from);
       delete (lie as { signature?: unknown }).signature;
       delete (lie as { recoveryId?: unknown }).recoveryId;

@@ -205,7 +205,7 @@ describe('node runtimes against a compromised coordinator', () => {
     const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
     // Node 3 still holds its share, so it refuses to be "repaired"; its reason names the key and what to do.
     const message = await cluster.engine.repairKey(key.id, 3, ctx()).then(() => 'repaired', (e: Error) => e.message);
-    expect(message).toMatch(/^repair aborted by node 3: node_failed \(details in the coordinator log, request test\)$/);
+    expect(message).toMatch(/^repair aborted by node 3: refused \(details in the coordinator log, request test\)$/);
     expect(message).not.toContain(key.id);
   });
 });
