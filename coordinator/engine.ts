@@ -10,8 +10,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { partyId, sortedParties, type PartyId } from '../protocol/core/ids.ts';
-import { custodyViolation, type Custody } from '../node/control.ts';
-import { confirmEpochRequestCodec, destroyRequestCodec, keygenRequestCodec, refreshRequestCodec, repairRequestCodec, reshareRequestCodec, MAX_SIGN_MESSAGE_BYTES, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import {
+  confirmEpochRequestCodec,
+  custodyViolation,
+  destroyRequestCodec,
+  inferredCustody,
+  keygenRequestCodec,
+  MAX_SIGN_MESSAGE_BYTES,
+  refreshRequestCodec,
+  repairRequestCodec,
+  requestSigningInput,
+  reshareRequestCodec,
+  signRequestCodec,
+  type CoordinatorMessage,
+  type Custody,
+  type NodeReport,
+} from '../node/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import type { KeyRegistry } from './registry.ts';
@@ -172,7 +186,7 @@ export class Engine implements SigningService {
     const keyId = randomUUID();
     const session = randomBytes(32) as Bytes;
     const sessionHex = Buffer.from(session).toString('hex');
-    const custody = { minThreshold: threshold, minParties: nodes.length, members: sortedParties(this.opts.nodes.map(partyId)) };
+    const custody = inferredCustody(threshold, nodes.map(partyId), this.opts.nodes.map(partyId));
     const request_ = encodeCbor(keygenRequestCodec, { session, keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId), custody }) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput('keygen', request_))) as Bytes;
     ctx.emit({ type: 'started', session: sessionHex, operation: 'keygen', keyId, nodes });
@@ -285,8 +299,8 @@ export class Engine implements SigningService {
 
   /** A key's custody as its nodes keep it (the same rule `NodeRuntime.custodyOf` applies to older keys). */
   private custodyOf(key: KeyInfo): Custody {
-    const c = key.custody ?? { minThreshold: key.threshold, minParties: key.nodes.length, members: this.opts.nodes };
-    return { minThreshold: c.minThreshold, minParties: c.minParties, members: sortedParties(c.members.map(partyId)) };
+    if (!key.custody) return inferredCustody(key.threshold, key.nodes.map(partyId), this.opts.nodes.map(partyId));
+    return { ...key.custody, members: sortedParties(key.custody.members.map(partyId)) };
   }
 
   /**

@@ -51,10 +51,20 @@ export class CoordinatorMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Reads the service's health into the liveness gauges (on health calls and on every scrape). */
+  private observeHealth(service: SigningService & { readonly activeSessions?: number }): HealthReport {
+    const h = service.health();
+    this.nodesOnline.set(h.nodes.filter((n) => n.online).length);
+    for (const n of h.nodes) this.nodeOnline.set({ node: String(n.id) }, n.online ? 1 : 0);
+    this.activeSessions.set(service.activeSessions ?? 0);
+    return h;
+  }
+
   /** Wraps a SigningService so every call is timed and every failure counted by cause. */
   instrument(service: SigningService & { readonly activeSessions?: number }): SigningService {
-    const timed = async <T>(histogram: Histogram, operation: string, scheme: string, f: () => Promise<T>): Promise<T> => {
-      const end = histogram.startTimer({ scheme });
+    // One timer for every operation: the histogram's labels, then ok or the failure's cause, which is also counted.
+    const timed = async <T>(histogram: Histogram, operation: string, labels: Record<string, string>, f: () => Promise<T>): Promise<T> => {
+      const end = histogram.startTimer(labels);
       try {
         const out = await f();
         end({ outcome: 'ok' });
@@ -66,27 +76,10 @@ export class CoordinatorMetrics {
         throw e;
       }
     };
-    const lifecycle = async <T>(operation: string, f: () => Promise<T>): Promise<T> => {
-      const end = this.lifecycleDuration.startTimer({ operation });
-      try {
-        const out = await f();
-        end({ outcome: 'ok' });
-        return out;
-      } catch (e) {
-        const cause = e instanceof ServiceError ? e.code : 'internal';
-        end({ outcome: cause });
-        this.errors.inc({ operation, cause });
-        throw e;
-      }
-    };
+    const lifecycle = <T>(operation: string, f: () => Promise<T>) => timed(this.lifecycleDuration, operation, { operation }, f);
     return {
-      health: (): HealthReport => {
-        const h = service.health();
-        this.nodesOnline.set(h.nodes.filter((n) => n.online).length);
-        this.activeSessions.set(service.activeSessions ?? 0);
-        return h;
-      },
-      createKey: (req: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo> => timed(this.keygenDuration, 'keygen', req.scheme, () => service.createKey(req, ctx)),
+      health: (): HealthReport => this.observeHealth(service),
+      createKey: (req: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo> => timed(this.keygenDuration, 'keygen', { scheme: req.scheme }, () => service.createKey(req, ctx)),
       listKeys: () => service.listKeys(),
       getKey: async (id: string) => {
         const key = await service.getKey(id);
@@ -95,7 +88,7 @@ export class CoordinatorMetrics {
       },
       sign: async (keyId: string, req: SignRequest, ctx: RequestContext): Promise<SignResult> => {
         const scheme = (await service.getKey(keyId))?.scheme ?? 'unknown';
-        return timed(this.signDuration, 'sign', scheme, () => service.sign(keyId, req, ctx));
+        return timed(this.signDuration, 'sign', { scheme }, () => service.sign(keyId, req, ctx));
       },
       ...(service.setKeyStatus ? { setKeyStatus: service.setKeyStatus.bind(service) } : {}),
       ...(service.destroyKey ? { destroyKey: (id: string, ctx: RequestContext) => lifecycle('destroy', () => service.destroyKey!(id, ctx)) } : {}),
@@ -108,11 +101,8 @@ export class CoordinatorMetrics {
   }
 
   async text(service: SigningService & { readonly activeSessions?: number }): Promise<string> {
-    const h = service.health();
+    const h = this.observeHealth(service);
     const online = new Set(h.nodes.filter((n) => n.online).map((n) => n.id));
-    this.nodesOnline.set(online.size);
-    for (const n of h.nodes) this.nodeOnline.set({ node: String(n.id) }, online.has(n.id) ? 1 : 0);
-    this.activeSessions.set(service.activeSessions ?? 0);
     const active = (await service.listKeys()).filter((k) => k.status !== 'disabled');
     if (active.length) this.quorumMargin.set(Math.min(...active.map((k) => k.nodes.filter((n) => online.has(n)).length - k.threshold)));
     else this.quorumMargin.reset();

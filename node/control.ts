@@ -161,6 +161,15 @@ export function custodyTag(c: Custody): string {
 export const sameCustody = (a: Custody, b: Custody): boolean => custodyTag(a) === custodyTag(b);
 
 /**
+ * The custody a key gets when nobody chose one: its threshold and committee size as floors, the
+ * cluster's nodes as the allowed members. New keys are created with it, and keys stored before
+ * custody existed are held to it; the coordinator and the nodes derive it with this one function.
+ */
+export function inferredCustody(threshold: number, committee: readonly PartyId[], cluster: readonly PartyId[]): Custody {
+  return { minThreshold: threshold, minParties: committee.length, members: [...cluster].sort((a, b) => a - b) };
+}
+
+/**
  * Why a committee breaks a custody rule, or undefined when it keeps it. `manifest`: the nodes
  * this node knows (a custody naming others was not made in this cluster).
  */

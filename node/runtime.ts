@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { decode as decodeLoose } from 'cbor-x';
 import { DecodeError, ProtocolAbort, SessionTerminated } from '../protocol/core/errors.ts';
-import { decodeCbor, type Bytes } from '../protocol/core/codec.ts';
+import { decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../protocol/core/codec.ts';
 import { sessionId, sortedParties, type PartyId, type Rng, type SessionId } from '../protocol/core/ids.ts';
 import { decodeMessage, encodeMessage, type ProtocolMessage } from '../protocol/core/message.ts';
 import { Party, type PartyAuth } from '../protocol/core/party.ts';
@@ -38,12 +38,12 @@ import {
   type SignRequest,
   custodyTag,
   custodyViolation,
+  inferredCustody,
   sameCustody,
   type Custody,
 } from './control.ts';
 import { derive, MAX_PATH_CHARS, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter, type SchemeSignature } from './schemes.ts';
-import { encodeCbor, struct, text, uint } from '../protocol/core/codec.ts';
 import type { OtPairGuard } from '../protocol/dkls23/sign.ts';
 
 /** Who sent a message, as authenticated by the transport. */
@@ -131,10 +131,25 @@ interface Session {
   readonly timer: NodeJS.Timeout;
   /** Runs once when the protocol outputs; the session stays registered until it resolves. */
   readonly complete: (output: unknown) => Promise<NodeReport | undefined>;
-  /** Runs once when the protocol aborts, synchronously, before the failure is reported. */
-  readonly aborted?: (abort: ProtocolAbort) => Promise<void>;
+  /**
+   * Runs once when the protocol aborts, synchronously, before the failure is reported: a
+   * retirement it makes is in force before any other session can run.
+   */
+  readonly aborted?: (abort: ProtocolAbort) => void;
   /** Wipes what the session decoded (key shares); runs once, however the session ends. */
   readonly dispose?: () => void;
+}
+
+interface EarlyMessage {
+  readonly from: PartyId;
+  readonly keyId: string;
+  readonly message: ProtocolMessage;
+  readonly bytes: number;
+}
+/** A session's early messages and their total size (held against MAX_EARLY_BYTES_PER_SESSION). */
+interface EarlyQueue {
+  readonly messages: EarlyMessage[];
+  bytes: number;
 }
 
 interface SessionSpec {
@@ -167,7 +182,7 @@ export class NodeRuntime {
   private readonly opts: NodeRuntimeOptions;
   private readonly sessions = new Map<SessionId, Session>();
   /** Protocol messages that arrived before the coordinator's request for their session. */
-  private readonly early = new Map<SessionId, { from: PartyId; keyId: string; message: ProtocolMessage; bytes: number }[]>();
+  private readonly early = new Map<SessionId, EarlyQueue>();
   /** Bytes held in `early`, per sending peer. */
   private readonly earlyBytesByPeer = new Map<PartyId, number>();
   /**
@@ -273,7 +288,7 @@ export class NodeRuntime {
    * cluster manifest as the allowed members.
    */
   private custodyOf(key: StoredKey): Custody {
-    return key.custody ?? { minThreshold: key.threshold, minParties: key.parties.length, members: [...this.opts.members].sort((a, b) => a - b) };
+    return key.custody ?? inferredCustody(key.threshold, key.parties, this.opts.members);
   }
 
   /** Accepts a session id for a key once, ever: the vault's durable ledger decides. */
@@ -292,6 +307,8 @@ export class NodeRuntime {
     const at = `${keyId}/${epoch}`;
     let set = this.retired.get(at);
     if (!set) {
+      // A new epoch brings fresh pairwise setups: the key's older retirements are moot.
+      for (const k of this.retired.keys()) if (k.startsWith(`${keyId}/`)) this.retired.delete(k);
       set = new Set();
       this.retired.set(at, set);
     }
@@ -470,8 +487,8 @@ export class NodeRuntime {
       dispose,
       ...(pairwise
         ? {
-            aborted: async (abort: ProtocolAbort) => {
-              // Retired synchronously (the guard already did for a failed KOS check); durable in the background.
+            aborted: (abort: ProtocolAbort) => {
+              // Retired at once (the guard already did for a failed KOS check); durable in the background.
               for (const peer of pairwise.compromisedBy(abort)) this.retirePair(request.keyId, epoch, peer);
             },
           }
@@ -676,12 +693,14 @@ export class NodeRuntime {
     let queue = this.early.get(message.session);
     if (!queue) {
       if (this.early.size >= MAX_EARLY_SESSIONS) this.dropEarly(this.early.keys().next().value!);
-      queue = [];
+      queue = { messages: [], bytes: 0 };
       this.early.set(message.session, queue);
     }
-    const held = queue.reduce((n, m) => n + m.bytes, 0);
-    if (queue.length >= MAX_EARLY_MESSAGES_PER_SESSION || held + bytes > MAX_EARLY_BYTES_PER_SESSION) throw new DecodeError('too_large', `session ${message.session} has no room for more early messages`);
-    queue.push({ from, keyId, message, bytes });
+    if (queue.messages.length >= MAX_EARLY_MESSAGES_PER_SESSION || queue.bytes + bytes > MAX_EARLY_BYTES_PER_SESSION) {
+      throw new DecodeError('too_large', `session ${message.session} has no room for more early messages`);
+    }
+    queue.messages.push({ from, keyId, message, bytes });
+    queue.bytes += bytes;
     this.earlyBytesByPeer.set(from, fromPeer + bytes);
   }
 
@@ -691,8 +710,8 @@ export class NodeRuntime {
   }
 
   /** Forgets a session's early messages and releases their bytes from each sender's budget. */
-  private dropEarly(id: SessionId): { from: PartyId; keyId: string; message: ProtocolMessage; bytes: number }[] {
-    const queue = this.early.get(id) ?? [];
+  private dropEarly(id: SessionId): EarlyMessage[] {
+    const queue = this.early.get(id)?.messages ?? [];
     this.early.delete(id);
     for (const m of queue) {
       const left = (this.earlyBytesByPeer.get(m.from) ?? 0) - m.bytes;
@@ -753,13 +772,8 @@ export class NodeRuntime {
 
   private finishAborted(session: Session, abort: ProtocolAbort): void {
     this.forget(session);
-    const report = () => this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits, abort.reason);
-    if (!session.aborted) return report();
-    // Called before anything else can run: a retirement it makes is in force for every other session at once.
-    session
-      .aborted(abort)
-      .catch((e: unknown) => this.log('abort_hook_failed', { session: session.id, error: e instanceof Error ? e.message : String(e) }))
-      .finally(report);
+    session.aborted?.(abort);
+    this.fail(session.id, `${abort.reason}: ${abort.message}`, abort.culprits, abort.reason);
   }
 
   private endSession(session: Session, reason: string, culprits: readonly PartyId[] = [], code = 'cancelled'): void {

@@ -219,7 +219,6 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     }
   };
 
-  const server = (opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.3', ecdhCurve: 'X25519MLKEM768:X25519:P-256' }, (req, res) => onRequest(req, res)) : createServer((req, res) => onRequest(req, res))) as Server;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -242,6 +241,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         opts.log?.('request', { requestId, method: req.method, path: url.split('?')[0], status, ms: Date.now() - started });
       });
   };
+  const server: Server = opts.tls
+    ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.3', ecdhCurve: 'X25519MLKEM768:X25519:P-256' }, onRequest)
+    : createServer(onRequest);
   server.requestTimeout = limits.maxTimeoutMs + 10_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });

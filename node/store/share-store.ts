@@ -99,7 +99,6 @@ export interface StoreCounters {
   cacheHits: number;
   cacheMisses: number;
   unwrapCount: number;
-  unwrapTotalMs: number;
   /** Unseals that failed: the provider refused or was unreachable, or the record did not authenticate. */
   unsealFailures: number;
 }
@@ -129,7 +128,7 @@ export class ShareStore implements ShareVault {
   /** Session claims waiting for the next group commit, and whether one is running. */
   private pendingClaims: { op: BatchOp; done: (e?: unknown) => void }[] = [];
   private committing = false;
-  readonly counters: StoreCounters = { cacheHits: 0, cacheMisses: 0, unwrapCount: 0, unwrapTotalMs: 0, unsealFailures: 0 };
+  readonly counters: StoreCounters = { cacheHits: 0, cacheMisses: 0, unwrapCount: 0, unsealFailures: 0 };
   /** Sees every provider unwrap's duration in seconds (the node's metrics histogram). */
   onUnwrap: ((seconds: number) => void) | undefined;
 
@@ -422,10 +421,8 @@ export class ShareStore implements ShareVault {
       this.counters.unsealFailures++;
       throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open: ${e instanceof ProviderError ? e.message : 'unwrap failed'}`);
     } finally {
-      const ms = performance.now() - started;
       this.counters.unwrapCount++;
-      this.counters.unwrapTotalMs += ms;
-      this.onUnwrap?.(ms / 1000);
+      this.onUnwrap?.((performance.now() - started) / 1000);
     }
     try {
       const ct = record.ciphertext;

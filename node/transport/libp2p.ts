@@ -189,7 +189,7 @@ export class Libp2pTransport implements PeerTransport {
     const out = await pending;
     if (out.frames >= (this.opts.channelMaxFrames ?? CHANNEL_MAX_FRAMES) || Date.now() - out.opened > (this.opts.channelMaxAgeMs ?? CHANNEL_MAX_AGE_MS)) {
       // Rekey: a fresh stream and handshake (the old stream's keys are dropped with it).
-      this.retireOutbound(to, out);
+      this.dropOutbound(to, out, true);
       return this.send(to, frame);
     }
     out.frames++;
@@ -201,26 +201,22 @@ export class Libp2pTransport implements PeerTransport {
     }
   }
 
-  /** Closes an outbound stream gracefully after its last frame, and forgets it so the next send re-dials. */
-  private retireOutbound(to: MemberId, out: Outbound): void {
-    if (this.outbound.get(to)) {
-      this.outbound.delete(to);
-      this.readyOutbound.delete(to);
-    }
-    void out.stream.closeGracefully();
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     await this.node.stop();
   }
 
-  private dropOutbound(to: MemberId, out: Outbound): void {
+  /**
+   * Forgets an outbound stream so the next send dials a new one: aborted when it broke, closed
+   * gracefully (its last frames still arrive) when it is only being replaced by a rekey.
+   */
+  private dropOutbound(to: MemberId, out: Outbound, graceful = false): void {
     if (this.outbound.get(to) && this.readyOutbound.has(to)) {
       this.outbound.delete(to);
       this.readyOutbound.delete(to);
     }
-    out.stream.abort();
+    if (graceful) void out.stream.closeGracefully();
+    else out.stream.abort();
   }
 
   private async dial(to: MemberId): Promise<Outbound> {

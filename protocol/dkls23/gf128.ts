@@ -46,11 +46,7 @@ export function gf128Mul(a: Gf128, b: Gf128): Gf128 {
   const acc = gf128Zero();
   for (let i = 127; i >= 0; i--) {
     gf128MulXInto(acc);
-    const mask = -((a[i >>> 5]! >>> (i & 31)) & 1);
-    acc[0]! ^= b[0]! & mask;
-    acc[1]! ^= b[1]! & mask;
-    acc[2]! ^= b[2]! & mask;
-    acc[3]! ^= b[3]! & mask;
+    gf128XorMaskedInto(acc, b, 0, a[i >>> 5]! >>> (i & 31));
   }
   return acc;
 }

@@ -143,10 +143,11 @@ export function aliceRespond(
 ): { c: bigint[]; message: AliceMessage } | undefined {
   if (a.length !== ELL) throw new RangeError(`Alice inputs ${ELL} scalars`);
   if (bob.nonce.length !== NONCE_BYTES) return undefined;
-  const q = kosSend(seeds, bob, XI, kosLabel(label, bob.nonce));
+  const extensionLabel = kosLabel(label, bob.nonce);
+  const q = kosSend(seeds, bob, XI, extensionLabel);
   if (!q) return undefined;
   const nonce = Uint8Array.from(rng(NONCE_BYTES));
-  label = voleLabel(kosLabel(label, bob.nonce), nonce);
+  label = voleLabel(extensionLabel, nonce);
   const aHat = mod(BigInt('0x' + Buffer.from(rng(48)).toString('hex')));
   const alpha = [...a, aHat];
   const tau = new Uint8Array(TAU_BYTES);
