@@ -4,6 +4,7 @@
  * restarts them with the CLI, and verifies every signature with independent verifiers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,15 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 
 const healthy = async () => (await call('GET', '/v1/health')).body?.status === 'ok';
 const cluster = async (): Promise<ClusterFile> => JSON.parse(await readFile(join(dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function kill(pid: number): void {
   try {
@@ -214,7 +224,13 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const oldUptime = Date.now() - launchedAt;
     kill(coordinator.pid);
     const mark = statuses.length;
-    restarted.push(spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { stdio: 'ignore', env: { ...process.env, MPC_API_TOKEN: TOKEN } }));
+    // SIGKILL is asynchronous: until the old process is gone it still holds the port and its stores.
+    await until(async () => !alive(coordinator.pid), 10_000);
+    const log = createWriteStream(join(dataDir, 'logs', 'coordinator-restarted.log'));
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MPC_API_TOKEN: TOKEN } });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    restarted.push(child);
     // Before the fix the nodes stayed "offline" (503) for as long as the old coordinator had run.
     await until(async () => statuses.slice(mark).includes(200), oldUptime / 2);
     signing = false;
