@@ -10,8 +10,8 @@
  * (at least 3): the WASM key generation takes seconds per run.
  */
 import { createHash } from 'node:crypto';
-import { dklsKeys, runDklsKeygen, runDklsSign } from '../protocol/dkls23/local.ts';
-import { partyRange } from '../protocol/frost/local.ts';
+import { dklsKeys, runDklsKeygen, runDklsSign } from '../protocol/testing/dkls23.ts';
+import { partyRange } from '../protocol/testing/frost.ts';
 import { wasmKeygen, wasmSign } from './dkls23-wasm.ts';
 import { measure, printTable, type Stats } from './stats.ts';
 

@@ -25,7 +25,7 @@ import type { FROST, FrostPublic, FrostSecret } from '@noble/curves/abstract/fro
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { performance } from 'node:perf_hooks';
-import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated } from '../protocol/frost/local.ts';
+import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated } from '../protocol/testing/frost.ts';
 import { evaluatePolynomial } from '../protocol/frost/dkg-math.ts';
 import { toNoble } from '../protocol/frost/keys.ts';
 import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../protocol/frost/suites.ts';

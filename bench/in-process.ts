@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Scheme } from '../coordinator/service.ts';
 import { schemeAdapter } from '../node/schemes.ts';
-import { inProcessAuth, outputsOrThrow, runParties } from '../protocol/core/driver.ts';
+import { inProcessAuth, outputsOrThrow, runParties } from '../protocol/testing/driver.ts';
 import { partyId, sessionId } from '../protocol/core/ids.ts';
 import { Party } from '../protocol/core/party.ts';
 import { quantile } from './stats.ts';

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalProtector } from '../node/providers/local.ts';
-import type { ShareProtector } from '../node/providers/types.ts';
+import { createLocalProtector } from '../cluster/providers/local.ts';
+import type { ShareProtector } from '../cluster/providers/types.ts';
 import { ShareStore } from '../node/store/share-store.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 import { measure, printTable, type Stats } from './stats.ts';
@@ -45,7 +45,7 @@ export async function run(): Promise<void> {
       writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
       process.env.SOFTHSM2_CONF = join(dir, 'softhsm2.conf');
       execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--pin', '1234', '--so-pin', '5678'], { stdio: 'ignore' });
-      const { createPkcs11Protector } = await import('../node/providers/pkcs11.ts');
+      const { createPkcs11Protector } = await import('../cluster/providers/pkcs11.ts');
       const p = await createPkcs11Protector({ type: 'pkcs11', module: SOFTHSM, tokenLabel: 'bench', keyLabel: 'kek', pinEnv: 'P', sessions: 4 }, { P: '1234' });
       out.push(...(await rows('pkcs11 (SoftHSM2)', p, dir)));
     } else {

@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createIdentity } from '../node/identity.ts';
-import { createProtector } from '../node/providers/index.ts';
-import { MlDsaSigner } from '../node/providers/mldsa.ts';
-import { manifestJson } from '../node/transport/manifest.ts';
+import { createIdentity } from '../cluster/identity.ts';
+import { createProtector } from '../cluster/providers/index.ts';
+import { MlDsaSigner } from '../cluster/providers/mldsa.ts';
+import { manifestJson } from '../cluster/transport/manifest.ts';
 import { writeAtomically } from './registry.ts';
 
 export interface ClusterMember {

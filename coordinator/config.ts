@@ -1,6 +1,6 @@
 /** The coordinator's configuration file, validated at start-up (errors name the bad field). */
 import { z } from 'zod';
-import { loadJsonConfig } from '../node/config.ts';
+import { loadJsonConfig } from '../cluster/config.ts';
 
 export const coordinatorConfigSchema = z.strictObject({
   /** libp2p listen address the nodes connect to. */

@@ -25,7 +25,7 @@ import {
   type CoordinatorMessage,
   type Custody,
   type NodeReport,
-} from '../node/control.ts';
+} from '../cluster/control.ts';
 import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter } from '../node/schemes.ts';
 import type { KeyRegistry } from './registry.ts';

@@ -5,14 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openEnvelope, ReplayGuard, sealEnvelope } from '../node/envelope.ts';
-import { createIdentity, loadIdentity, manifestPqVerifier, manifestVerifier } from '../node/identity.ts';
-import { MlDsaSigner } from '../node/providers/mldsa.ts';
-import { createLogger, logTo } from '../node/log.ts';
-import { createProtector } from '../node/providers/index.ts';
-import { Libp2pTransport } from '../node/transport/libp2p.ts';
-import { COORDINATOR, loadManifest, nodeMember, nodeNumber } from '../node/transport/manifest.ts';
-import type { NodeReport } from '../node/control.ts';
+import { openEnvelope, ReplayGuard, sealEnvelope } from '../cluster/envelope.ts';
+import { createIdentity, loadIdentity, manifestPqVerifier, manifestVerifier } from '../cluster/identity.ts';
+import { MlDsaSigner } from '../cluster/providers/mldsa.ts';
+import { createLogger, logTo } from '../cluster/log.ts';
+import { createProtector } from '../cluster/providers/index.ts';
+import { Libp2pTransport } from '../cluster/transport/libp2p.ts';
+import { COORDINATOR, loadManifest, nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
+import type { NodeReport } from '../cluster/control.ts';
 import { ALL_SCOPES, createApiServer } from './api/server.ts';
 import { IdempotencyStore } from './api/idempotency.ts';
 import { checkTokenStrength, loadTokensFile, type ApiToken } from './api/tokens.ts';

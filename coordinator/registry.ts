@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeAtomically } from '../node/atomic-file.ts';
+import { writeAtomically } from '../cluster/atomic-file.ts';
 
 export { writeAtomically };
 import type { KeyInfo } from './service.ts';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ShareStore } from './store/share-store.ts';
 import type { NodeRuntime } from './runtime.ts';
-import type { PeerTransport } from './transport/types.ts';
+import type { PeerTransport } from '../cluster/transport/types.ts';
 
 export interface NodeOps {
   readonly registry: Registry;

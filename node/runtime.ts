@@ -41,7 +41,7 @@ import {
   inferredCustody,
   sameCustody,
   type Custody,
-} from './control.ts';
+} from '../cluster/control.ts';
 import { derive, MAX_PATH_CHARS, parsePath } from '../protocol/derive.ts';
 import { schemeAdapter, type SchemeSignature } from './schemes.ts';
 import type { OtPairGuard } from '../protocol/dkls23/sign.ts';

@@ -4,7 +4,7 @@
  * with their own protocol messages. Every random decision comes from one seeded generator, so
  * the same seed replays the same faults.
  */
-import type { ClusterMessage } from '../node/control.ts';
+import type { ClusterMessage } from '../cluster/control.ts';
 import { decodeMessage, encodeMessage, type ProtocolMessage } from '../protocol/core/message.ts';
 import type { Bytes } from '../protocol/core/codec.ts';
 import type { Endpoint, LinkHook } from './memory-cluster.ts';

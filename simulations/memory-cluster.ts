@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, t
 import { Engine, type EngineOptions } from '../coordinator/engine.ts';
 import { KeyRegistry } from '../coordinator/registry.ts';
 import type { NodeId } from '../coordinator/service.ts';
-import { decodeClusterMessage, encodeClusterMessage, type ClusterMessage, type CoordinatorMessage, type NodeReport } from '../node/control.ts';
+import { decodeClusterMessage, encodeClusterMessage, type ClusterMessage, type CoordinatorMessage, type NodeReport } from '../cluster/control.ts';
 import { NodeRuntime, type Sender, type ShareVault, type StoredKey } from '../node/runtime.ts';
 import { partyId, type PartyId } from '../protocol/core/ids.ts';
 import type { PartyAuth } from '../protocol/core/party.ts';

@@ -21,7 +21,7 @@ import { bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '.
 import type { PartyId } from '../../protocol/core/ids.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
 import type { ShareVault, StoredKey } from '../runtime.ts';
-import { ProviderError, type ProviderName, type ShareBinding, type ShareProtector } from '../providers/types.ts';
+import { ProviderError, type ProviderName, type ShareBinding, type ShareProtector } from '../../cluster/providers/types.ts';
 
 export const SEALED_FORMAT_VERSION = 1;
 
@@ -73,7 +73,7 @@ interface KeyMeta {
   staged?: { epoch: number; threshold: number; parties: number[] };
   /** Peers whose pairwise OT setup with this node must not be used again (see ShareVault.burnPair). */
   burned?: number[];
-  /** Fixed at key generation (node/control.ts Custody); absent on keys stored before it existed. */
+  /** Fixed at key generation (cluster/control.ts Custody); absent on keys stored before it existed. */
   custody?: { minThreshold: number; minParties: number; members: number[] };
 }
 

@@ -58,7 +58,4 @@ export class SessionTerminated extends Error {
   override readonly name = 'SessionTerminated';
 }
 
-/** Bad arguments from the caller (threshold out of range, too few parties, ...). */
-export class ProtocolConfigError extends Error {
-  override readonly name = 'ProtocolConfigError';
-}
+export { ProtocolConfigError } from './config-error.ts';

@@ -1,5 +1,5 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { ProtocolConfigError } from './errors.ts';
+import { ProtocolConfigError } from './config-error.ts';
 
 /** A party's index in a key's committee: a positive integer, also its Shamir x-coordinate. */
 export type PartyId = number & { readonly __brand: 'PartyId' };

@@ -1,5 +1,4 @@
 export * from './codec.ts';
-export * from './driver.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './lagrange.ts';

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../coordinator/service.ts';
-import { repairRequestCodec, requestSigningInput, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../node/control.ts';
+import { repairRequestCodec, requestSigningInput, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../cluster/control.ts';
 import { array, bytes, encodeCbor, encodeMessage, party, sessionId, struct, text, uint, type Bytes, type PartyId } from '../../protocol/core/index.ts';
 import { FaultController } from '../../simulations/faults.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';

@@ -1,27 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  bytes,
-  decodeCbor,
-  DecodeError,
-  decodeMessage,
-  encodeCbor,
-  encodeMessage,
-  inProcessAuth,
-  Party,
-  partyId,
-  ProtocolAbort,
-  round,
-  runParties,
-  SessionTerminated,
-  signBroadcast,
-  sessionId,
-  struct,
-  uint,
-  type PartyId,
-  type ProtocolMessage,
-  type ProtocolStart,
-} from '../../protocol/core/index.ts';
+import { bytes, decodeCbor, DecodeError, decodeMessage, encodeCbor, encodeMessage, Party, partyId, ProtocolAbort, round, SessionTerminated, signBroadcast, sessionId, struct, uint, type PartyId, type ProtocolMessage, type ProtocolStart } from '../../protocol/core/index.ts';
+import { inProcessAuth, runParties } from '../../protocol/testing/index.ts';
 
 /**
  * A toy two-round protocol: round 1 reliably broadcasts a 32-byte value, round 2 sends

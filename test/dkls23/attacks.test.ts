@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Party, ProtocolAbort, runParties, sessionId, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
+import { Party, ProtocolAbort, sessionId, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
+import { runParties } from '../../protocol/testing/index.ts';
 import { dklsSign, dklsSignProtocol } from '../../protocol/dkls23/index.ts';
-import { dklsKeys } from '../../protocol/dkls23/local.ts';
+import { dklsKeys } from '../../protocol/testing/dkls23.ts';
 import { TAU_BYTES } from '../../protocol/dkls23/rvole.ts';
 import { pairLabel, signTranscript, type OtPairGuard } from '../../protocol/dkls23/sign.ts';
-import { systemRng } from '../../protocol/frost/local.ts';
+import { systemRng } from '../../protocol/testing/frost.ts';
 import { deltaBit, encodeFields, fixedRng, kosProbe, payloadFields, recoverKeyFromReplay } from '../support/adversaries.ts';
 
 const sha256 = (m: string) => createHash('sha256').update(m).digest();

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { array, bytes, decodeCbor, encodeCbor, inProcessAuth, Party, runParties, type ProtocolStart, ProtocolAbort, sessionId, SessionTerminated, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
+import { array, bytes, decodeCbor, encodeCbor, Party, type ProtocolStart, ProtocolAbort, sessionId, SessionTerminated, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
+import { inProcessAuth, runParties } from '../../protocol/testing/index.ts';
 import { decodeDklsKeyShare, dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol, dklsSign, lagrangeAtZero, dklsSignProtocol, encodeDklsKeyShare, type DklsKeyShare } from '../../protocol/dkls23/index.ts';
-import { dklsKeys, runDklsKeygen, runDklsSign } from '../../protocol/dkls23/local.ts';
-import { partyRange, systemRng } from '../../protocol/frost/local.ts';
+import { dklsKeys, runDklsKeygen, runDklsSign } from '../../protocol/testing/dkls23.ts';
+import { partyRange, systemRng } from '../../protocol/testing/frost.ts';
 import { opensslEcdsaVerifies, subsets } from '../support/verifiers.ts';
 
 const digest = createHash('sha256').update('threshold ECDSA for everyone').digest();

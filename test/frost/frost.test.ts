@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { array, bytes, decodeCbor, encodeCbor, inProcessAuth, Party, sessionId, signBroadcast, struct, type PartyId } from '../../protocol/core/index.ts';
+import { array, bytes, decodeCbor, encodeCbor, Party, sessionId, signBroadcast, struct, type PartyId } from '../../protocol/core/index.ts';
+import { inProcessAuth } from '../../protocol/testing/index.ts';
 import { FROST_SCHEMES, frostSign, frostSignProtocol, frostSuite, toNoble, type FrostKeyShare, type FrostScheme } from '../../protocol/frost/index.ts';
-import { frostKeys, partyRange, runFrostDkg, runFrostSign, systemRng } from '../../protocol/frost/local.ts';
+import { frostKeys, partyRange, runFrostDkg, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies, subsets } from '../support/verifiers.ts';
 
 const msg = new TextEncoder().encode('threshold signatures for everyone');

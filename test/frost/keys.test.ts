@@ -12,7 +12,7 @@ import {
   zeroizeFrostKeyShare,
   type FrostScheme,
 } from '../../protocol/frost/index.ts';
-import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/frost/local.ts';
+import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies } from '../support/verifiers.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

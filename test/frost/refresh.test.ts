@@ -1,10 +1,10 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { inProcessAuth, runParties } from '../../protocol/core/driver.ts';
+import { inProcessAuth, runParties } from '../../protocol/testing/driver.ts';
 import { sessionId, type PartyId } from '../../protocol/core/ids.ts';
 import { Party } from '../../protocol/core/party.ts';
-import { frostKeys, partyRange, runFrostSign, systemRng } from '../../protocol/frost/local.ts';
+import { frostKeys, partyRange, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
 import type { FrostKeyShare } from '../../protocol/frost/keys.ts';
 import { frostRefresh, frostRefreshProtocol } from '../../protocol/frost/refresh.ts';
 import { frostSuite } from '../../protocol/frost/suites.ts';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { inProcessAuth, runParties } from '../../protocol/core/driver.ts';
+import { inProcessAuth, runParties } from '../../protocol/testing/driver.ts';
 import { partyId, sessionId, type PartyId } from '../../protocol/core/ids.ts';
 import { Party } from '../../protocol/core/party.ts';
 import type { FrostKeyShare } from '../../protocol/frost/keys.ts';
-import { frostKeys, runFrostSign, systemRng } from '../../protocol/frost/local.ts';
+import { frostKeys, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
 import { frostRepairHelper, frostRepairProtocol, frostRepairTarget, repairStep2, repairStep3 } from '../../protocol/frost/repair.ts';
 import type { FrostScheme } from '../../protocol/frost/suites.ts';
 

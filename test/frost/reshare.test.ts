@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { inProcessAuth, runParties } from '../../protocol/core/driver.ts';
+import { inProcessAuth, runParties } from '../../protocol/testing/driver.ts';
 import { partyId, sessionId, type PartyId } from '../../protocol/core/ids.ts';
 import { Party } from '../../protocol/core/party.ts';
 import type { FrostKeyShare } from '../../protocol/frost/keys.ts';
-import { frostKeys, runFrostSign, systemRng } from '../../protocol/frost/local.ts';
+import { frostKeys, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
 import { frostReshare, frostReshareProtocol, type ReshareDealt } from '../../protocol/frost/reshare.ts';
 
 const ids = (...n: number[]) => n.map(partyId);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { array, bytes, decodeCbor, encodeCbor, Party, sessionId, SessionTerminated, struct, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
 import { FROST_SCHEMES, frostSignCoordinated, frostSignCoordinatedProtocol, frostSuite, type FrostScheme } from '../../protocol/frost/index.ts';
-import { frostKeys, partyRange, runFrostSignCoordinated, systemRng } from '../../protocol/frost/local.ts';
+import { frostKeys, partyRange, runFrostSignCoordinated, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies, subsets } from '../support/verifiers.ts';
 
 const msg = new TextEncoder().encode('one aggregator, many signers');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCoordinatorConfig } from '../../coordinator/config.ts';
 import { loadNodeConfig } from '../../node/config.ts';
-import { createProtector } from '../../node/providers/index.ts';
+import { createProtector } from '../../cluster/providers/index.ts';
 
 let dir: string;
 beforeEach(async () => {

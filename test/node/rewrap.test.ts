@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initCluster } from '../../coordinator/cluster-init.ts';
-import { Ed25519IdentitySigner, loadIdentity } from '../../node/identity.ts';
+import { Ed25519IdentitySigner, loadIdentity } from '../../cluster/identity.ts';
 import { identityFile, rewrapNode } from '../../node/main.ts';
-import { createProtector } from '../../node/providers/index.ts';
+import { createProtector } from '../../cluster/providers/index.ts';
 import { ShareStore } from '../../node/store/share-store.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalProtector } from '../../../node/providers/local.ts';
+import { createLocalProtector } from '../../../cluster/providers/local.ts';
 import { ShareStore } from '../../../node/store/share-store.ts';
 import type { StoredKey } from '../../../node/runtime.ts';
 import type { PartyId } from '../../../protocol/core/ids.ts';
@@ -225,7 +225,7 @@ describe('sealed share store (LevelDB + local provider)', () => {
   it('survives SIGKILL at random moments: every acknowledged share opens, nothing is corrupt', async () => {
     const writer = join(dir, 'writer.ts');
     const storeModule = new URL('../../../node/store/share-store.ts', import.meta.url).pathname;
-    const localModule = new URL('../../../node/providers/local.ts', import.meta.url).pathname;
+    const localModule = new URL('../../../cluster/providers/local.ts', import.meta.url).pathname;
     await writeFile(
       writer,
       `import { ShareStore } from ${JSON.stringify(storeModule)};

@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server } from 'node:net';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HandshakeInfo, HandshakeTestHooks } from '../../../node/transport/hybrid.ts';
-import { Libp2pTransport } from '../../../node/transport/libp2p.ts';
-import { manifestJson, parseManifest, type ClusterManifest } from '../../../node/transport/manifest.ts';
-import type { MemberId } from '../../../node/transport/types.ts';
+import type { HandshakeInfo, HandshakeTestHooks } from '../../../cluster/transport/hybrid.ts';
+import { Libp2pTransport } from '../../../cluster/transport/libp2p.ts';
+import { manifestJson, parseManifest, type ClusterManifest } from '../../../cluster/transport/manifest.ts';
+import type { MemberId } from '../../../cluster/transport/types.ts';
 
 const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {

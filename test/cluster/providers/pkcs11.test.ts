@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pkcs11js from 'pkcs11js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPkcs11Protector } from '../../../node/providers/pkcs11.ts';
+import { createPkcs11Protector } from '../../../cluster/providers/pkcs11.ts';
 import { ShareStore } from '../../../node/store/share-store.ts';
 import type { PartyId } from '../../../protocol/core/ids.ts';
 import { SOFTHSM2_MODULE } from '../../support/softhsm.ts';
@@ -54,7 +54,7 @@ describe.runIf(available)('pkcs11 provider on SoftHSM2', () => {
 
   it('refuses a wrong PIN with a clear error (in a fresh process: PKCS#11 login state is per process)', async () => {
     const script = join(dir, 'wrong-pin.ts');
-    const module = new URL('../../../node/providers/pkcs11.ts', import.meta.url).pathname;
+    const module = new URL('../../../cluster/providers/pkcs11.ts', import.meta.url).pathname;
     writeFileSync(
       script,
       `import { createPkcs11Protector } from ${JSON.stringify(module)};

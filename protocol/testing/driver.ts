@@ -5,10 +5,10 @@
  * Used by tests, benchmarks and the simulation harness's in-memory network.
  */
 import { generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
-import { ProtocolAbort } from './errors.ts';
-import type { PartyId } from './ids.ts';
-import { decodeMessage, encodeMessage, type ProtocolMessage } from './message.ts';
-import type { Party, PartyAuth } from './party.ts';
+import { ProtocolAbort } from '../core/errors.ts';
+import type { PartyId } from '../core/ids.ts';
+import { decodeMessage, encodeMessage, type ProtocolMessage } from '../core/message.ts';
+import type { Party, PartyAuth } from '../core/party.ts';
 
 export interface DriverOptions {
   /**

@@ -2,13 +2,13 @@
  * Runs DKLs23 key generation and signing with every party in this process, through the
  * in-process driver (wire codec included). For tests, benchmarks and the simulation harness.
  */
-import { inProcessAuth, outputsOrThrow, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
+import { inProcessAuth, outputsOrThrow, runParties, type DriverOptions, type RunResult } from './driver.ts';
 import { sessionId, type PartyId } from '../core/ids.ts';
 import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
-import { partyRange, systemRng } from '../frost/local.ts';
-import { dklsKeygen, dklsKeygenProtocol } from './keygen.ts';
-import type { DklsKeyShare } from './keys.ts';
-import { dklsSign, dklsSignProtocol, type EcdsaSignature } from './sign.ts';
+import { partyRange, systemRng } from './frost.ts';
+import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
+import type { DklsKeyShare } from '../dkls23/keys.ts';
+import { dklsSign, dklsSignProtocol, type EcdsaSignature } from '../dkls23/sign.ts';
 
 export function runDklsKeygen(
   threshold: number,

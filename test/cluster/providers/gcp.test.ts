@@ -1,6 +1,6 @@
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGcpProtector } from '../../../node/providers/gcp.ts';
+import { createGcpProtector } from '../../../cluster/providers/gcp.ts';
 import { startFakeCloudKms, type FakeCloudKms } from '../../fakes/gcp-kms.ts';
 
 const KEY = 'projects/p/locations/europe-west1/keyRings/mpc/cryptoKeys/node-1';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsProtector } from '../../../node/providers/aws.ts';
+import { createAwsProtector } from '../../../cluster/providers/aws.ts';
 import { startFakeKms, type FakeKms } from '../../fakes/aws-kms.ts';
 
 let kms: FakeKms;

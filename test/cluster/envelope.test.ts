@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterMessage } from '../../node/control.ts';
-import { openEnvelope, ReplayGuard, sealEnvelope } from '../../node/envelope.ts';
-import { manifestPqVerifier } from '../../node/identity.ts';
-import { createLocalProtector } from '../../node/providers/local.ts';
-import { MlDsaSigner } from '../../node/providers/mldsa.ts';
-import { manifestJson, parseManifest } from '../../node/transport/manifest.ts';
+import type { ClusterMessage } from '../../cluster/control.ts';
+import { openEnvelope, ReplayGuard, sealEnvelope } from '../../cluster/envelope.ts';
+import { manifestPqVerifier } from '../../cluster/identity.ts';
+import { createLocalProtector } from '../../cluster/providers/local.ts';
+import { MlDsaSigner } from '../../cluster/providers/mldsa.ts';
+import { manifestJson, parseManifest } from '../../cluster/transport/manifest.ts';
 import type { Bytes } from '../../protocol/core/codec.ts';
 
 const keys = new Map<string, { priv: KeyObject; pub: KeyObject }>();

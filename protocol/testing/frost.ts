@@ -3,14 +3,14 @@
  * driver (wire codec included). For tests, benchmarks, the demo and the simulation harness.
  */
 import { randomBytes } from 'node:crypto';
-import { inProcessAuth, outputsOrThrow, runParties, type DriverOptions, type RunResult } from '../core/driver.ts';
+import { inProcessAuth, outputsOrThrow, runParties, type DriverOptions, type RunResult } from './driver.ts';
 import { partyId, sessionId, type PartyId, type Rng } from '../core/ids.ts';
 import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
-import { frostDkg, frostDkgProtocol } from './dkg.ts';
-import type { FrostKeyShare } from './keys.ts';
-import { frostSign, frostSignProtocol, type FrostSignature } from './sign.ts';
-import { frostSignCoordinated, frostSignCoordinatedProtocol, type FrostSignOutcome } from './sign-coordinated.ts';
-import type { FrostScheme } from './suites.ts';
+import { frostDkg, frostDkgProtocol } from '../frost/dkg.ts';
+import type { FrostKeyShare } from '../frost/keys.ts';
+import { frostSign, frostSignProtocol, type FrostSignature } from '../frost/sign.ts';
+import { frostSignCoordinated, frostSignCoordinatedProtocol, type FrostSignOutcome } from '../frost/sign-coordinated.ts';
+import type { FrostScheme } from '../frost/suites.ts';
 
 export const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
 

@@ -1,12 +1,12 @@
 /**
- * Known-answer test of the hybrid channel's key schedule (node/transport/hybrid.ts): fixed
+ * Known-answer test of the hybrid channel's key schedule (cluster/transport/hybrid.ts): fixed
  * inputs give fixed keys, recomputed here with an independent HKDF and SHA-256 (noble's, while
  * the code uses OpenSSL's), and each of the two shared secrets changes every key.
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { channelKeySchedule, transcriptHash } from '../../../node/transport/hybrid.ts';
+import { channelKeySchedule, transcriptHash } from '../../../cluster/transport/hybrid.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const utf8 = (s: string) => new TextEncoder().encode(s);

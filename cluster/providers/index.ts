@@ -33,7 +33,7 @@ export async function createProtector(config: { type: string } & Record<string, 
     case 'zymbit':
       return createZymbitProtector(parse(zymbitProviderConfigSchema, config, 'zymbit'), env);
     case 'mldsa':
-      throw new ProviderError('mldsa', 'misconfigured', 'mldsa is an identity signer, not a share protector: keep a protector provider here and enable the ML-DSA-65 identity (node/providers/mldsa.ts)');
+      throw new ProviderError('mldsa', 'misconfigured', 'mldsa is an identity signer, not a share protector: keep a protector provider here and enable the ML-DSA-65 identity (cluster/providers/mldsa.ts)');
     default:
       throw new ProviderError('local', 'misconfigured', `provider.type: unknown provider ${JSON.stringify(config.type)} (expected one of ${KNOWN.join(', ')})`);
   }

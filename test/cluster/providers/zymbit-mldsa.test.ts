@@ -5,9 +5,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalProtector } from '../../../node/providers/local.ts';
-import { MlDsaSigner, verifyMlDsa } from '../../../node/providers/mldsa.ts';
-import { createZymbitProtector } from '../../../node/providers/zymbit.ts';
+import { createLocalProtector } from '../../../cluster/providers/local.ts';
+import { MlDsaSigner, verifyMlDsa } from '../../../cluster/providers/mldsa.ts';
+import { createZymbitProtector } from '../../../cluster/providers/zymbit.ts';
 
 /** A wire-protocol fake of the Zymbit device service's wrap/unwrap endpoints. */
 let server: Server;

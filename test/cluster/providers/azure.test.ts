@@ -1,6 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAzureProtector } from '../../../node/providers/azure.ts';
+import { createAzureProtector } from '../../../cluster/providers/azure.ts';
 import { startFakeKeyVault, type FakeKeyVault } from '../../fakes/azure-keyvault.ts';
 
 let kv: FakeKeyVault;
