@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Scheme } from '../coordinator/service.ts';
+import type { Scheme } from '../protocol/schemes/index.ts';
 import { inProcessSign } from './in-process.ts';
 import { quantile } from './stats.ts';
 

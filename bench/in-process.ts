@@ -3,8 +3,8 @@
  * comparison with the network path (bench/cluster.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Scheme } from '../coordinator/service.ts';
-import { schemeAdapter } from '../node/schemes.ts';
+import type { Scheme } from '../protocol/schemes/index.ts';
+import { schemeOf } from '../protocol/schemes/index.ts';
 import { inProcessAuth, outputsOrThrow, runParties } from '../protocol/testing/driver.ts';
 import { partyId, sessionId } from '../protocol/core/ids.ts';
 import { Party } from '../protocol/core/party.ts';
@@ -14,7 +14,7 @@ const rng = (n: number) => new Uint8Array(randomBytes(n));
 
 /** Median wall time (ms) of one t-of-n signing session with every party in this process. */
 export async function inProcessSign(scheme: Scheme, t: number, n: number, runs: number): Promise<number> {
-  const adapter = schemeAdapter(scheme);
+  const adapter = schemeOf(scheme).adapter;
   if (!adapter) return NaN;
   const ids = Array.from({ length: n }, (_, i) => partyId(i + 1));
   const auth = inProcessAuth(ids);

@@ -25,6 +25,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { SCHEMES } from '../protocol/schemes/index.ts';
 import { createToken } from '../coordinator/api/tokens.ts';
 
 const USAGE = `usage: mpc <start-node|start-coordinator|init-node|init-coordinator|keys|key|sign|health|audit|rewrap|backup|token> [options]; see bin/mpc.ts`;
@@ -94,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
       if (sub === 'get' && args[0]) return api('GET', `/v1/keys/${encodeURIComponent(args[0])}`, undefined, args.slice(1));
       if (sub === 'create') {
         const { values } = parseArgs({ args, options: { scheme: { type: 'string' }, threshold: { type: 'string' }, nodes: { type: 'string' }, 'token-file': { type: 'string' } } });
-        if (!values.scheme) return usage('keys create needs --scheme ecdsa-secp256k1|eddsa-ed25519|schnorr-bip340');
+        if (!values.scheme) return usage(`keys create needs --scheme ${SCHEMES.join('|')}`);
         const body: Record<string, unknown> = { scheme: values.scheme };
         if (values.threshold) body.threshold = Number(values.threshold);
         if (values.nodes) body.nodes = values.nodes.split(',').map(Number);

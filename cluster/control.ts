@@ -7,13 +7,13 @@
 import { array, bytes, decodeCbor, encodeCbor, party, struct, text, uint, type Bytes, type CborValue, type Codec } from '../protocol/core/codec.ts';
 import { DecodeError } from '../protocol/core/errors.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
-import type { Scheme } from '../coordinator/service.ts';
+import { isScheme, MAX_SIGN_MESSAGE_BYTES, type Scheme } from '../protocol/schemes/index.ts';
 import { hashTranscript } from '../protocol/core/transcript.ts';
 import { MAX_PATH_CHARS } from '../protocol/derive.ts';
 
 const MAX_PARTIES = 1024;
 /** Ed25519 raw messages are capped at 64 KiB by the API; leave room for framing. */
-export const MAX_SIGN_MESSAGE_BYTES = 64 * 1024;
+export { MAX_SIGN_MESSAGE_BYTES };
 
 /**
  * What a key's committee may never go below or outside of, fixed when the key is created and kept
@@ -139,12 +139,11 @@ export interface PeerMessage {
 
 export type ClusterMessage = CoordinatorMessage | NodeReport | PeerMessage;
 
-const SCHEMES = ['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const;
 const scheme: Codec<Scheme> = {
   encode: (v) => v,
   decode: (raw, path) => {
-    if (typeof raw !== 'string' || !(SCHEMES as readonly string[]).includes(raw)) throw new DecodeError('malformed', `${path}: unknown scheme`);
-    return raw as Scheme;
+    if (!isScheme(raw)) throw new DecodeError('malformed', `${path}: unknown scheme`);
+    return raw;
   },
 };
 const session = bytes(32);

@@ -26,8 +26,8 @@ import {
   type Custody,
   type NodeReport,
 } from '../cluster/control.ts';
-import { derive, DerivationError, encodeXpub, parsePath } from '../protocol/derive.ts';
-import { schemeAdapter } from '../node/schemes.ts';
+import { derive, DerivationError, parsePath } from '../protocol/derive.ts';
+import { isScheme, schemeOf, signableMessageProblem } from '../protocol/schemes/index.ts';
 import type { KeyRegistry } from './registry.ts';
 import {
   ServiceError,
@@ -42,7 +42,6 @@ import {
   type SignResult,
   type SigningService,
 } from './service.ts';
-import { verifySignature } from './verify.ts';
 
 export interface EngineOptions {
   /** Every node of the cluster manifest. */
@@ -172,7 +171,7 @@ export class Engine implements SigningService {
   }
 
   async createKey(request: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo> {
-    if (!schemeAdapter(request.scheme)) throw new ServiceError('unsupported', `scheme ${request.scheme} is not available in this build yet`);
+    if (!isScheme(request.scheme)) throw new ServiceError('unsupported', `scheme ${String(request.scheme)} is not available in this build`);
     const nodes = sortedParties(request.nodes ?? this.opts.nodes) as NodeId[];
     for (const n of nodes) if (!this.opts.nodes.includes(n)) throw new ServiceError('invalid_request', `node ${n} is not in the cluster`);
     const threshold = request.threshold ?? Math.min(this.opts.defaultThreshold ?? DEFAULT_THRESHOLD(nodes.length), nodes.length);
@@ -213,15 +212,16 @@ export class Engine implements SigningService {
     if (distinct.size !== 1) throw new ServiceError('internal', 'nodes disagree on the generated public key');
     const { groupKey, chainCode } = results.values().next().value!;
     const groupKeyBytes = Buffer.from(groupKey, 'hex');
+    const definition = schemeOf(request.scheme);
     const info: KeyInfo = {
       id: keyId,
       scheme: request.scheme,
       threshold,
       nodes,
-      publicKey: Buffer.from(userKey(request.scheme, groupKeyBytes)).toString('hex'),
+      publicKey: Buffer.from(definition.userKey(groupKeyBytes)).toString('hex'),
       chainCode,
       groupKey,
-      ...(request.scheme === 'eddsa-ed25519' ? {} : { xpub: encodeXpub(groupKeyBytes, Buffer.from(chainCode, 'hex')) }),
+      ...(definition.xpub ? { xpub: definition.xpub(groupKeyBytes, Buffer.from(chainCode, 'hex')) } : {}),
       createdAt: new Date().toISOString(),
       status: 'active',
       epoch: 0,
@@ -237,6 +237,7 @@ export class Engine implements SigningService {
     if (!key) throw new ServiceError('key_not_found', `no key ${keyId}`);
     if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
     checkMessage(key.scheme, request.message);
+    const scheme = schemeOf(key.scheme);
     const child = request.derivationPath ? deriveChild(key, request.derivationPath) : undefined;
     this.admit();
     const publicKey = child ? child.publicKey : Buffer.from(key.publicKey, 'hex');
@@ -259,11 +260,11 @@ export class Engine implements SigningService {
       // A deadline the client set shorter than an attempt is the client's choice, not the nodes' fault.
       const clientCut = remaining < attemptMs;
       const outcome = await this.signAttempt(key.scheme, keyId, key.epoch ?? 0, session, quorum, request.message, derivationPath, Math.min(remaining, attemptMs));
-      if (outcome.ok && verifySignature(key.scheme, publicKey, request.message, outcome.signature, key.scheme === 'ecdsa-secp256k1' ? outcome.recoveryId : undefined)) {
+      if (outcome.ok && scheme.verify(publicKey, request.message, outcome.signature, scheme.recoveryId ? outcome.recoveryId : undefined)) {
         for (const n of quorum) this.recentFailures.delete(n); // a quorum that signs has proven itself
         ctx.emit({ type: 'completed', session: sessionHex, ok: true });
         const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: Buffer.from(publicKey).toString('hex'), signers: quorum };
-        return key.scheme === 'ecdsa-secp256k1' ? { ...result, recoveryId: outcome.recoveryId as 0 | 1 } : result;
+        return scheme.recoveryId ? { ...result, recoveryId: outcome.recoveryId as 0 | 1 } : result;
       }
       if (outcome.ok) {
         // Never returned: an invalid signature means a node lied; leave the whole quorum out of the retry.
@@ -311,7 +312,7 @@ export class Engine implements SigningService {
     const key = this.opts.registry.get(id);
     if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
     if (!key.nodes.includes(node)) throw new ServiceError('invalid_request', `node ${node} holds no share of key ${id}`);
-    const adapter = schemeAdapter(key.scheme);
+    const adapter = schemeOf(key.scheme).adapter;
     if (adapter?.repairByResharing) {
       if (!this.isOnline(node)) throw new ServiceError('quorum_unavailable', `node ${node} is offline`);
       await this.reshareKey(id, { nodes: key.nodes, threshold: key.threshold }, ctx, { notDealing: node });
@@ -345,7 +346,7 @@ export class Engine implements SigningService {
   async reshareKey(id: string, request: { nodes: readonly NodeId[]; threshold: number }, ctx: RequestContext, opts: { notDealing?: NodeId } = {}): Promise<KeyInfo> {
     const key = this.opts.registry.get(id);
     if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
-    if (!schemeAdapter(key.scheme)?.reshare) throw new ServiceError('unsupported', `resharing is not available for ${key.scheme} yet`);
+    if (!schemeOf(key.scheme).adapter?.reshare) throw new ServiceError('unsupported', `resharing is not available for ${key.scheme} yet`);
     const newNodes = sortedParties(request.nodes) as NodeId[];
     for (const n of newNodes) if (!this.opts.nodes.includes(n)) throw new ServiceError('invalid_request', `node ${n} is not in the cluster`);
     if (newNodes.length < 2 || new Set(newNodes).size !== newNodes.length) throw new ServiceError('invalid_request', 'the new committee needs at least 2 distinct nodes');
@@ -402,7 +403,7 @@ export class Engine implements SigningService {
   async refreshKey(id: string, ctx: RequestContext): Promise<KeyInfo> {
     const key = this.opts.registry.get(id);
     if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
-    if (!schemeAdapter(key.scheme)?.refresh) throw new ServiceError('unsupported', `refresh is not available for ${key.scheme} yet`);
+    if (!schemeOf(key.scheme).adapter?.refresh) throw new ServiceError('unsupported', `refresh is not available for ${key.scheme} yet`);
     const offline = key.nodes.filter((n) => !this.isOnline(n));
     if (offline.length) throw new ServiceError('quorum_unavailable', `a refresh needs every holder online; offline: ${offline.join(', ')}`);
     this.admit();
@@ -644,16 +645,8 @@ export class Engine implements SigningService {
 
 /** Message format per scheme (the API checks the same; the engine does not trust its caller). */
 export function checkMessage(scheme: Scheme, message: Uint8Array): void {
-  if (scheme === 'eddsa-ed25519') {
-    if (message.length > MAX_SIGN_MESSAGE_BYTES) throw new ServiceError('invalid_request', `an Ed25519 message is at most ${MAX_SIGN_MESSAGE_BYTES} bytes`);
-  } else if (message.length !== 32) {
-    throw new ServiceError('invalid_request', `${scheme} signs a 32-byte ${scheme === 'ecdsa-secp256k1' ? 'digest' : 'message'}, got ${message.length} bytes`);
-  }
-}
-
-/** The user-facing key of a full group point: BIP340 keys are x-only. */
-function userKey(scheme: Scheme, groupKey: Uint8Array): Uint8Array {
-  return scheme === 'schnorr-bip340' ? groupKey.subarray(1) : groupKey;
+  const problem = signableMessageProblem(scheme, message);
+  if (problem) throw new ServiceError('invalid_request', problem);
 }
 
 /** The child a signed path leads to: its user-facing public key (what the signature verifies under). */
@@ -666,8 +659,9 @@ function deriveChild(key: KeyInfo, path: string): { publicKey: Uint8Array } {
   }
   if (!key.groupKey) throw new ServiceError('unsupported', 'this key predates derivation support');
   try {
-    const child = derive(key.scheme === 'eddsa-ed25519' ? 'ed25519' : 'secp256k1', Buffer.from(key.groupKey, 'hex'), Buffer.from(key.chainCode, 'hex'), steps);
-    return { publicKey: userKey(key.scheme, child.publicKey) };
+    const scheme = schemeOf(key.scheme);
+    const child = derive(scheme.curve, Buffer.from(key.groupKey, 'hex'), Buffer.from(key.chainCode, 'hex'), steps);
+    return { publicKey: scheme.userKey(child.publicKey) };
   } catch (e) {
     throw new ServiceError('invalid_request', (e as Error).message);
   }

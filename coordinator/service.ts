@@ -4,8 +4,9 @@
  * this; the engine (`coordinator/engine.ts`) implements it by driving the nodes.
  */
 
-export type Scheme = 'ecdsa-secp256k1' | 'eddsa-ed25519' | 'schnorr-bip340';
-export const SCHEMES: readonly Scheme[] = ['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'];
+import type { Scheme } from '../protocol/schemes/index.ts';
+
+export type { Scheme } from '../protocol/schemes/index.ts';
 
 /** Node ids are the integers 1..65535 used as protocol party ids. */
 export type NodeId = number;

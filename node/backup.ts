@@ -12,7 +12,7 @@ import { zeroize } from '../protocol/core/transcript.ts';
 import type { ShareStore } from './store/share-store.ts';
 import type { StoredKey } from './runtime.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
-import type { Scheme } from '../coordinator/service.ts';
+import type { Scheme } from '../protocol/schemes/index.ts';
 
 const MAGIC = 'mpc-signer-backup/v1';
 const Fn = secp256k1.Point.Fn;

@@ -17,7 +17,7 @@ import { sessionId, sortedParties, type PartyId, type Rng, type SessionId } from
 import { decodeMessage, encodeMessage, type ProtocolMessage } from '../protocol/core/message.ts';
 import { Party, type PartyAuth } from '../protocol/core/party.ts';
 import { zeroize } from '../protocol/core/transcript.ts';
-import type { Scheme } from '../coordinator/service.ts';
+import type { Scheme } from '../protocol/schemes/index.ts';
 import {
   confirmEpochRequestCodec,
   destroyRequestCodec,
@@ -43,7 +43,7 @@ import {
   type Custody,
 } from '../cluster/control.ts';
 import { derive, MAX_PATH_CHARS, parsePath } from '../protocol/derive.ts';
-import { schemeAdapter, type SchemeSignature } from './schemes.ts';
+import { schemeOf, type SchemeSignature } from '../protocol/schemes/index.ts';
 import type { OtPairGuard } from '../protocol/dkls23/sign.ts';
 
 /** Who sent a message, as authenticated by the transport. */
@@ -361,8 +361,7 @@ export class NodeRuntime {
     const parties = sortedParties(request.parties);
     if (!parties.includes(this.opts.self)) return this.fail(id, `node ${this.opts.self} is not in the key's party set`, []);
     if (await this.opts.vault.hasKey(request.keyId)) return this.fail(id, `key ${request.keyId} already exists on node ${this.opts.self}`, []);
-    const adapter = schemeAdapter(request.scheme);
-    if (!adapter) return this.fail(id, `scheme ${request.scheme} is not supported by this node`, []);
+    const adapter = schemeOf(request.scheme).adapter;
     const custody = request.custody;
     const broken = custodyViolation(custody, request.threshold, parties, this.opts.members);
     if (broken) return this.fail(id, `key generation refused: ${broken}`, []);
@@ -418,10 +417,9 @@ export class NodeRuntime {
       stored = (await this.opts.vault.loadShare(request.keyId))!;
     }
     const { key, epoch } = stored;
-    const adapter = schemeAdapter(key.scheme);
+    const adapter = schemeOf(key.scheme).adapter;
     let share: unknown;
     try {
-      if (!adapter) return this.fail(id, `scheme ${key.scheme} is not supported by this node`, []);
       if (key.scheme !== request.scheme) return this.fail(id, `key ${request.keyId} is ${key.scheme}, not ${request.scheme}`, []);
       if (adapter.pairwiseSetup) {
         const retired = this.retiredPairs(request.keyId, epoch);
@@ -440,7 +438,7 @@ export class NodeRuntime {
     let signingShare = share;
     if (request.derivationPath !== '') {
       try {
-        const { tweak } = derive(adapter.derivationCurve, key.groupKey, key.chainCode, parsePath(request.derivationPath));
+        const { tweak } = derive(schemeOf(key.scheme).curve, key.groupKey, key.chainCode, parsePath(request.derivationPath));
         signingShare = adapter.tweak(share, tweak);
       } catch (e) {
         wipe();
@@ -499,8 +497,8 @@ export class NodeRuntime {
   private async startRepair(request: RepairRequest): Promise<void> {
     const id = await this.claimSession(request.keyId, request.session);
     const parties = sortedParties([...request.helpers, request.lost]);
-    const adapter = schemeAdapter(request.scheme);
-    if (!adapter?.repair) return this.fail(id, `scheme ${request.scheme} has no repair yet`, []);
+    const adapter = schemeOf(request.scheme).adapter;
+    if (!adapter.repair) return this.fail(id, `scheme ${request.scheme} has no repair yet`, []);
     const repair = adapter.repair;
     const base = { keyId: request.keyId, session: id, signers: parties };
     // Everyone in the session must hold the same custody: it is part of the protocol id.
@@ -565,8 +563,8 @@ export class NodeRuntime {
     const dealers = sortedParties(request.dealers);
     const newParties = sortedParties(request.newParties);
     const parties = sortedParties([...new Set([...dealers, ...newParties])]);
-    const adapter = schemeAdapter(request.scheme);
-    if (!adapter?.reshare) return this.fail(id, `scheme ${request.scheme} has no resharing yet`, []);
+    const adapter = schemeOf(request.scheme).adapter;
+    if (!adapter.reshare) return this.fail(id, `scheme ${request.scheme} has no resharing yet`, []);
     const reshare = adapter.reshare;
     // The committee must keep the key's custody (every dealer holds it and checks it here; a new
     // holder adopts it). A coordinator that reshares to t−1 nodes of its own finds no honest dealer.
@@ -633,10 +631,10 @@ export class NodeRuntime {
     const parties = sortedParties(request.parties);
     const stored = await this.loadEpoch(request.keyId, request.epoch - 1);
     if (!stored) return this.fail(id, `node ${this.opts.self} holds no share of key ${request.keyId}`, []);
-    const adapter = schemeAdapter(stored.key.scheme);
+    const adapter = schemeOf(stored.key.scheme).adapter;
     let share: unknown;
     try {
-      if (!adapter?.refresh) return this.fail(id, `scheme ${stored.key.scheme} has no refresh yet`, []);
+      if (!adapter.refresh) return this.fail(id, `scheme ${stored.key.scheme} has no refresh yet`, []);
       if (request.epoch !== stored.epoch + 1) return this.fail(id, `refresh to epoch ${request.epoch}, but the current epoch is ${stored.epoch}`, []);
       share = adapter.decode(stored.share);
     } finally {

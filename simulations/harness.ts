@@ -5,9 +5,8 @@
  * crosses the network, and every abort blames only nodes that really misbehaved.
  */
 import { createHash } from 'node:crypto';
-import { verifySignature } from '../coordinator/verify.ts';
 import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SessionEvent } from '../coordinator/service.ts';
-import { schemeAdapter } from '../node/schemes.ts';
+import { schemeOf } from '../protocol/schemes/index.ts';
 import { signBroadcast } from '../protocol/core/party.ts';
 import { FaultController } from './faults.ts';
 import { MemoryCluster, type MemoryClusterOptions } from './memory-cluster.ts';
@@ -87,7 +86,7 @@ const quantile = (xs: number[], q: number) => {
 
 /** Independent verification (OpenSSL for Ed25519, noble for BIP340 and ECDSA), under the key's own public key. */
 const verifies = (key: KeyInfo, message: Uint8Array, signature: string, publicKey: string): boolean =>
-  publicKey === key.publicKey && verifySignature(key.scheme, Buffer.from(publicKey, 'hex'), message, Buffer.from(signature, 'hex'));
+  publicKey === key.publicKey && schemeOf(key.scheme).verify(Buffer.from(publicKey, 'hex'), message, Buffer.from(signature, 'hex'));
 
 export async function runScenario(scenario: Scenario, short: boolean, backend: Backend = 'memory'): Promise<ScenarioResult> {
   if (!(scenario.backends ?? ['memory']).includes(backend)) throw new Error(`scenario ${scenario.name} does not run on ${backend}`);
@@ -201,7 +200,7 @@ function scanForShares(cluster: MemoryCluster): number {
   const secrets: Buffer[] = [];
   for (const vault of cluster.vaults.values()) {
     for (const held of vault.shares.values()) {
-      const adapter = schemeAdapter(held.key.scheme);
+      const adapter = schemeOf(held.key.scheme).adapter;
       for (const bytes of held.epochs.values()) {
         const share = adapter?.decode(bytes) as { signingShare?: Uint8Array } | undefined;
         if (share?.signingShare) secrets.push(Buffer.from(share.signingShare));

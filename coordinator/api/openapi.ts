@@ -1,4 +1,6 @@
 /** The API contract as an OpenAPI 3.1 document, served at `GET /v1/openapi.json`. */
+import { SCHEMES } from '../../protocol/schemes/index.ts';
+
 const hex = { type: 'string', pattern: '^([0-9a-fA-F]{2})*$' };
 const error = {
   type: 'object',
@@ -32,7 +34,7 @@ export const openApiDocument = {
   security: [{ bearer: [] }],
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'scopes: keys:create, keys:read, sign, admin' } },
-    schemas: { Error: error, Key: key, Scheme: { type: 'string', enum: ['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] } },
+    schemas: { Error: error, Key: key, Scheme: { type: 'string', enum: SCHEMES } },
   },
   paths: {
     '/v1/health': {

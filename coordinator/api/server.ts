@@ -10,7 +10,8 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DerivationError, parsePath } from '../../protocol/derive.ts';
-import { SCHEMES, ServiceError, type Scheme, type SessionEvent, type SigningService } from '../service.ts';
+import { SCHEMES, signableMessageProblem, isScheme, type Scheme } from '../../protocol/schemes/index.ts';
+import { ServiceError, type SessionEvent, type SigningService } from '../service.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -48,8 +49,6 @@ export interface ApiServerOptions {
   readonly ready?: () => boolean;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
-
-export const MAX_ED25519_MESSAGE_BYTES = 64 * 1024;
 
 class HttpError extends Error {
   readonly status: number;
@@ -313,7 +312,7 @@ function matchRoute(method: string, path: string): Route {
 
 async function validateCreateKey(body: unknown, service: SigningService) {
   const b = record(body, ['scheme', 'threshold', 'nodes']);
-  if (typeof b.scheme !== 'string' || !(SCHEMES as readonly string[]).includes(b.scheme)) {
+  if (!isScheme(b.scheme)) {
     throw new HttpError(400, 'unknown_scheme', `scheme must be one of ${SCHEMES.join(', ')}`);
   }
   const cluster = service.health().nodes.map((n) => n.id);
@@ -329,7 +328,7 @@ async function validateCreateKey(body: unknown, service: SigningService) {
   if (b.threshold !== undefined && (!Number.isInteger(b.threshold) || (b.threshold as number) < 2 || (b.threshold as number) > n)) {
     throw new HttpError(400, 'invalid_threshold', `threshold must be an integer in [2, ${n}]`);
   }
-  return { scheme: b.scheme as Scheme, ...(b.threshold !== undefined ? { threshold: b.threshold as number } : {}), ...(nodes ? { nodes } : {}) };
+  return { scheme: b.scheme, ...(b.threshold !== undefined ? { threshold: b.threshold as number } : {}), ...(nodes ? { nodes } : {}) };
 }
 
 function validateSign(body: unknown, scheme: Scheme) {
@@ -338,11 +337,8 @@ function validateSign(body: unknown, scheme: Scheme) {
     throw new HttpError(400, 'invalid_hex', 'message must be an even-length hex string');
   }
   const message = Buffer.from(b.message, 'hex');
-  if (scheme === 'eddsa-ed25519') {
-    if (message.length > MAX_ED25519_MESSAGE_BYTES) throw new HttpError(400, 'invalid_message_length', `an Ed25519 message is at most ${MAX_ED25519_MESSAGE_BYTES} bytes`);
-  } else if (message.length !== 32) {
-    throw new HttpError(400, 'invalid_message_length', `${scheme} signs a 32-byte ${scheme === 'ecdsa-secp256k1' ? 'digest' : 'message'}; got ${message.length} bytes`);
-  }
+  const problem = signableMessageProblem(scheme, message);
+  if (problem) throw new HttpError(400, 'invalid_message_length', problem);
   let derivationPath: string | undefined;
   if (b.derivationPath !== undefined) {
     if (typeof b.derivationPath !== 'string') throw new HttpError(400, 'invalid_path', 'derivationPath must be a string like m/0/1');

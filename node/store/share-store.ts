@@ -16,7 +16,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
-import type { Scheme } from '../../coordinator/service.ts';
+import type { Scheme } from '../../protocol/schemes/index.ts';
 import { bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';

@@ -1,0 +1,76 @@
+/**
+ * ECDSA over secp256k1 by DKLs23 (Ethereum, Bitcoin legacy/SegWit v0). Signs a 32-byte digest;
+ * signatures are low-S with a recovery id so `ecrecover` works.
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { mapOutput } from '../core/compose.ts';
+import { encodeXpub } from '../derive.ts';
+import { decodeDklsKeyShare, encodeDklsKeyShare, zeroizeDklsKeyShare, type DklsKeyShare } from '../dkls23/keys.ts';
+import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
+import { dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol } from '../dkls23/lifecycle.ts';
+import { dklsSign, dklsSignProtocol } from '../dkls23/sign.ts';
+import { tweakFrostKeyShare } from '../frost/tweak.ts';
+import { reshareDigest } from './frost-adapter.ts';
+import type { SchemeAdapter, SchemeDefinition } from './types.ts';
+
+/**
+ * The key share's core is the plain secp256k1 Shamir share, so BIP32 derivation tweaks it
+ * exactly as FROST's (every share and public share moves by δ·G); the pairwise OT setup does
+ * not depend on the key and is reused as is.
+ */
+const adapter: SchemeAdapter<DklsKeyShare> = {
+  dkgProtocol: dklsKeygenProtocol,
+  dkg: (threshold) => dklsKeygen({ threshold }),
+  signProtocol: () => dklsSignProtocol,
+  // The lowest signer combines and verifies; the others only contribute (as with FROST).
+  sign: (share, digest, { context, guard }) => (ctx) =>
+    mapOutput(dklsSign(share, digest, { aggregator: ctx.parties[0]!, context, ...(guard ? { guard } : {}) })(ctx), (o) =>
+      o ? { signature: o.signature, recoveryId: o.recoveryId } : undefined,
+    ),
+  // The child shares the parent's pairwise setups (wiping both is harmless); only the core moves.
+  tweak: (share, tweak) => ({ ...share, core: tweakFrostKeyShare(share.core, tweak) }),
+  wipe: zeroizeDklsKeyShare,
+  groupKey: (share) => share.core.groupKey,
+  chainCode: (share) => {
+    if (!share.core.chainCode) throw new Error('this ECDSA key share has no chain code');
+    return share.core.chainCode;
+  },
+  threshold: (share) => share.core.threshold,
+  encode: encodeDklsKeyShare,
+  decode: decodeDklsKeyShare,
+  // A failed KOS or multiplication check names the peer that cheated against this node's
+  // OT setup; sessions over the same base OTs must not be offered to it again.
+  pairwiseSetup: { compromisedBy: (abort) => (abort.reason === 'consistency_check_failed' || abort.reason === 'pair_retired' ? abort.culprits : []) },
+  refresh: { protocol: () => dklsRefreshProtocol, start: dklsRefresh },
+  reshare: {
+    protocol: dklsReshareProtocol,
+    start: (params, share) => dklsReshare(params, share),
+    digest: (share) => reshareDigest(share.core),
+  },
+  // The lost node needs fresh OT setups with every holder as well as a share: resharing makes both.
+  repairByResharing: true,
+};
+
+export const ecdsaSecp256k1: SchemeDefinition<'ecdsa-secp256k1'> = {
+  name: 'ecdsa-secp256k1',
+  curve: 'secp256k1',
+  message: { kind: 'fixed', bytes: 32, noun: 'digest' },
+  userKey: (groupKey) => groupKey,
+  xpub: encodeXpub,
+  recoveryId: true,
+  // The API takes a 32-byte digest, so OpenSSL (which hashes its input) cannot check it here;
+  // noble's verifier is independent of our DKLs23 code. Tests also verify with OpenSSL over the
+  // digest's preimage.
+  verify: (publicKey, message, signature, recoveryId) => {
+    try {
+      if (publicKey.length !== 33 || message.length !== 32 || signature.length !== 64) return false;
+      if (!secp256k1.verify(signature, message, publicKey, { prehash: false, lowS: true })) return false;
+      if (recoveryId === undefined) return true;
+      const recovered = secp256k1.Signature.fromBytes(signature, 'compact').addRecoveryBit(recoveryId).recoverPublicKey(message).toBytes(true);
+      return Buffer.from(recovered).equals(Buffer.from(publicKey));
+    } catch {
+      return false;
+    }
+  },
+  adapter: adapter as SchemeDefinition['adapter'],
+};

@@ -1,0 +1,23 @@
+/** Ed25519 (RFC 8032) signatures by FROST(Ed25519, SHA-512), RFC 9591. Solana and other Ed25519 chains. */
+import { verify } from 'node:crypto';
+import { ed25519PublicKey } from '../core/curve25519-keys.ts';
+import { frostAdapter, frostUserKey } from './frost-adapter.ts';
+import type { SchemeDefinition } from './types.ts';
+
+export const eddsaEd25519: SchemeDefinition<'eddsa-ed25519'> = {
+  name: 'eddsa-ed25519',
+  curve: 'ed25519',
+  // Ed25519 hashes the message itself; the bound keeps control messages small.
+  message: { kind: 'bounded', maxBytes: 64 * 1024 },
+  userKey: frostUserKey('eddsa-ed25519'),
+  recoveryId: false,
+  // OpenSSL (node:crypto), not the noble code the protocol uses.
+  verify: (publicKey, message, signature) => {
+    try {
+      return publicKey.length === 32 && signature.length === 64 && verify(null, message, ed25519PublicKey(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+  adapter: frostAdapter('eddsa-ed25519') as SchemeDefinition['adapter'],
+};

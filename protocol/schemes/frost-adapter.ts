@@ -1,0 +1,55 @@
+/**
+ * The node adapter shared by the two FROST schemes (Ed25519 and BIP340): they differ only in
+ * their ciphersuite, which the protocol functions take by scheme name.
+ */
+import { mapOutput } from '../core/compose.ts';
+import { hashTranscript, zeroize } from '../core/transcript.ts';
+import { frostSignCoordinated, frostSignCoordinatedProtocol } from '../frost/sign-coordinated.ts';
+import { frostSuite } from '../frost/suites.ts';
+import { frostDkg, frostDkgProtocol } from '../frost/dkg.ts';
+import type { FrostKeyShare } from '../frost/keys.ts';
+import { decodeFrostKeyShare, encodeFrostKeyShare } from '../frost/share-codec.ts';
+import { tweakFrostKeyShare } from '../frost/tweak.ts';
+import { frostRefresh, frostRefreshProtocol } from '../frost/refresh.ts';
+import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../frost/repair.ts';
+import { frostReshare, frostReshareProtocol } from '../frost/reshare.ts';
+import type { SchemeAdapter } from './types.ts';
+
+export function frostAdapter(scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostKeyShare> {
+  return {
+    dkgProtocol: frostDkgProtocol(scheme),
+    dkg: (threshold) => frostDkg({ scheme, threshold }),
+    signProtocol: frostSignCoordinatedProtocol,
+    // RFC 9591's coordinator model inside the signer set: the lowest signer aggregates, verifies
+    // and reports; the others only contribute their shares (half the work of everyone aggregating).
+    // FROST binds its shares to the message and the commitment list; each signer's nonces are
+    // fresh per session, so the context needs no round of its own.
+    sign: (share, message) => (ctx) =>
+      mapOutput(frostSignCoordinated(share, message, ctx.parties[0]!)(ctx), (o) => (o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined)),
+    tweak: (share, tweak) => tweakFrostKeyShare(share, tweak),
+    wipe: (share) => zeroize(share.signingShare),
+    groupKey: (share) => share.groupKey,
+    chainCode: (share) => {
+      if (!share.chainCode) throw new Error('this FROST key share has no chain code');
+      return share.chainCode;
+    },
+    threshold: (share) => share.threshold,
+    encode: encodeFrostKeyShare,
+    decode: decodeFrostKeyShare,
+    refresh: { protocol: frostRefreshProtocol, start: frostRefresh },
+    repair: { protocol: frostRepairProtocol(scheme), helper: (share, lost) => frostRepairHelper(share, lost), target: () => frostRepairTarget(scheme) },
+    reshare: {
+      protocol: frostReshareProtocol(scheme),
+      start: (params, share) => (ctx) => mapOutput(frostReshare({ scheme, ...params }, share)(ctx), (o) => ('dealt' in o ? undefined : o)),
+      digest: reshareDigest,
+    },
+  };
+}
+
+/** Digest of a reshared key's new public commitments, so the coordinator sees every new holder agree. */
+export function reshareDigest(share: FrostKeyShare): Uint8Array {
+  return hashTranscript('mpc-signer/reshare-commitments/v1', ...share.commitments, ...[...share.verifyingShares].flatMap(([p, v]) => [p, v]));
+}
+
+/** The user-facing key of a FROST scheme's group point (its ciphersuite decides: BIP340 is x-only). */
+export const frostUserKey = (scheme: 'eddsa-ed25519' | 'schnorr-bip340') => (groupKey: Uint8Array): Uint8Array => frostSuite(scheme).userPublicKey(groupKey);
