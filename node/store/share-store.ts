@@ -1,60 +1,31 @@
 /**
- * The node's sealed share store: LevelDB in the data directory, one record per key share and
- * epoch, each sealed by envelope encryption — a fresh 32-byte data key encrypts the share with
- * AES-256-GCM, and the node's provider wraps the data key under its key-encryption key. Both
- * layers authenticate the binding (node, key, scheme, epoch), so a record copied to another
- * node, key or epoch does not open.
+ * The node's share ledger: one record per key share and epoch, sealed by `ShareSealer`, kept in
+ * a `KeyValueBackend` (LevelDB in the data directory; memory in the simulations, over the same
+ * rules). It owns the epoch state machine of every key:
  *
- * Writes are LevelDB batches with `sync: true`: a crash leaves either the old state or the
- * new one. A new epoch is written beside the old one, which stays until `confirmEpoch` erases it.
- * Every read-modify-write of a key's metadata runs under that key's lock, so concurrent writers
- * (a burn during a refresh's stage) never drop each other's change.
+ *   save ──▶ current ──stage(e+1)──▶ current + staged ──confirm(e+1)──▶ current (older erased)
+ *   stage(committee) on a node new to the key ──▶ pending (invisible) ──confirm──▶ current
  *
- * The store is also the node's session ledger: every session id a node ever accepted for a key
+ * Writes are atomic batches with `sync: true`: a crash leaves either the old state or the new one.
+ * A new epoch is written beside the old one, which stays until `confirmEpoch` erases it. Every
+ * read-modify-write of a key's metadata runs under that key's lock, so concurrent writers (a
+ * burn during a refresh's stage) never drop each other's change.
+ *
+ * The ledger is also the node's session ledger: every session id a node ever accepted for a key
  * is recorded, durably and for good, before the session starts (`claimSession`).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { Level } from 'level';
 import type { Scheme } from '../../protocol/schemes/index.ts';
-import { bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
-import type { ShareVault, StoredKey } from '../runtime.ts';
-import { ProviderError, type ProviderName, type ShareBinding, type ShareProtector } from '../../cluster/providers/types.ts';
+import type { ShareProtector } from '../../cluster/providers/types.ts';
+import type { KeyValueBackend } from './backend.ts';
+import { LevelBackend } from './level-backend.ts';
+import { SealedShareError, ShareSealer } from './sealer.ts';
+import { SessionClaims } from './session-claims.ts';
+import { UnsealCache } from './unseal-cache.ts';
+import type { ShareVault, StoredKey } from './types.ts';
 
-export const SEALED_FORMAT_VERSION = 1;
-
-interface SealedRecord {
-  version: number;
-  provider: string;
-  kekRef: string;
-  wrappedKey: Bytes;
-  nonce: Bytes;
-  ciphertext: Bytes;
-}
-
-const sealedCodec = struct<SealedRecord>({
-  version: uint(255),
-  provider: text(32),
-  kekRef: text(512),
-  wrappedKey: bytes({ min: 16, max: 4096 }),
-  nonce: bytes(12),
-  ciphertext: bytes({ min: 17, max: 16 * 1024 * 1024 }),
-});
-
-const bindingCodec = struct<{ domain: string; nodeId: string; keyId: string; scheme: string; epoch: number }>({
-  domain: text(64),
-  nodeId: text(64),
-  keyId: text(128),
-  scheme: text(32),
-  epoch: uint(2 ** 32),
-});
-
-/** The canonical bytes every layer of a sealed share authenticates. */
-export function bindingBytes(b: ShareBinding): Uint8Array {
-  return encodeCbor(bindingCodec, { domain: 'mpc-signer/sealed-share/v1', ...b });
-}
+export { bindingBytes, SealedShareError, SEALED_FORMAT_VERSION } from './sealer.ts';
 
 /** `pending`: the node received its first share of the key by resharing, not yet confirmed. */
 export type KeyStatus = 'active' | 'disabled' | 'pending';
@@ -77,15 +48,6 @@ interface KeyMeta {
   custody?: { minThreshold: number; minParties: number; members: number[] };
 }
 
-export class SealedShareError extends Error {
-  override readonly name = 'SealedShareError';
-  readonly code: 'unseal_failed' | 'not_found' | 'corrupt';
-  constructor(code: SealedShareError['code'], message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 export interface ShareStoreOptions {
   readonly dataDir: string;
   readonly nodeId: string;
@@ -95,58 +57,73 @@ export interface ShareStoreOptions {
   readonly cacheSize?: number;
 }
 
-export interface StoreCounters {
-  cacheHits: number;
-  cacheMisses: number;
-  unwrapCount: number;
-  /** Unseals that failed: the provider refused or was unreachable, or the record did not authenticate. */
-  unsealFailures: number;
+/** The ledger's parts: where records live, how shares are sealed, whose they are. */
+export interface LedgerParts {
+  readonly backend: KeyValueBackend;
+  readonly sealer: ShareSealer;
+  readonly nodeId: string;
+  readonly cacheTtlMs?: number;
+  readonly cacheSize?: number;
 }
 
-interface CacheEntry {
-  readonly share: Uint8Array;
-  readonly expires: number;
+/** A key's state in the ledger, for inspection (operators, tests): no secret in it. */
+export interface KeyState {
+  readonly key: StoredKey;
+  readonly epoch: number;
+  readonly status: KeyStatus;
+  /** Epochs with a stored share, ascending (the current one and any staged successor). */
+  readonly epochs: readonly number[];
+  readonly burned: readonly PartyId[];
 }
+
+export interface StoreCounters {
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly unwrapCount: number;
+  /** Unseals that failed: the provider refused or was unreachable, or the record did not authenticate. */
+  readonly unsealFailures: number;
+}
+
 
 const pad = (epoch: number) => epoch.toString().padStart(10, '0');
 const metaKey = (keyId: string) => `meta!${keyId}`;
 const shareKey = (keyId: string, epoch: number) => `share!${keyId}!${pad(epoch)}`;
 const sessionKey = (keyId: string, session: string) => `session!${keyId}!${session}`;
-const EMPTY = new Uint8Array(0);
-
-type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
 export class ShareStore implements ShareVault {
-  private readonly db: Level<string, Uint8Array>;
-  private readonly opts: ShareStoreOptions;
-  private protector: ShareProtector;
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly db: KeyValueBackend;
+  private readonly opts: LedgerParts;
+  private readonly sealer: ShareSealer;
+  private readonly cache: UnsealCache;
   /** The tail of each key's chain of metadata writers (see `locked`). */
   private readonly keyLocks = new Map<string, Promise<unknown>>();
-  /** Session claims being written: a second claim of the same id while the first is in flight is refused. */
-  private readonly claiming = new Set<string>();
-  /** Session claims waiting for the next group commit, and whether one is running. */
-  private pendingClaims: { op: BatchOp; done: (e?: unknown) => void }[] = [];
-  private committing = false;
-  readonly counters: StoreCounters = { cacheHits: 0, cacheMisses: 0, unwrapCount: 0, unsealFailures: 0 };
-  /** Sees every provider unwrap's duration in seconds (the node's metrics histogram). */
-  onUnwrap: ((seconds: number) => void) | undefined;
+  private readonly claims: SessionClaims;
+  private readonly cacheCounters = { cacheHits: 0, cacheMisses: 0 };
 
-  private constructor(db: Level<string, Uint8Array>, opts: ShareStoreOptions) {
-    this.db = db;
-    this.opts = opts;
-    this.protector = opts.protector;
+  constructor(parts: LedgerParts) {
+    this.db = parts.backend;
+    this.opts = parts;
+    this.sealer = parts.sealer;
+    this.claims = new SessionClaims(parts.backend);
+    this.cache = new UnsealCache(parts.cacheTtlMs ?? 5 * 60_000, parts.cacheSize ?? 1024);
   }
 
+  /** The daemon's store: LevelDB in `dataDir`, shares sealed under `protector`. */
   static async open(opts: ShareStoreOptions): Promise<ShareStore> {
-    await mkdir(opts.dataDir, { recursive: true });
-    const db = new Level<string, Uint8Array>(`${opts.dataDir}/store`, { keyEncoding: 'utf8', valueEncoding: 'view' });
-    await db.open();
-    return new ShareStore(db, opts);
+    return new ShareStore({ ...opts, backend: await LevelBackend.open(opts.dataDir), sealer: new ShareSealer(opts.protector) });
+  }
+
+  get counters(): StoreCounters {
+    return { ...this.cacheCounters, ...this.sealer.counters };
+  }
+
+  /** Sees every provider unwrap's duration in seconds (the node's metrics histogram). */
+  set onUnwrap(observe: ((seconds: number) => void) | undefined) {
+    this.sealer.onUnwrap = observe;
   }
 
   async close(): Promise<void> {
-    this.clearCache();
+    this.cache.clear();
     await this.db.close();
   }
 
@@ -156,7 +133,7 @@ export class ShareStore implements ShareVault {
 
   async listKeys(): Promise<StoredKey[]> {
     const out: StoredKey[] = [];
-    for await (const [, value] of this.db.iterator({ gte: 'meta!', lt: 'meta"' })) {
+    for await (const [, value] of this.db.entries({ gte: 'meta!', lt: 'meta"' })) {
       const meta = JSON.parse(Buffer.from(value).toString('utf8')) as KeyMeta;
       if (meta.status !== 'pending') out.push(toStoredKey(meta));
     }
@@ -171,7 +148,7 @@ export class ShareStore implements ShareVault {
   private async saveShareLocked(key: StoredKey, share: Uint8Array, epoch: number): Promise<void> {
     if (await this.hasKey(key.keyId)) throw new SealedShareError('corrupt', `key ${key.keyId} already exists`);
     const meta = toMeta(key, epoch);
-    const record = await this.seal({ nodeId: this.opts.nodeId, keyId: key.keyId, scheme: key.scheme, epoch }, share);
+    const record = await this.seal({ keyId: key.keyId, scheme: key.scheme, epoch }, share);
     await this.db.batch(
       [
         { type: 'put', key: shareKey(key.keyId, epoch), value: record },
@@ -197,13 +174,13 @@ export class ShareStore implements ShareVault {
       // invisible to signing and backups, until confirmed.
       if (!committee) throw new SealedShareError('not_found', `no key ${keyId}`);
       meta = { ...toMeta(committee, epoch), status: 'pending' };
-      const record = await this.seal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch }, share);
+      const record = await this.seal({ keyId, scheme: meta.scheme, epoch }, share);
       await this.db.batch([{ type: 'put', key: shareKey(keyId, epoch), value: record }, { type: 'put', key: metaKey(keyId), value: Buffer.from(JSON.stringify(meta)) }], { sync: true });
       return;
     }
     // A staged but never confirmed epoch (an interrupted refresh) is simply replaced.
     if (epoch <= meta.epoch) throw new SealedShareError('corrupt', `epoch ${epoch} is not after the current epoch ${meta.epoch}`);
-    const record = await this.seal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch }, share);
+    const record = await this.seal({ keyId, scheme: meta.scheme, epoch }, share);
     const staged = committee ? { epoch, threshold: committee.threshold, parties: [...committee.parties] } : undefined;
     await this.db.batch(
       [{ type: 'put', key: shareKey(keyId, epoch), value: record }, { type: 'put', key: metaKey(keyId), value: Buffer.from(JSON.stringify({ ...meta, staged })) }],
@@ -244,7 +221,7 @@ export class ShareStore implements ShareVault {
       ],
       { sync: true },
     );
-    for (const id of [...this.cache.keys()]) if (id.startsWith(`${keyId}/`)) this.evict(id);
+    this.cache.forgetKey(keyId);
   }
 
   async burnPair(keyId: string, peer: PartyId, epoch: number): Promise<void> {
@@ -259,40 +236,9 @@ export class ShareStore implements ShareVault {
   /**
    * Records `session` as used for `keyId`, durably, and answers whether it was new. A false
    * answer means the id was accepted before (even before a restart) and must be refused.
-   * Concurrent claims are written together in one synced batch (group commit).
    */
-  async claimSession(keyId: string, session: string): Promise<boolean> {
-    const key = sessionKey(keyId, session);
-    if (this.claiming.has(key)) return false;
-    this.claiming.add(key);
-    try {
-      if ((await this.db.get(key)) !== undefined) return false;
-      await new Promise<void>((resolve, reject) => {
-        this.pendingClaims.push({ op: { type: 'put', key, value: EMPTY }, done: (e) => (e ? reject(e) : resolve()) });
-        if (!this.committing) void this.commitClaims();
-      });
-      return true;
-    } finally {
-      this.claiming.delete(key);
-    }
-  }
-
-  private async commitClaims(): Promise<void> {
-    this.committing = true;
-    try {
-      while (this.pendingClaims.length) {
-        const batch = this.pendingClaims;
-        this.pendingClaims = [];
-        try {
-          await this.db.batch(batch.map((c) => c.op), { sync: true });
-          for (const c of batch) c.done();
-        } catch (e) {
-          for (const c of batch) c.done(e);
-        }
-      }
-    } finally {
-      this.committing = false;
-    }
+  claimSession(keyId: string, session: string): Promise<boolean> {
+    return this.claims.claim(sessionKey(keyId, session));
   }
 
   /** Runs `f` after every earlier metadata writer of `keyId` has finished. */
@@ -320,7 +266,7 @@ export class ShareStore implements ShareVault {
     const keys: string[] = [];
     for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: `share!${keyId}"` })) keys.push(k);
     await this.db.batch([...keys, metaKey(keyId)].map((key) => ({ type: 'del' as const, key })), { sync: true });
-    for (const id of [...this.cache.keys()]) if (id.startsWith(`${keyId}/`)) this.evict(id);
+    this.cache.forgetKey(keyId);
   }
 
   /** Epochs with a stored share, ascending (the current one and any staged successor). */
@@ -330,22 +276,44 @@ export class ShareStore implements ShareVault {
     return out;
   }
 
+  /** A key's state, pending keys included; undefined when the node holds nothing of it. */
+  async inspect(keyId: string): Promise<KeyState | undefined> {
+    const meta = await this.meta(keyId);
+    if (!meta) return undefined;
+    return { key: toStoredKey(meta), epoch: meta.epoch, status: meta.status, epochs: await this.epochs(keyId), burned: (meta.burned ?? []) as PartyId[] };
+  }
+
+  /** Every key id held, pending keys included. */
+  async keyIds(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of this.db.keys({ gte: 'meta!', lt: 'meta"' })) out.push(k.slice('meta!'.length));
+    return out;
+  }
+
+  /**
+   * Unseals the share of one stored epoch (current, staged or pending), bypassing the cache:
+   * for backups and inspection, not for signing. The caller zeroises the bytes.
+   */
+  async loadEpochShare(keyId: string, epoch: number): Promise<Uint8Array | undefined> {
+    const meta = await this.meta(keyId);
+    const raw = meta && (await this.db.get(shareKey(keyId, epoch)));
+    return raw ? this.sealer.unseal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch }, raw) : undefined;
+  }
+
   /** Unseals the share of the key's current epoch. The caller zeroises the returned bytes. */
   async loadShare(keyId: string): Promise<{ key: StoredKey; share: Uint8Array; epoch: number; burned: PartyId[] } | undefined> {
     const meta = await this.meta(keyId);
     if (!meta || meta.status === 'pending') return undefined;
-    const cacheId = `${keyId}/${meta.epoch}`;
-    const cached = this.cache.get(cacheId);
-    if (cached && cached.expires > Date.now()) {
-      this.counters.cacheHits++;
-      return { key: toStoredKey(meta), share: Uint8Array.from(cached.share), epoch: meta.epoch, burned: (meta.burned ?? []) as PartyId[] };
+    const cached = this.cache.get(keyId, meta.epoch);
+    if (cached) {
+      this.cacheCounters.cacheHits++;
+      return { key: toStoredKey(meta), share: cached, epoch: meta.epoch, burned: (meta.burned ?? []) as PartyId[] };
     }
-    if (cached) this.evict(cacheId);
-    this.counters.cacheMisses++;
+    this.cacheCounters.cacheMisses++;
     const raw = await this.db.get(shareKey(keyId, meta.epoch));
     if (!raw) throw new SealedShareError('not_found', `key ${keyId} has metadata but no share for epoch ${meta.epoch}`);
-    const share = await this.unseal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: meta.epoch }, raw);
-    this.remember(cacheId, share);
+    const share = await this.sealer.unseal({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: meta.epoch }, raw);
+    this.cache.put(keyId, meta.epoch, share);
     return { key: toStoredKey(meta), share, epoch: meta.epoch, burned: (meta.burned ?? []) as PartyId[] };
   }
 
@@ -356,24 +324,16 @@ export class ShareStore implements ShareVault {
    */
   async rewrap(next: ShareProtector): Promise<number> {
     let moved = 0;
-    for await (const [k, value] of this.db.iterator({ gte: 'share!', lt: 'share"' })) {
-      const record = decodeCbor(sealedCodec, value);
+    for await (const [k, value] of this.db.entries({ gte: 'share!', lt: 'share"' })) {
       const [, keyId, epochText] = k.split('!') as [string, string, string];
       const meta = await this.meta(keyId);
       if (!meta) continue;
-      const aad = bindingBytes({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: Number(epochText) });
-      if (record.provider === next.name && record.kekRef === next.currentKekRef()) continue;
-      const dataKey = await this.protector.unwrapKey({ provider: record.provider as ProviderName, kekRef: record.kekRef, wrapped: record.wrappedKey }, aad);
-      try {
-        const wrapped = await next.wrapKey(dataKey, aad);
-        const updated = encodeCbor(sealedCodec, { ...record, provider: wrapped.provider, kekRef: wrapped.kekRef, wrappedKey: wrapped.wrapped as Bytes });
-        await this.db.put(k, updated, { sync: true });
-        moved++;
-      } finally {
-        zeroize(dataKey);
-      }
+      const updated = await this.sealer.rewrap({ nodeId: this.opts.nodeId, keyId, scheme: meta.scheme, epoch: Number(epochText) }, value, next);
+      if (!updated) continue;
+      await this.db.put(k, updated, { sync: true });
+      moved++;
     }
-    this.protector = next;
+    this.sealer.switchTo(next);
     return moved;
   }
 
@@ -382,77 +342,13 @@ export class ShareStore implements ShareVault {
     return raw ? (JSON.parse(Buffer.from(raw).toString('utf8')) as KeyMeta) : undefined;
   }
 
-  private async seal(binding: ShareBinding, share: Uint8Array): Promise<Uint8Array> {
-    const aad = bindingBytes(binding);
-    const dataKey = new Uint8Array(randomBytes(32));
-    try {
-      const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
-      cipher.setAAD(aad);
-      const ciphertext = Buffer.concat([cipher.update(share), cipher.final(), cipher.getAuthTag()]);
-      const wrapped = await this.protector.wrapKey(dataKey, aad);
-      return encodeCbor(sealedCodec, {
-        version: SEALED_FORMAT_VERSION,
-        provider: wrapped.provider,
-        kekRef: wrapped.kekRef,
-        wrappedKey: wrapped.wrapped as Bytes,
-        nonce: nonce as Bytes,
-        ciphertext: ciphertext as Bytes,
-      });
-    } finally {
-      zeroize(dataKey);
-    }
+  private seal(binding: { keyId: string; scheme: Scheme; epoch: number }, share: Uint8Array): Promise<Uint8Array> {
+    return this.sealer.seal({ nodeId: this.opts.nodeId, ...binding }, share);
   }
 
-  private async unseal(binding: ShareBinding, raw: Uint8Array): Promise<Uint8Array> {
-    let record: SealedRecord;
-    try {
-      record = decodeCbor(sealedCodec, raw);
-    } catch (e) {
-      throw new SealedShareError('corrupt', `sealed record of ${binding.keyId}/${binding.epoch} is malformed: ${(e as Error).message}`);
-    }
-    if (record.version !== SEALED_FORMAT_VERSION) throw new SealedShareError('corrupt', `unknown sealed record version ${record.version}`);
-    const aad = bindingBytes(binding);
-    const started = performance.now();
-    let dataKey: Uint8Array;
-    try {
-      dataKey = await this.protector.unwrapKey({ provider: record.provider as ProviderName, kekRef: record.kekRef, wrapped: record.wrappedKey }, aad);
-    } catch (e) {
-      this.counters.unsealFailures++;
-      throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open: ${e instanceof ProviderError ? e.message : 'unwrap failed'}`);
-    } finally {
-      this.counters.unwrapCount++;
-      this.onUnwrap?.((performance.now() - started) / 1000);
-    }
-    try {
-      const ct = record.ciphertext;
-      const decipher = createDecipheriv('aes-256-gcm', dataKey, record.nonce);
-      decipher.setAAD(aad);
-      decipher.setAuthTag(ct.subarray(ct.length - 16));
-      return new Uint8Array(Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]));
-    } catch {
-      this.counters.unsealFailures++;
-      throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open under its binding`);
-    } finally {
-      zeroize(dataKey);
-    }
-  }
-
-  private remember(id: string, share: Uint8Array): void {
-    const ttl = this.opts.cacheTtlMs ?? 5 * 60_000;
-    if (ttl <= 0) return;
-    if (this.cache.size >= (this.opts.cacheSize ?? 1024)) this.evict(this.cache.keys().next().value!);
-    this.cache.set(id, { share: Uint8Array.from(share), expires: Date.now() + ttl });
-  }
-
-  private evict(id: string): void {
-    const e = this.cache.get(id);
-    if (e) zeroize(e.share);
-    this.cache.delete(id);
-  }
-
+  /** Forgets (and zeroises) every unsealed share kept for reuse. */
   clearCache(): void {
-    for (const id of [...this.cache.keys()]) this.evict(id);
+    this.cache.clear();
   }
 }
 
