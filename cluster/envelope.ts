@@ -111,6 +111,15 @@ export function openEnvelope(
   return { message, digest: createHash('sha256').update(signature).digest('hex') };
 }
 
+/**
+ * The message inside an envelope, unchecked: for observers of traffic (the simulation's fault
+ * injection, leak scans), never for acting on a message (`openEnvelope` does the checks).
+ */
+export function peekEnvelope(raw: Uint8Array): { from: string; to: string; message: ClusterMessage } {
+  const e = decodeCbor(envelopeCodec, raw, MAX_ENVELOPE_BYTES + 16 * 1024);
+  return { from: e.from, to: e.to, message: decodeClusterMessage(e.body) };
+}
+
 /** Drops envelopes already seen (duplicates and replays), within a bounded memory. */
 export class ReplayGuard {
   private readonly seen = new Set<string>();

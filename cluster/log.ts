@@ -1,6 +1,8 @@
 /** Structured JSON logs (pino). Callers pass ids and outcomes, never secrets or message bodies. */
 import { pino, type Logger } from 'pino';
 
+export type { Logger } from 'pino';
+
 export function createLogger(name: string): Logger {
   return pino({ name, level: process.env.MPC_LOG_LEVEL ?? 'info', base: { pid: process.pid, name } });
 }

@@ -5,13 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openEnvelope, ReplayGuard, sealEnvelope } from '../cluster/envelope.ts';
-import { createIdentity, loadIdentity, manifestPqVerifier, manifestVerifier } from '../cluster/identity.ts';
-import { MlDsaSigner } from '../cluster/providers/mldsa.ts';
+import { createIdentity } from '../cluster/identity.ts';
+import { joinCluster } from '../cluster/join.ts';
 import { createLogger, logTo } from '../cluster/log.ts';
 import { createProtector } from '../cluster/providers/index.ts';
-import { Libp2pTransport } from '../cluster/transport/libp2p.ts';
-import { COORDINATOR, loadManifest, nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
+import { COORDINATOR, nodeNumber } from '../cluster/transport/manifest.ts';
+import { partyId } from '../protocol/core/ids.ts';
 import type { NodeReport } from '../cluster/control.ts';
 import { ALL_SCOPES, createApiServer } from './api/server.ts';
 import { IdempotencyStore } from './api/idempotency.ts';
@@ -46,20 +45,16 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
   const config = await loadCoordinatorConfig(configFile);
   const log = createLogger(COORDINATOR);
   const protector = await createProtector(config.provider);
-  const identity = await loadIdentity(coordinatorIdentityFile(config.dataDir), COORDINATOR, protector);
-  const manifest = await loadManifest(config.manifest);
-  const verify = manifestVerifier(manifest);
-  const verifyPq = manifestPqVerifier(manifest);
-  const pq = config.mldsaIdentity ? await MlDsaSigner.load(join(config.dataDir, 'mldsa-identity.json'), COORDINATOR, protector) : undefined;
-  const pqSign = pq ? (input: Uint8Array) => pq.signSync(input) : undefined;
-  const nodes = [...manifest.members.keys()].map(nodeNumber).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
-  const transport = await Libp2pTransport.create({
+  const { identity, manifest, transport, link } = await joinCluster({
     self: COORDINATOR,
-    manifest,
-    identitySeed: identity.seed,
+    protector,
+    identityFile: coordinatorIdentityFile(config.dataDir),
+    manifestFile: config.manifest,
     listen: config.listen,
-    onRefused: (peer, reason) => log.warn({ event: 'peer_refused', peer, reason }),
+    ...(config.mldsaIdentity ? { mldsaFile: join(config.dataDir, 'mldsa-identity.json') } : {}),
+    log,
   });
+  const nodes = [...manifest.members.keys()].map(nodeNumber).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
   const registry = await KeyRegistry.open(config.dataDir);
   const metrics = new CoordinatorMetrics();
   const engine = new Engine({
@@ -74,19 +69,11 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
     maxSessions: config.maxSessions,
     ...(config.defaultThreshold ? { defaultThreshold: config.defaultThreshold } : {}),
     signRequest: identity.sign,
-    send: (node, message) => transport.send(nodeMember(node), sealEnvelope(COORDINATOR, nodeMember(node), message, identity.sign, pqSign)),
+    send: (node, message) => link.send({ role: 'node', id: partyId(node) }, message),
     log: logTo(log),
   });
-  const guard = new ReplayGuard();
-  transport.onFrame((from, frame) => {
-    try {
-      const { message, digest } = openEnvelope(frame, from, COORDINATOR, verify, verifyPq);
-      const node = nodeNumber(from);
-      if (node === undefined || !guard.fresh(digest)) return;
-      engine.onReport(node, message as NodeReport);
-    } catch (e) {
-      log.warn({ event: 'envelope_refused', from, error: (e as Error).message });
-    }
+  link.onMessage((from, message) => {
+    if (from.role === 'node') engine.onReport(from.id, message as NodeReport);
   });
   engine.start();
   const api = await createApiServer({

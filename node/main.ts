@@ -10,19 +10,17 @@ import { partyId } from '../protocol/core/ids.ts';
 import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
 import { createBackup, openBackup } from './backup.ts';
 import { loadNodeConfig } from './config.ts';
-import { openEnvelope, ReplayGuard, sealEnvelope } from '../cluster/envelope.ts';
 import { createAtomically, writeAtomically } from '../cluster/atomic-file.ts';
 import { ed25519PublicKey } from '../protocol/core/curve25519-keys.ts';
-import { createIdentity, identityPublicKey, loadIdentity, manifestPqVerifier, manifestVerifier, resealIdentity } from '../cluster/identity.ts';
-import { MlDsaSigner } from '../cluster/providers/mldsa.ts';
+import { createIdentity, identityPublicKey, loadIdentity, resealIdentity } from '../cluster/identity.ts';
+import { joinCluster } from '../cluster/join.ts';
+import { memberOf } from '../cluster/link.ts';
 import { createLogger, logTo } from '../cluster/log.ts';
 import { createProtector } from '../cluster/providers/index.ts';
 import { startOpsServer, type NodeOps } from './ops-server.ts';
-import { NodeRuntime, type Sender } from './runtime.ts';
+import { NodeRuntime } from './runtime.ts';
 import { ShareStore } from './store/share-store.ts';
-import { Libp2pTransport } from '../cluster/transport/libp2p.ts';
-import { COORDINATOR, loadManifest, nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
-import type { MemberId } from '../cluster/transport/types.ts';
+import { COORDINATOR, nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
 
 export const identityFile = (dataDir: string) => join(dataDir, 'identity.json');
 export const auditFile = (dataDir: string) => join(dataDir, 'audit.log');
@@ -115,22 +113,17 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
   const self = nodeMember(config.id);
   const log = createLogger(self);
   const protector = await createProtector(config.provider);
-  const identity = await loadIdentity(identityFile(config.dataDir), self, protector);
-  const manifest = await loadManifest(config.manifest);
-  const verify = manifestVerifier(manifest);
-  const verifyPq = manifestPqVerifier(manifest);
-  const pq = config.mldsaIdentity ? await MlDsaSigner.load(mldsaFile(config.dataDir), self, protector) : undefined;
-  const pqSign = pq ? (input: Uint8Array) => pq.signSync(input) : undefined;
+  const { identity, manifest, verify, transport, link } = await joinCluster({
+    self,
+    protector,
+    identityFile: identityFile(config.dataDir),
+    manifestFile: config.manifest,
+    listen: config.listen,
+    ...(config.mldsaIdentity ? { mldsaFile: mldsaFile(config.dataDir) } : {}),
+    log,
+  });
   const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
   const audit = await AuditLog.open(auditFile(config.dataDir), identity.sign);
-  const transport = await Libp2pTransport.create({
-    self,
-    manifest,
-    identitySeed: identity.seed,
-    listen: config.listen,
-    onRefused: (peer, reason) => log.warn({ event: 'peer_refused', peer, reason }),
-  });
-  const guard = new ReplayGuard();
   // Assigned once the ops server is up; the runtime's metric hooks read it when they fire.
   let ops: NodeOps | undefined;
   const runtime = new NodeRuntime({
@@ -149,21 +142,10 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     sessionTimeoutMs: config.sessionTimeoutMs,
     log: logTo(log),
     send: (to, message) => {
-      const target: MemberId = to.role === 'coordinator' ? COORDINATOR : nodeMember(to.id);
-      transport.send(target, sealEnvelope(self, target, message, identity.sign, pqSign)).catch((e: unknown) => log.warn({ event: 'send_failed', to: target, error: (e as Error).message }));
+      link.send(to, message).catch((e: unknown) => log.warn({ event: 'send_failed', to: memberOf(to), error: (e as Error).message }));
     },
   });
-  transport.onFrame((from, frame) => {
-    try {
-      const { message, digest } = openEnvelope(frame, from, self, verify, verifyPq);
-      if (!guard.fresh(digest)) return;
-      const n = nodeNumber(from);
-      const sender: Sender = n === undefined ? { role: 'coordinator' } : { role: 'node', id: partyId(n) };
-      void runtime.handle(sender, message);
-    } catch (e) {
-      log.warn({ event: 'envelope_refused', from, error: (e as Error).message });
-    }
-  });
+  link.onMessage((from, message) => void runtime.handle(from, message));
   ops = config.http
     ? await startOpsServer({ host: config.http.host, port: config.http.port, runtime, store, transport, minPeers: 2 })
     : undefined;

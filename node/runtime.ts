@@ -45,12 +45,14 @@ import {
 import { derive, MAX_PATH_CHARS, parsePath } from '../protocol/derive.ts';
 import { schemeOf, type SchemeSignature } from '../protocol/schemes/index.ts';
 import type { ShareVault, StoredKey } from './store/types.ts';
+import type { Peer } from '../cluster/link.ts';
 
 export type { ShareVault, StoredKey } from './store/types.ts';
 import type { OtPairGuard } from '../protocol/dkls23/sign.ts';
 
 /** Who sent a message, as authenticated by the transport. */
-export type Sender = { readonly role: 'coordinator' } | { readonly role: 'node'; readonly id: PartyId };
+/** Who sent a message, as the cluster link authenticated it. */
+export type Sender = Peer;
 
 export interface AuditEntry {
   readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair' | 'reshare';

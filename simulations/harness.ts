@@ -163,7 +163,7 @@ export async function runScenario(scenario: Scenario, short: boolean, backend: B
     else cluster.close();
   }
   // Over processes the wire is encrypted and the shares sealed in the nodes: the scan is a memory-backend check.
-  const leakedShares = processes ? 0 : scanForShares(cluster);
+  const leakedShares = processes ? 0 : await scanForShares(cluster);
   if (processes) figures.leakScan = 'n/a (processes)';
   const latencies = records.filter((r) => r.ok).map((r) => r.ms);
   const failures: Record<string, number> = {};
@@ -196,14 +196,17 @@ async function settleQuietly(cluster: MemoryCluster): Promise<void> {
 }
 
 /** Counts wire messages containing any node's secret signing share (must be 0). */
-function scanForShares(cluster: MemoryCluster): number {
+async function scanForShares(cluster: MemoryCluster): Promise<number> {
   const secrets: Buffer[] = [];
   for (const vault of cluster.vaults.values()) {
-    for (const held of vault.shares.values()) {
+    for (const keyId of await vault.keyIds()) {
+      const held = (await vault.inspect(keyId))!;
       const adapter = schemeOf(held.key.scheme).adapter;
-      for (const bytes of held.epochs.values()) {
-        const share = adapter?.decode(bytes) as { signingShare?: Uint8Array } | undefined;
-        if (share?.signingShare) secrets.push(Buffer.from(share.signingShare));
+      for (const epoch of held.epochs) {
+        // FROST shares hold the secret scalar at the top, DKLs23 shares in their core.
+        const share = adapter.decode((await vault.loadEpochShare(keyId, epoch))!) as { signingShare?: Uint8Array; core?: { signingShare: Uint8Array } };
+        const secret = share.signingShare ?? share.core?.signingShare;
+        if (secret) secrets.push(Buffer.from(secret));
       }
     }
   }

@@ -147,7 +147,9 @@ export const SCENARIOS: readonly Scenario[] = [
       ctx.mark('node 2: tampered OT extension');
       figures.signaturesWithNode2AfterAccused = await signaturesAfterAccusation(ctx, key, size(ctx.short, 10, 150), 2 as NodeId);
       const vaults = ctx.cluster.vaults;
-      figures.nodesThatBurnedNode2 = [1, 3, 4, 5].filter((n) => vaults.get(n)?.burned.get(key.id)?.has(2 as never)).join(',') || 'none';
+      const burners: number[] = [];
+      for (const n of [1, 3, 4, 5]) if ((await vaults.get(n)?.burnedPairs(key.id))?.includes(2 as never)) burners.push(n);
+      figures.nodesThatBurnedNode2 = burners.join(',') || 'none';
       ctx.faults.state.byzantine.set(2, 'garbage');
       ctx.mark('node 2: garbage');
       await ctx.load(key, size(ctx.short, 5, 50));
@@ -177,8 +179,12 @@ export const SCENARIOS: readonly Scenario[] = [
     async run(ctx, figures) {
       const key = await ctx.createKey('schnorr-bip340', 3);
       const memory = ctx.backend === 'memory';
-      const snapshot = () => (memory ? [...ctx.cluster.vaults].map(([n, v]) => `${n}:${Buffer.from(v.shares.get(key.id)!.epochs.get(0)!).toString('hex')}`).join(',') : '');
-      const before = snapshot();
+      const snapshot = async () => {
+        if (!memory) return '';
+        const held = await Promise.all([...ctx.cluster.vaults].map(async ([n, v]) => `${n}:${Buffer.from((await v.loadEpochShare(key.id, 0))!).toString('hex')}`));
+        return held.join(',');
+      };
+      const before = await snapshot();
       const per = size(ctx.short, 8, 100);
       for (const node of [1, 2, 3, 4, 5]) {
         await ctx.crash(node);
@@ -189,7 +195,7 @@ export const SCENARIOS: readonly Scenario[] = [
         await ctx.load(key, per, { concurrency: 2 });
       }
       // In memory the vaults are compared; over processes every node has signed again after its restart (below).
-      figures.sharesIntact = memory ? (snapshot() === before ? 'yes' : 'no') : 'checked by signing';
+      figures.sharesIntact = memory ? ((await snapshot()) === before ? 'yes' : 'no') : 'checked by signing';
       if (!memory) {
         // Each node, with two others held back, must still sign: its sealed share survived SIGKILL.
         for (const node of [1, 2, 3, 4, 5]) {
@@ -247,7 +253,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const moved = await ctx.cluster.engine.reshareKey(key.id, { nodes: [2, 3, 4, 5], threshold: 3 }, { deadline: Date.now() + 20_000, requestId: 'sim', emit: () => undefined });
       figures.finalEpoch = moved.epoch ?? 0;
       await ctx.load(moved, size(ctx.short, 6, 60));
-      const epochs = new Set([2, 3, 4, 5].map((n) => ctx.cluster.vaults.get(n)!.shares.get(key.id)?.current));
+      const epochs = new Set(await Promise.all([2, 3, 4, 5].map(async (n) => (await ctx.cluster.vaults.get(n)!.inspect(key.id))?.epoch)));
       figures.epochsHeld = [...epochs].join(',');
     },
   },

@@ -77,7 +77,8 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     }
     expect(signers.every((s) => !s.includes(2))).toBe(true);
     // Some honest node met node 2 as extension sender and burned that pair durably.
-    const burnedBy = [1, 3, 4].filter((n) => cluster!.vaults.get(n)!.burned.get(key.id)?.has(2 as never));
+    const burnedBy: number[] = [];
+    for (const n of [1, 3, 4]) if ((await cluster.vaults.get(n)!.burnedPairs(key.id)).includes(2 as never)) burnedBy.push(n);
     expect(burnedBy.length).toBeGreaterThan(0);
     // That a burner refuses node 2 by itself, whatever the coordinator asks and after a restart,
     // is asserted at the node in test/cluster/attacks.test.ts (here the engine's exclusion of the
@@ -158,8 +159,8 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     await cluster.settle();
     const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
     // One signer's provider is slow: the other's first-round messages reach it mid-unseal.
-    cluster.vaults.get(1)!.loadDelayMs = 50;
-    cluster.vaults.get(2)!.loadDelayMs = 50;
+    cluster.protectors.get(1)!.delayMs = 50;
+    cluster.protectors.get(2)!.delayMs = 50;
     for (let i = 0; i < 5; i++) await cluster.engine.sign(key.id, { message: Buffer.from(`slow ${i}`) }, ctx(events));
     expect(events.filter((e) => e.type === 'retried')).toEqual([]);
   });
@@ -193,8 +194,11 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     await cluster.settle();
     const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340' }, ctx());
     const digest = createHash('sha256').update('refresh').digest();
-    const shareOf = (n: number) => Buffer.from([...cluster!.vaults.get(n)!.shares.get(key.id)!.epochs.values()].at(-1)!).toString('hex');
-    const before = [1, 2, 3].map(shareOf);
+    const shareOf = async (n: number) => {
+      const vault = cluster!.vaults.get(n)!;
+      return Buffer.from((await vault.loadEpochShare(key.id, (await vault.inspect(key.id))!.epochs.at(-1)!))!).toString('hex');
+    };
+    const before = await Promise.all([1, 2, 3].map(shareOf));
 
     // Node 3's report never arrives: no commit, the key stays at epoch 0 and keeps signing.
     cluster.setLink((from, _to, m) => (from === 3 && m.type === 'refresh_done' ? [] : [0]));
@@ -213,14 +217,14 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(refreshed.epoch).toBe(1);
     expect(refreshed.publicKey).toBe(key.publicKey);
     await new Promise((r) => setTimeout(r, 20));
-    expect(cluster.vaults.get(1)!.shares.get(key.id)!.current).toBe(1);
-    expect(cluster.vaults.get(2)!.shares.get(key.id)!.current).toBe(0);
+    expect((await cluster.vaults.get(1)!.inspect(key.id))!.epoch).toBe(1);
+    expect((await cluster.vaults.get(2)!.inspect(key.id))!.epoch).toBe(0);
     cluster.crash(1); // force a quorum with node 2
     const sig = await cluster.engine.sign(key.id, { message: digest, derivationPath: 'm/1' }, ctx());
     expect(sig.signers).toEqual([2, 3]);
-    expect(cluster.vaults.get(2)!.shares.get(key.id)!.current).toBe(1);
-    for (const n of [2, 3]) expect([...cluster.vaults.get(n)!.shares.get(key.id)!.epochs.keys()]).toEqual([1]); // old epoch erased
-    expect([2, 3].map(shareOf)).not.toEqual(before.slice(1));
+    expect((await cluster.vaults.get(2)!.inspect(key.id))!.epoch).toBe(1);
+    for (const n of [2, 3]) expect((await cluster.vaults.get(n)!.inspect(key.id))!.epochs).toEqual([1]); // old epoch erased
+    expect(await Promise.all([2, 3].map(shareOf))).not.toEqual(before.slice(1));
   });
 
   it('repairs a node\'s lost share with t helpers, after a refresh too; the repaired node signs', async () => {
@@ -228,12 +232,11 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     await cluster.settle();
     const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', threshold: 3 }, ctx());
     await cluster.engine.refreshKey(key.id, ctx());
-    const original = Buffer.from(cluster.vaults.get(2)!.shares.get(key.id)!.epochs.get(1)!).toString('hex');
+    const original = Buffer.from((await cluster.vaults.get(2)!.loadEpochShare(key.id, 1))!).toString('hex');
     await cluster.vaults.get(2)!.destroyKey(key.id); // node 2 lost its disk
     await cluster.engine.repairKey(key.id, 2, ctx());
-    const repaired = cluster.vaults.get(2)!.shares.get(key.id)!;
-    expect(repaired.current).toBe(1);
-    expect(Buffer.from(repaired.epochs.get(1)!).toString('hex')).toBe(original);
+    expect((await cluster.vaults.get(2)!.inspect(key.id))!.epoch).toBe(1);
+    expect(Buffer.from((await cluster.vaults.get(2)!.loadEpochShare(key.id, 1))!).toString('hex')).toBe(original);
     cluster.crash(1);
     cluster.crash(3);
     cluster.restart(3);
@@ -256,8 +259,8 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(await cluster.vaults.get(1)!.hasKey(key.id)).toBe(false);
     for (const n of [2, 3, 4, 5]) {
-      const held = cluster.vaults.get(n)!.shares.get(key.id)!;
-      expect([held.current, held.pending ?? false, held.key.threshold, held.key.parties]).toEqual([1, false, 3, [2, 3, 4, 5]]);
+      const held = (await cluster.vaults.get(n)!.inspect(key.id))!;
+      expect([held.epoch, held.status === 'pending', held.key.threshold, held.key.parties]).toEqual([1, false, 3, [2, 3, 4, 5]]);
     }
     const digest = createHash('sha256').update('new committee').digest();
     cluster.crash(2);
@@ -275,13 +278,13 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx([], 60_000));
     const digest = createHash('sha256').update('lifecycle').digest();
     const verifies = (sig: { signature: string }) => secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'), { prehash: false });
-    const seedOf = (n: number) => Buffer.from(cluster!.vaults.get(n)!.shares.get(key.id)!.epochs.get(cluster!.vaults.get(n)!.shares.get(key.id)!.current)!).toString('hex');
+    const seedOf = async (n: number) => Buffer.from((await cluster!.vaults.get(n)!.loadShare(key.id))!.share).toString('hex');
     await cluster.vaults.get(1)!.burnPair(key.id, 2 as never, 0);
-    const before = seedOf(1);
+    const before = await seedOf(1);
     const refreshed = await cluster.engine.refreshKey(key.id, ctx([], 60_000));
     expect(refreshed.epoch).toBe(1);
     await new Promise((r) => setTimeout(r, 50)); // the confirm reaches the nodes after the commit
-    expect(seedOf(1)).not.toBe(before);
+    expect(await seedOf(1)).not.toBe(before);
     expect(await cluster.vaults.get(1)!.burnedPairs(key.id)).toEqual([]);
     cluster.crash(3);
     const afterRefresh = await cluster.engine.sign(key.id, { message: digest }, ctx());
