@@ -1,6 +1,7 @@
 /** The coordinator's configuration file, validated at start-up (errors name the bad field). */
 import { z } from 'zod';
 import { loadJsonConfig } from '../cluster/config.ts';
+import { ENGINE_DEFAULTS } from './engine/defaults.ts';
 
 export const coordinatorConfigSchema = z.strictObject({
   /** libp2p listen address the nodes connect to. */
@@ -25,8 +26,8 @@ export const coordinatorConfigSchema = z.strictObject({
   tokensFile: z.string().min(1).optional(),
   /** Threshold of new keys whose request names none (default: a majority of the key's nodes). */
   defaultThreshold: z.number().int().min(2).max(65535).optional(),
-  attemptTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
-  maxSessions: z.number().int().min(1).max(100_000).default(256),
+  attemptTimeoutMs: z.number().int().min(100).max(120_000).default(ENGINE_DEFAULTS.attemptTimeoutMs),
+  maxSessions: z.number().int().min(1).max(100_000).default(ENGINE_DEFAULTS.maxSessions),
 });
 
 export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;

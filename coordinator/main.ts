@@ -16,7 +16,7 @@ import { ALL_SCOPES, createApiServer } from './api/server.ts';
 import { IdempotencyStore } from './api/idempotency.ts';
 import { checkTokenStrength, loadTokensFile, type ApiToken } from './api/tokens.ts';
 import { loadCoordinatorConfig, type CoordinatorConfig } from './config.ts';
-import { Engine } from './engine.ts';
+import { Engine } from './engine/engine.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { KeyRegistry } from './registry.ts';
 

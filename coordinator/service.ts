@@ -1,7 +1,7 @@
 /**
  * The signing service behind the HTTP API: what the coordinator can do, independent of
  * HTTP. The API layer (`coordinator/api/`) validates and authenticates requests, then calls
- * this; the engine (`coordinator/engine.ts`) implements it by driving the nodes.
+ * this; the engine (`coordinator/engine/`) implements it by driving the nodes.
  */
 
 import type { Scheme } from '../protocol/schemes/index.ts';

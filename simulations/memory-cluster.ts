@@ -5,7 +5,7 @@
  * (per-message hook) and by crashing nodes.
  */
 import { generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
-import { Engine, type EngineOptions } from '../coordinator/engine.ts';
+import { Engine, type EngineOptions } from '../coordinator/engine/engine.ts';
 import { KeyRegistry } from '../coordinator/registry.ts';
 import type { NodeId } from '../coordinator/service.ts';
 import type { ClusterMessage, CoordinatorMessage, NodeReport } from '../cluster/control.ts';

@@ -1,0 +1,73 @@
+/**
+ * What every operation of the engine works with: the options it was built with, and the three
+ * parts that hold its state (liveness, reputation, dispatch). One operation per module beside
+ * this one; `engine.ts` puts them behind the SigningService interface.
+ */
+import { inferredCustody, type CoordinatorMessage, type Custody } from '../../cluster/control.ts';
+import { partyId, sortedParties } from '../../protocol/core/ids.ts';
+import type { KeyRegistry } from '../registry.ts';
+import { ServiceError, type KeyInfo, type NodeId } from '../service.ts';
+import type { Dispatcher } from './dispatch.ts';
+import type { Liveness } from './liveness.ts';
+import type { Reputation } from './reputation.ts';
+
+export interface EngineOptions {
+  /** Every node of the cluster manifest. */
+  readonly nodes: readonly NodeId[];
+  /** Sends to a node; rejects when it cannot be reached. */
+  readonly send: (node: NodeId, message: CoordinatorMessage) => Promise<void>;
+  /** Signs with the coordinator's identity key (nodes check it against the manifest). */
+  readonly signRequest: (input: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+  readonly registry: KeyRegistry;
+  /** Limits and periods; see ENGINE_DEFAULTS. */
+  readonly attemptTimeoutMs?: number;
+  readonly keygenTimeoutMs?: number;
+  readonly heartbeatMs?: number;
+  readonly livenessMs?: number;
+  /** Threshold of new keys whose request names none (default: a majority of the key's nodes). */
+  readonly defaultThreshold?: number;
+  readonly maxSessions?: number;
+  readonly suspectMs?: number;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Hooks for metrics: an invalid signature caught, a retry, a blamed node. */
+  readonly observe?: { invalidSignature?(): void; retry?(): void; blamed?(node: NodeId): void };
+}
+
+export interface EngineContext {
+  readonly opts: EngineOptions;
+  readonly liveness: Liveness;
+  readonly reputation: Reputation;
+  readonly dispatch: Dispatcher;
+}
+
+export function requireKey(ctx: EngineContext, id: string): KeyInfo {
+  const key = ctx.opts.registry.get(id);
+  if (!key) throw new ServiceError('key_not_found', `no key ${id}`);
+  return key;
+}
+
+/** A key's custody as its nodes keep it (the same rule `NodeRuntime.custodyOf` applies to older keys). */
+export function custodyOf(ctx: EngineContext, key: KeyInfo): Custody {
+  if (!key.custody) return inferredCustody(key.threshold, key.nodes.map(partyId), ctx.opts.nodes.map(partyId));
+  return { ...key.custody, members: sortedParties(key.custody.members.map(partyId)) };
+}
+
+/** Throws `quorum_unavailable` naming the nodes of `nodes` that are offline, if any. */
+export function requireOnline(ctx: EngineContext, nodes: readonly NodeId[], what: string): void {
+  const offline = nodes.filter((n) => !ctx.liveness.isOnline(n));
+  if (offline.length) throw new ServiceError('quorum_unavailable', `${what}; offline: ${offline.join(', ')}`);
+}
+
+/** Online holders that are not suspects: who may help (repair) or deal (resharing). */
+export function trustedOnline(ctx: EngineContext, nodes: readonly NodeId[]): NodeId[] {
+  return nodes.filter((n) => ctx.liveness.isOnline(n) && !ctx.reputation.isSuspect(n));
+}
+
+/** Every node must be in the cluster manifest. */
+export function requireMembers(ctx: EngineContext, nodes: readonly NodeId[]): void {
+  for (const n of nodes) if (!ctx.opts.nodes.includes(n)) throw new ServiceError('invalid_request', `node ${n} is not in the cluster`);
+}
+
+export function requireThreshold(threshold: number, parties: number): void {
+  if (!Number.isInteger(threshold) || threshold < 2 || threshold > parties) throw new ServiceError('invalid_request', `threshold must be an integer in [2, ${parties}]`);
+}

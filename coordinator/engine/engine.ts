@@ -1,0 +1,128 @@
+/**
+ * The coordinator engine: implements the SigningService by driving the nodes over the
+ * control plane. It is assembled from parts with one job each — liveness (heartbeats),
+ * reputation (blame and quorum choice), dispatch (signed commands and their reports) — and one
+ * module per operation (keygen, sign, lifecycle); this class wires them and routes reports.
+ *
+ * The engine never sees a share: nodes run the protocols among themselves and report only
+ * public results (public keys, chain codes, signatures) or a failure with its culprits.
+ */
+import type { NodeReport } from '../../cluster/control.ts';
+import type { CreateKeyRequest, HealthReport, KeyInfo, KeyStatus, NodeId, RequestContext, SignRequest, SignResult, SigningService } from '../service.ts';
+import type { EngineContext, EngineOptions } from './context.ts';
+import { ENGINE_DEFAULTS } from './defaults.ts';
+import { Dispatcher } from './dispatch.ts';
+import { createKey } from './keygen.ts';
+import { destroyKey, refreshKey, repairKey, reshareKey, setKeyStatus } from './lifecycle.ts';
+import { Liveness } from './liveness.ts';
+import { Reputation } from './reputation.ts';
+import { sign } from './sign.ts';
+
+export type { EngineOptions } from './context.ts';
+
+export class Engine implements SigningService {
+  private readonly ctx: EngineContext;
+
+  constructor(opts: EngineOptions) {
+    const reputation = new Reputation({ suspectMs: opts.suspectMs ?? ENGINE_DEFAULTS.suspectMs, onSuspect: (node) => opts.observe?.blamed?.(node) });
+    const liveness = new Liveness({
+      nodes: opts.nodes,
+      send: opts.send,
+      heartbeatMs: opts.heartbeatMs ?? ENGINE_DEFAULTS.heartbeatMs,
+      livenessMs: opts.livenessMs ?? ENGINE_DEFAULTS.livenessMs,
+      // A node coming back (restart, healed partition) starts with a clean record.
+      onBack: (node) => reputation.clearFailures(node),
+    });
+    const dispatch = new Dispatcher({
+      send: opts.send,
+      signRequest: opts.signRequest,
+      maxSessions: opts.maxSessions ?? ENGINE_DEFAULTS.maxSessions,
+      unreachable: (node) => liveness.markOffline(node),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    this.ctx = { opts, liveness, reputation, dispatch };
+  }
+
+  /** Starts the heartbeat that tracks node liveness. */
+  start(): void {
+    this.ctx.liveness.start();
+  }
+
+  stop(): void {
+    this.ctx.liveness.stop();
+    this.ctx.dispatch.cancelAll();
+  }
+
+  get activeSessions(): number {
+    return this.ctx.dispatch.activeSessions;
+  }
+
+  /** Feed every message a node sends, with the node id the transport authenticated. */
+  onReport(node: NodeId, report: NodeReport): void {
+    this.ctx.liveness.heardFrom(node);
+    if (report.type === 'pong') return;
+    const session = Buffer.from(report.session).toString('hex');
+    if (this.ctx.dispatch.route(node, session, report)) return;
+    if (report.type === 'failed') this.ctx.reputation.lateFailure(session, node, report.culprits);
+  }
+
+  /** A node whose connection dropped is offline until it answers again. */
+  markOffline(node: NodeId): void {
+    this.ctx.liveness.markOffline(node);
+  }
+
+  isOnline(node: NodeId): boolean {
+    return this.ctx.liveness.isOnline(node);
+  }
+
+  health(): HealthReport {
+    const nodes = this.ctx.opts.nodes.map((id) => ({ id, online: this.isOnline(id) }));
+    return { status: nodes.every((n) => n.online) ? 'ok' : 'degraded', nodes };
+  }
+
+  /** How much recent failures weigh against a node when quorums are chosen (0: none). */
+  failureWeight(node: NodeId): number {
+    return this.ctx.reputation.failureWeight(node);
+  }
+
+  /** Nodes blamed by a protocol abort, with the time until which they are avoided. */
+  suspectedNodes(): Map<NodeId, number> {
+    return this.ctx.reputation.suspectedNodes();
+  }
+
+  async listKeys(): Promise<readonly KeyInfo[]> {
+    return this.ctx.opts.registry.list();
+  }
+
+  async getKey(id: string): Promise<KeyInfo | undefined> {
+    return this.ctx.opts.registry.get(id);
+  }
+
+  createKey(request: CreateKeyRequest, rc: RequestContext): Promise<KeyInfo> {
+    return createKey(this.ctx, request, rc);
+  }
+
+  sign(keyId: string, request: SignRequest, rc: RequestContext): Promise<SignResult> {
+    return sign(this.ctx, keyId, request, rc);
+  }
+
+  setKeyStatus(id: string, status: KeyStatus): Promise<KeyInfo> {
+    return setKeyStatus(this.ctx, id, status);
+  }
+
+  refreshKey(id: string, rc: RequestContext): Promise<KeyInfo> {
+    return refreshKey(this.ctx, id, rc);
+  }
+
+  reshareKey(id: string, request: { nodes: readonly NodeId[]; threshold: number }, rc: RequestContext): Promise<KeyInfo> {
+    return reshareKey(this.ctx, id, request, rc);
+  }
+
+  repairKey(id: string, node: NodeId, rc: RequestContext): Promise<void> {
+    return repairKey(this.ctx, id, node, rc);
+  }
+
+  destroyKey(id: string, rc: RequestContext): Promise<void> {
+    return destroyKey(this.ctx, id, rc);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Signing: pick t online signers, send them the signed request, and verify the signature they
+ * return with code that did not produce it before returning it. A failed attempt (abort,
+ * silence, an unreachable node, an invalid signature) is retried with another quorum while the
+ * request's deadline allows, leaving out whoever the failure points at.
+ */
+import type { Bytes } from '../../protocol/core/codec.ts';
+import { partyId } from '../../protocol/core/ids.ts';
+import { derive, DerivationError, parsePath } from '../../protocol/derive.ts';
+import { schemeOf, signableMessageProblem, type Scheme } from '../../protocol/schemes/index.ts';
+import { ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
+import { ENGINE_DEFAULTS } from './defaults.ts';
+import { requireKey, type EngineContext } from './context.ts';
+import type { Command } from './dispatch.ts';
+
+type AttemptOutcome =
+  | { readonly ok: true; readonly signature: Uint8Array; readonly recoveryId: number }
+  | {
+      readonly ok: false;
+      /** What callers may see (see NodeReport `failed`); `reason` is for the log. */
+      readonly code: string;
+      readonly reason: string;
+      readonly culprits: readonly NodeId[];
+      readonly unresponsive: readonly NodeId[];
+      readonly accuser?: NodeId;
+      readonly timedOut?: true;
+    };
+
+export async function sign(ctx: EngineContext, keyId: string, request: SignRequest, rc: RequestContext): Promise<SignResult> {
+  const key = requireKey(ctx, keyId);
+  if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
+  checkMessage(key.scheme, request.message);
+  const scheme = schemeOf(key.scheme);
+  const publicKey = request.derivationPath ? deriveChild(key, request.derivationPath) : Buffer.from(key.publicKey, 'hex');
+  ctx.dispatch.admit();
+  const failed = new Set<NodeId>();
+  let lastReason = '';
+  let lastCode = '';
+  for (let attempt = 1; ; attempt++) {
+    const remaining = rc.deadline - Date.now();
+    if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastCode ? ` (last failure: ${lastCode})` : ''}`);
+    const quorum = ctx.reputation.pickQuorum(key, key.nodes.filter((n) => ctx.liveness.isOnline(n)), failed);
+    const command = await ctx.dispatch.command('sign', {
+      keyId,
+      scheme: key.scheme,
+      message: request.message as Bytes,
+      derivationPath: request.derivationPath ?? '',
+      epoch: key.epoch ?? 0,
+      signers: quorum.map(partyId),
+    });
+    if (attempt > 1) {
+      ctx.opts.observe?.retry?.();
+      rc.emit({ type: 'retried', session: command.session, attempt, nodes: quorum });
+    }
+    rc.emit({ type: 'started', session: command.session, operation: 'sign', keyId, nodes: quorum });
+    const attemptMs = ctx.opts.attemptTimeoutMs ?? ENGINE_DEFAULTS.attemptTimeoutMs;
+    // A deadline the client set shorter than an attempt is the client's choice, not the nodes' fault.
+    const clientCut = remaining < attemptMs;
+    const outcome = await signAttempt(ctx, command, quorum, Math.min(remaining, attemptMs));
+    if (outcome.ok && scheme.verify(publicKey, request.message, outcome.signature, scheme.recoveryId ? outcome.recoveryId : undefined)) {
+      for (const n of quorum) ctx.reputation.clearFailures(n); // a quorum that signs has proven itself
+      rc.emit({ type: 'completed', session: command.session, ok: true });
+      const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: Buffer.from(publicKey).toString('hex'), signers: quorum };
+      return scheme.recoveryId ? { ...result, recoveryId: outcome.recoveryId as 0 | 1 } : result;
+    }
+    if (outcome.ok) {
+      // Never returned: an invalid signature means a node lied; leave the whole quorum out of the retry.
+      lastReason = 'the nodes produced a signature that does not verify';
+      lastCode = 'invalid_signature';
+      ctx.opts.observe?.invalidSignature?.();
+      for (const n of quorum) failed.add(n);
+    } else {
+      lastReason = outcome.reason;
+      lastCode = outcome.code;
+      ctx.reputation.blame(outcome.culprits, outcome.accuser);
+      // An accusation is a dispute until corroborated: the retry leaves out the accused and the accuser.
+      const disputed = outcome.culprits.length && outcome.accuser !== undefined ? [outcome.accuser] : [];
+      const unresponsive = clientCut && outcome.timedOut ? [] : outcome.unresponsive;
+      for (const n of [...outcome.culprits, ...unresponsive, ...disputed]) {
+        failed.add(n);
+        ctx.reputation.noteFailure(n);
+        rc.emit({ type: 'signer_failed', session: command.session, node: n, reason: outcome.code });
+      }
+    }
+    rc.emit({ type: 'completed', session: command.session, ok: false, error: lastCode });
+    ctx.opts.log?.('sign_attempt_failed', { keyId, attempt, quorum, reason: lastReason });
+  }
+}
+
+async function signAttempt(ctx: EngineContext, command: Command, quorum: readonly NodeId[], timeoutMs: number): Promise<AttemptOutcome> {
+  const reported = new Set<NodeId>();
+  const outcome = await ctx.dispatch.race<AttemptOutcome>(command, quorum, timeoutMs, {
+    onReport: (node, report, settle) => {
+      reported.add(node);
+      if (report.type === 'sign_done') settle({ ok: true, signature: report.signature, recoveryId: report.recoveryId });
+      else if (report.type === 'failed') {
+        // With culprits, the protocol proved who misbehaved; without, the reporter itself could not go on.
+        const culprits = report.culprits.filter((c) => quorum.includes(c));
+        settle({ ok: false, code: report.code, reason: `node ${node}: ${report.reason}`, culprits, unresponsive: culprits.length ? [] : [node], accuser: node });
+      }
+    },
+    onUnreachable: (node) => ({ ok: false, code: 'unreachable', reason: `node ${node} is unreachable`, culprits: [], unresponsive: [node] }),
+    onTimeout: () => ({ ok: false, code: 'timeout', reason: `no signature within ${timeoutMs} ms`, culprits: [], unresponsive: quorum.filter((n) => !reported.has(n)), timedOut: true }),
+  });
+  if (!outcome.ok) {
+    ctx.reputation.attemptFailed(command.session, quorum);
+    ctx.dispatch.cancel(quorum, command.session);
+  }
+  return outcome;
+}
+
+/** Message format per scheme (the API checks the same; the engine does not trust its caller). */
+export function checkMessage(scheme: Scheme, message: Uint8Array): void {
+  const problem = signableMessageProblem(scheme, message);
+  if (problem) throw new ServiceError('invalid_request', problem);
+}
+
+/** The user-facing public key of the child a signed path leads to (what the signature verifies under). */
+function deriveChild(key: KeyInfo, path: string): Uint8Array {
+  let steps: number[];
+  try {
+    steps = parsePath(path);
+  } catch (e) {
+    throw new ServiceError(e instanceof DerivationError && e.code === 'hardened' ? 'unsupported' : 'invalid_request', (e as Error).message);
+  }
+  if (!key.groupKey) throw new ServiceError('unsupported', 'this key predates derivation support');
+  try {
+    const scheme = schemeOf(key.scheme);
+    const child = derive(scheme.curve, Buffer.from(key.groupKey, 'hex'), Buffer.from(key.chainCode, 'hex'), steps);
+    return scheme.userKey(child.publicKey);
+  } catch (e) {
+    throw new ServiceError('invalid_request', (e as Error).message);
+  }
+}
