@@ -1,0 +1,49 @@
+/**
+ * What the node's operation handlers (one module per signed request type) work with. The
+ * runtime builds it once; handlers check a request against the node's own records, load what
+ * they need through `store/share-access.ts`, and start a session or refuse.
+ */
+import { inferredCustody, type Custody } from '../../cluster/control.ts';
+import type { Bytes } from '../../protocol/core/codec.ts';
+import type { PartyId, SessionId } from '../../protocol/core/ids.ts';
+import type { PairRetirement } from '../session/pair-retirement.ts';
+import type { SessionRunner } from '../session/runner.ts';
+import type { Refusal } from '../store/share-access.ts';
+import type { ShareVault, StoredKey } from '../store/types.ts';
+
+export interface AuditEntry {
+  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair' | 'reshare';
+  readonly keyId: string;
+  readonly session: string;
+  /** SHA-256 of the message, never the message itself for large payloads. */
+  readonly messageDigest?: string;
+  readonly derivationPath?: string;
+  readonly signers: readonly PartyId[];
+  readonly outcome: 'started' | 'completed' | 'aborted';
+}
+
+export interface NodeContext {
+  readonly self: PartyId;
+  /** Every node of the cluster manifest: no key may ever be held outside it. */
+  readonly members: readonly PartyId[];
+  readonly vault: ShareVault;
+  readonly sessions: SessionRunner;
+  readonly pairs: PairRetirement;
+  audit(entry: AuditEntry): Promise<void>;
+  /** Accepts a session id for a key once, ever; reports and throws when it was used before. */
+  claimSession(keyId: string, session: Bytes): Promise<SessionId>;
+}
+
+/** Reports a refusal of session `id` to the coordinator. */
+export function refuse(ctx: NodeContext, id: SessionId, refusal: Refusal): void {
+  ctx.sessions.fail(id, refusal.reason, refusal.culprits ?? []);
+}
+
+/**
+ * A key's custody: as sealed at creation, or for keys stored before custody existed, the rule
+ * they were created under in effect — their threshold and committee size as floors, the
+ * cluster manifest as the allowed members.
+ */
+export function custodyOf(ctx: NodeContext, key: StoredKey): Custody {
+  return key.custody ?? inferredCustody(key.threshold, key.parties, ctx.members);
+}

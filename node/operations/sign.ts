@@ -1,0 +1,97 @@
+/**
+ * Signing on a node. The node checks the request against its own records (its share at the
+ * named epoch, the scheme, burned pairwise setups), derives a child itself from its own copy of
+ * the key (the coordinator signed the path; nothing else it says about the child is trusted),
+ * and releases the share to the protocol only once its use is on record and its session id is
+ * claimed for good.
+ */
+import { createHash } from 'node:crypto';
+import type { SignRequest } from '../../cluster/control.ts';
+import { encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
+import { sessionId, sortedParties } from '../../protocol/core/ids.ts';
+import type { ProtocolAbort } from '../../protocol/core/errors.ts';
+import { derive, MAX_PATH_CHARS, parsePath } from '../../protocol/derive.ts';
+import { schemeOf, type SchemeSignature } from '../../protocol/schemes/index.ts';
+import { decodeShare, loadAtEpoch } from '../store/share-access.ts';
+import { refuse, type NodeContext } from './context.ts';
+
+/** The public inputs a node binds into a DKLs23 signing transcript beyond the protocol's own. */
+const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
+
+export async function startSign(ctx: NodeContext, request: SignRequest): Promise<void> {
+  // The claim's synced write overlaps the share's loading and the audit entry: all three are
+  // done before the share is used (a refused claim is reported by claimSession and ends here).
+  const claimed = ctx.claimSession(request.keyId, request.session);
+  claimed.catch(() => undefined);
+  const id = sessionId(request.session);
+  const signers = sortedParties(request.signers);
+  if (!signers.includes(ctx.self)) return refuse(ctx, id, { reason: `node ${ctx.self} is not a signer of this request` });
+  const loaded = await loadAtEpoch(ctx.vault, ctx.self, request.keyId, request.epoch);
+  if (!loaded.ok) return refuse(ctx, id, loaded.refusal);
+  const stored = loaded.value;
+  const { key, epoch } = stored;
+  const scheme = schemeOf(key.scheme);
+  const adapter = scheme.adapter;
+  const decoded = decodeShare(adapter, stored, () => {
+    if (key.scheme !== request.scheme) return { reason: `key ${request.keyId} is ${key.scheme}, not ${request.scheme}` };
+    return adapter.pairwiseSetup ? ctx.pairs.refusal(request.keyId, epoch, signers, stored.burned) : undefined;
+  });
+  if (!decoded.ok) return refuse(ctx, id, decoded.refusal);
+  const share = decoded.value;
+  let signingShare = share;
+  const dispose = () => {
+    adapter.wipe(share);
+    if (signingShare !== share) adapter.wipe(signingShare);
+  };
+  if (request.derivationPath !== '') {
+    try {
+      signingShare = adapter.tweak(share, derive(scheme.curve, key.groupKey, key.chainCode, parsePath(request.derivationPath)).tweak);
+    } catch (e) {
+      dispose();
+      return refuse(ctx, id, { reason: `cannot derive ${request.derivationPath}: ${(e as Error).message}` });
+    }
+  }
+  const base = {
+    keyId: request.keyId,
+    session: id,
+    signers,
+    messageDigest: createHash('sha256').update(request.message).digest('hex'),
+    ...(request.derivationPath ? { derivationPath: request.derivationPath } : {}),
+  };
+  try {
+    // The share is released only after its use is on record and its session id is claimed for good.
+    const [claim, audit] = await Promise.allSettled([claimed, ctx.audit({ event: 'sign', ...base, outcome: 'started' })]);
+    if (claim.status === 'rejected') {
+      if (audit.status === 'fulfilled') await ctx.audit({ event: 'sign', ...base, outcome: 'aborted' });
+      throw claim.reason;
+    }
+    if (audit.status === 'rejected') throw audit.reason;
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+  const context = encodeCbor(signContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath });
+  const pairwise = adapter.pairwiseSetup;
+  ctx.sessions.start({
+    id,
+    keyId: request.keyId,
+    protocol: adapter.signProtocol(share),
+    parties: signers,
+    start: adapter.sign(signingShare, request.message, { context, ...(pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {}) }),
+    complete: async (output) => {
+      const sig = output as SchemeSignature;
+      await ctx.audit({ event: 'sign', ...base, outcome: 'completed' });
+      // A signer that only contributed its share reports nothing; the aggregator reports.
+      return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
+    },
+    dispose,
+    ...(pairwise
+      ? {
+          aborted: (abort: ProtocolAbort) => {
+            // Retired at once (the guard already did for a failed KOS check); durable in the background.
+            for (const peer of pairwise.compromisedBy(abort)) ctx.pairs.retire(request.keyId, epoch, peer);
+          },
+        }
+      : {}),
+  });
+}
