@@ -62,6 +62,7 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
       invalidSignature: () => metrics.invalidSignatures.inc(),
       retry: () => metrics.retries.inc(),
       blamed: (node) => metrics.blamed.inc({ node: String(node) }),
+      signed: (scheme, outcome, seconds) => metrics.observeSign(scheme, outcome, seconds),
     },
     nodes,
     registry,

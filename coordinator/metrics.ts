@@ -51,6 +51,12 @@ export class CoordinatorMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** One sign request's end, from the engine's `observe.signed` hook. */
+  observeSign(scheme: string, outcome: string, seconds: number): void {
+    this.signDuration.observe({ scheme, outcome }, seconds);
+    if (outcome !== 'ok') this.errors.inc({ operation: 'sign', cause: outcome });
+  }
+
   /** Reads the service's health into the liveness gauges (on health calls and on every scrape). */
   private observeHealth(service: SigningService & { readonly activeSessions?: number }): HealthReport {
     const h = service.health();
@@ -86,10 +92,8 @@ export class CoordinatorMetrics {
         if (!key) this.errors.inc({ operation: 'get_key', cause: 'key_not_found' });
         return key;
       },
-      sign: async (keyId: string, req: SignRequest, ctx: RequestContext): Promise<SignResult> => {
-        const scheme = (await service.getKey(keyId))?.scheme ?? 'unknown';
-        return timed(this.signDuration, 'sign', { scheme }, () => service.sign(keyId, req, ctx));
-      },
+      // Timed by the engine, which looks the key up anyway (see `observeSign`).
+      sign: (keyId: string, req: SignRequest, ctx: RequestContext): Promise<SignResult> => service.sign(keyId, req, ctx),
       ...(service.setKeyStatus ? { setKeyStatus: service.setKeyStatus.bind(service) } : {}),
       ...(service.destroyKey ? { destroyKey: (id: string, ctx: RequestContext) => lifecycle('destroy', () => service.destroyKey!(id, ctx)) } : {}),
       ...(service.refreshKey ? { refreshKey: (id: string, ctx: RequestContext) => lifecycle('refresh', () => service.refreshKey!(id, ctx)) } : {}),

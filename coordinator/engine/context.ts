@@ -29,8 +29,17 @@ export interface EngineOptions {
   readonly maxSessions?: number;
   readonly suspectMs?: number;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
-  /** Hooks for metrics: an invalid signature caught, a retry, a blamed node. */
-  readonly observe?: { invalidSignature?(): void; retry?(): void; blamed?(node: NodeId): void };
+  /**
+   * Hooks for metrics: an invalid signature caught, a retry, a blamed node, and every sign
+   * request's end (the key's scheme, or 'unknown' when there is no such key; 'ok' or the
+   * failure's code; seconds), reported here because the engine is where the key is looked up.
+   */
+  readonly observe?: {
+    invalidSignature?(): void;
+    retry?(): void;
+    blamed?(node: NodeId): void;
+    signed?(scheme: string, outcome: string, seconds: number): void;
+  };
 }
 
 export interface EngineContext {

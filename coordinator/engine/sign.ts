@@ -27,7 +27,21 @@ type AttemptOutcome =
     };
 
 export async function sign(ctx: EngineContext, keyId: string, request: SignRequest, rc: RequestContext): Promise<SignResult> {
-  const key = requireKey(ctx, keyId);
+  const started = performance.now();
+  const key = ctx.opts.registry.get(keyId);
+  const done = (outcome: string) => ctx.opts.observe?.signed?.(key?.scheme ?? 'unknown', outcome, (performance.now() - started) / 1000);
+  try {
+    const result = await signWith(ctx, requireKey(ctx, keyId), request, rc);
+    done('ok');
+    return result;
+  } catch (e) {
+    done(e instanceof ServiceError ? e.code : 'internal');
+    throw e;
+  }
+}
+
+async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, rc: RequestContext): Promise<SignResult> {
+  const keyId = key.id;
   if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
   checkMessage(key.scheme, request.message);
   const scheme = schemeOf(key.scheme);
