@@ -26,9 +26,9 @@ import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { performance } from 'node:perf_hooks';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated } from '../protocol/testing/frost.ts';
-import { evaluatePolynomial } from '../protocol/frost/dkg-math.ts';
-import { toNoble } from '../protocol/frost/keys.ts';
-import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../protocol/frost/suites.ts';
+import { evaluatePolynomial } from '../protocol/threshold/dkg-math.ts';
+import { toNoble } from '../protocol/threshold/keys.ts';
+import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../protocol/curves/ciphersuites.ts';
 import { measure, printTable, type Stats } from './stats.ts';
 
 const SIZES: [number, number][] = [

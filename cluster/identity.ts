@@ -6,7 +6,7 @@
 import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createAtomically, writeAtomically } from './atomic-file.ts';
-import { ed25519PrivateKey, ed25519PublicKey, newEd25519Seed, rawEd25519PublicKey } from '../protocol/core/curve25519-keys.ts';
+import { ed25519PrivateKey, ed25519PublicKey, newEd25519Seed, rawEd25519PublicKey } from '../protocol/curves/curve25519-keys.ts';
 import { verifyMlDsa } from './providers/mldsa.ts';
 import type { IdentitySigner, ShareProtector } from './providers/types.ts';
 import type { ClusterManifest } from './transport/manifest.ts';

@@ -11,7 +11,7 @@ import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
 import { createBackup, openBackup } from './backup.ts';
 import { loadNodeConfig } from './config.ts';
 import { createAtomically, writeAtomically } from '../cluster/atomic-file.ts';
-import { ed25519PublicKey } from '../protocol/core/curve25519-keys.ts';
+import { ed25519PublicKey } from '../protocol/curves/curve25519-keys.ts';
 import { createIdentity, identityPublicKey, loadIdentity, resealIdentity } from '../cluster/identity.ts';
 import { joinCluster } from '../cluster/join.ts';
 import { memberOf } from '../cluster/link.ts';

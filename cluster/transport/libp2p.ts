@@ -20,7 +20,7 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { HandshakeError, initiate, respond, type ChannelKeys, type HandshakeIdentity, type HandshakeInfo, type HandshakeTestHooks } from './hybrid.ts';
-import { ed25519PrivateKey, ed25519PublicKey } from '../../protocol/core/curve25519-keys.ts';
+import { ed25519PrivateKey, ed25519PublicKey } from '../../protocol/curves/curve25519-keys.ts';
 import type { ClusterManifest, ManifestMember } from './manifest.ts';
 import type { MemberId, PeerTransport } from './types.ts';
 

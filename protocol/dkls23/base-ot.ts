@@ -19,7 +19,7 @@
 import { createHash, diffieHellman, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
-import { rawX25519PublicKey, x25519PrivateKey, x25519PublicKey } from '../core/curve25519-keys.ts';
+import { rawX25519PublicKey, x25519PrivateKey, x25519PublicKey } from '../curves/curve25519-keys.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import { KAPPA, SEED_BYTES } from './ot-extension.ts';
 

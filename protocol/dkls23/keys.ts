@@ -10,8 +10,8 @@ import { bytes, decodeCbor, encodeCbor, partyMap, struct, uint, type Bytes } fro
 import { DecodeError } from '../core/errors.ts';
 import { MAX_PARTY_ID, type PartyId } from '../core/ids.ts';
 import { zeroize } from '../core/transcript.ts';
-import type { FrostKeyShare } from '../frost/keys.ts';
-import { decodeFrostKeyShare, encodeFrostKeyShare } from '../frost/share-codec.ts';
+import type { FrostKeyShare } from '../threshold/keys.ts';
+import { decodeFrostKeyShare, encodeFrostKeyShare } from '../threshold/share-codec.ts';
 import { KAPPA, SEED_BYTES, type OtReceiverSeeds, type OtSenderSeeds } from './ot-extension.ts';
 
 export const DKLS_SCHEME = 'ecdsa-secp256k1';

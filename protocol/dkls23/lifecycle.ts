@@ -7,8 +7,8 @@
 import { andThen } from '../core/compose.ts';
 import type { PartyId } from '../core/ids.ts';
 import type { ProtocolStart, Transition } from '../core/party.ts';
-import { frostRefresh } from '../frost/refresh.ts';
-import { frostReshare } from '../frost/reshare.ts';
+import { frostRefresh } from '../threshold/refresh.ts';
+import { frostReshare } from '../threshold/reshare.ts';
 import { pairwiseSetup } from './keygen.ts';
 import { DKLS_SCHEME, type DklsKeyShare } from './keys.ts';
 

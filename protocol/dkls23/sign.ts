@@ -37,7 +37,7 @@ import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { round, type ProtocolStart, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
-import { frostSuite, validSecp256k1Point } from '../frost/suites.ts';
+import { frostSuite, validSecp256k1Point } from '../curves/ciphersuites.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { kosMessageBytes } from './ot-extension.ts';
 import { aliceRespond, bobFinish, bobStart, NONCE_BYTES, TAU_BYTES, XI, type BobState } from './rvole.ts';

@@ -1,7 +1,3 @@
-export * from './dkg.ts';
-export * from './keys.ts';
+/** FROST signing (RFC 9591): every signer aggregates, or one coordinator inside the signer set does. */
 export * from './sign.ts';
 export * from './sign-coordinated.ts';
-export * from './suites.ts';
-export * from './share-codec.ts';
-export * from './tweak.ts';

@@ -30,9 +30,9 @@ import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type Transition } from '../core/party.ts';
 import { constantTimeEqual, zeroize } from '../core/transcript.ts';
-import { nobleKeyPackage, type FrostKeyShare } from './keys.ts';
+import { nobleKeyPackage, type FrostKeyShare } from '../threshold/keys.ts';
 import { checkSigners, type FrostSignature } from './sign.ts';
-import { frostSuite, nobleRng } from './suites.ts';
+import { frostSuite, nobleRng } from '../curves/ciphersuites.ts';
 
 export const frostSignCoordinatedProtocol = (key: FrostKeyShare): string => `frost-sign-coord/${key.scheme}/v1`;
 

@@ -15,8 +15,8 @@ import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart } from '../core/party.ts';
 import { zeroize } from '../core/transcript.ts';
-import { toNoble, type FrostKeyShare } from './keys.ts';
-import { frostSuite, nobleRng } from './suites.ts';
+import { toNoble, type FrostKeyShare } from '../threshold/keys.ts';
+import { frostSuite, nobleRng } from '../curves/ciphersuites.ts';
 
 export const frostSignProtocol = (key: FrostKeyShare): string => `frost-sign/${key.scheme}/v1`;
 

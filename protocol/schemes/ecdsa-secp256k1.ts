@@ -9,7 +9,7 @@ import { decodeDklsKeyShare, encodeDklsKeyShare, zeroizeDklsKeyShare, type DklsK
 import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
 import { dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol } from '../dkls23/lifecycle.ts';
 import { dklsSign, dklsSignProtocol } from '../dkls23/sign.ts';
-import { tweakFrostKeyShare } from '../frost/tweak.ts';
+import { tweakFrostKeyShare } from '../threshold/tweak.ts';
 import { reshareDigest } from './frost-adapter.ts';
 import type { SchemeAdapter, SchemeDefinition } from './types.ts';
 

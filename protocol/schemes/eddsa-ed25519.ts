@@ -1,6 +1,6 @@
 /** Ed25519 (RFC 8032) signatures by FROST(Ed25519, SHA-512), RFC 9591. Solana and other Ed25519 chains. */
 import { verify } from 'node:crypto';
-import { ed25519PublicKey } from '../core/curve25519-keys.ts';
+import { ed25519PublicKey } from '../curves/curve25519-keys.ts';
 import { frostAdapter, frostUserKey } from './frost-adapter.ts';
 import type { SchemeDefinition } from './types.ts';
 

@@ -5,14 +5,14 @@
 import { mapOutput } from '../core/compose.ts';
 import { hashTranscript, zeroize } from '../core/transcript.ts';
 import { frostSignCoordinated, frostSignCoordinatedProtocol } from '../frost/sign-coordinated.ts';
-import { frostSuite } from '../frost/suites.ts';
-import { frostDkg, frostDkgProtocol } from '../frost/dkg.ts';
-import type { FrostKeyShare } from '../frost/keys.ts';
-import { decodeFrostKeyShare, encodeFrostKeyShare } from '../frost/share-codec.ts';
-import { tweakFrostKeyShare } from '../frost/tweak.ts';
-import { frostRefresh, frostRefreshProtocol } from '../frost/refresh.ts';
-import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../frost/repair.ts';
-import { frostReshare, frostReshareProtocol } from '../frost/reshare.ts';
+import { frostSuite } from '../curves/ciphersuites.ts';
+import { frostDkg, frostDkgProtocol } from '../threshold/dkg.ts';
+import type { FrostKeyShare } from '../threshold/keys.ts';
+import { decodeFrostKeyShare, encodeFrostKeyShare } from '../threshold/share-codec.ts';
+import { tweakFrostKeyShare } from '../threshold/tweak.ts';
+import { frostRefresh, frostRefreshProtocol } from '../threshold/refresh.ts';
+import { frostRepairHelper, frostRepairProtocol, frostRepairTarget } from '../threshold/repair.ts';
+import { frostReshare, frostReshareProtocol } from '../threshold/reshare.ts';
 import type { SchemeAdapter } from './types.ts';
 
 export function frostAdapter(scheme: 'eddsa-ed25519' | 'schnorr-bip340'): SchemeAdapter<FrostKeyShare> {

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { inProcessAuth, outputsOrThrow, runParties, type DriverOptions, type RunResult } from './driver.ts';
 import { partyId, sessionId, type PartyId, type Rng } from '../core/ids.ts';
 import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
-import { frostDkg, frostDkgProtocol } from '../frost/dkg.ts';
-import type { FrostKeyShare } from '../frost/keys.ts';
+import { frostDkg, frostDkgProtocol } from '../threshold/dkg.ts';
+import type { FrostKeyShare } from '../threshold/keys.ts';
 import { frostSign, frostSignProtocol, type FrostSignature } from '../frost/sign.ts';
 import { frostSignCoordinated, frostSignCoordinatedProtocol, type FrostSignOutcome } from '../frost/sign-coordinated.ts';
-import type { FrostScheme } from '../frost/suites.ts';
+import type { FrostScheme } from '../curves/ciphersuites.ts';
 
 export const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
 

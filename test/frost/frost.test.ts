@@ -3,7 +3,9 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { array, bytes, decodeCbor, encodeCbor, Party, sessionId, signBroadcast, struct, type PartyId } from '../../protocol/core/index.ts';
 import { inProcessAuth } from '../../protocol/testing/index.ts';
-import { FROST_SCHEMES, frostSign, frostSignProtocol, frostSuite, toNoble, type FrostKeyShare, type FrostScheme } from '../../protocol/frost/index.ts';
+import { frostSign, frostSignProtocol } from '../../protocol/frost/index.ts';
+import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../../protocol/curves/ciphersuites.ts';
+import { toNoble, type FrostKeyShare } from '../../protocol/threshold/index.ts';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies, subsets } from '../support/verifiers.ts';
 

@@ -3,7 +3,8 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { array, bytes, decodeCbor, encodeCbor, Party, sessionId, SessionTerminated, struct, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
-import { FROST_SCHEMES, frostSignCoordinated, frostSignCoordinatedProtocol, frostSuite, type FrostScheme } from '../../protocol/frost/index.ts';
+import { frostSignCoordinated, frostSignCoordinatedProtocol } from '../../protocol/frost/index.ts';
+import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../../protocol/curves/ciphersuites.ts';
 import { frostKeys, partyRange, runFrostSignCoordinated, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies, subsets } from '../support/verifiers.ts';
 

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { bytes, decodeCbor, encodeCbor } from '../../protocol/core/codec.ts';
 import { DecodeError } from '../../protocol/core/errors.ts';
 import { partyId } from '../../protocol/core/ids.ts';
-import { frostSuite, type FrostScheme, type FrostSuite } from '../../protocol/frost/suites.ts';
+import { frostSuite, type FrostScheme, type FrostSuite } from '../../protocol/curves/ciphersuites.ts';
 
 const VECTORS = path.resolve(import.meta.dirname, '../../../shared/vectors');
 const FROST_VECTORS = path.join(VECTORS, 'frost');

@@ -4,8 +4,8 @@
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
-import { ed25519PublicKey } from '../../protocol/core/curve25519-keys.ts';
-import { frostSuite, type FrostScheme } from '../../protocol/frost/index.ts';
+import { ed25519PublicKey } from '../../protocol/curves/curve25519-keys.ts';
+import { frostSuite, type FrostScheme } from '../../protocol/curves/ciphersuites.ts';
 
 export { ed25519PublicKey };
 

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { combineShares, evaluatePolynomial, proveKnowledge, shareMatchesCommitment, verifyProofOfKnowledge } from '../../protocol/frost/dkg-math.ts';
-import { frostSuite, FROST_SCHEMES } from '../../protocol/frost/suites.ts';
+import { combineShares, evaluatePolynomial, proveKnowledge, shareMatchesCommitment, verifyProofOfKnowledge } from '../../protocol/threshold/dkg-math.ts';
+import { frostSuite, FROST_SCHEMES } from '../../protocol/curves/ciphersuites.ts';
 import { partyId } from '../../protocol/core/ids.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

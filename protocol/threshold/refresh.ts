@@ -10,15 +10,14 @@
  * Σ_j Σ_k j^k·C_{j,k} and, only on failure, dealer by dealer to name the culprit.
  * All n holders take part: a holder left out would keep a share of the old polynomial.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, encodeCbor, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart } from '../core/party.ts';
 import { zeroize } from '../core/transcript.ts';
 import type { FrostKeyShare } from './keys.ts';
-import { frostSuite } from './suites.ts';
+import { frostSuite } from '../curves/ciphersuites.ts';
+import { add, eq, mod, mulBase, mulUnsafe, type Group, type GroupElement } from '../curves/group.ts';
 
 export const frostRefreshProtocol = (key: FrostKeyShare): string => `frost-refresh/${key.scheme}/v1`;
 
@@ -29,52 +28,12 @@ interface Round2Payload {
   share: Bytes;
 }
 
-type AnyPoint = InstanceType<typeof ed25519.Point> | InstanceType<typeof secp256k1.Point>;
-
-interface Ops {
-  readonly order: bigint;
-  parse(b: Uint8Array): AnyPoint;
-  serialize(p: AnyPoint): Bytes;
-  base(): AnyPoint;
-  zero(): AnyPoint;
-  scalarFrom(b: Uint8Array): bigint;
-  scalarTo(n: bigint): Bytes;
-}
-
 const be = (b: Uint8Array) => BigInt('0x' + (Buffer.from(b).toString('hex') || '0'));
-const toBe = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex')) as Bytes;
-
-function ops(scheme: FrostKeyShare['scheme']): Ops {
-  if (scheme === 'eddsa-ed25519') {
-    return {
-      order: ed25519.Point.Fn.ORDER,
-      parse: (b) => ed25519.Point.fromBytes(b),
-      serialize: (p) => (p as InstanceType<typeof ed25519.Point>).toBytes() as Bytes,
-      base: () => ed25519.Point.BASE,
-      zero: () => ed25519.Point.ZERO,
-      scalarFrom: (b) => be(Uint8Array.from(b).reverse()),
-      scalarTo: (n) => toBe(n).reverse() as Bytes,
-    };
-  }
-  return {
-    order: secp256k1.Point.Fn.ORDER,
-    parse: (b) => secp256k1.Point.fromBytes(b),
-    serialize: (p) => (p as InstanceType<typeof secp256k1.Point>).toBytes(true) as Bytes,
-    base: () => secp256k1.Point.BASE,
-    zero: () => secp256k1.Point.ZERO,
-    scalarFrom: be,
-    scalarTo: toBe,
-  };
-}
-
-const add = (a: AnyPoint, b: AnyPoint) => (a as InstanceType<typeof secp256k1.Point>).add(b as InstanceType<typeof secp256k1.Point>) as AnyPoint;
-const mul = (p: AnyPoint, k: bigint) => (k === 0n ? (p as InstanceType<typeof secp256k1.Point>).subtract(p as never) : (p as InstanceType<typeof secp256k1.Point>).multiplyUnsafe(k)) as AnyPoint;
-const mod = (a: bigint, n: bigint) => ((a % n) + n) % n;
 
 /** Σ_{k=1}^{t−1} x^k·C_k by Horner's rule (the zero polynomial's commitment has no C_0). */
-function evalZeroCommitment(o: Ops, commitment: readonly AnyPoint[], x: number): AnyPoint {
-  let acc = o.zero();
-  for (let k = commitment.length - 1; k >= 0; k--) acc = mul(add(acc, commitment[k]!), BigInt(x));
+function evalZeroCommitment(g: Group, commitment: readonly GroupElement[], x: number): GroupElement {
+  let acc = g.zero;
+  for (let k = commitment.length - 1; k >= 0; k--) acc = mulUnsafe(add(acc, commitment[k]!), BigInt(x));
   return acc;
 }
 
@@ -85,12 +44,12 @@ export function frostRefresh(key: FrostKeyShare): ProtocolStart<FrostKeyShare> {
     if (ctx.parties.length !== holders.length || ctx.parties.some((p, i) => p !== holders[i])) {
       throw new ProtocolConfigError('a refresh needs every holder of the key');
     }
-    const o = ops(key.scheme);
     const suite = frostSuite(key.scheme);
+    const o = suite.group;
     const t = key.threshold;
     // f_i(x) = a_1 x + ... + a_{t−1} x^{t−1}
     const coefficients = Array.from({ length: t - 1 }, () => mod(be(ctx.rng(48)), o.order - 1n) + 1n);
-    const commitment = coefficients.map((a) => o.serialize(o.base().multiply(a)));
+    const commitment = coefficients.map((a) => o.serialize(mulBase(o, a)));
     const evaluate = (x: number) => {
       let acc = 0n;
       for (let k = coefficients.length - 1; k >= 0; k--) acc = mod((acc + coefficients[k]!) * BigInt(x), o.order);
@@ -101,33 +60,30 @@ export function frostRefresh(key: FrostKeyShare): ProtocolStart<FrostKeyShare> {
     const round2Codec = struct<Round2Payload>({ share: suite.scalar });
 
     // Round 1's state is destroyed when round 2 takes over: hand it the own share f_i(i) only.
-    const combine = (dealt: ReadonlyMap<PartyId, AnyPoint[]>, own: bigint) =>
+    const combine = (dealt: ReadonlyMap<PartyId, GroupElement[]>, own: bigint) =>
       round<FrostKeyShare, never, Round2Payload>({
         number: 2,
         direct: round2Codec,
         finish: ({ direct }) => {
-          const all = new Map<PartyId, AnyPoint[]>([[ctx.self, commitment.map(o.parse)], ...dealt]);
+          const all = new Map<PartyId, GroupElement[]>([[ctx.self, commitment.map(o.decode)], ...dealt]);
           let delta = own;
-          for (const p of direct.values()) delta = mod(delta + o.scalarFrom(p.share), o.order);
+          for (const p of direct.values()) delta = mod(delta + o.scalarFromBytes(p.share), o.order);
           // Summed zero-polynomial commitment Z_k = Σ_j C_{j,k}.
-          const summed = Array.from({ length: t - 1 }, (_, k) => [...all.values()].reduce((acc, c) => add(acc, c[k]!), o.zero()));
-          const deltaPoint = delta === 0n ? o.zero() : o.base().multiply(delta);
-          if (!(deltaPoint as InstanceType<typeof secp256k1.Point>).equals(evalZeroCommitment(o, summed, ctx.self) as never)) {
+          const summed = Array.from({ length: t - 1 }, (_, k) => [...all.values()].reduce((acc, c) => add(acc, c[k]!), o.zero));
+          if (!eq(mulBase(o, delta), evalZeroCommitment(o, summed, ctx.self))) {
             const culprits = [...direct]
               .filter(([from, p]) => {
-                const s = o.scalarFrom(p.share);
-                const lhs = s === 0n ? o.zero() : o.base().multiply(s);
-                return !(lhs as InstanceType<typeof secp256k1.Point>).equals(evalZeroCommitment(o, dealt.get(from)!, ctx.self) as never);
+                return !eq(mulBase(o, o.scalarFromBytes(p.share)), evalZeroCommitment(o, dealt.get(from)!, ctx.self));
               })
               .map(([from]) => from);
             throw new ProtocolAbort('invalid_share', culprits, `refresh share rejected${culprits.length ? ` from ${culprits.join(', ')}` : ''}`);
           }
-          const oldShare = o.scalarFrom(key.signingShare);
+          const oldShare = o.scalarFromBytes(key.signingShare);
           const next: FrostKeyShare = {
             ...key,
-            signingShare: o.scalarTo(mod(oldShare + delta, o.order)),
-            commitments: key.commitments.map((c, k) => (k === 0 ? c : o.serialize(add(o.parse(c), summed[k - 1]!)))),
-            verifyingShares: new Map([...key.verifyingShares].map(([p, v]) => [p, o.serialize(add(o.parse(v), evalZeroCommitment(o, summed, p)))])),
+            signingShare: o.scalarToBytes(mod(oldShare + delta, o.order)),
+            commitments: key.commitments.map((c, k) => (k === 0 ? c : o.serialize(add(o.decode(c), summed[k - 1]!)))),
+            verifyingShares: new Map([...key.verifyingShares].map(([p, v]) => [p, o.serialize(add(o.decode(v), evalZeroCommitment(o, summed, p)))])),
           };
           return { send: {}, output: next };
         },
@@ -141,11 +97,11 @@ export function frostRefresh(key: FrostKeyShare): ProtocolStart<FrostKeyShare> {
       finish: ({ broadcasts }) => {
         const direct = new Map<PartyId, Uint8Array>();
         for (const p of broadcasts.keys()) {
-          const share = o.scalarTo(evaluate(p));
+          const share = o.scalarToBytes(evaluate(p));
           direct.set(p, encodeCbor(round2Codec, { share }));
           zeroize(share);
         }
-        const dealt = new Map([...broadcasts].map(([from, b]) => [from, b.commitment.map(o.parse)] as const));
+        const dealt = new Map([...broadcasts].map(([from, b]) => [from, b.commitment.map(o.decode)] as const));
         return { send: { direct }, next: combine(dealt, evaluate(ctx.self)) };
       },
     });

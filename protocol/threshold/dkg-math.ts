@@ -19,64 +19,18 @@
  * Outputs equal noble's `DKG.round3` (the tests compare them), including the Taproot
  * auto-tweak noble applies to `schnorr-bip340` DKG keys for frost-secp256k1-tr compatibility.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
-import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { bytesToHex, bytesToNumberBE, bytesToNumberLE, concatBytes, numberToBytesBE, numberToBytesLE } from '@noble/curves/utils.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, bytesToNumberBE, concatBytes, numberToBytesBE } from '@noble/curves/utils.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-import { validEd25519Point, validSecp256k1Point, type FrostScheme } from './suites.ts';
+import { frostSuite, type FrostScheme } from '../curves/ciphersuites.ts';
+import { add, eq, mod, mulBase, mulUnsafe, type GroupElement } from '../curves/group.ts';
 
-type EdPoint = InstanceType<typeof ed25519.Point>;
-type SecpPoint = InstanceType<typeof secp256k1.Point>;
-export type GroupElement = EdPoint | SecpPoint;
-
-interface Curve {
-  readonly order: bigint;
-  readonly base: GroupElement;
-  readonly zero: GroupElement;
-  parse(bytes: Uint8Array): GroupElement;
-  serialize(p: GroupElement): Uint8Array;
-  scalarFromBytes(b: Uint8Array): bigint;
-  scalarToBytes(n: bigint): Uint8Array;
-  /** H_dkg of RFC 9591 / Zcash: the proof-of-knowledge challenge hash. */
-  hdkg(msg: Uint8Array): bigint;
-}
+export type { GroupElement } from '../curves/group.ts';
 
 const utf8 = utf8ToBytes;
 const hex = bytesToHex;
-
-const edCurve: Curve = {
-  order: ed25519.Point.Fn.ORDER,
-  base: ed25519.Point.BASE,
-  zero: ed25519.Point.ZERO,
-  parse: (b) => validEd25519Point(b, 'point'),
-  serialize: (p) => (p as EdPoint).toBytes(),
-  scalarFromBytes: (b) => bytesToNumberLE(b),
-  scalarToBytes: (n) => numberToBytesLE(n, 32),
-  hdkg: (msg) => bytesToNumberLE(sha512(concatBytes(utf8('FROST-ED25519-SHA512-v1dkg'), msg))) % ed25519.Point.Fn.ORDER,
-};
-
-const secpCurve = (name: string): Curve => ({
-  order: secp256k1.Point.Fn.ORDER,
-  base: secp256k1.Point.BASE,
-  zero: secp256k1.Point.ZERO,
-  parse: (b) => validSecp256k1Point(b, 'point'),
-  serialize: (p) => (p as SecpPoint).toBytes(true),
-  scalarFromBytes: bytesToNumberBE,
-  scalarToBytes: (n) => numberToBytesBE(n, 32),
-  hdkg: (msg) => secp256k1_hasher.hashToScalar(msg, { DST: utf8(`${name}dkg`) }),
-});
-
-const CURVES: Record<FrostScheme, Curve> = {
-  'eddsa-ed25519': edCurve,
-  'frost-secp256k1': secpCurve('FROST-secp256k1-SHA256-v1'),
-  'schnorr-bip340': secpCurve('FROST-secp256k1-SHA256-TR-v1'),
-};
-
-const add = (a: GroupElement, b: GroupElement) => (a as EdPoint).add(b as EdPoint) as GroupElement;
-const mulUnsafe = (p: GroupElement, k: bigint) => (k === 0n ? (p as EdPoint).subtract(p as EdPoint) : (p as EdPoint).multiplyUnsafe(k)) as GroupElement;
-const eq = (a: GroupElement, b: GroupElement) => (a as EdPoint).equals(b as EdPoint);
-const mod = (a: bigint, n: bigint) => ((a % n) + n) % n;
+const groupOf = (scheme: FrostScheme) => frostSuite(scheme).group;
 
 export interface DealerPackage {
   readonly from: number;
@@ -100,18 +54,19 @@ const pokPrefix = (session?: Uint8Array): Uint8Array => {
  * the session-bound challenge. `schnorr-bip340` encodes R x-only, so k is negated when R's y is odd.
  */
 export function proveKnowledge(scheme: FrostScheme, from: number, a0: bigint, session: Uint8Array, rng: (n: number) => Uint8Array): Uint8Array {
-  const c = CURVES[scheme];
+  const suite = frostSuite(scheme);
+  const c = suite.group;
   let k = mod(bytesToNumberBE(rng(48)), c.order);
   if (k === 0n) k = 1n;
-  let R = (c.base as EdPoint).multiply(k) as GroupElement;
-  if (scheme === 'schnorr-bip340' && ((R as SecpPoint).toAffine().y & 1n) === 1n) {
+  let R = mulBase(c, k);
+  if (suite.xOnly && c.hasOddY(R)) {
     k = c.order - k;
-    R = (c.base as EdPoint).multiply(k) as GroupElement;
+    R = mulBase(c, k);
   }
-  const phi = (c.base as EdPoint).multiply(a0) as GroupElement;
-  const challenge = c.hdkg(concatBytes(pokPrefix(session), c.scalarToBytes(BigInt(from)), c.serialize(phi), c.serialize(R)));
+  const phi = mulBase(c, a0);
+  const challenge = suite.hdkg(concatBytes(pokPrefix(session), c.scalarToBytes(BigInt(from)), c.serialize(phi), c.serialize(R)));
   const z = mod(k + challenge * a0, c.order);
-  const rBytes = scheme === 'schnorr-bip340' ? c.serialize(R).subarray(1) : c.serialize(R);
+  const rBytes = suite.xOnly ? c.serialize(R).subarray(1) : c.serialize(R);
   return concatBytes(rBytes, c.scalarToBytes(z));
 }
 
@@ -142,16 +97,17 @@ function remember<V>(cache: Map<string, V>, key: string, value: V, limit = 100_0
 }
 
 function checkProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage, session?: Uint8Array): boolean {
-  const c = CURVES[scheme];
+  const suite = frostSuite(scheme);
+  const c = suite.group;
   try {
     const phi = c.parse(pkg.commitment[0]!);
     const pok = pkg.proofOfKnowledge;
     // Ed25519: R (32) ‖ z; RFC secp256k1: R (33, SEC1) ‖ z; the -TR suite drops R's 0x02 prefix.
-    const rBytes = scheme === 'schnorr-bip340' ? concatBytes(Uint8Array.of(2), pok.subarray(0, 32)) : pok.subarray(0, scheme === 'eddsa-ed25519' ? 32 : 33);
+    const rBytes = suite.xOnly ? concatBytes(Uint8Array.of(2), pok.subarray(0, 32)) : pok.subarray(0, c.pointBytes);
     const R = c.parse(rBytes);
     const z = c.scalarFromBytes(pok.subarray(pok.length - 32));
     if (z >= c.order) return false;
-    const challenge = c.hdkg(concatBytes(pokPrefix(session), c.scalarToBytes(BigInt(pkg.from)), c.serialize(phi), c.serialize(R)));
+    const challenge = suite.hdkg(concatBytes(pokPrefix(session), c.scalarToBytes(BigInt(pkg.from)), c.serialize(phi), c.serialize(R)));
     // R = z·G − c·φ
     const expected = add(mulUnsafe(c.base, z), mulUnsafe(phi, mod(-challenge, c.order)));
     return eq(R, expected);
@@ -162,7 +118,7 @@ function checkProofOfKnowledge(scheme: FrostScheme, pkg: DealerPackage, session?
 
 /** f(x) for the dealer's own polynomial (scalars), by Horner's rule. */
 export function evaluatePolynomial(scheme: FrostScheme, coefficients: readonly bigint[], x: number): Uint8Array {
-  const { order, scalarToBytes } = CURVES[scheme];
+  const { order, scalarToBytes } = groupOf(scheme);
   let acc = 0n;
   for (let k = coefficients.length - 1; k >= 0; k--) acc = mod(acc * BigInt(x) + coefficients[k]!, order);
   return scalarToBytes(acc);
@@ -177,10 +133,10 @@ function evaluateCommitment(points: readonly GroupElement[], x: number): GroupEl
 
 /** Does dealer `pkg`'s share for party `self` match its commitment? (Used only to blame.) */
 export function shareMatchesCommitment(scheme: FrostScheme, self: number, share: Uint8Array, commitment: readonly Uint8Array[]): boolean {
-  const c = CURVES[scheme];
+  const c = groupOf(scheme);
   try {
     const s = c.scalarFromBytes(share);
-    return eq(mulUnsafe(c.base, s), evaluateCommitment(commitment.map(c.parse), self));
+    return eq(mulUnsafe(c.base, s), evaluateCommitment(commitment.map((p) => c.parse(p)), self));
   } catch {
     return false;
   }
@@ -205,7 +161,7 @@ export function combineShares(
   commitments: ReadonlyMap<number, readonly Uint8Array[]>,
   shares: ReadonlyMap<number, Uint8Array>,
 ): DkgResult | undefined {
-  const c = CURVES[scheme];
+  const c = groupOf(scheme);
   const { summed, verifyingShares } = summedCommitment(scheme, parties, commitments);
   let secret = 0n;
   for (const s of shares.values()) secret = mod(secret + c.scalarFromBytes(s), c.order);
@@ -217,13 +173,13 @@ export function combineShares(
     verifyingShares: new Map(verifyingShares),
     signingShare: c.scalarToBytes(secret),
   };
-  if (scheme === 'schnorr-bip340') result = taprootAutoTweak(result);
+  if (frostSuite(scheme).xOnly) result = taprootAutoTweak(result);
   return result;
 }
 
 /** A_k = Σ_j C_{j,k}, and every party's verifying share Σ_k p^k·A_k (cached by the inputs). */
 function summedCommitment(scheme: FrostScheme, parties: readonly number[], commitments: ReadonlyMap<number, readonly Uint8Array[]>) {
-  const c = CURVES[scheme];
+  const c = groupOf(scheme);
   const key = hex(sha256(utf8(`${scheme}/${parties.join(',')}/${[...commitments].sort((a, b) => a[0] - b[0]).map(([p, cs]) => `${p}:${cs.map(hex).join('.')}`).join('/')}`)));
   const hit = summedResults.get(key);
   if (hit) return hit;

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { inProcessAuth, runParties } from '../../protocol/testing/driver.ts';
 import { partyId, sessionId, type PartyId } from '../../protocol/core/ids.ts';
 import { Party } from '../../protocol/core/party.ts';
-import type { FrostKeyShare } from '../../protocol/frost/keys.ts';
+import type { FrostKeyShare } from '../../protocol/threshold/keys.ts';
 import { frostKeys, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
-import { frostRepairHelper, frostRepairProtocol, frostRepairTarget, repairStep2, repairStep3 } from '../../protocol/frost/repair.ts';
-import type { FrostScheme } from '../../protocol/frost/suites.ts';
+import { frostRepairHelper, frostRepairProtocol, frostRepairTarget, repairStep2, repairStep3 } from '../../protocol/threshold/repair.ts';
+import type { FrostScheme } from '../../protocol/curves/ciphersuites.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const SUITES: [string, FrostScheme][] = [

@@ -18,7 +18,8 @@ import { DecodeError } from '../core/errors.ts';
 import { MAX_PARTY_ID, type PartyId } from '../core/ids.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import type { FrostKeyShare } from './keys.ts';
-import { FROST_SCHEMES, frostSuite, type FrostScheme } from './suites.ts';
+import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../curves/ciphersuites.ts';
+import { eq, mulBase } from '../curves/group.ts';
 
 const VERSION = 1;
 
@@ -104,13 +105,10 @@ export function decodeFrostKeyShare(raw: Uint8Array): FrostKeyShare {
 }
 
 function publicImageMatches(scheme: FrostScheme, signingShare: Uint8Array, verifyingShare: Uint8Array): boolean {
+  const group = frostSuite(scheme).group;
   try {
-    if (scheme === 'eddsa-ed25519') {
-      const x = ed25519.Point.Fn.fromBytes(signingShare);
-      return ed25519.Point.BASE.multiply(x).equals(ed25519.Point.fromBytes(verifyingShare));
-    }
-    const x = secp256k1.Point.Fn.fromBytes(signingShare);
-    return secp256k1.Point.BASE.multiply(x).equals(secp256k1.Point.fromBytes(verifyingShare));
+    const x = group.Fn.fromBytes(signingShare);
+    return x !== 0n && eq(mulBase(group, x), group.decode(verifyingShare));
   } catch {
     return false; // a zero share (multiply refuses 0) is no valid share either
   }

@@ -11,8 +11,6 @@
  * As a session: round 1 — helpers send δ_{i,j} to each other helper and broadcast the key's
  * public package (r takes it only if every helper sent the same one); round 2 — σ_j to r.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, encodeCbor, party, partyMap, struct, uint, type Bytes, type Codec } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
@@ -20,7 +18,8 @@ import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { round, type ProtocolStart, type Round, type Transition } from '../core/party.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import type { FrostKeyShare } from './keys.ts';
-import { frostSuite, type FrostScheme } from './suites.ts';
+import { frostSuite, type FrostScheme } from '../curves/ciphersuites.ts';
+import { mulBase } from '../curves/group.ts';
 
 export const frostRepairProtocol = (scheme: FrostScheme): string => `frost-repair/${scheme}/v1`;
 
@@ -133,7 +132,7 @@ export function frostRepairTarget(scheme: FrostScheme): ProtocolStart<FrostKeySh
     const helpers = ctx.parties.filter((p) => p !== ctx.self);
     const pub = publicCodec(scheme);
     const sigmaCodec = struct<{ sigma: Bytes }>({ sigma: frostSuite(scheme).scalar });
-    const Point = scheme === 'eddsa-ed25519' ? ed25519.Point : secp256k1.Point;
+    const group = frostSuite(scheme).group;
     const receivePackage = round<FrostKeyShare, PublicPackage>({
       number: 1,
       broadcast: pub,
@@ -154,10 +153,8 @@ export function frostRepairTarget(scheme: FrostScheme): ProtocolStart<FrostKeySh
             senders: helpers,
             finish: ({ direct }) => {
               const share = repairStep3(scheme, [...direct.values()].map((d) => d.sigma));
-              const Fn = fieldOf(scheme);
-              const s = Fn.fromBytes(share);
-              const got = s === 0n ? Point.ZERO : Point.BASE.multiply(s);
-              const gotBytes = scheme === 'eddsa-ed25519' ? (got as InstanceType<typeof ed25519.Point>).toBytes() : (got as InstanceType<typeof secp256k1.Point>).toBytes(true);
+              const s = fieldOf(scheme).fromBytes(share);
+              const gotBytes = s === 0n ? new Uint8Array() : group.serialize(mulBase(group, s));
               // The sum cannot say which helper lied; the session aborts and the repair is retried with other helpers.
               if (!constantTimeEqual(gotBytes, expected)) throw new ProtocolAbort('invalid_share', [], 'the repaired share does not match its verifying share');
               return {

@@ -4,7 +4,7 @@ import type { Bytes } from '../core/codec.ts';
 import { ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
 import { zeroize } from '../core/transcript.ts';
-import { frostSuite, type FrostScheme } from './suites.ts';
+import { frostSuite, type FrostScheme } from '../curves/ciphersuites.ts';
 
 export interface FrostKeyShare {
   readonly scheme: FrostScheme;

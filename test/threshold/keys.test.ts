@@ -3,15 +3,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { bytes, decodeCbor, encodeCbor, struct, type PartyId } from '../../protocol/core/index.ts';
-import {
-  decodeFrostKeyShare,
-  encodeFrostKeyShare,
-  FROST_SCHEMES,
-  frostSuite,
-  tweakFrostKeyShare,
-  zeroizeFrostKeyShare,
-  type FrostScheme,
-} from '../../protocol/frost/index.ts';
+import { decodeFrostKeyShare, encodeFrostKeyShare, tweakFrostKeyShare, zeroizeFrostKeyShare } from '../../protocol/threshold/index.ts';
+import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../../protocol/curves/ciphersuites.ts';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies } from '../support/verifiers.ts';
 

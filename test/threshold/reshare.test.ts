@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { inProcessAuth, runParties } from '../../protocol/testing/driver.ts';
 import { partyId, sessionId, type PartyId } from '../../protocol/core/ids.ts';
 import { Party } from '../../protocol/core/party.ts';
-import type { FrostKeyShare } from '../../protocol/frost/keys.ts';
+import type { FrostKeyShare } from '../../protocol/threshold/keys.ts';
 import { frostKeys, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
-import { frostReshare, frostReshareProtocol, type ReshareDealt } from '../../protocol/frost/reshare.ts';
+import { frostReshare, frostReshareProtocol, type ReshareDealt } from '../../protocol/threshold/reshare.ts';
 
 const ids = (...n: number[]) => n.map(partyId);
 

@@ -10,8 +10,6 @@
  * that Σ_i D_{i,0} is the group key, and its shares against the commitments (batched; per dealer
  * on failure, to blame). Dealers that leave the committee output nothing.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, encodeCbor, party, partyMap, struct, uint, type Bytes, type Codec } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
@@ -19,7 +17,8 @@ import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { round, type ProtocolStart } from '../core/party.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import type { FrostKeyShare } from './keys.ts';
-import { frostSuite, type FrostScheme } from './suites.ts';
+import { frostSuite, type FrostScheme } from '../curves/ciphersuites.ts';
+import { add, eq, mulBase, mulUnsafe, type GroupElement } from '../curves/group.ts';
 
 export const frostReshareProtocol = (scheme: FrostScheme): string => `frost-reshare/${scheme}/v1`;
 
@@ -36,19 +35,6 @@ export interface ReshareParams {
 export interface ReshareDealt {
   readonly dealt: true;
 }
-
-type P = InstanceType<typeof secp256k1.Point>;
-interface Curve {
-  parse(b: Uint8Array): P;
-  ser(p: P): Bytes;
-  base: P;
-  zero: P;
-}
-const curveOf = (scheme: FrostScheme): Curve =>
-  scheme === 'eddsa-ed25519'
-    ? { parse: (b) => ed25519.Point.fromBytes(b) as unknown as P, ser: (p) => (p as unknown as InstanceType<typeof ed25519.Point>).toBytes() as Bytes, base: ed25519.Point.BASE as unknown as P, zero: ed25519.Point.ZERO as unknown as P }
-    : { parse: (b) => secp256k1.Point.fromBytes(b), ser: (p) => p.toBytes(true) as Bytes, base: secp256k1.Point.BASE, zero: secp256k1.Point.ZERO };
-const mulU = (p: P, k: bigint): P => (k === 0n ? p.subtract(p) : p.multiplyUnsafe(k));
 
 interface Dealing {
   oldThreshold: number;
@@ -86,7 +72,7 @@ export function frostReshare(params: ReshareParams, key: FrostKeyShare | undefin
     if (isDealer && !key) throw new ProtocolConfigError('a dealer needs its old share');
     if (key && (dealers.length !== key.threshold || dealers.some((d) => !key.parties.includes(d)))) throw new ProtocolConfigError(`resharing needs exactly ${key.threshold} old holders as dealers`);
     const Fn = frostSuite(scheme).frost.utils.Fn;
-    const c = curveOf(scheme);
+    const c = frostSuite(scheme).group;
     const codec = dealingCodec(scheme, newThreshold);
     const shareCodec = struct<{ share: Bytes }>({ share: frostSuite(scheme).scalar });
 
@@ -105,7 +91,7 @@ export function frostReshare(params: ReshareParams, key: FrostKeyShare | undefin
         groupKey: key!.groupKey,
         oldVerifyingShares: new Map(key!.verifyingShares),
         chainCode: key!.chainCode ? [key!.chainCode] : [],
-        commitment: coefficients.map((a) => c.ser(a === 0n ? c.zero : c.base.multiply(a))),
+        commitment: coefficients.map((a) => c.serialize(mulBase(c, a))),
       };
       const direct = new Map<PartyId, Uint8Array>();
       for (const j of newParties) {
@@ -138,17 +124,17 @@ export function frostReshare(params: ReshareParams, key: FrostKeyShare | undefin
         for (const [i, d] of dealings) {
           const V = reference.oldVerifyingShares.get(i);
           const lambda = lagrangeCoefficient(Fn, dealers.map(BigInt), BigInt(i));
-          if (!V || !c.parse(d.commitment[0]!).equals(mulU(c.parse(V), lambda))) bad.push(i);
+          if (!V || !eq(c.decode(d.commitment[0]!), mulUnsafe(c.decode(V), lambda))) bad.push(i);
         }
         if (bad.length) throw new ProtocolAbort('invalid_share', bad, `dealer(s) ${bad.join(', ')} dealt something other than their share`);
-        const summed = Array.from({ length: newThreshold }, (_, k) => [...dealings.values()].reduce((acc, d) => acc.add(c.parse(d.commitment[k]!)), c.zero));
-        if (!summed[0]!.equals(c.parse(reference.groupKey))) throw new ProtocolAbort('invalid_share', [], 'the dealings do not add up to the group key');
-        const evalAt = (pts: readonly P[], x: number) => pts.reduceRight((acc, p) => mulU(acc, BigInt(x)).add(p), c.zero);
+        const summed = Array.from({ length: newThreshold }, (_, k) => [...dealings.values()].reduce((acc, d) => add(acc, c.decode(d.commitment[k]!)), c.zero));
+        if (!eq(summed[0]!, c.decode(reference.groupKey))) throw new ProtocolAbort('invalid_share', [], 'the dealings do not add up to the group key');
+        const evalAt = (pts: readonly GroupElement[], x: number) => pts.reduceRight((acc, p) => add(mulUnsafe(acc, BigInt(x)), p), c.zero);
         let y = ownShareForSelf ?? 0n;
         for (const [, s] of direct) y = Fn.add(y, Fn.fromBytes(s.share));
-        if (!mulU(c.base, y).equals(evalAt(summed, ctx.self))) {
+        if (!eq(mulUnsafe(c.base, y), evalAt(summed, ctx.self))) {
           const culprits = [...direct]
-            .filter(([from, s]) => !mulU(c.base, Fn.fromBytes(s.share)).equals(evalAt(dealings.get(from)!.commitment.map(c.parse), ctx.self)))
+            .filter(([from, s]) => !eq(mulUnsafe(c.base, Fn.fromBytes(s.share)), evalAt(dealings.get(from)!.commitment.map(c.decode), ctx.self)))
             .map(([from]) => from);
           throw new ProtocolAbort('invalid_share', culprits, 'reshared share rejected');
         }
@@ -158,8 +144,8 @@ export function frostReshare(params: ReshareParams, key: FrostKeyShare | undefin
           threshold: newThreshold,
           parties: newParties,
           groupKey: reference.groupKey,
-          commitments: summed.map(c.ser),
-          verifyingShares: new Map(newParties.map((p) => [p, c.ser(evalAt(summed, p))])),
+          commitments: summed.map(c.serialize),
+          verifyingShares: new Map(newParties.map((p) => [p, c.serialize(evalAt(summed, p))])),
           signingShare: Fn.toBytes(y) as Bytes,
           ...(reference.chainCode[0] ? { chainCode: reference.chainCode[0] } : {}),
         };

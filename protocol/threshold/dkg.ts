@@ -18,7 +18,7 @@ import { round, type ProtocolStart, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
 import { combineShares, evaluatePolynomial, proveKnowledge, shareMatchesCommitment, verifyProofOfKnowledge } from './dkg-math.ts';
 import { checkThreshold, type FrostKeyShare } from './keys.ts';
-import { frostSuite, nobleRng, type FrostScheme } from './suites.ts';
+import { frostSuite, nobleRng, type FrostScheme } from '../curves/ciphersuites.ts';
 
 export interface FrostDkgParams {
   readonly scheme: FrostScheme;

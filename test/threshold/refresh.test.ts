@@ -5,9 +5,9 @@ import { inProcessAuth, runParties } from '../../protocol/testing/driver.ts';
 import { sessionId, type PartyId } from '../../protocol/core/ids.ts';
 import { Party } from '../../protocol/core/party.ts';
 import { frostKeys, partyRange, runFrostSign, systemRng } from '../../protocol/testing/frost.ts';
-import type { FrostKeyShare } from '../../protocol/frost/keys.ts';
-import { frostRefresh, frostRefreshProtocol } from '../../protocol/frost/refresh.ts';
-import { frostSuite } from '../../protocol/frost/suites.ts';
+import type { FrostKeyShare } from '../../protocol/threshold/keys.ts';
+import { frostRefresh, frostRefreshProtocol } from '../../protocol/threshold/refresh.ts';
+import { frostSuite } from '../../protocol/curves/ciphersuites.ts';
 
 function refresh(keys: ReadonlyMap<PartyId, FrostKeyShare>, tamper?: (from: PartyId) => boolean) {
   const ids = [...keys.keys()];
