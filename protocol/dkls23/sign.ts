@@ -35,7 +35,7 @@ import { bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
-import { round, type ProtocolStart, type Transition } from '../core/party.ts';
+import { round, type ProtocolStart, type Round, type SessionContext, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
 import { frostSuite, validSecp256k1Point } from '../curves/ciphersuites.ts';
 import type { DklsKeyShare } from './keys.ts';
@@ -183,205 +183,259 @@ export interface DklsSignOptions {
   readonly guard?: OtPairGuard;
 }
 
+/**
+ * One signer's state for one session. The secrets (r_i, φ_i, sk_i, the salt and the Bob-side
+ * OT state) live only here and are dropped by `destroy` however the session ends; `stage` is
+ * the round that holds them, since a round's destroy also runs when it is left normally.
+ */
+interface SignState {
+  readonly ctx: SessionContext;
+  readonly share: DklsKeyShare;
+  readonly digest: Uint8Array;
+  readonly signers: readonly PartyId[];
+  readonly peers: readonly PartyId[];
+  readonly aggregator: PartyId | undefined;
+  readonly guard: OtPairGuard | undefined;
+  /** signTranscript: session, protocol, signer set, key, digest, context. Everything is bound to it. */
+  readonly base: Uint8Array;
+  readonly secret: { r: bigint; phi: bigint; sk: bigint; readonly salt: Bytes; readonly bob: Map<PartyId, BobState> };
+  /** R_i = r_i·G, encoded, and pk_i = sk_i·G. */
+  readonly ownInstance: SecpPoint;
+  readonly instancePoint: Bytes;
+  readonly ownPublicShare: SecpPoint;
+  stage: 1 | 2 | 3;
+}
+
+const otLabel = (s: SignState, alice: PartyId, bob: PartyId) => pairLabel(s.base, alice, bob);
+const nonceCommitment = (s: SignState, from: PartyId, point: Uint8Array, salt: Uint8Array) => hashTranscript('mpc/dkls23/instance-commitment/v1', s.base, from, point, salt);
+
+function destroy(s: SignState): void {
+  s.secret.r = s.secret.phi = s.secret.sk = 0n; // BigInts cannot be wiped; drop them
+  for (const b of s.secret.bob.values()) zeroize(b.beta, b.rows);
+  s.secret.bob.clear();
+  zeroize(s.secret.salt);
+}
+const destroyIn = (s: SignState, stage: SignState['stage']) => () => {
+  if (s.stage === stage) destroy(s);
+};
+
 /** Signs a 32-byte digest with the signers `ctx.parties` (at least the threshold, all holders of this key). */
 export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart<EcdsaSignature>;
 export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions): ProtocolStart<EcdsaSignature | undefined>;
 export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions = {}): ProtocolStart<EcdsaSignature | undefined> {
-  return (ctx) => {
-    const { core } = share;
-    const signers = ctx.parties;
-    if (digest.length !== 32) throw new ProtocolConfigError('ECDSA signs a 32-byte digest');
-    if (signers.length < core.threshold) throw new ProtocolConfigError(`${signers.length} signers cannot sign a ${core.threshold}-of-${core.parties.length} key`);
-    const strangers = signers.filter((p) => !core.parties.includes(p));
-    if (strangers.length) throw new ProtocolConfigError(`parties ${strangers.join(', ')} hold no share of this key`);
-    if (ctx.self !== core.self) throw new ProtocolConfigError('the session is for another party');
-    const { aggregator, guard } = opts;
-    if (aggregator !== undefined && !signers.includes(aggregator)) throw new ProtocolConfigError(`aggregator ${aggregator} is not a signer`);
-    const peers = signers.filter((p) => p !== ctx.self);
-    const session = sessionIdBytes(ctx.session);
+  return (ctx) => round1(start(ctx, share, digest, opts));
+}
 
-    // Everything below is bound to this transcript: session, protocol, signer set, key, digest, context.
-    const base = signTranscript(ctx.protocol, ctx.session, signers, core.groupKey, digest, opts.context ?? new Uint8Array());
-    const otLabel = (alice: PartyId, bob: PartyId) => pairLabel(base, alice, bob);
-    const nonceCommitment = (from: PartyId, point: Uint8Array, salt: Uint8Array) => hashTranscript('mpc/dkls23/instance-commitment/v1', base, from, point, salt);
-
-    // Round 1
-    let r = randomScalar(ctx.rng); // instance key r_i
-    let phi = randomScalar(ctx.rng); // inversion mask φ_i
-    let sk = (lagrangeAtZero(ctx.self, signers) * Fn.fromBytes(core.signingShare) + zeroShare(share, ctx.self, signers, session)) % N;
-    const ownInstance = mulG(r);
-    const instancePoint = ownInstance.toBytes(true) as Bytes;
-    const ownPublicShare = mulG(sk);
-    const salt = Uint8Array.from(ctx.rng(32)) as Bytes;
-    const bob = new Map<PartyId, BobState>();
-    const kos = new Map<PartyId, Uint8Array>();
-    for (const j of peers) {
-      const { state, message } = bobStart(share.pairs.get(j)!.otReceiver, otLabel(j, ctx.self), ctx.rng);
-      bob.set(j, state);
-      kos.set(j, encodeCbor(r1d, { u: message.u as Bytes, xTilde: message.xTilde as Bytes, tTilde: message.tTilde as Bytes, nonce: message.nonce as Bytes }));
-    }
-    // Party destroys a round also when it is left normally; only the round holding the state may wipe it.
-    let stage = 1;
-    const destroyIn = (n: number) => () => {
-      if (stage === n) destroy();
-    };
-    const destroy = () => {
-      r = phi = sk = 0n; // BigInts cannot be wiped; drop them
-      for (const s of bob.values()) zeroize(s.beta, s.rows);
-      bob.clear();
-      zeroize(salt);
-    };
-
-    const combine = (u: bigint, w: bigint, R: SecpPoint) =>
-      round<EcdsaSignature | undefined, Round3Broadcast, Round3Broadcast>({
-        number: 3,
-        ...(aggregator === undefined ? { broadcast: r3b } : { direct: r3b }),
-        destroy: destroyIn(3),
-        finish: ({ broadcasts, direct }): Transition<EcdsaSignature | undefined> => {
-          let uSum = u;
-          let wSum = w;
-          for (const b of [...broadcasts.values(), ...direct.values()]) {
-            uSum += Fn.fromBytes(b.u);
-            wSum += Fn.fromBytes(b.w);
-          }
-          uSum %= N;
-          wSum %= N;
-          const rx = Fn.create(R.toAffine().x);
-          if (uSum === 0n) throw new ProtocolAbort('invalid_signature', [], 'the shares of k·φ sum to zero');
-          let s = Fn.div(wSum, uSum);
-          let recoveryId = (R.toAffine().y & 1n ? 1 : 0) | (R.toAffine().x >= N ? 2 : 0);
-          if (s > N >> 1n) {
-            s = N - s;
-            recoveryId ^= 1;
-          }
-          const signature = new Uint8Array(64);
-          signature.set(Fn.toBytes(rx));
-          signature.set(Fn.toBytes(s), 32);
-          if (s === 0n || !secp256k1.verify(signature, digest, core.groupKey, { prehash: false })) {
-            // A signer sent a u_i or w_i that does not fit its multiplications; the protocol cannot tell which.
-            throw new ProtocolAbort('invalid_signature', [], 'the combined ECDSA signature does not verify');
-          }
-          return { send: {}, output: { signature, recoveryId } };
-        },
-      });
-
-    const round3 = (commitments: ReadonlyMap<PartyId, Uint8Array>, chi: ReadonlyMap<PartyId, bigint>, c: ReadonlyMap<PartyId, bigint[]>) =>
-      round<EcdsaSignature | undefined, Round2Broadcast, Round2Direct>({
-        number: 2,
-        broadcast: r2b,
-        direct: r2d,
-        destroy: destroyIn(2),
-        finish: ({ broadcasts, direct }) => {
-          const badOpenings = peers.filter((j) => {
-            const b = broadcasts.get(j)!;
-            return !constantTimeEqual(nonceCommitment(j, b.instancePoint, b.salt), commitments.get(j)!);
-          });
-          if (badOpenings.length) throw new ProtocolAbort('invalid_commitment_opening', badOpenings, 'instance point does not open its round-1 commitment');
-          let R = ownInstance;
-          let pkSum = ownPublicShare;
-          let psiSum = 0n;
-          let uAcc = 0n;
-          let vAcc = 0n;
-          const bad: PartyId[] = [];
-          for (const j of peers) {
-            const b = broadcasts.get(j)!;
-            const m = direct.get(j)!;
-            const d = bobFinish(bob.get(j)!, { nonce: m.nonce, tau: m.tau, checkU: Fn.fromBytes(m.checkU), checkDigest: m.checkDigest });
-            bob.delete(j);
-            if (!d) {
-              bad.push(j);
-              continue;
-            }
-            const Rj = parsePoint(b.instancePoint);
-            const pkj = parsePoint(b.publicShare);
-            const x = chi.get(j)!;
-            // The γ/ψ correlation check, that j used r_j and sk_j (the openings of R_j and pk_j) as
-            // Alice: χ·R_j − Γ^u = d^u·G and χ·pk_j − Γ^v = d^v·G, both at once as their combination
-            // with a random ρ only this party knows (one secret-scalar multiplication instead of two).
-            const rho = randomScalar(ctx.rng);
-            const lhs = Rj.add(pkj.multiplyUnsafe(rho)).multiply(x).subtract(parsePoint(m.gammaU)).subtract(parsePoint(m.gammaV).multiplyUnsafe(rho));
-            if (!lhs.equals(mulG((d[0]! + rho * d[1]!) % N))) {
-              bad.push(j);
-              continue;
-            }
-            R = R.add(Rj);
-            pkSum = pkSum.add(pkj);
-            psiSum += Fn.fromBytes(m.psi);
-            uAcc += c.get(j)![0]! + d[0]!;
-            vAcc += c.get(j)![1]! + d[1]!;
-          }
-          if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'multiplication or γ/ψ consistency check failed');
-          if (!pkSum.equals(parsePoint(core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
-          if (R.is0()) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
-          const rx = Fn.create(R.toAffine().x);
-          const e = Fn.create(BigInt('0x' + Buffer.from(digest).toString('hex')));
-          const bigPhi = (phi + psiSum) % N;
-          const ui = (r * bigPhi + uAcc) % N;
-          const vi = (sk * bigPhi + vAcc) % N;
-          const wi = (e * phi + rx * vi) % N;
-          stage = 3;
-          const shares = encodeCbor(r3b, { u: scalarBytes(ui), w: scalarBytes(wi) });
-          if (aggregator === undefined) return { send: { broadcast: shares }, next: combine(ui, wi, R) };
-          if (aggregator === ctx.self) return { send: {}, next: combine(ui, wi, R) };
-          destroy();
-          return { send: { direct: new Map([[aggregator, shares]]) }, next: round({ number: 3, senders: [], finish: () => ({ send: {}, output: undefined }) }) };
-        },
-      });
-
-    const round2 = round<EcdsaSignature | undefined, Round1Broadcast, Round1Direct>({
-      number: 1,
-      broadcast: r1b,
-      direct: r1d,
-      destroy: destroyIn(1),
-      finish: ({ broadcasts, direct }) => {
-        // Signers that run with different inputs would fail each other's checks and look like
-        // cheats; that is the coordinator's doing, so it ends here, before any OT value is used.
-        const disagreeing = peers.filter((j) => !constantTimeEqual(broadcasts.get(j)!.inputs, base));
-        if (disagreeing.length) {
-          throw new ProtocolAbort('inputs_mismatch', [], `signers ${disagreeing.join(', ')} were given other inputs (key, epoch, message, path or signer set) than this signer`);
-        }
-        const retired = guard ? peers.filter((j) => !guard.usable(j)) : [];
-        if (retired.length) throw new ProtocolAbort('pair_retired', retired, `the OT setup with ${retired.join(', ')} is retired after a failed check`);
-        const chi = new Map<PartyId, bigint>();
-        const c = new Map<PartyId, bigint[]>();
-        const send = new Map<PartyId, Uint8Array>();
-        const bad: PartyId[] = [];
-        for (const j of peers) {
-          const res = aliceRespond(share.pairs.get(j)!.otSender, direct.get(j)!, [r, sk], otLabel(ctx.self, j), ctx.rng);
-          if (!res) {
-            guard?.retire(j);
-            bad.push(j);
-            continue;
-          }
-          const x = bob.get(j)!.b;
-          chi.set(j, x);
-          c.set(j, res.c);
-          send.set(
-            j,
-            encodeCbor(r2d, {
-              tau: res.message.tau as Bytes,
-              checkU: scalarBytes(res.message.checkU),
-              checkDigest: res.message.checkDigest as Bytes,
-              gammaU: mulG(res.c[0]!).toBytes(true) as Bytes,
-              gammaV: mulG(res.c[1]!).toBytes(true) as Bytes,
-              psi: scalarBytes(Fn.create(phi - x)),
-              nonce: res.message.nonce as Bytes,
-            }),
-          );
-        }
-        if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'OT extension consistency check failed');
-        stage = 2;
-        const broadcast = encodeCbor(r2b, { instancePoint, salt, publicShare: ownPublicShare.toBytes(true) as Bytes });
-        return {
-          send: { broadcast, direct: send },
-          next: round3(new Map([...broadcasts].map(([j, b]) => [j, b.commitment] as const)), chi, c),
-        };
-      },
-    });
-
-    return {
-      send: { broadcast: encodeCbor(r1b, { commitment: nonceCommitment(ctx.self, instancePoint, salt) as Bytes, inputs: base as Bytes }), direct: kos },
-      next: round2,
-    };
+/** Checks the inputs and samples the session's secrets: r_i, φ_i, and sk_i = λ_i·x_i + ζ_i. */
+function start(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions): SignState {
+  const { core } = share;
+  const signers = ctx.parties;
+  if (digest.length !== 32) throw new ProtocolConfigError('ECDSA signs a 32-byte digest');
+  if (signers.length < core.threshold) throw new ProtocolConfigError(`${signers.length} signers cannot sign a ${core.threshold}-of-${core.parties.length} key`);
+  const strangers = signers.filter((p) => !core.parties.includes(p));
+  if (strangers.length) throw new ProtocolConfigError(`parties ${strangers.join(', ')} hold no share of this key`);
+  if (ctx.self !== core.self) throw new ProtocolConfigError('the session is for another party');
+  const { aggregator, guard } = opts;
+  if (aggregator !== undefined && !signers.includes(aggregator)) throw new ProtocolConfigError(`aggregator ${aggregator} is not a signer`);
+  const session = sessionIdBytes(ctx.session);
+  const r = randomScalar(ctx.rng); // instance key r_i
+  const phi = randomScalar(ctx.rng); // inversion mask φ_i
+  const sk = (lagrangeAtZero(ctx.self, signers) * Fn.fromBytes(core.signingShare) + zeroShare(share, ctx.self, signers, session)) % N;
+  const ownInstance = mulG(r);
+  return {
+    ctx,
+    share,
+    digest,
+    signers,
+    peers: signers.filter((p) => p !== ctx.self),
+    aggregator,
+    guard,
+    base: signTranscript(ctx.protocol, ctx.session, signers, core.groupKey, digest, opts.context ?? new Uint8Array()),
+    secret: { r, phi, sk, salt: Uint8Array.from(ctx.rng(32)) as Bytes, bob: new Map() },
+    ownInstance,
+    instancePoint: ownInstance.toBytes(true) as Bytes,
+    ownPublicShare: mulG(sk),
+    stage: 1,
   };
+}
+
+/**
+ * Round 1: broadcast the commitment to R_i and the hash of the public inputs; to each peer j,
+ * as Bob of the multiplication where j is Alice, the OT-extension message.
+ */
+function round1(s: SignState): Transition<EcdsaSignature | undefined> {
+  const kos = new Map<PartyId, Uint8Array>();
+  for (const j of s.peers) {
+    const { state, message } = bobStart(s.share.pairs.get(j)!.otReceiver, otLabel(s, j, s.ctx.self), s.ctx.rng);
+    s.secret.bob.set(j, state);
+    kos.set(j, encodeCbor(r1d, { u: message.u as Bytes, xTilde: message.xTilde as Bytes, tTilde: message.tTilde as Bytes, nonce: message.nonce as Bytes }));
+  }
+  return {
+    send: { broadcast: encodeCbor(r1b, { commitment: nonceCommitment(s, s.ctx.self, s.instancePoint, s.secret.salt) as Bytes, inputs: s.base as Bytes }), direct: kos },
+    next: round2(s),
+  };
+}
+
+/**
+ * Round 2 (on round 1's messages): compare the input hashes, then answer each peer as Alice
+ * with inputs (r_i, sk_i): the corrections and check, Γ^u = c^u·G, Γ^v = c^v·G, ψ = φ_i − χ;
+ * broadcast the opening of R_i and pk_i.
+ */
+function round2(s: SignState): Round<EcdsaSignature | undefined> {
+  return round<EcdsaSignature | undefined, Round1Broadcast, Round1Direct>({
+    number: 1,
+    broadcast: r1b,
+    direct: r1d,
+    destroy: destroyIn(s, 1),
+    finish: ({ broadcasts, direct }) => {
+      // Signers that run with different inputs would fail each other's checks and look like
+      // cheats; that is the coordinator's doing, so it ends here, before any OT value is used.
+      const disagreeing = s.peers.filter((j) => !constantTimeEqual(broadcasts.get(j)!.inputs, s.base));
+      if (disagreeing.length) {
+        throw new ProtocolAbort('inputs_mismatch', [], `signers ${disagreeing.join(', ')} were given other inputs (key, epoch, message, path or signer set) than this signer`);
+      }
+      const { guard } = s;
+      const retired = guard ? s.peers.filter((j) => !guard.usable(j)) : [];
+      if (retired.length) throw new ProtocolAbort('pair_retired', retired, `the OT setup with ${retired.join(', ')} is retired after a failed check`);
+      const chi = new Map<PartyId, bigint>();
+      const c = new Map<PartyId, bigint[]>();
+      const send = new Map<PartyId, Uint8Array>();
+      const bad: PartyId[] = [];
+      for (const j of s.peers) {
+        const res = aliceRespond(s.share.pairs.get(j)!.otSender, direct.get(j)!, [s.secret.r, s.secret.sk], otLabel(s, s.ctx.self, j), s.ctx.rng);
+        if (!res) {
+          guard?.retire(j);
+          bad.push(j);
+          continue;
+        }
+        const x = s.secret.bob.get(j)!.b;
+        chi.set(j, x);
+        c.set(j, res.c);
+        send.set(
+          j,
+          encodeCbor(r2d, {
+            tau: res.message.tau as Bytes,
+            checkU: scalarBytes(res.message.checkU),
+            checkDigest: res.message.checkDigest as Bytes,
+            gammaU: mulG(res.c[0]!).toBytes(true) as Bytes,
+            gammaV: mulG(res.c[1]!).toBytes(true) as Bytes,
+            psi: scalarBytes(Fn.create(s.secret.phi - x)),
+            nonce: res.message.nonce as Bytes,
+          }),
+        );
+      }
+      if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'OT extension consistency check failed');
+      s.stage = 2;
+      const broadcast = encodeCbor(r2b, { instancePoint: s.instancePoint, salt: s.secret.salt, publicShare: s.ownPublicShare.toBytes(true) as Bytes });
+      return {
+        send: { broadcast, direct: send },
+        next: round3(s, new Map([...broadcasts].map(([j, b]) => [j, b.commitment] as const)), chi, c),
+      };
+    },
+  });
+}
+
+/**
+ * Round 3 (on round 2's messages): check the openings, the multiplications and the γ/ψ
+ * correlations, and Σ pk_j = PK; then u_i = r_i·(φ_i + Σψ) + Σ(c^u + d^u) and
+ * w_i = H(m)·φ_i + r_x·v_i, to everyone or to the aggregator.
+ */
+function round3(s: SignState, commitments: ReadonlyMap<PartyId, Uint8Array>, chi: ReadonlyMap<PartyId, bigint>, c: ReadonlyMap<PartyId, bigint[]>): Round<EcdsaSignature | undefined> {
+  return round<EcdsaSignature | undefined, Round2Broadcast, Round2Direct>({
+    number: 2,
+    broadcast: r2b,
+    direct: r2d,
+    destroy: destroyIn(s, 2),
+    finish: ({ broadcasts, direct }) => {
+      const { peers, secret } = s;
+      const badOpenings = peers.filter((j) => {
+        const b = broadcasts.get(j)!;
+        return !constantTimeEqual(nonceCommitment(s, j, b.instancePoint, b.salt), commitments.get(j)!);
+      });
+      if (badOpenings.length) throw new ProtocolAbort('invalid_commitment_opening', badOpenings, 'instance point does not open its round-1 commitment');
+      let R = s.ownInstance;
+      let pkSum = s.ownPublicShare;
+      let psiSum = 0n;
+      let uAcc = 0n;
+      let vAcc = 0n;
+      const bad: PartyId[] = [];
+      for (const j of peers) {
+        const b = broadcasts.get(j)!;
+        const m = direct.get(j)!;
+        const d = bobFinish(secret.bob.get(j)!, { nonce: m.nonce, tau: m.tau, checkU: Fn.fromBytes(m.checkU), checkDigest: m.checkDigest });
+        secret.bob.delete(j);
+        if (!d) {
+          bad.push(j);
+          continue;
+        }
+        const Rj = parsePoint(b.instancePoint);
+        const pkj = parsePoint(b.publicShare);
+        const x = chi.get(j)!;
+        // The γ/ψ correlation check, that j used r_j and sk_j (the openings of R_j and pk_j) as
+        // Alice: χ·R_j − Γ^u = d^u·G and χ·pk_j − Γ^v = d^v·G, both at once as their combination
+        // with a random ρ only this party knows (one secret-scalar multiplication instead of two).
+        const rho = randomScalar(s.ctx.rng);
+        const lhs = Rj.add(pkj.multiplyUnsafe(rho)).multiply(x).subtract(parsePoint(m.gammaU)).subtract(parsePoint(m.gammaV).multiplyUnsafe(rho));
+        if (!lhs.equals(mulG((d[0]! + rho * d[1]!) % N))) {
+          bad.push(j);
+          continue;
+        }
+        R = R.add(Rj);
+        pkSum = pkSum.add(pkj);
+        psiSum += Fn.fromBytes(m.psi);
+        uAcc += c.get(j)![0]! + d[0]!;
+        vAcc += c.get(j)![1]! + d[1]!;
+      }
+      if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'multiplication or γ/ψ consistency check failed');
+      if (!pkSum.equals(parsePoint(s.share.core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
+      if (R.is0()) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
+      const rx = Fn.create(R.toAffine().x);
+      const e = Fn.create(BigInt('0x' + Buffer.from(s.digest).toString('hex')));
+      const bigPhi = (secret.phi + psiSum) % N;
+      const ui = (secret.r * bigPhi + uAcc) % N;
+      const vi = (secret.sk * bigPhi + vAcc) % N;
+      const wi = (e * secret.phi + rx * vi) % N;
+      s.stage = 3;
+      const shares = encodeCbor(r3b, { u: scalarBytes(ui), w: scalarBytes(wi) });
+      if (s.aggregator === undefined) return { send: { broadcast: shares }, next: combine(s, ui, wi, R) };
+      if (s.aggregator === s.ctx.self) return { send: {}, next: combine(s, ui, wi, R) };
+      destroy(s);
+      return { send: { direct: new Map([[s.aggregator, shares]]) }, next: round({ number: 3, senders: [], finish: () => ({ send: {}, output: undefined }) }) };
+    },
+  });
+}
+
+/** Finish (on round 3's messages): s = Σw / Σu = (H(m) + r_x·sk)/k, low-S, recovery id, verified. */
+function combine(s: SignState, u: bigint, w: bigint, R: SecpPoint): Round<EcdsaSignature | undefined> {
+  return round<EcdsaSignature | undefined, Round3Broadcast, Round3Broadcast>({
+    number: 3,
+    ...(s.aggregator === undefined ? { broadcast: r3b } : { direct: r3b }),
+    destroy: destroyIn(s, 3),
+    finish: ({ broadcasts, direct }): Transition<EcdsaSignature | undefined> => {
+      let uSum = u;
+      let wSum = w;
+      for (const b of [...broadcasts.values(), ...direct.values()]) {
+        uSum += Fn.fromBytes(b.u);
+        wSum += Fn.fromBytes(b.w);
+      }
+      uSum %= N;
+      wSum %= N;
+      const rx = Fn.create(R.toAffine().x);
+      if (uSum === 0n) throw new ProtocolAbort('invalid_signature', [], 'the shares of k·φ sum to zero');
+      let sig = Fn.div(wSum, uSum);
+      let recoveryId = (R.toAffine().y & 1n ? 1 : 0) | (R.toAffine().x >= N ? 2 : 0);
+      if (sig > N >> 1n) {
+        sig = N - sig;
+        recoveryId ^= 1;
+      }
+      const signature = new Uint8Array(64);
+      signature.set(Fn.toBytes(rx));
+      signature.set(Fn.toBytes(sig), 32);
+      if (sig === 0n || !secp256k1.verify(signature, s.digest, s.share.core.groupKey, { prehash: false })) {
+        // A signer sent a u_i or w_i that does not fit its multiplications; the protocol cannot tell which.
+        throw new ProtocolAbort('invalid_signature', [], 'the combined ECDSA signature does not verify');
+      }
+      return { send: {}, output: { signature, recoveryId } };
+    },
+  });
 }
