@@ -29,145 +29,44 @@
  * - probe Δ across concurrent sessions: with a `guard`, a failed KOS check retires the pair in
  *   the same synchronous step, and no later answer with that Δ is computed, in any session.
  */
-import { createECDH, createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytes, encodeCbor, struct, type Bytes } from '../core/codec.ts';
+import { encodeCbor, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import { sessionIdBytes, type PartyId } from '../core/ids.ts';
-import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { round, type ProtocolStart, type Round, type SessionContext, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
-import { frostSuite, validSecp256k1Point } from '../curves/ciphersuites.ts';
 import type { DklsKeyShare } from './keys.ts';
-import { kosMessageBytes } from './ot-extension.ts';
-import { aliceRespond, bobFinish, bobStart, NONCE_BYTES, TAU_BYTES, XI, type BobState } from './rvole.ts';
+import { aliceRespond, bobFinish, bobStart, type BobState } from './rvole.ts';
+import {
+  Fn,
+  lagrangeAtZero,
+  mulG,
+  N,
+  pairLabel,
+  parsePoint,
+  r1b,
+  r1d,
+  r2b,
+  r2d,
+  r3b,
+  randomScalar,
+  scalarBytes,
+  signTranscript,
+  zeroShare,
+  type EcdsaSignature,
+  type OtPairGuard,
+  type Round1Broadcast,
+  type Round1Direct,
+  type Round2Broadcast,
+  type Round2Direct,
+  type Round3Broadcast,
+  type SecpPoint,
+} from './sign-parts.ts';
+
+export { lagrangeAtZero, pairLabel, signTranscript, type EcdsaSignature, type OtPairGuard } from './sign-parts.ts';
 
 export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v2';
 
-const Point = secp256k1.Point;
-type SecpPoint = InstanceType<typeof Point>;
-const Fn = Point.Fn;
-const N = Fn.ORDER;
-
-export interface EcdsaSignature {
-  /** r ‖ s, 64 bytes, s normalised to the lower half (BIP62 / EIP-2). */
-  readonly signature: Uint8Array;
-  /** 0 or 1 (2/3 when r overflowed the order, which is negligible): what ecrecover needs. */
-  readonly recoveryId: number;
-}
-
-const suite = frostSuite('frost-secp256k1');
-
-interface Round1Broadcast {
-  commitment: Bytes;
-  /** The hash of every public input this signer runs with (see `signTranscript`). */
-  inputs: Bytes;
-}
-interface Round1Direct {
-  u: Bytes;
-  xTilde: Bytes;
-  tTilde: Bytes;
-  nonce: Bytes;
-}
-interface Round2Broadcast {
-  instancePoint: Bytes;
-  salt: Bytes;
-  publicShare: Bytes;
-}
-interface Round2Direct {
-  tau: Bytes;
-  checkU: Bytes;
-  checkDigest: Bytes;
-  gammaU: Bytes;
-  gammaV: Bytes;
-  psi: Bytes;
-  nonce: Bytes;
-}
-interface Round3Broadcast {
-  u: Bytes;
-  w: Bytes;
-}
-
-const r1b = struct<Round1Broadcast>({ commitment: bytes(32), inputs: bytes(32) });
-const r1d = struct<Round1Direct>({ u: bytes(kosMessageBytes(XI)), xTilde: bytes(16), tTilde: bytes(16), nonce: bytes(NONCE_BYTES) });
-const r2b = struct<Round2Broadcast>({ instancePoint: suite.point, salt: bytes(32), publicShare: suite.point });
-const r2d = struct<Round2Direct>({
-  tau: bytes(TAU_BYTES),
-  checkU: suite.scalar,
-  checkDigest: bytes(32),
-  gammaU: suite.point,
-  gammaV: suite.point,
-  psi: suite.scalar,
-  nonce: bytes(NONCE_BYTES),
-});
-const r3b = struct<Round3Broadcast>({ u: suite.scalar, w: suite.scalar });
-
-const scalarBytes = (x: bigint): Bytes => Fn.toBytes(x) as Bytes;
-const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, 'point');
-/**
- * x·G for a secret x by OpenSSL (constant time, and ~1.7x faster than noble's blinded multiply,
- * which was a quarter of signing); x = 0 gives the identity, which OpenSSL refuses as a key.
- */
-function mulG(x: bigint): SecpPoint {
-  if (x === 0n) return Point.ZERO;
-  const secret = scalarBytes(x);
-  try {
-    const ecdh = createECDH('secp256k1');
-    ecdh.setPrivateKey(secret);
-    return Point.fromBytes(ecdh.getPublicKey());
-  } finally {
-    secret.fill(0);
-  }
-}
-
-function randomScalar(rng: (n: number) => Uint8Array): bigint {
-  for (;;) {
-    const x = BigInt('0x' + Buffer.from(rng(48)).toString('hex')) % N;
-    if (x !== 0n) return x;
-  }
-}
-
-/** λ_i at 0 over the signer set. */
-export const lagrangeAtZero = (self: PartyId, signers: readonly PartyId[]): bigint => lagrangeCoefficient(Fn, signers.map(BigInt), BigInt(self));
-
-/** ζ_i = Σ_j ±PRF(seed_ij, session): the zero shares of all signers sum to 0. */
-function zeroShare(share: DklsKeyShare, self: PartyId, signers: readonly PartyId[], session: Uint8Array): bigint {
-  let z = 0n;
-  for (const j of signers) {
-    if (j === self) continue;
-    const prf = createHash('shake256', { outputLength: 48 }).update('mpc/dkls23/zero-share/v1').update(share.pairs.get(j)!.zeroSeed).update(session).digest();
-    const v = BigInt('0x' + prf.toString('hex')) % N;
-    prf.fill(0);
-    z += self < j ? v : N - v;
-  }
-  return z % N;
-}
-
-/**
- * Where a signer keeps the state of its OT-sender setups (its Δ with each peer) across the
- * sessions it runs at once. A node passes one guard per key to every session of that key.
- */
-export interface OtPairGuard {
-  /** False once the pair is retired: no answer with that Δ may be computed any more. */
-  usable(peer: PartyId): boolean;
-  /**
-   * Called in the same synchronous step as the failed KOS check that proves `peer` cheated
-   * against this party's Δ, before any other session can evaluate a check with it.
-   */
-  retire(peer: PartyId): void;
-}
-
-/**
- * The hash of every public input of a signing session; signers compare it in round 1 and bind
- * every label to it. `context` carries what the caller knows beyond the protocol (the node puts
- * key id, epoch and derivation path there).
- */
-export function signTranscript(protocol: string, session: string, signers: readonly PartyId[], groupKey: Uint8Array, digest: Uint8Array, context: Uint8Array): Uint8Array {
-  return hashTranscript('mpc/dkls23/sign/v2', protocol, session, signers.length, ...signers, groupKey, digest, context);
-}
-
-/** The label of the multiplication in which `alice` is the extension sender and `bob` the receiver. */
-export const pairLabel = (transcript: Uint8Array, alice: PartyId, bob: PartyId): Uint8Array => hashTranscript('mpc/dkls23/sign-ot/v1', transcript, alice, bob);
 
 export interface DklsSignOptions {
   /**
