@@ -60,6 +60,9 @@ export class MemoryCluster {
   /** Every report a node sent to the coordinator, when `recordReports` is set. */
   readonly reports: { from: NodeId; report: NodeReport }[] = [];
   recordReports = false;
+  /** Every node's log lines (what a node refused and why), when `recordLogs` is set. */
+  readonly logs: { node: NodeId; event: string; fields: Record<string, unknown> }[] = [];
+  recordLogs = false;
   private readonly network: MemoryNetwork;
   private readonly links = new Map<NodeId, ClusterLink>();
   private readonly coordinatorLink: ClusterLink;
@@ -118,6 +121,9 @@ export class MemoryCluster {
           rng: (n) => new Uint8Array(randomBytes(n)),
           verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
           send: (to, message) => void c.links.get(id)!.send(to, message).catch(() => undefined),
+          log: (event, fields) => {
+            if (c.recordLogs) c.logs.push({ node: id, event, fields });
+          },
         }),
     });
     coordinatorLink.onMessage((from, message) => {

@@ -10,6 +10,7 @@ import { createLocalProtector } from '../../cluster/providers/local.ts';
 import { MlDsaSigner } from '../../cluster/providers/mldsa.ts';
 import { manifestJson, parseManifest } from '../../cluster/transport/manifest.ts';
 import type { Bytes } from '../../protocol/core/codec.ts';
+import { DecodeError } from '../../protocol/core/errors.ts';
 
 const keys = new Map<string, { priv: KeyObject; pub: KeyObject }>();
 for (const m of ['coordinator', 'node-1', 'node-2']) {
@@ -30,14 +31,14 @@ describe('signed envelopes', () => {
     for (let i = 0; i < sealed.length; i += 5) {
       const bad = Uint8Array.from(sealed);
       bad[i]! ^= 1;
-      expect(() => openEnvelope(bad, 'node-1', 'node-2', verifier)).toThrow();
+      expect(() => openEnvelope(bad, 'node-1', 'node-2', verifier)).toThrow(DecodeError);
     }
     const forged = sealEnvelope('node-1', 'node-2', msg(), signer('node-2')); // signed with another key
     expect(() => openEnvelope(forged, 'node-1', 'node-2', verifier)).toThrow(/bad envelope signature/);
     const guard = new ReplayGuard();
     expect(guard.fresh(opened.digest)).toBe(true);
     expect(guard.fresh(openEnvelope(sealed, 'node-1', 'node-2', verifier).digest)).toBe(false);
-    expect(() => openEnvelope(new Uint8Array(7 * 1024 * 1024), 'node-1', 'node-2', verifier)).toThrow();
+    expect(() => openEnvelope(new Uint8Array(7 * 1024 * 1024), 'node-1', 'node-2', verifier)).toThrow(/envelope too large/);
   });
 
   describe('with an ML-DSA-65 identity pinned in the manifest', () => {

@@ -13,6 +13,16 @@ class FakeService implements SigningService {
   calls: string[] = [];
   delayMs = 0;
   failWith: ServiceError | undefined;
+  /** While set, calls wait for `release()`: overlaps are made, not hoped for. */
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+  hold(): void {
+    this.gate = new Promise((r) => (this.open = r));
+  }
+  release(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
   health() {
     return { status: 'ok' as const, nodes: [1, 2, 3].map((id) => ({ id, online: true })) };
   }
@@ -30,8 +40,9 @@ class FakeService implements SigningService {
   }
   async sign(keyId: string, req: { message: Uint8Array }, ctx: RequestContext) {
     this.calls.push(`sign ${keyId} ${Buffer.from(req.message).toString('hex')}`);
-    ctx.emit({ type: 'completed', session: 's2', ok: true });
+    ctx.emit({ type: 'started', session: 's2', operation: 'sign', keyId, nodes: [1, 2] });
     await this.wait(ctx);
+    ctx.emit({ type: 'completed', session: 's2', ok: true });
     return { signature: 'cc'.repeat(64), publicKey: KEY.publicKey, signers: [1, 2] };
   }
   async setKeyStatus(id: string, status: 'active' | 'disabled') {
@@ -44,6 +55,7 @@ class FakeService implements SigningService {
   }
   private async wait(ctx: RequestContext) {
     if (this.failWith) throw this.failWith;
+    await this.gate;
     // Decided from the durations, not by reading the wall clock again after the timer (which can
     // read a millisecond short of the deadline): work longer than the time left misses it.
     const left = Math.max(0, ctx.deadline - Date.now());
@@ -140,17 +152,27 @@ describe('coordinator HTTP API', () => {
 
   it('rejects requests beyond the in-flight limit with 429 instead of queueing', async () => {
     const { call, service } = await setup({ maxInFlight: 2 });
-    service.delayMs = 300;
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => call('POST', '/v1/keys/k1/sign', { message: `0${i}` })));
+    service.hold(); // the first two stay in flight until released
+    const answered: { status: number; body: any }[] = [];
+    const pending = Array.from({ length: 5 }, (_, i) => call('POST', '/v1/keys/k1/sign', { message: `0${i}` }).then((r) => (answered.push(r), r)));
+    // The three beyond the limit are answered while the two are still held: refused, not queued.
+    await expect.poll(() => answered.length).toBe(3);
+    expect(answered.every((r) => r.status === 429 && r.body.error.code === 'overloaded')).toBe(true);
+    expect(service.calls).toHaveLength(2);
+    service.release();
+    const results = await Promise.all(pending);
     expect(results.filter((r) => r.status === 200)).toHaveLength(2);
-    expect(results.filter((r) => r.status === 429).every((r) => r.body.error.code === 'overloaded')).toBe(true);
   });
 
   it('replays an Idempotency-Key with the same body, including while in flight, and refuses a different body with 409', async () => {
     const { call, service } = await setup();
-    service.delayMs = 100;
+    service.hold();
     const h = { 'idempotency-key': 'req-1' };
-    const [a, b] = await Promise.all([call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h), call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h)]);
+    const first = call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h);
+    await expect.poll(() => service.calls.length).toBe(1);
+    const second = call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h); // while the first is in flight
+    service.release();
+    const [a, b] = await Promise.all([first, second]);
     const c = await call('POST', '/v1/keys', { scheme: 'eddsa-ed25519' }, h);
     expect([a.status, b.status, c.status]).toEqual([201, 201, 201]);
     expect(b.body).toEqual(a.body);
@@ -212,18 +234,38 @@ describe('coordinator HTTP API', () => {
   });
 
   it('streams session events over WebSocket, filtered by request id, for authenticated clients only', async () => {
-    const { call } = await setup();
+    const { call, service } = await setup();
     const refused = new WebSocket(`ws://127.0.0.1:${api!.port}/v1/events`);
     const refusal = await new Promise<number>((resolve) => refused.on('unexpected-response', (_req, res) => resolve(res.statusCode!)).on('error', () => resolve(-1)));
     expect(refusal).toBe(401);
-    const ws = new WebSocket(`ws://127.0.0.1:${api!.port}/v1/events?token=admin-token-0123456789`);
-    await new Promise((r) => ws.on('open', r));
-    const events: any[] = [];
-    ws.on('message', (d) => events.push(JSON.parse(d.toString())));
-    const res = await call('POST', '/v1/keys/k1/sign', { message: '00' });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(events).toContainEqual(expect.objectContaining({ requestId: res.headers.get('x-request-id'), type: 'completed', ok: true }));
-    ws.close();
+    const subscribe = async (query: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${api!.port}/v1/events?token=admin-token-0123456789${query}`);
+      await new Promise((r) => ws.on('open', r));
+      const events: any[] = [];
+      ws.on('message', (d) => events.push(JSON.parse(d.toString())));
+      return { ws, events };
+    };
+    const all = await subscribe('');
+    service.hold();
+    const first = call('POST', '/v1/keys/k1/sign', { message: '00' });
+    // The first request's id, from its 'started' event, before it completes.
+    await expect.poll(() => all.events.length).toBe(1);
+    const firstId = all.events[0].requestId as string;
+    const filtered = await subscribe(`&requestId=${firstId}`);
+    const second = call('POST', '/v1/keys/k1/sign', { message: '01' });
+    await expect.poll(() => all.events.length).toBe(2);
+    service.release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.headers.get('x-request-id')).toBe(firstId);
+    await expect.poll(() => all.events.filter((e) => e.type === 'completed').map((e) => e.requestId).sort()).toEqual([firstId, b.headers.get('x-request-id')].sort());
+    // A ping's pong comes after everything the server sent that socket before it: both requests' events included.
+    await new Promise((r) => {
+      filtered.ws.once('pong', r);
+      filtered.ws.ping();
+    });
+    // The filtered socket saw the first request's completion and nothing of the second.
+    expect(filtered.events).toEqual([expect.objectContaining({ requestId: firstId, type: 'completed', ok: true })]);
+    for (const s of [all, filtered]) s.ws.close();
   });
 
   it('a subscriber sees only its own token\'s events; an admin token sees every request\'s', async () => {

@@ -8,6 +8,7 @@ import { identityFile, rewrapNode } from '../../node/main.ts';
 import { createProtector } from '../../cluster/providers/index.ts';
 import { ShareStore } from '../../node/store/share-store.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
+import { ProviderError } from '../../cluster/providers/types.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -41,7 +42,7 @@ describe('mpc rewrap', () => {
     expect(await new Ed25519IdentitySigner(before).verify(msg, await signer.sign(msg))).toBe(true);
     expect(await signer.verify(new TextEncoder().encode('other'), await signer.sign(msg))).toBe(false);
     expect(Buffer.from(await signer.publicKey())).toEqual(Buffer.from(before.publicKey));
-    await expect(loadIdentity(identityFile(config.dataDir), 'node-1', oldProtector)).rejects.toThrow();
+    await expect(loadIdentity(identityFile(config.dataDir), 'node-1', oldProtector)).rejects.toThrow(ProviderError);
     const reopened = await ShareStore.open({ dataDir: config.dataDir, nodeId: 'node-1', protector: newProtector });
     expect((await reopened.loadShare('k'))!.share.every((b) => b === 6)).toBe(true);
     await reopened.close();

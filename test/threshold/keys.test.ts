@@ -7,6 +7,7 @@ import { decodeFrostKeyShare, encodeFrostKeyShare, tweakFrostKeyShare, zeroizeFr
 import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../../protocol/curves/ciphersuites.ts';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies } from '../support/verifiers.ts';
+import { DecodeError } from '../../protocol/core/errors.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const msg = new TextEncoder().encode('tweaked and derived');
@@ -57,7 +58,7 @@ describe.each(FROST_SCHEMES)('FROST key shares (%s)', (scheme) => {
       ['verifying shares for other parties', reencode([...fields.slice(0, 7), (fields[7] as unknown[][]).slice(1), ...fields.slice(8)])],
       ['bad chain code length', reencode([...fields.slice(0, 9), [new Uint8Array(31)]])],
     ];
-    for (const [what, b] of bad) expect(() => decodeFrostKeyShare(b), what).toThrow();
+    for (const [what, b] of bad) expect(() => decodeFrostKeyShare(b), what).toThrow(DecodeError);
     expect(decodeFrostKeyShare(reencode(fields))).toEqual(share);
   });
 

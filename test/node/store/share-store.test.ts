@@ -157,12 +157,22 @@ for (let i = Number(start); ; i++) {
     let next = 0;
     for (let round = 0; round < 20; round++) {
       const child = spawn(process.execPath, [writer, join(dir, 'node'), join(dir, 'kek'), String(next)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      child.stdout.on('data', (d: Buffer) => {
-        for (const m of d.toString().matchAll(/ack (\d+)/g)) acked.add(Number(m[1]));
+      // Killed once it has acknowledged 2..6 writes of its own, wherever the next one is: the kill
+      // lands at a moment set by the writes, not by the clock, so a slow machine kills as often.
+      const ackedHere = 2 + Math.floor(Math.random() * 5);
+      let seen = 0;
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          for (const m of d.toString().matchAll(/ack (\d+)/g)) {
+            acked.add(Number(m[1]));
+            if (++seen === ackedHere) resolve();
+          }
+        });
+        child.once('exit', () => resolve());
       });
-      await new Promise((r) => setTimeout(r, 250 + Math.random() * 400));
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       next = Math.max(next, ...acked) + 1_000; // fresh key ids for the next writer
     }
     expect(acked.size).toBeGreaterThan(20);
