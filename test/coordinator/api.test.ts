@@ -53,6 +53,17 @@ class FakeService implements SigningService {
   async destroyKey(id: string) {
     this.calls.push(`destroy ${id}`);
   }
+  async refreshKey(id: string) {
+    this.calls.push(`refresh ${id}`);
+    return { ...KEY, epoch: 1 };
+  }
+  async repairKey(id: string, node: number) {
+    this.calls.push(`repair ${id} ${node}`);
+  }
+  async reshareKey(id: string, req: { nodes: readonly number[]; threshold: number }) {
+    this.calls.push(`reshare ${id} ${req.nodes.join(',')} ${req.threshold}`);
+    return { ...KEY, nodes: [...req.nodes], threshold: req.threshold, epoch: 2 };
+  }
   private async wait(ctx: RequestContext) {
     if (this.failWith) throw this.failWith;
     await this.gate;
@@ -231,6 +242,29 @@ describe('coordinator HTTP API', () => {
     expect(service.calls).toEqual(['status k1 disabled', 'status k1 active', 'destroy k1', 'status nope disabled']);
     service.failWith = new ServiceError('key_disabled', 'disabled');
     expect((await call('POST', '/v1/keys/k1/sign', { message: '00' })).body.error.code).toBe('key_disabled');
+  });
+
+  it('refresh, repair and reshare: admin scope only, strict bodies, and the service called with what was asked', async () => {
+    const { call, service } = await setup();
+    const signer = { authorization: 'Bearer signer-token-0123456789' };
+    for (const [path, body] of [['/v1/keys/k1/refresh', undefined], ['/v1/keys/k1/repair', { node: 2 }], ['/v1/keys/k1/reshare', { nodes: [1, 2, 3], threshold: 2 }]] as const) {
+      expect((await call('POST', path, body, signer)).status, path).toBe(403);
+    }
+    const bad: [string, unknown, string][] = [
+      ['/v1/keys/k1/repair', {}, 'invalid_request'],
+      ['/v1/keys/k1/repair', { node: '2' }, 'invalid_request'],
+      ['/v1/keys/k1/repair', { node: 2, extra: 1 }, 'invalid_request'],
+      ['/v1/keys/k1/reshare', { nodes: 'all', threshold: 2 }, 'invalid_request'],
+      ['/v1/keys/k1/reshare', { nodes: [1, 2.5], threshold: 2 }, 'invalid_request'],
+      ['/v1/keys/k1/reshare', { nodes: [1, 2, 3], threshold: 'two' }, 'invalid_threshold'],
+    ];
+    for (const [path, body, code] of bad) expect((await call('POST', path, body)).body.error.code, JSON.stringify(body)).toBe(code);
+    expect(service.calls).toEqual([]);
+    expect((await call('POST', '/v1/keys/k1/refresh')).body).toMatchObject({ id: 'k1', epoch: 1 });
+    expect((await call('POST', '/v1/keys/k1/repair', { node: 2 })).body).toEqual({ id: 'k1', repaired: 2 });
+    expect((await call('POST', '/v1/keys/k1/reshare', { nodes: [1, 2, 3], threshold: 3 })).body).toMatchObject({ nodes: [1, 2, 3], threshold: 3, epoch: 2 });
+    expect(service.calls).toEqual(['refresh k1', 'repair k1 2', 'reshare k1 1,2,3 3']);
+    expect((await call('GET', '/v1/keys/k1/refresh')).status).toBe(405);
   });
 
   it('streams session events over WebSocket, filtered by request id, for authenticated clients only', async () => {
