@@ -5,7 +5,8 @@
  * custodian shares, default 3-of-5. Restoring on a fresh machine needs the file and M custodian
  * shares, and re-seals everything under the new machine's provider.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { aeadOpen, aeadSeal } from '../cluster/aead.ts';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../protocol/core/codec.ts';
 import { zeroize } from '../protocol/core/transcript.ts';
@@ -106,9 +107,7 @@ export async function createBackup(store: ShareStore, member: string, identitySe
     const backupKey = Fn.toBytes(Fn.create(BigInt('0x' + randomBytes(48).toString('hex'))));
     try {
       const nonce = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', backupKey, nonce);
-      c.setAAD(Buffer.from(`${MAGIC}\0${member}`));
-      const ciphertext = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+      const ciphertext = aeadSeal(backupKey, nonce, plaintext, Buffer.from(`${MAGIC}\0${member}`));
       zeroize(plaintext);
       const file = encodeCbor(fileCodec, { magic: MAGIC, member, custodianThreshold: m, nonce: nonce as Bytes, ciphertext: ciphertext as Bytes });
       return { file, custodianShares: splitSecret(backupKey, m, n) };
@@ -127,10 +126,7 @@ export function openBackup(file: Uint8Array, custodianShares: readonly string[])
   const key = combineSecret(custodianShares);
   let plaintext: Buffer;
   try {
-    const d = createDecipheriv('aes-256-gcm', key, f.nonce);
-    d.setAAD(Buffer.from(`${MAGIC}\0${f.member}`));
-    d.setAuthTag(f.ciphertext.subarray(f.ciphertext.length - 16));
-    plaintext = Buffer.concat([d.update(f.ciphertext.subarray(0, f.ciphertext.length - 16)), d.final()]);
+    plaintext = Buffer.from(aeadOpen(key, f.nonce, f.ciphertext, Buffer.from(`${MAGIC}\0${f.member}`)));
   } catch {
     throw new BackupError('the custodian shares do not open this backup');
   } finally {

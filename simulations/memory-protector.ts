@@ -3,7 +3,8 @@
  * with the real sealer and ledger without a provider on disk. `delayMs` makes every unwrap as
  * slow as an HSM or KMS round trip.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { aeadOpen, aeadSeal } from '../cluster/aead.ts';
 import { ProviderError, type ShareProtector, type WrappedKey } from '../cluster/providers/types.ts';
 
 export class MemoryProtector implements ShareProtector {
@@ -18,17 +19,14 @@ export class MemoryProtector implements ShareProtector {
 
   async wrapKey(dataKey: Uint8Array, aad: Uint8Array): Promise<WrappedKey> {
     const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.kek, nonce).setAAD(aad);
-    return { provider: 'local', kekRef: this.ref, wrapped: Buffer.concat([nonce, cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]) };
+    return { provider: 'local', kekRef: this.ref, wrapped: Buffer.concat([nonce, aeadSeal(this.kek, nonce, dataKey, aad)]) };
   }
 
   async unwrapKey(w: WrappedKey, aad: Uint8Array): Promise<Uint8Array> {
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (w.kekRef !== this.ref) throw new ProviderError('local', 'key_not_found', `data key wrapped under ${w.kekRef}`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.kek, w.wrapped.subarray(0, 12)).setAAD(aad);
-      decipher.setAuthTag(w.wrapped.subarray(w.wrapped.length - 16));
-      return new Uint8Array(Buffer.concat([decipher.update(w.wrapped.subarray(12, w.wrapped.length - 16)), decipher.final()]));
+      return aeadOpen(this.kek, w.wrapped.subarray(0, 12), w.wrapped.subarray(12), aad);
     } catch {
       throw new ProviderError('local', 'unwrap_failed', 'data key does not open');
     }

@@ -5,7 +5,8 @@
  * Vault wraps a fresh 32-byte key k, and k seals the data key with AES-256-GCM under the binding.
  * A blob moved to another node/key/epoch unwraps k but fails the GCM check.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { AEAD_NONCE_BYTES, aeadOpen, aeadSeal } from '../aead.ts';
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { CryptographyClient } from '@azure/keyvault-keys';
@@ -46,10 +47,8 @@ export function createAzureProtector(config: AzureProviderConfig, credential: To
         } catch (e) {
           return fail(e, 'wrapKey');
         }
-        const iv = randomBytes(12);
-        const c = createCipheriv('aes-256-gcm', k, iv);
-        c.setAAD(aad);
-        const sealed = Buffer.concat([iv, c.update(dataKey), c.final(), c.getAuthTag()]);
+        const iv = randomBytes(AEAD_NONCE_BYTES);
+        const sealed = Buffer.concat([iv, aeadSeal(k, iv, dataKey, aad)]);
         const len = Buffer.alloc(2);
         len.writeUInt16BE(vaultWrapped.length);
         return { provider: 'azure', kekRef, wrapped: Buffer.concat([len, vaultWrapped, sealed]) };
@@ -70,10 +69,7 @@ export function createAzureProtector(config: AzureProviderConfig, credential: To
       }
       try {
         const sealed = blob.subarray(2 + n);
-        const d = createDecipheriv('aes-256-gcm', k, sealed.subarray(0, 12));
-        d.setAAD(aad);
-        d.setAuthTag(sealed.subarray(sealed.length - 16));
-        return new Uint8Array(Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]));
+        return aeadOpen(k, sealed.subarray(0, AEAD_NONCE_BYTES), sealed.subarray(AEAD_NONCE_BYTES), aad);
       } catch {
         throw new ProviderError('azure', 'unwrap_failed', 'the wrapped data key does not open under this binding');
       } finally {

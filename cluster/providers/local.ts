@@ -5,7 +5,8 @@
  * every share, which is why it refuses to run under NODE_ENV=production unless
  * MPC_ALLOW_LOCAL_PROVIDER=1 says the operator knows.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { AEAD_NONCE_BYTES, aeadOpen, aeadSeal } from '../aead.ts';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -22,8 +23,7 @@ export const localProviderConfigSchema = z.strictObject({
 });
 export type LocalProviderConfig = z.infer<typeof localProviderConfigSchema>;
 
-const NONCE = 12;
-const TAG = 16;
+const NONCE = AEAD_NONCE_BYTES;
 
 export async function createLocalProtector(config: LocalProviderConfig, env: Record<string, string | undefined> = process.env): Promise<ShareProtector> {
   if (env.NODE_ENV === 'production' && env.MPC_ALLOW_LOCAL_PROVIDER !== '1') {
@@ -54,20 +54,13 @@ export async function createLocalProtector(config: LocalProviderConfig, env: Rec
     currentKekRef: () => kekRef,
     async wrapKey(dataKey, aad): Promise<WrappedKey> {
       const nonce = randomBytes(NONCE);
-      const cipher = createCipheriv('aes-256-gcm', kek, nonce);
-      cipher.setAAD(aad);
-      const wrapped = Buffer.concat([nonce, cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
+      const wrapped = Buffer.concat([nonce, aeadSeal(kek, nonce, dataKey, aad)]);
       return { provider: 'local', kekRef, wrapped };
     },
     async unwrapKey(w, aad): Promise<Uint8Array> {
       if (w.provider !== 'local' || w.kekRef !== kekRef) throw new ProviderError('local', 'key_not_found', `data key wrapped under ${w.provider}/${w.kekRef}, this provider holds ${kekRef}`);
       try {
-        const nonce = w.wrapped.subarray(0, NONCE);
-        const tag = w.wrapped.subarray(w.wrapped.length - TAG);
-        const decipher = createDecipheriv('aes-256-gcm', kek, nonce);
-        decipher.setAAD(aad);
-        decipher.setAuthTag(tag);
-        return new Uint8Array(Buffer.concat([decipher.update(w.wrapped.subarray(NONCE, w.wrapped.length - TAG)), decipher.final()]));
+        return aeadOpen(kek, w.wrapped.subarray(0, NONCE), w.wrapped.subarray(NONCE), aad);
       } catch {
         throw new ProviderError('local', 'unwrap_failed', 'the wrapped data key does not open under this binding');
       }

@@ -4,7 +4,8 @@
  * the member id), like the Ed25519 identity. Envelopes may carry this signature beside the
  * Ed25519 one, so a verifier that trusts either scheme can check them.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { AEAD_NONCE_BYTES, aeadOpen, aeadSeal } from '../aead.ts';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createAtomically } from '../atomic-file.ts';
 import type { IdentitySigner, ShareProtector } from './types.ts';
@@ -37,10 +38,8 @@ export class MlDsaSigner implements IdentitySigner {
     const { privateKey } = generateKeyPairSync('ml-dsa-65');
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
     const dataKey = randomBytes(32);
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', dataKey, iv);
-    c.setAAD(aadFor(member));
-    const sealed = Buffer.concat([iv, c.update(der), c.final(), c.getAuthTag()]);
+    const iv = randomBytes(AEAD_NONCE_BYTES);
+    const sealed = Buffer.concat([iv, aeadSeal(dataKey, iv, der, aadFor(member))]);
     der.fill(0);
     const wrapped = await protector.wrapKey(dataKey, aadFor(member));
     dataKey.fill(0);
@@ -63,10 +62,8 @@ export class MlDsaSigner implements IdentitySigner {
     if (body.version !== 1 || body.member !== member) throw new Error(`${file} is not the ML-DSA identity of ${member}`);
     const dataKey = await protector.unwrapKey({ provider: body.provider as ShareProtector['name'], kekRef: body.kekRef, wrapped: Buffer.from(body.wrappedKey, 'base64') }, aadFor(member));
     const sealed = Buffer.from(body.sealed, 'base64');
-    const d = createDecipheriv('aes-256-gcm', dataKey, sealed.subarray(0, 12));
-    d.setAAD(aadFor(member));
-    d.setAuthTag(sealed.subarray(sealed.length - 16));
-    const der = Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]);
+    const opened = aeadOpen(dataKey, sealed.subarray(0, AEAD_NONCE_BYTES), sealed.subarray(AEAD_NONCE_BYTES), aadFor(member));
+    const der = Buffer.from(opened.buffer, opened.byteOffset, opened.length); // the same bytes, wiped below
     dataKey.fill(0);
     const signer = new MlDsaSigner(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
     der.fill(0);

@@ -15,7 +15,8 @@
  * Ephemerals are fresh per stream and dropped after the handshake (forward secrecy). A hello
  * without an ML-KEM key, or an accept without a ciphertext, is refused: no downgrade.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
+import { AEAD_TAG_BYTES, aeadOpen, aeadSeal } from '../aead.ts';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { array, bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
@@ -101,6 +102,31 @@ const lengthPrefixed = (b: Uint8Array) => {
 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
+/**
+ * X25519(secret, peer). A low-order peer key gives the all-zero shared secret, which would make
+ * the classical half of the key contribute nothing: refused (RFC 7748 §6.1's check).
+ */
+export function x25519Shared(secret: Uint8Array, peerPublic: Uint8Array): Uint8Array {
+  let shared: Uint8Array;
+  try {
+    shared = x25519.getSharedSecret(secret, peerPublic); // noble refuses an all-zero result itself
+  } catch (e) {
+    throw new HandshakeError(`X25519 peer key refused: ${(e as Error).message}`);
+  }
+  if (shared.every((b) => b === 0)) throw new HandshakeError('X25519 peer key of low order (all-zero shared secret)');
+  return shared;
+}
+
+/** ML-KEM-768 encapsulation to a peer's key, which must pass FIPS 203's modulus check; `randomness` only for known answers. */
+export function mlkemEncapsulate(encapsulationKey: Uint8Array, randomness?: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+  return ml_kem768.encapsulate(encapsulationKey, randomness);
+}
+
+/** HKDF-SHA256 (RFC 5869), as the key schedule uses it. */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array | string, length: number): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+}
+
 /** The transcript hash both sides sign and salt the key schedule with (exported for its known-answer test). */
 export function transcriptHash(hello: Uint8Array, acceptCore: Uint8Array): Uint8Array {
   return sha256(utf8(DOMAIN), hello, acceptCore);
@@ -112,7 +138,7 @@ export function transcriptHash(hello: Uint8Array, acceptCore: Uint8Array): Uint8
  */
 export function channelKeySchedule(sharedX: Uint8Array, sharedK: Uint8Array, th: Uint8Array): { initiatorToResponder: Uint8Array; responderToInitiator: Uint8Array } {
   const ikm = Buffer.concat([sharedX, sharedK]);
-  const key = (label: string) => new Uint8Array(hkdfSync('sha256', ikm, th, `${DOMAIN} ${label}`, 32));
+  const key = (label: string) => hkdfSha256(ikm, th, `${DOMAIN} ${label}`, 32);
   try {
     return { initiatorToResponder: key('initiator->responder'), responderToInitiator: key('responder->initiator') };
   } finally {
@@ -147,7 +173,7 @@ export function initiate(id: HandshakeIdentity, responder: string, hooks: Handsh
         const acceptCore = encodeCbor(struct({ x25519: bytes(32), mlkem: array(bytes(MLKEM768_CIPHERTEXT_BYTES), { min: 1, max: 1 }) }), { x25519: accept.x25519, mlkem: [ct] });
         const th = transcriptHash(hello, acceptCore);
         if (!id.verify(responder, sha256(th, utf8('responder')), accept.signature)) throw new HandshakeError(`${responder} failed to prove its identity`);
-        const sharedX = x25519.getSharedSecret(xSecret, accept.x25519);
+        const sharedX = x25519Shared(xSecret, accept.x25519);
         const sharedK = ml_kem768.decapsulate(ct, kem.secretKey);
         const confirm = encodeCbor(confirmCodec, { signature: id.sign(sha256(th, utf8('initiator'))) as Bytes });
         const info: HandshakeInfo = { group: HYBRID_GROUP, peer: responder, role: 'initiator', encapsulationKeyBytes: kem.publicKey.length, ciphertextBytes: ct.length };
@@ -182,8 +208,8 @@ export function respond(id: HandshakeIdentity, authenticatedPeer: string, helloR
   let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
   let sharedX: Uint8Array;
   try {
-    encapsulated = ml_kem768.encapsulate(ek);
-    sharedX = x25519.getSharedSecret(xSecret, hello.x25519);
+    encapsulated = mlkemEncapsulate(ek);
+    sharedX = x25519Shared(xSecret, hello.x25519);
   } catch (e) {
     throw new HandshakeError(`bad key material from ${authenticatedPeer}: ${(e as Error).message}`);
   }
@@ -224,8 +250,7 @@ export class FrameSealer {
     this.key = key;
   }
   seal(plaintext: Uint8Array): Uint8Array {
-    const cipher = createCipheriv('aes-256-gcm', this.key, nonceFor(this.counter++));
-    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    return aeadSeal(this.key, nonceFor(this.counter++), plaintext);
   }
 }
 
@@ -237,10 +262,8 @@ export class FrameOpener {
     this.key = key;
   }
   open(frame: Uint8Array): Uint8Array {
-    if (frame.length < 16) throw new HandshakeError('frame too short');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, nonceFor(this.counter));
-    decipher.setAuthTag(frame.subarray(frame.length - 16));
-    const out = Buffer.concat([decipher.update(frame.subarray(0, frame.length - 16)), decipher.final()]);
+    if (frame.length < AEAD_TAG_BYTES) throw new HandshakeError('frame too short');
+    const out = aeadOpen(this.key, nonceFor(this.counter), frame);
     this.counter++;
     return out;
   }

@@ -4,7 +4,8 @@
  * layers authenticate the binding (node, key, scheme, epoch), so a record copied to another
  * node, key or epoch does not open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { AEAD_NONCE_BYTES, aeadOpen, aeadSeal } from '../../cluster/aead.ts';
 import { bytes, decodeCbor, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
 import { ProviderError, type ProviderName, type ShareBinding, type ShareProtector } from '../../cluster/providers/types.ts';
@@ -71,10 +72,8 @@ export class ShareSealer {
     const aad = bindingBytes(binding);
     const dataKey = new Uint8Array(randomBytes(32));
     try {
-      const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
-      cipher.setAAD(aad);
-      const ciphertext = Buffer.concat([cipher.update(share), cipher.final(), cipher.getAuthTag()]);
+      const nonce = randomBytes(AEAD_NONCE_BYTES);
+      const ciphertext = aeadSeal(dataKey, nonce, share, aad);
       const wrapped = await this.protector.wrapKey(dataKey, aad);
       return encodeCbor(sealedCodec, {
         version: SEALED_FORMAT_VERSION,
@@ -111,11 +110,7 @@ export class ShareSealer {
       this.onUnwrap?.((performance.now() - started) / 1000);
     }
     try {
-      const ct = record.ciphertext;
-      const decipher = createDecipheriv('aes-256-gcm', dataKey, record.nonce);
-      decipher.setAAD(aad);
-      decipher.setAuthTag(ct.subarray(ct.length - 16));
-      return new Uint8Array(Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]));
+      return aeadOpen(dataKey, record.nonce, record.ciphertext, aad);
     } catch {
       this.counters.unsealFailures++;
       throw new SealedShareError('unseal_failed', `share ${binding.keyId}/${binding.epoch} does not open under its binding`);
