@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { loadJsonConfig } from '../cluster/config.ts';
+import { DEFAULT_SESSION_TIMEOUT_MS } from './session/runner.ts';
 
 export { ConfigError } from '../cluster/config.ts';
 
@@ -19,7 +20,7 @@ export const nodeConfigSchema = z.strictObject({
   manifest: z.string().min(1),
   /** Provider settings, validated by the provider factory (`cluster/providers`). */
   provider: z.looseObject({ type: z.string() }),
-  sessionTimeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
+  sessionTimeoutMs: z.number().int().min(1000).max(600_000).default(DEFAULT_SESSION_TIMEOUT_MS),
   /** Also sign every envelope with an ML-DSA-65 identity (its key pinned in the manifest as `mldsaKey`). */
   mldsaIdentity: z.boolean().default(false),
   /** Metrics and health HTTP endpoint (optional). */

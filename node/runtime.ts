@@ -33,7 +33,7 @@ import { startKeygen } from './operations/keygen.ts';
 import { startRefresh, startRepair, startReshare } from './operations/lifecycle.ts';
 import { startSign } from './operations/sign.ts';
 import { PairRetirement } from './session/pair-retirement.ts';
-import { SessionRunner } from './session/runner.ts';
+import { DEFAULT_SESSION_TIMEOUT_MS, SessionRunner } from './session/runner.ts';
 import type { ShareVault } from './store/types.ts';
 
 export type { ShareVault, StoredKey } from './store/types.ts';
@@ -62,7 +62,6 @@ export interface NodeRuntimeOptions {
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
-export const DEFAULT_SESSION_TIMEOUT_MS = 60_000;
 const COORDINATOR: Peer = { role: 'coordinator' };
 
 export class NodeRuntime {

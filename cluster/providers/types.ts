@@ -62,11 +62,3 @@ export class ProviderError extends Error {
   }
 }
 
-/** A configured provider: always a protector, and a signer for the node's identity. */
-export interface Provider {
-  readonly protector: ShareProtector;
-  readonly signer: IdentitySigner;
-  /** Checks the provider can be reached (for readiness probes). */
-  healthCheck(): Promise<void>;
-  close(): Promise<void>;
-}

@@ -1,7 +1,8 @@
 /**
  * What the node daemon and the coordinator need from the network, whatever carries it:
- * libp2p over hybrid post-quantum channels in production, an in-memory network in the
- * simulation harness. Frames are opaque bytes (signed envelopes, see `envelope.ts`);
+ * libp2p over hybrid post-quantum channels in production (`libp2p.ts`), an in-memory
+ * network in the simulations (`simulations/memory-network.ts`); `ClusterLink` (cluster/link.ts)
+ * seals and opens the messages on either. Frames are opaque bytes (signed envelopes, see `envelope.ts`);
  * the transport authenticates the peer at the channel level against the cluster manifest,
  * so `from` is the authenticated manifest identity of the sender, never a claim in the frame.
  */

@@ -53,6 +53,8 @@ export interface SessionRunnerOptions {
 }
 
 const MAX_REMEMBERED_SESSIONS = 100_000;
+/** How long a session may run before it is cancelled, unless the node's config says otherwise. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 60_000;
 const COORDINATOR: Peer = { role: 'coordinator' };
 
 export class SessionRunner {

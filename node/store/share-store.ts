@@ -22,31 +22,13 @@ import type { KeyValueBackend } from './backend.ts';
 import { LevelBackend } from './level-backend.ts';
 import { SealedShareError, ShareSealer } from './sealer.ts';
 import { SessionClaims } from './session-claims.ts';
+import { toMeta, toStoredKey, type KeyMeta, type KeyStatus } from './key-meta.ts';
+
+export type { KeyStatus } from './key-meta.ts';
 import { UnsealCache } from './unseal-cache.ts';
 import type { ShareVault, StoredKey } from './types.ts';
 
 export { bindingBytes, SealedShareError, SEALED_FORMAT_VERSION } from './sealer.ts';
-
-/** `pending`: the node received its first share of the key by resharing, not yet confirmed. */
-export type KeyStatus = 'active' | 'disabled' | 'pending';
-
-interface KeyMeta {
-  keyId: string;
-  scheme: Scheme;
-  threshold: number;
-  parties: number[];
-  groupKey: string;
-  chainCode: string;
-  /** The epoch signing uses. */
-  epoch: number;
-  status: KeyStatus;
-  /** A staged epoch that changes the committee (resharing): applied by `confirmEpoch`. */
-  staged?: { epoch: number; threshold: number; parties: number[] };
-  /** Peers whose pairwise OT setup with this node must not be used again (see ShareVault.burnPair). */
-  burned?: number[];
-  /** Fixed at key generation (cluster/control.ts Custody); absent on keys stored before it existed. */
-  custody?: { minThreshold: number; minParties: number; members: number[] };
-}
 
 export interface ShareStoreOptions {
   readonly dataDir: string;
@@ -350,30 +332,4 @@ export class ShareStore implements ShareVault {
   clearCache(): void {
     this.cache.clear();
   }
-}
-
-function toMeta(key: StoredKey, epoch: number): KeyMeta {
-  return {
-    keyId: key.keyId,
-    scheme: key.scheme,
-    threshold: key.threshold,
-    parties: [...key.parties],
-    groupKey: Buffer.from(key.groupKey).toString('hex'),
-    chainCode: Buffer.from(key.chainCode).toString('hex'),
-    epoch,
-    status: 'active',
-    ...(key.custody ? { custody: { minThreshold: key.custody.minThreshold, minParties: key.custody.minParties, members: [...key.custody.members] } } : {}),
-  };
-}
-
-function toStoredKey(m: KeyMeta): StoredKey {
-  return {
-    keyId: m.keyId,
-    scheme: m.scheme,
-    threshold: m.threshold,
-    parties: m.parties as PartyId[],
-    groupKey: Buffer.from(m.groupKey, 'hex'),
-    chainCode: Buffer.from(m.chainCode, 'hex'),
-    ...(m.custody ? { custody: { ...m.custody, members: m.custody.members as PartyId[] } } : {}),
-  };
 }
