@@ -258,6 +258,20 @@ export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbo
 /** Domain-separates the coordinator's request signatures from every other use of its key. */
 export type SignedRequestType = 'keygen' | 'sign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair' | 'reshare';
 
+/** The codec of each signed request type: the coordinator encodes with it, a node decodes with it. */
+export const REQUEST_CODECS = {
+  keygen: keygenRequestCodec,
+  sign: signRequestCodec,
+  destroy: destroyRequestCodec,
+  refresh: refreshRequestCodec,
+  confirm_epoch: confirmEpochRequestCodec,
+  repair: repairRequestCodec,
+  reshare: reshareRequestCodec,
+} as const satisfies Record<SignedRequestType, unknown>;
+
+/** The request a signed request type carries. */
+export type RequestOf<T extends SignedRequestType> = (typeof REQUEST_CODECS)[T] extends Codec<infer R> ? R : never;
+
 export function requestSigningInput(type: SignedRequestType, request: Uint8Array): Uint8Array {
   const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);
   const out = new Uint8Array(domain.length + request.length);

@@ -10,19 +10,7 @@
  * when the session ends) and is reported to the coordinator with its culprits.
  */
 import { decode as decodeLoose } from 'cbor-x';
-import {
-  confirmEpochRequestCodec,
-  destroyRequestCodec,
-  keygenRequestCodec,
-  refreshRequestCodec,
-  repairRequestCodec,
-  requestSigningInput,
-  reshareRequestCodec,
-  signRequestCodec,
-  type ClusterMessage,
-  type CoordinatorMessage,
-  type SignedRequestType,
-} from '../cluster/control.ts';
+import { REQUEST_CODECS, requestSigningInput, type ClusterMessage, type CoordinatorMessage, type RequestOf, type SignedRequestType } from '../cluster/control.ts';
 import type { Peer } from '../cluster/link.ts';
 import { decodeCbor, type Bytes, type Codec } from '../protocol/core/codec.ts';
 import { DecodeError } from '../protocol/core/errors.ts';
@@ -135,22 +123,22 @@ export class NodeRuntime {
         this.sessions.cancel(sessionId(message.session), 'cancelled by the coordinator');
         return;
       case 'keygen':
-        return startKeygen(ctx, this.verified('keygen', message, keygenRequestCodec));
+        return startKeygen(ctx, this.verified('keygen', message));
       case 'sign':
-        return startSign(ctx, this.verified('sign', message, signRequestCodec));
+        return startSign(ctx, this.verified('sign', message));
       case 'refresh':
-        return startRefresh(ctx, this.verified('refresh', message, refreshRequestCodec));
+        return startRefresh(ctx, this.verified('refresh', message));
       case 'repair':
-        return startRepair(ctx, this.verified('repair', message, repairRequestCodec));
+        return startRepair(ctx, this.verified('repair', message));
       case 'reshare':
-        return startReshare(ctx, this.verified('reshare', message, reshareRequestCodec));
+        return startReshare(ctx, this.verified('reshare', message));
       case 'confirm_epoch': {
-        const request = this.verified('confirm_epoch', message, confirmEpochRequestCodec);
+        const request = this.verified('confirm_epoch', message);
         await this.opts.vault.confirmEpoch(request.keyId, request.epoch);
         return;
       }
       case 'destroy': {
-        const request = this.verified('destroy', message, destroyRequestCodec);
+        const request = this.verified('destroy', message);
         await this.claimSession(request.keyId, request.session);
         await this.opts.vault.destroyKey(request.keyId);
         await ctx.audit({ event: 'destroy', keyId: request.keyId, session: Buffer.from(request.session).toString('hex'), signers: [], outcome: 'completed' });
@@ -161,12 +149,12 @@ export class NodeRuntime {
   }
 
   /** The request, once the coordinator's signature over its exact encoding checks out. */
-  private verified<T>(type: SignedRequestType, message: { request: Bytes; signature: Bytes }, codec: Codec<T>): T {
+  private verified<T extends SignedRequestType>(type: T, message: { request: Bytes; signature: Bytes }): RequestOf<T> {
     if (!this.opts.verifyCoordinator(requestSigningInput(type, message.request), message.signature)) {
       throw new DecodeError('malformed', `${type} request without a valid coordinator signature`);
     }
     try {
-      return decodeCbor(codec, message.request);
+      return decodeCbor(REQUEST_CODECS[type] as unknown as Codec<RequestOf<T>>, message.request);
     } catch (e) {
       // The coordinator signed it, so it waits for an answer: give one when the session can be read.
       const session = sessionOf(message.request);

@@ -7,32 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encodeCbor, type Bytes, type Codec } from '../../protocol/core/codec.ts';
-import {
-  confirmEpochRequestCodec,
-  destroyRequestCodec,
-  keygenRequestCodec,
-  refreshRequestCodec,
-  repairRequestCodec,
-  requestSigningInput,
-  reshareRequestCodec,
-  signRequestCodec,
-  type CoordinatorMessage,
-  type NodeReport,
-  type SignedRequestType,
-} from '../../cluster/control.ts';
+import { REQUEST_CODECS, requestSigningInput, type CoordinatorMessage, type NodeReport, type RequestOf, type SignedRequestType } from '../../cluster/control.ts';
 import { ServiceError, type NodeId } from '../service.ts';
-
-const REQUEST_CODECS = {
-  keygen: keygenRequestCodec,
-  sign: signRequestCodec,
-  destroy: destroyRequestCodec,
-  refresh: refreshRequestCodec,
-  confirm_epoch: confirmEpochRequestCodec,
-  repair: repairRequestCodec,
-  reshare: reshareRequestCodec,
-} as const satisfies Record<SignedRequestType, unknown>;
-
-type RequestOf<T extends SignedRequestType> = (typeof REQUEST_CODECS)[T] extends Codec<infer R> ? R : never;
 
 /** A signed command ready to send, with the session it opens. */
 export interface Command {

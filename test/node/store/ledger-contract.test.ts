@@ -15,6 +15,7 @@ import { ShareSealer } from '../../../node/store/sealer.ts';
 import { ShareStore } from '../../../node/store/share-store.ts';
 import type { StoredKey } from '../../../node/store/types.ts';
 import type { PartyId } from '../../../protocol/core/ids.ts';
+import { storedKey as key } from '../../support/stored-key.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -22,14 +23,6 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const key = (keyId: string): StoredKey => ({
-  keyId,
-  scheme: 'eddsa-ed25519',
-  threshold: 2,
-  parties: [1, 2, 3] as PartyId[],
-  groupKey: new Uint8Array(32).fill(9),
-  chainCode: new Uint8Array(32).fill(7),
-});
 
 const sealer = async () => new ShareSealer(await createLocalProtector({ type: 'local', keyFile: join(dir, 'kek') }));
 

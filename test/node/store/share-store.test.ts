@@ -7,8 +7,7 @@ import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalProtector } from '../../../cluster/providers/local.ts';
 import { ShareStore } from '../../../node/store/share-store.ts';
-import type { StoredKey } from '../../../node/runtime.ts';
-import type { PartyId } from '../../../protocol/core/ids.ts';
+import { storedKey as key } from '../../support/stored-key.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -16,14 +15,6 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const key = (keyId: string): StoredKey => ({
-  keyId,
-  scheme: 'eddsa-ed25519',
-  threshold: 2,
-  parties: [1, 2, 3] as PartyId[],
-  groupKey: new Uint8Array(32).fill(9),
-  chainCode: new Uint8Array(32).fill(7),
-});
 
 async function open(nodeId = 'node-1', dataDir = join(dir, 'node'), keyFile = join(dir, 'kek')) {
   return ShareStore.open({ dataDir, nodeId, protector: await createLocalProtector({ type: 'local', keyFile }), cacheTtlMs: 0 });
