@@ -155,11 +155,13 @@ export async function runScenario(scenario: Scenario, short: boolean, backend: B
     },
   };
   const figures: Record<string, number | string> = {};
+  let failed = true;
   try {
     if (!processes) await settleQuietly(cluster);
     await scenario.run(ctx, figures);
+    failed = false;
   } finally {
-    if (processes) await processes.close();
+    if (processes) await processes.close(failed);
     else cluster.close();
   }
   // Over processes the wire is encrypted and the shares sealed in the nodes: the scan is a memory-backend check.

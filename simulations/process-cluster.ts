@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,10 +34,7 @@ export class ProcessCluster {
     const dataDir = await mkdtemp(join(tmpdir(), 'mpc-sim-'));
     const port = 20000 + Math.floor(Math.random() * 2000) * 4;
     const token = randomBytes(24).toString('hex');
-    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(nodes), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
-      stdio: 'ignore',
-      env: { ...process.env, MPC_API_TOKEN: token },
-    });
+    const launcher = logged(join(dataDir, 'launcher.log'), [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(nodes), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], { ...process.env, MPC_API_TOKEN: token });
     const cluster = new ProcessCluster(`http://127.0.0.1:${port}`, token, dataDir, launcher, nodes);
     await cluster.settle(60_000);
     return cluster;
@@ -63,7 +61,7 @@ export class ProcessCluster {
 
   async restart(node: NodeId): Promise<void> {
     const entry = (await this.processes()).find((p) => p.id === `node-${node}`)!;
-    this.restarted.set(node, spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), 'start-node', '--config', entry.config], { stdio: 'ignore', env: { ...process.env, MPC_LOG_LEVEL: 'warn' } }));
+    this.restarted.set(node, logged(join(this.dataDir, 'logs', `node-${node}-restarted.log`), [join(ROOT, 'bin/mpc.ts'), 'start-node', '--config', entry.config], { ...process.env, MPC_LOG_LEVEL: 'warn' }));
     this.down.delete(node);
   }
 
@@ -80,7 +78,8 @@ export class ProcessCluster {
     throw new Error('process cluster did not settle');
   }
 
-  async close(): Promise<void> {
+  /** Stops every process; the data directory and logs are kept when `keep` (a failed run) or MPC_KEEP_SIM_DATA=1. */
+  async close(keep = false): Promise<void> {
     for (const c of this.restarted.values()) c.kill('SIGKILL');
     this.launcher.kill('SIGTERM');
     await new Promise((r) => (this.launcher.exitCode === null ? this.launcher.once('exit', r) : r(undefined)));
@@ -91,7 +90,8 @@ export class ProcessCluster {
         // gone
       }
     }
-    await rm(this.dataDir, { recursive: true, force: true });
+    if (keep || process.env.MPC_KEEP_SIM_DATA === '1') console.error(`process cluster data and logs kept in ${this.dataDir}`);
+    else await rm(this.dataDir, { recursive: true, force: true });
   }
 
   private async processes(): Promise<{ id: string; pid: number; config: string }[]> {
@@ -108,4 +108,13 @@ export class ProcessCluster {
     if (!res.ok) throw new ServiceError((json.error?.code ?? 'internal') as ServiceError['code'], json.error?.message ?? `HTTP ${res.status}`);
     return json;
   }
+}
+
+/** A child process whose output is appended to `logFile` (kept with the data directory of a failed run). */
+function logged(logFile: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
 }
