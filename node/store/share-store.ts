@@ -16,7 +16,6 @@
  */
 import type { Scheme } from '../../protocol/schemes/index.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
-import { zeroize } from '../../protocol/core/transcript.ts';
 import type { ShareProtector } from '../../cluster/providers/types.ts';
 import type { KeyValueBackend } from './backend.ts';
 import { LevelBackend } from './level-backend.ts';

@@ -14,10 +14,10 @@
  * every later call fails with {@link SessionTerminated}. Nothing here does I/O or reads
  * a clock; randomness comes from the injected {@link Rng}.
  */
-import { bytes, decodeCbor, encodeCbor, partyMap, struct, type Codec } from './codec.ts';
+import { bytes, decodeCbor, encodeCbor, partyMap, struct } from './codec.ts';
 import type { Outgoing, PartyAuth, PartyState, ProtocolStart, Round, SessionContext, Transition } from './round.ts';
 import { DecodeError, ProtocolAbort, ProtocolConfigError, SessionTerminated } from './errors.ts';
-import { sortedParties, type PartyId, type Rng, type SessionId } from './ids.ts';
+import { sortedParties, type PartyId, type Rng } from './ids.ts';
 import type { BroadcastMessage, DirectMessage, ProtocolMessage } from './message.ts';
 import { constantTimeEqual, hashTranscript, Transcript } from './transcript.ts';
 

@@ -4,7 +4,6 @@
  * scalars (from points.ts) and the user-facing key and signature formats. The threshold layer
  * (DKG and share lifecycle) and FROST signing both build on them.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { schnorr, schnorr_FROST, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberLE, concatBytes } from '@noble/curves/utils.js';

@@ -11,8 +11,6 @@
  * verifying shares for another party set, and a signing share whose public image is not this
  * party's verifying share (so a corrupted or mismatched secret is caught before it signs).
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, decodeCbor, encodeCbor, party, partyMap, struct, text, uint, type Bytes, type Codec } from '../core/codec.ts';
 import { DecodeError } from '../core/errors.ts';
 import { MAX_PARTY_ID, type PartyId } from '../core/ids.ts';

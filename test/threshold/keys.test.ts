@@ -4,8 +4,8 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { bytes, decodeCbor, encodeCbor, struct, type PartyId } from '../../protocol/core/index.ts';
 import { decodeFrostKeyShare, encodeFrostKeyShare, tweakFrostKeyShare, zeroizeFrostKeyShare } from '../../protocol/threshold/index.ts';
-import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../../protocol/curves/ciphersuites.ts';
-import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/testing/frost.ts';
+import { FROST_SCHEMES, frostSuite } from '../../protocol/curves/ciphersuites.ts';
+import { frostKeys, runFrostDkg, runFrostSign, runFrostSignCoordinated, systemRng } from '../../protocol/testing/frost.ts';
 import { frostSignatureVerifies } from '../support/verifiers.ts';
 import { DecodeError } from '../../protocol/core/errors.ts';
 

@@ -13,7 +13,6 @@ import { MemoryBackend } from '../../../node/store/backend.ts';
 import { LevelBackend } from '../../../node/store/level-backend.ts';
 import { ShareSealer } from '../../../node/store/sealer.ts';
 import { ShareStore } from '../../../node/store/share-store.ts';
-import type { StoredKey } from '../../../node/store/types.ts';
 import type { PartyId } from '../../../protocol/core/ids.ts';
 import { storedKey as key } from '../../support/stored-key.ts';
 
