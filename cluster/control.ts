@@ -12,7 +12,7 @@ import { hashTranscript } from '../protocol/core/transcript.ts';
 import { MAX_PATH_CHARS } from '../protocol/derive.ts';
 
 const MAX_PARTIES = 1024;
-/** Ed25519 raw messages are capped at 64 KiB by the API; leave room for framing. */
+/** The longest message any scheme signs (protocol/schemes): what a sign request may carry. */
 export { MAX_SIGN_MESSAGE_BYTES };
 
 /**

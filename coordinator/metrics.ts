@@ -7,6 +7,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { CreateKeyRequest, HealthReport, KeyInfo, RequestContext, SignRequest, SignResult, SigningService } from './service.ts';
 import { ServiceError } from './service.ts';
 
+/** A SigningService, and what the engine also tells about itself. */
+type ObservedService = SigningService & { readonly activeSessions?: number; readonly pingsSent?: number };
+
 export class CoordinatorMetrics {
   readonly registry = new Registry();
   readonly signDuration = new Histogram({
@@ -32,6 +35,8 @@ export class CoordinatorMetrics {
   readonly retries = new Counter({ name: 'mpc_sign_retries_total', help: 'Signing attempts retried with another quorum', registers: [this.registry] });
   readonly blamed = new Counter({ name: 'mpc_nodes_blamed_total', help: 'Protocol aborts that named a culprit', labelNames: ['node'], registers: [this.registry] });
   readonly activeSessions = new Gauge({ name: 'mpc_active_sessions', help: 'Sessions in flight', registers: [this.registry] });
+  private pingsSentSoFar = 0;
+  readonly pings = new Counter({ name: 'mpc_heartbeat_pings_total', help: 'Heartbeat pings sent to nodes by this coordinator run', registers: [this.registry] });
   readonly nodesOnline = new Gauge({ name: 'mpc_nodes_online', help: 'Nodes answering heartbeats', registers: [this.registry] });
   readonly nodeOnline = new Gauge({ name: 'mpc_node_online', help: '1 while the node answers heartbeats, 0 when it does not', labelNames: ['node'], registers: [this.registry] });
   readonly quorumMargin = new Gauge({
@@ -58,16 +63,20 @@ export class CoordinatorMetrics {
   }
 
   /** Reads the service's health into the liveness gauges (on health calls and on every scrape). */
-  private observeHealth(service: SigningService & { readonly activeSessions?: number }): HealthReport {
+  private observeHealth(service: ObservedService): HealthReport {
     const h = service.health();
     this.nodesOnline.set(h.nodes.filter((n) => n.online).length);
     for (const n of h.nodes) this.nodeOnline.set({ node: String(n.id) }, n.online ? 1 : 0);
     this.activeSessions.set(service.activeSessions ?? 0);
+    // The engine keeps the running total; the counter follows it at scrape time.
+    const sent = service.pingsSent ?? 0;
+    if (sent > this.pingsSentSoFar) this.pings.inc(sent - this.pingsSentSoFar);
+    this.pingsSentSoFar = Math.max(this.pingsSentSoFar, sent);
     return h;
   }
 
   /** Wraps a SigningService so every call is timed and every failure counted by cause. */
-  instrument(service: SigningService & { readonly activeSessions?: number }): SigningService {
+  instrument(service: ObservedService): SigningService {
     // One timer for every operation: the histogram's labels, then ok or the failure's cause, which is also counted.
     const timed = async <T>(histogram: Histogram, operation: string, labels: Record<string, string>, f: () => Promise<T>): Promise<T> => {
       const end = histogram.startTimer(labels);
@@ -104,7 +113,7 @@ export class CoordinatorMetrics {
     };
   }
 
-  async text(service: SigningService & { readonly activeSessions?: number }): Promise<string> {
+  async text(service: ObservedService): Promise<string> {
     const h = this.observeHealth(service);
     const online = new Set(h.nodes.filter((n) => n.online).map((n) => n.id));
     const active = (await service.listKeys()).filter((k) => k.status !== 'disabled');

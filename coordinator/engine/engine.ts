@@ -57,6 +57,10 @@ export class Engine implements SigningService {
     return this.ctx.dispatch.activeSessions;
   }
 
+  get pingsSent(): number {
+    return this.ctx.liveness.pingsSent;
+  }
+
   /** Feed every message a node sends, with the node id the transport authenticated. */
   onReport(node: NodeId, report: NodeReport): void {
     this.ctx.liveness.heardFrom(node);

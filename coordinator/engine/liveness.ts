@@ -53,6 +53,11 @@ export class Liveness {
     this.lastSeen.delete(node);
   }
 
+  /** Pings sent since this run started (each carries a nonce never sent before, see the class comment). */
+  get pingsSent(): number {
+    return Number(this.pingCount);
+  }
+
   isOnline(node: NodeId): boolean {
     const seen = this.lastSeen.get(node);
     return seen !== undefined && Date.now() - seen <= this.opts.livenessMs;

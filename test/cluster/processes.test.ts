@@ -25,7 +25,6 @@ interface ClusterFile {
 
 let dataDir: string;
 let launcher: ChildProcess;
-let launchedAt = 0;
 const restarted: ChildProcess[] = [];
 /** When a test fails, the data directory and every process's log (dataDir/logs) are kept for the post-mortem. */
 let failed = false;
@@ -88,7 +87,6 @@ async function restartNode(id: string): Promise<void> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mpc-cluster-'));
-  launchedAt = Date.now();
   launcher = launch('launcher', [join(ROOT, 'coordinator/cluster.ts'), '--nodes', '3', '--port', String(PORT), '--data-dir', dataDir], { ...process.env, MPC_API_TOKEN: TOKEN });
   await until(healthy, 60_000);
 }, 90_000);
@@ -225,7 +223,8 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
 
   it('a coordinator killed and restarted under continuous signing sees its nodes at once (its pings are not taken for replays of the old run\'s)', async () => {
     // Every ping of the old coordinator sits in the nodes' replay guards; the old run must have sent enough of them to matter.
-    await until(async () => Date.now() - launchedAt > 20_000, 30_000);
+    const pingsSent = async () => Number(/^mpc_heartbeat_pings_total (\d+)/m.exec(await (await fetch(`${BASE}/metrics`)).text())?.[1] ?? NaN);
+    await until(async () => (await pingsSent()) >= 60, 60_000); // 20 per node
     const created = await call('POST', '/v1/keys', { scheme: 'schnorr-bip340' });
     expect(created.status).toBe(201);
     const key = created.body as { id: string };
@@ -240,14 +239,16 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     })();
     await until(async () => statuses.includes(200), 10_000);
     const coordinator = (await cluster()).processes.find((p) => p.role === 'coordinator')!;
-    const oldUptime = Date.now() - launchedAt;
+    const oldPings = await pingsSent();
     kill(coordinator.pid);
     const mark = statuses.length;
     // SIGKILL is asynchronous: until the old process is gone it still holds the port and its stores.
     await until(async () => !alive(coordinator.pid), 10_000);
     restarted.push(launch('logs/coordinator-restarted', [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { ...process.env, MPC_API_TOKEN: TOKEN }));
-    // Before the fix the nodes stayed "offline" (503) for as long as the old coordinator had run.
-    await until(async () => statuses.slice(mark).includes(200), oldUptime / 2);
+    // Before the fix the nodes dropped the new run's pings as replays, and stayed "offline" (503),
+    // until it had sent as many as the old run: signing must be back long before that.
+    await until(async () => statuses.slice(mark).includes(200), 60_000);
+    expect(await pingsSent()).toBeLessThan(oldPings / 2);
     signing = false;
     await loop;
     const health = (await call('GET', '/v1/health')).body;
