@@ -272,6 +272,9 @@ export const REQUEST_CODECS = {
 /** The request a signed request type carries. */
 export type RequestOf<T extends SignedRequestType> = (typeof REQUEST_CODECS)[T] extends Codec<infer R> ? R : never;
 
+/** The codec of `type`'s request, typed by it. */
+export const requestCodec = <T extends SignedRequestType>(type: T): Codec<RequestOf<T>> => REQUEST_CODECS[type] as unknown as Codec<RequestOf<T>>;
+
 export function requestSigningInput(type: SignedRequestType, request: Uint8Array): Uint8Array {
   const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);
   const out = new Uint8Array(domain.length + request.length);

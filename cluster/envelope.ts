@@ -115,9 +115,9 @@ export function openEnvelope(
  * The message inside an envelope, unchecked: for observers of traffic (the simulation's fault
  * injection, leak scans), never for acting on a message (`openEnvelope` does the checks).
  */
-export function peekEnvelope(raw: Uint8Array): { from: string; to: string; message: ClusterMessage } {
+export function peekEnvelope(raw: Uint8Array): { from: string; to: string; body: Uint8Array; message: ClusterMessage } {
   const e = decodeCbor(envelopeCodec, raw, MAX_ENVELOPE_BYTES + 16 * 1024);
-  return { from: e.from, to: e.to, message: decodeClusterMessage(e.body) };
+  return { from: e.from, to: e.to, body: e.body, message: decodeClusterMessage(e.body) };
 }
 
 /** Drops envelopes already seen (duplicates and replays), within a bounded memory. */

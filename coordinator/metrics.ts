@@ -35,7 +35,6 @@ export class CoordinatorMetrics {
   readonly retries = new Counter({ name: 'mpc_sign_retries_total', help: 'Signing attempts retried with another quorum', registers: [this.registry] });
   readonly blamed = new Counter({ name: 'mpc_nodes_blamed_total', help: 'Protocol aborts that named a culprit', labelNames: ['node'], registers: [this.registry] });
   readonly activeSessions = new Gauge({ name: 'mpc_active_sessions', help: 'Sessions in flight', registers: [this.registry] });
-  private pingsSentSoFar = 0;
   readonly pings = new Counter({ name: 'mpc_heartbeat_pings_total', help: 'Heartbeat pings sent to nodes by this coordinator run', registers: [this.registry] });
   readonly nodesOnline = new Gauge({ name: 'mpc_nodes_online', help: 'Nodes answering heartbeats', registers: [this.registry] });
   readonly nodeOnline = new Gauge({ name: 'mpc_node_online', help: '1 while the node answers heartbeats, 0 when it does not', labelNames: ['node'], registers: [this.registry] });
@@ -68,10 +67,9 @@ export class CoordinatorMetrics {
     this.nodesOnline.set(h.nodes.filter((n) => n.online).length);
     for (const n of h.nodes) this.nodeOnline.set({ node: String(n.id) }, n.online ? 1 : 0);
     this.activeSessions.set(service.activeSessions ?? 0);
-    // The engine keeps the running total; the counter follows it at scrape time.
-    const sent = service.pingsSent ?? 0;
-    if (sent > this.pingsSentSoFar) this.pings.inc(sent - this.pingsSentSoFar);
-    this.pingsSentSoFar = Math.max(this.pingsSentSoFar, sent);
+    // The engine keeps the running total; the counter mirrors it (as the node's store counters do).
+    this.pings.reset();
+    this.pings.inc(service.pingsSent ?? 0);
     return h;
   }
 

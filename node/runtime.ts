@@ -10,9 +10,9 @@
  * when the session ends) and is reported to the coordinator with its culprits.
  */
 import { decode as decodeLoose } from 'cbor-x';
-import { REQUEST_CODECS, requestSigningInput, type ClusterMessage, type CoordinatorMessage, type RequestOf, type SignedRequestType } from '../cluster/control.ts';
+import { requestCodec, requestSigningInput, type ClusterMessage, type CoordinatorMessage, type RequestOf, type SignedRequestType } from '../cluster/control.ts';
 import type { Peer } from '../cluster/link.ts';
-import { decodeCbor, type Bytes, type Codec } from '../protocol/core/codec.ts';
+import { decodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { DecodeError } from '../protocol/core/errors.ts';
 import { sessionId, type PartyId, type Rng, type SessionId } from '../protocol/core/ids.ts';
 import type { PartyAuth } from '../protocol/core/party.ts';
@@ -154,7 +154,7 @@ export class NodeRuntime {
       throw new DecodeError('malformed', `${type} request without a valid coordinator signature`);
     }
     try {
-      return decodeCbor(REQUEST_CODECS[type] as unknown as Codec<RequestOf<T>>, message.request);
+      return decodeCbor(requestCodec(type), message.request);
     } catch (e) {
       // The coordinator signed it, so it waits for an answer: give one when the session can be read.
       const session = sessionOf(message.request);

@@ -56,10 +56,9 @@ export class MemoryNetwork {
     if (this.down.has(from) || this.down.has(to)) return;
     let delays = [0];
     if (this.hook) {
-      const { message } = peekEnvelope(frame);
-      const before = encodeClusterMessage(message);
+      const { body, message } = peekEnvelope(frame);
       delays = this.hook(from, to, message);
-      if (Buffer.compare(Buffer.from(before), Buffer.from(encodeClusterMessage(message))) !== 0) frame = sealEnvelope(from, to, message, this.signers.get(from)!);
+      if (Buffer.compare(Buffer.from(body), Buffer.from(encodeClusterMessage(message))) !== 0) frame = sealEnvelope(from, to, message, this.signers.get(from)!);
     }
     if (this.recordWire) this.wire.push(frame);
     for (const delay of delays) {

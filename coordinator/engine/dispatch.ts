@@ -6,8 +6,8 @@
  * participant to drop the session if it did not finish.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeCbor, type Bytes, type Codec } from '../../protocol/core/codec.ts';
-import { REQUEST_CODECS, requestSigningInput, type CoordinatorMessage, type NodeReport, type RequestOf, type SignedRequestType } from '../../cluster/control.ts';
+import { encodeCbor, type Bytes } from '../../protocol/core/codec.ts';
+import { requestCodec, requestSigningInput, type CoordinatorMessage, type NodeReport, type RequestOf, type SignedRequestType } from '../../cluster/control.ts';
 import { ServiceError, type NodeId } from '../service.ts';
 
 /** A signed command ready to send, with the session it opens. */
@@ -55,8 +55,7 @@ export class Dispatcher {
   /** Encodes and signs a request of `type` under a fresh session id. */
   async command<T extends SignedRequestType>(type: T, fields: Omit<RequestOf<T>, 'session'>): Promise<Command> {
     const session = randomBytes(32) as Bytes;
-    const codec = REQUEST_CODECS[type] as unknown as Codec<RequestOf<T>>;
-    const request = encodeCbor(codec, { session, ...fields } as RequestOf<T>) as Bytes;
+    const request = encodeCbor(requestCodec(type), { session, ...fields } as RequestOf<T>) as Bytes;
     const signature = (await this.opts.signRequest(requestSigningInput(type, request))) as Bytes;
     return { session: Buffer.from(session).toString('hex'), message: { type, request, signature } as CoordinatorMessage };
   }

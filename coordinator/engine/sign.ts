@@ -10,7 +10,7 @@ import { derive, DerivationError, parsePath } from '../../protocol/derive.ts';
 import { schemeOf, signableMessageProblem, type Scheme } from '../../protocol/schemes/index.ts';
 import { ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
-import { requireKey, type EngineContext } from './context.ts';
+import type { EngineContext } from './context.ts';
 import type { Command } from './dispatch.ts';
 
 type AttemptOutcome =
@@ -31,7 +31,8 @@ export async function sign(ctx: EngineContext, keyId: string, request: SignReque
   const key = ctx.opts.registry.get(keyId);
   const done = (outcome: string) => ctx.opts.observe?.signed?.(key?.scheme ?? 'unknown', outcome, (performance.now() - started) / 1000);
   try {
-    const result = await signWith(ctx, requireKey(ctx, keyId), request, rc);
+    if (!key) throw new ServiceError('key_not_found', `no key ${keyId}`);
+    const result = await signWith(ctx, key, request, rc);
     done('ok');
     return result;
   } catch (e) {
