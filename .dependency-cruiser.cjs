@@ -2,13 +2,15 @@
  * The layering rules of docs/architecture.md, checked by `npm run lint:layers` (part of `npm test`).
  *
  *   protocol/   pure state machines: libraries only
+ *   contract/   the HTTP API's zod schemas: protocol/ and libraries
+ *   client/     the typed API client: contract/, protocol/ and libraries
  *   cluster/    what both processes share: protocol/ and libraries
  *   node/       the signer daemon: cluster/, protocol/
  *   coordinator/ the API and orchestration: cluster/, protocol/
  *
  * Production code never reaches into tests, simulations, benchmarks or the protocol test drivers.
  */
-const PRODUCTION = '^(protocol|cluster|node|coordinator|bin|docker)/';
+const PRODUCTION = '^(protocol|contract|client|cluster|node|coordinator|bin|docker)/';
 
 module.exports = {
   forbidden: [
@@ -17,6 +19,20 @@ module.exports = {
       comment: 'protocol/ is transport-free and imports nothing from the rest of the tree',
       severity: 'error',
       from: { path: '^protocol/' },
+      to: { path: '^(contract|client|cluster|node|coordinator|simulations|bench|bin|docker|test)/' },
+    },
+    {
+      name: 'contract-stands-alone',
+      comment: 'contract/ is what the server and every client share: it knows neither',
+      severity: 'error',
+      from: { path: '^contract/' },
+      to: { path: '^(client|cluster|node|coordinator|simulations|bench|bin|docker|test)/' },
+    },
+    {
+      name: 'client-talks-http-only',
+      comment: 'client/ reaches a cluster through the HTTP contract, never through its code',
+      severity: 'error',
+      from: { path: '^client/' },
       to: { path: '^(cluster|node|coordinator|simulations|bench|bin|docker|test)/' },
     },
     {

@@ -7,7 +7,7 @@
 import { array, bytes, decodeCbor, encodeCbor, party, struct, text, uint, type Bytes, type CborValue, type Codec } from '../protocol/core/codec.ts';
 import { DecodeError } from '../protocol/core/errors.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
-import { isScheme, MAX_SIGN_MESSAGE_BYTES, type Scheme } from '../protocol/schemes/index.ts';
+import { isMessageHash, isScheme, MAX_SIGN_MESSAGE_BYTES, type MessageHash, type Scheme } from '../protocol/schemes/index.ts';
 import { hashTranscript } from '../protocol/core/transcript.ts';
 import { MAX_PATH_CHARS } from '../protocol/derive.ts';
 
@@ -43,9 +43,14 @@ export interface SignRequest {
   readonly session: Bytes;
   readonly keyId: string;
   readonly scheme: Scheme;
+  /** What is signed, or with `hash` its preimage (each node hashes it itself). */
   readonly message: Bytes;
+  /** Empty string when `message` is signed as it is. */
+  readonly hash: '' | MessageHash;
   /** Empty string when signing with the root key. */
   readonly derivationPath: string;
+  /** BIP340 only: [] plain BIP340; [merkle root] a Taproot key-path spend (an empty root: BIP86). */
+  readonly taproot: readonly Bytes[];
   readonly signers: readonly PartyId[];
   /** The key's confirmed epoch: a node holding it only staged confirms it first. */
   readonly epoch: number;
@@ -146,6 +151,13 @@ const scheme: Codec<Scheme> = {
     return raw;
   },
 };
+const messageHash: Codec<'' | MessageHash> = {
+  encode: (v) => v,
+  decode: (raw, path) => {
+    if (raw !== '' && !isMessageHash(raw)) throw new DecodeError('malformed', `${path}: unknown message hash`);
+    return raw;
+  },
+};
 const session = bytes(32);
 const keyId = text(128);
 const parties = array(party, { min: 1, max: MAX_PARTIES });
@@ -203,7 +215,9 @@ export const signRequestCodec = struct<SignRequest>({
   keyId,
   scheme,
   message: bytes({ min: 0, max: MAX_SIGN_MESSAGE_BYTES }),
+  hash: messageHash,
   derivationPath: text(MAX_PATH_CHARS),
+  taproot: array(bytes({ min: 0, max: 32 }), { min: 0, max: 1 }),
   signers: parties,
   epoch: uint(2 ** 32),
 });

@@ -1,6 +1,7 @@
 /** The coordinator's configuration file, validated at start-up (errors name the bad field). */
 import { z } from 'zod';
 import { loadJsonConfig } from '../cluster/config.ts';
+import { BITCOIN_NETWORKS } from '../protocol/schemes/index.ts';
 import { ENGINE_DEFAULTS } from './engine/defaults.ts';
 
 export const coordinatorConfigSchema = z.strictObject({
@@ -24,6 +25,8 @@ export const coordinatorConfigSchema = z.strictObject({
   tokenFile: z.string().min(1).optional(),
   /** Scoped tokens, kept as SHA-256 digests (`mpc token create`); see coordinator/api/tokens.ts. */
   tokensFile: z.string().min(1).optional(),
+  /** Bitcoin network of the addresses and extended keys the API shows when a request names none. */
+  bitcoinNetwork: z.enum(BITCOIN_NETWORKS).default('mainnet'),
   /** Threshold of new keys whose request names none (default: a majority of the key's nodes). */
   defaultThreshold: z.number().int().min(2).max(65535).optional(),
   attemptTimeoutMs: z.number().int().min(100).max(120_000).default(ENGINE_DEFAULTS.attemptTimeoutMs),

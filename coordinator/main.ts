@@ -87,6 +87,7 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
     ...(config.http.tls ? { tls: { cert: await readFile(config.http.tls.certFile), key: await readFile(config.http.tls.keyFile) } } : {}),
     allowInsecureHttp: config.http.allowInsecure,
     port: config.http.port,
+    network: config.bitcoinNetwork,
     log: logTo(log),
   });
   log.info({ event: 'coordinator_started', http: `${config.http.host}:${api.port}`, nodes });

@@ -4,7 +4,7 @@
  * throughput (counts), plus signature-verification failures and retries.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CreateKeyRequest, HealthReport, KeyInfo, RequestContext, SignRequest, SignResult, SigningService } from './service.ts';
+import type { CreateKeyRequest, HealthReport, KeyInfo, KeyQuery, RequestContext, SignRequest, SignResult, SigningService } from './service.ts';
 import { ServiceError } from './service.ts';
 
 /** A SigningService, and what the engine also tells about itself. */
@@ -93,7 +93,7 @@ export class CoordinatorMetrics {
     return {
       health: (): HealthReport => this.observeHealth(service),
       createKey: (req: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo> => timed(this.keygenDuration, 'keygen', { scheme: req.scheme }, () => service.createKey(req, ctx)),
-      listKeys: () => service.listKeys(),
+      listKeys: (query: KeyQuery) => service.listKeys(query),
       getKey: async (id: string) => {
         const key = await service.getKey(id);
         if (!key) this.errors.inc({ operation: 'get_key', cause: 'key_not_found' });
@@ -114,9 +114,21 @@ export class CoordinatorMetrics {
   async text(service: ObservedService): Promise<string> {
     const h = this.observeHealth(service);
     const online = new Set(h.nodes.filter((n) => n.online).map((n) => n.id));
-    const active = (await service.listKeys()).filter((k) => k.status !== 'disabled');
+    const active = (await everyKey(service)).filter((k) => k.status !== 'disabled');
     if (active.length) this.quorumMargin.set(Math.min(...active.map((k) => k.nodes.filter((n) => online.has(n)).length - k.threshold)));
     else this.quorumMargin.reset();
     return this.registry.metrics();
   }
+}
+
+/** Every key, page by page. */
+async function everyKey(service: SigningService): Promise<KeyInfo[]> {
+  const keys: KeyInfo[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await service.listKeys({ limit: 1000, ...(cursor ? { cursor } : {}) });
+    keys.push(...page.keys);
+    cursor = page.next;
+  } while (cursor);
+  return keys;
 }

@@ -4,26 +4,35 @@
  * this; the engine (`coordinator/engine/`) implements it by driving the nodes.
  */
 
-import type { Scheme } from '../protocol/schemes/index.ts';
+import type { MessageHash, Scheme, TaprootSpend } from '../protocol/schemes/index.ts';
 
 export type { Scheme } from '../protocol/schemes/index.ts';
 
 /** Node ids are the integers 1..65535 used as protocol party ids. */
 export type NodeId = number;
 
+/** A key's record in the coordinator's registry (public facts only; the API answers with a view of it). */
 export interface KeyInfo {
   readonly id: string;
   readonly scheme: Scheme;
   readonly threshold: number;
   readonly nodes: readonly NodeId[];
-  /** Hex: ECDSA 33-byte compressed SEC1, Ed25519 32 bytes, BIP340 32-byte x-only. */
+  /** Hex: ECDSA 33-byte compressed SEC1, Ed25519 32 bytes, BIP340 32-byte x-only (the Taproot internal key). */
   readonly publicKey: string;
+  /**
+   * BIP340 keys made before the internal-key change: their stored key is already the BIP86
+   * output key of an internal key nobody knows, so they sign only as they always did (plain,
+   * under that output key, which is a key-path spend) and refuse Taproot options.
+   */
+  readonly taprootOutputOnly?: true;
+  /** The owner's name for the key (not unique); `GET /v1/keys?label=` filters by it. */
+  readonly label?: string;
+  /** Small string map the owner attaches at creation (account ids and the like). */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Hex, 32 bytes, agreed at key generation (BIP32 non-hardened derivation). */
   readonly chainCode: string;
   /** Hex: the full group point (SEC1 compressed for secp256k1 schemes; BIP340 keeps its parity here). */
   readonly groupKey?: string;
-  /** BIP32 extended public key of the root, for secp256k1 schemes: clients derive children themselves. */
-  readonly xpub?: string;
   readonly createdAt: string;
   /** `disabled` keys refuse to sign (403 key_disabled) until enabled again. */
   readonly status?: KeyStatus;
@@ -41,11 +50,17 @@ export type KeyStatus = 'active' | 'disabled';
 export interface SignResult {
   /** Hex: ECDSA 64-byte r‖s low-S, Ed25519 RFC 8032 64 bytes, BIP340 64 bytes. */
   readonly signature: string;
-  /** Hex: the key that verifies `signature` (the derived child when a path was given). */
+  /** Hex: the key that verifies `signature` (the derived child, or the Taproot output key, when asked). */
   readonly publicKey: string;
   readonly signers: readonly NodeId[];
-  /** ECDSA only: 0/1, so `ecrecover` works. */
+  /** ECDSA only: 0/1 (yParity), so `ecrecover` works. */
   readonly recoveryId?: 0 | 1;
+  /** ECDSA only, hex: r and s (32 bytes each) and the strict DER encoding (low S). */
+  readonly r?: string;
+  readonly s?: string;
+  readonly der?: string;
+  /** Hex: the digest the nodes computed and signed, when the request gave a preimage and a `hash`. */
+  readonly digest?: string;
 }
 
 export type SessionEvent =
@@ -72,18 +87,36 @@ export interface CreateKeyRequest {
   readonly scheme: Scheme;
   readonly threshold?: number;
   readonly nodes?: readonly NodeId[];
+  readonly label?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface SignRequest {
-  /** ECDSA: 32-byte digest; Ed25519: raw message ≤ 64 KiB; BIP340: 32 bytes. */
+  /** ECDSA: 32-byte digest; Ed25519: raw message ≤ 64 KiB; BIP340: 32 bytes; with `hash`, the preimage (≤ 64 KiB). */
   readonly message: Uint8Array;
+  /** The nodes hash `message` with this to get what they sign. */
+  readonly hash?: MessageHash;
   readonly derivationPath?: string;
+  /** BIP340 only: sign for a Taproot output (`{}`: BIP86 key path; `{ merkleRoot }`: with a script tree). */
+  readonly taproot?: TaprootSpend;
+}
+
+/** A page of keys: `next` is the cursor of the following page, absent on the last. */
+export interface KeyPage {
+  readonly keys: readonly KeyInfo[];
+  readonly next?: string;
+}
+
+export interface KeyQuery {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly label?: string;
 }
 
 export interface SigningService {
   health(): HealthReport;
   createKey(request: CreateKeyRequest, ctx: RequestContext): Promise<KeyInfo>;
-  listKeys(): Promise<readonly KeyInfo[]>;
+  listKeys(query: KeyQuery): Promise<KeyPage>;
   getKey(id: string): Promise<KeyInfo | undefined>;
   sign(keyId: string, request: SignRequest, ctx: RequestContext): Promise<SignResult>;
   /** Disables or re-enables signing with a key. */

@@ -61,12 +61,20 @@ export function parsePath(path: string): number[] {
   const steps = parts.slice(1);
   if (steps.length > MAX_DEPTH) throw new DerivationError('invalid_path', `a derivation path has at most ${MAX_DEPTH} steps`);
   return steps.map((step) => {
-    if (/^\d+['hH]$/.test(step)) throw new DerivationError('hardened', `hardened step ${step} needs the private key; threshold keys derive non-hardened children only`);
+    if (/^\d+['hH]$/.test(step)) throw new DerivationError('hardened', hardenedMessage(step));
     if (!/^(0|[1-9]\d{0,9})$/.test(step)) throw new DerivationError('invalid_path', `invalid path step ${JSON.stringify(step)}`);
     const index = Number(step);
-    if (index >= HARDENED) throw new DerivationError('hardened', `index ${index} is hardened (≥ 2^31)`);
+    if (index >= HARDENED) throw new DerivationError('hardened', hardenedMessage(`${index} (≥ 2^31)`));
     return index;
   });
+}
+
+/** Why a hardened step cannot be taken, and what to do instead. */
+function hardenedMessage(step: string): string {
+  return (
+    `hardened step ${step} is not possible: hardened derivation hashes the parent's private key, which no party of a threshold key ever holds, ` +
+    `so no threshold scheme can derive it. Create one key per account instead (e.g. one key for m/86'/0'/0') and derive its non-hardened children (m/0/i)`
+  );
 }
 
 export function derive(curve: DerivationCurve, publicKey: Uint8Array, chainCode: Uint8Array, path: readonly number[]): DerivedKey {
@@ -122,15 +130,17 @@ function deriveEd25519(publicKey: Uint8Array, chainCode: Uint8Array, path: reado
   return { publicKey: A.toBytes(), chainCode: c, tweak: numberToBytesLE(tweak, 32), path: [...path] };
 }
 
-const XPUB_VERSION = 0x0488b21e;
+/** BIP32 version bytes of an extended public key: `xpub` (mainnet) or `tpub` (every test network). */
+const XPUB_VERSIONS = { mainnet: 0x0488b21e, test: 0x043587cf } as const;
 
 /**
  * The BIP32 extended public key of a secp256k1 threshold key's root (depth 0, no parent), so
  * clients derive addresses themselves with any BIP32 library.
  */
-export function encodeXpub(publicKey: Uint8Array, chainCode: Uint8Array): string {
+export function encodeXpub(publicKey: Uint8Array, chainCode: Uint8Array, network: 'mainnet' | 'testnet' | 'signet' | 'regtest' = 'mainnet'): string {
   if (publicKey.length !== 33 || chainCode.length !== 32) throw new DerivationError('invalid_path', 'an xpub needs a 33-byte key and a 32-byte chain code');
   secp256k1.Point.fromBytes(publicKey);
-  const payload = concatBytes(ser32(XPUB_VERSION), new Uint8Array([0]), new Uint8Array(4), new Uint8Array(4), chainCode, publicKey);
+  const version = network === 'mainnet' ? XPUB_VERSIONS.mainnet : XPUB_VERSIONS.test;
+  const payload = concatBytes(ser32(version), new Uint8Array([0]), new Uint8Array(4), new Uint8Array(4), chainCode, publicKey);
   return createBase58check(sha256).encode(payload);
 }

@@ -13,6 +13,7 @@ import { ClusterLink } from '../cluster/link.ts';
 import { COORDINATOR, nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
 import type { MemberId } from '../cluster/transport/types.ts';
 import { NodeRuntime } from '../node/runtime.ts';
+import type { AuditEntry } from '../node/operations/context.ts';
 import { MemoryBackend } from '../node/store/backend.ts';
 import { ShareSealer } from '../node/store/sealer.ts';
 import { ShareStore } from '../node/store/share-store.ts';
@@ -41,6 +42,8 @@ export interface MemoryClusterOptions {
   readonly engine?: Partial<Pick<EngineOptions, 'attemptTimeoutMs' | 'keygenTimeoutMs' | 'heartbeatMs' | 'livenessMs' | 'maxSessions' | 'suspectMs'>>;
   readonly link?: LinkHook;
   readonly observe?: EngineOptions['observe'];
+  /** The coordinator's key registry (default: a new one in memory). */
+  readonly registry?: KeyRegistry;
 }
 
 export class MemoryCluster {
@@ -63,6 +66,9 @@ export class MemoryCluster {
   /** Every node's log lines (what a node refused and why), when `recordLogs` is set. */
   readonly logs: { node: NodeId; event: string; fields: Record<string, unknown> }[] = [];
   recordLogs = false;
+  /** Every node's audit entries, when `recordAudits` is set. */
+  readonly audits: { node: NodeId; entry: AuditEntry }[] = [];
+  recordAudits = false;
   private readonly network: MemoryNetwork;
   private readonly links = new Map<NodeId, ClusterLink>();
   private readonly coordinatorLink: ClusterLink;
@@ -99,7 +105,7 @@ export class MemoryCluster {
     const coordinatorLink = linkOf(COORDINATOR);
     const engine = new Engine({
       nodes: ids,
-      registry: await KeyRegistry.open(undefined),
+      registry: opts.registry ?? (await KeyRegistry.open(undefined)),
       signRequest: signer(COORDINATOR),
       send: (node, message) => coordinatorLink.send({ role: 'node', id: partyId(node) }, message),
       heartbeatMs: 250,
@@ -123,6 +129,9 @@ export class MemoryCluster {
           send: (to, message) => void c.links.get(id)!.send(to, message).catch(() => undefined),
           log: (event, fields) => {
             if (c.recordLogs) c.logs.push({ node: id, event, fields });
+          },
+          audit: (entry) => {
+            if (c.recordAudits) c.audits.push({ node: id, entry });
           },
         }),
     });

@@ -1,18 +1,24 @@
 /**
- * The coordinator's HTTP + WebSocket API server (the contract in the README): bearer tokens
- * with scopes, `{"error":{"code","message"}}` errors with no side effects, idempotency keys,
- * per-request deadlines, bounded concurrency, and a WebSocket stream of session events. The
- * routes and their input validation are the table in `routes.ts`; the SigningService does the work.
+ * The coordinator's HTTP + WebSocket API server on Fastify (the contract is contract/api.ts):
+ * bearer tokens with scopes, `{"error":{"code","message"}}` errors with no side effects,
+ * idempotency keys, per-request deadlines, bounded concurrency, and a WebSocket stream of
+ * session events. Requests are validated and answers serialised by the contract's zod schemas,
+ * and the OpenAPI document is generated from the same schemas.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import { ErrorSchema, ROUTES, type RouteContract, type RouteName } from '../../contract/api.ts';
+import type { BitcoinNetwork } from '../../protocol/schemes/index.ts';
 import type { SessionEvent, SigningService } from '../service.ts';
-import { errorResponse, HttpError, isLoopback, parseJson, readBody, send, sha256, type Response } from './http.ts';
+import { errorResponse, HttpError, isLoopback, sha256, validationError } from './http.ts';
 import { IdempotencyStore } from './idempotency.ts';
-import { matchRoute, type RouteRequest } from './routes.ts';
+import { HANDLERS, type RouteRequest } from './routes.ts';
 
 export { ALL_SCOPES, type ApiToken, type Scope } from './tokens.ts';
 import type { ApiToken, Scope } from './tokens.ts';
@@ -42,6 +48,8 @@ export interface ApiServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly allowInsecureHttp?: boolean;
   readonly limits?: ApiLimits;
+  /** Bitcoin network of addresses and extended keys when a request names none (default mainnet). */
+  readonly network?: BitcoinNetwork;
   /** Prometheus text for `GET /metrics` (unauthenticated, like health). */
   readonly metrics?: () => Promise<string>;
   /** Readiness for `/readyz`; defaults to "every node online or quorum possible". */
@@ -53,6 +61,25 @@ export interface ApiServer {
   readonly port: number;
   readonly server: Server;
   close(): Promise<void>;
+}
+
+/** A caller's X-Request-Id is kept when it is a reasonable id; otherwise the server makes one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+interface Principal {
+  readonly owner: string;
+  readonly admin: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    rawBody?: Buffer;
+  }
+  interface FastifyContextConfig {
+    scope?: Scope;
+    routeName?: RouteName;
+  }
 }
 
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
@@ -73,7 +100,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   };
 
   /** Constant-time token check: compare SHA-256 digests, never the tokens themselves. */
-  const authenticate = (header: string | undefined, scope: Scope | undefined): { owner: string; admin: boolean } => {
+  const authenticate = (header: string | undefined, scope: Scope | undefined): Principal => {
     const m = /^Bearer (.+)$/.exec(header ?? '');
     if (!m) throw new HttpError(401, 'unauthorized', 'missing bearer token', { 'www-authenticate': 'Bearer' });
     const digest = sha256(m[1]!);
@@ -84,46 +111,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     return { owner: match.digest.toString('hex'), admin: match.scopes.has('admin') };
   };
 
-  const deadlineOf = (req: IncomingMessage): number => {
+  const deadlineOf = (req: FastifyRequest): number => {
     const header = req.headers['x-request-timeout-ms'];
     const asked = header === undefined ? limits.defaultTimeoutMs : Number(header);
     if (!Number.isInteger(asked) || asked <= 0) throw new HttpError(400, 'invalid_request', 'X-Request-Timeout-Ms must be a positive integer');
     return Date.now() + Math.min(asked, limits.maxTimeoutMs);
-  };
-
-  /** Matches the route, authenticates for its scope, and runs its handler with the request's parts. */
-  const handle = async (req: IncomingMessage, requestId: string): Promise<Response> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    const method = req.method ?? 'GET';
-    const { route, keyId } = matchRoute(method, path);
-    const principal = route.scope ? authenticate(req.headers.authorization, route.scope) : undefined;
-    let raw: Buffer | undefined;
-    const request: RouteRequest = {
-      service: opts.service,
-      keyId,
-      json: async () => parseJson((raw ??= await readBody(req, limits.maxBodyBytes))),
-      context: () => ({ deadline: deadlineOf(req), requestId, emit: principal ? emitter(requestId, principal.owner) : () => undefined }),
-      guarded,
-      ready: () => (opts.ready ? opts.ready() : opts.service.health().nodes.some((n) => n.online)),
-      idempotent: async (run) => {
-        const idemKey = req.headers['idempotency-key'];
-        if (typeof idemKey !== 'string' || !principal) return run();
-        if (idemKey.length === 0 || idemKey.length > 256) throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1..256 characters');
-        const scope = IdempotencyStore.scope(principal.owner, method, path, idemKey);
-        // Errors are answers, not outcomes: they are returned but not kept (see idempotency.ts).
-        const outcome = await idempotency.once(scope, sha256(raw ?? Buffer.alloc(0)).toString('hex'), () => run().catch((e: unknown) => errorResponse(e)));
-        switch (outcome.kind) {
-          case 'response':
-            return outcome.response;
-          case 'conflict':
-            throw new HttpError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different body');
-          case 'unknown_outcome':
-            throw new HttpError(409, 'idempotency_outcome_unknown', 'the first request with this Idempotency-Key was interrupted (coordinator restart); its outcome is unknown, use a new key');
-        }
-      },
-    };
-    return route.handle(request);
   };
 
   const guarded = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -136,37 +128,149 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     }
   };
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    const requestId = randomUUID();
-    res.setHeader('x-request-id', requestId);
-    const started = Date.now();
-    const url = req.url ?? '/';
-    if (url === '/metrics' && opts.metrics) {
-      opts.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-          res.end(text);
-        },
-        () => send(res, 500, { error: { code: 'internal', message: 'metrics unavailable' } }),
-      );
-      return;
-    }
-    handle(req, requestId)
-      .catch((e: unknown) => errorResponse(e))
-      .then(({ status, body, headers }: Response) => {
-        send(res, status, body, headers);
-        opts.log?.('request', { requestId, method: req.method, path: url.split('?')[0], status, ms: Date.now() - started });
-      });
-  };
-  const server: Server = opts.tls
-    ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.3', ecdhCurve: 'X25519MLKEM768:X25519:P-256' }, onRequest)
-    : createServer(onRequest);
-  server.requestTimeout = limits.maxTimeoutMs + 10_000;
+  const app = Fastify({
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.3' as const, ecdhCurve: 'X25519MLKEM768:X25519:P-256' } } : {}),
+    bodyLimit: limits.maxBodyBytes,
+    requestTimeout: limits.maxTimeoutMs + 10_000,
+    logger: false,
+    genReqId: (req: IncomingMessage) => {
+      const asked = req.headers['x-request-id'];
+      return typeof asked === 'string' && REQUEST_ID.test(asked) ? asked : randomUUID();
+    },
+    // Paths are matched exactly, as the contract writes them.
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
+  // JSON bodies only, kept raw as well: the idempotency record is keyed by the exact bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    req.rawBody = body as Buffer;
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse((body as Buffer).toString('utf8')));
+    } catch {
+      done(new HttpError(400, 'invalid_json', 'the body is not valid JSON'), undefined);
+    }
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'mpc-signer coordinator API', version: '2', description: 'Threshold signing: FROST (Ed25519, BIP340) and DKLs23 ECDSA. Errors are {"error":{"code","message"}}.' },
+      servers: [{ url: 'http://127.0.0.1:7700' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'scopes: keys:create, keys:read, sign, admin' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    reply.header('cache-control', 'no-store');
+    const scope = req.routeOptions.config.scope;
+    if (scope) req.principal = authenticate(req.headers.authorization, scope);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    opts.log?.('request', { requestId: req.id, method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    // Fastify closes the connection after a refused body; a client still writing it would see a
+    // reset instead of the 413. Discard the rest instead (read, never kept) and answer on an open socket.
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      req.raw.resume();
+      reply.removeHeader('connection');
+    }
+    const { status, body, headers } = errorResponse(translate(error, limits.maxBodyBytes));
+    void reply.code(status).headers(headers ?? {}).type('application/json').serializer(JSON.stringify).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = Object.values(ROUTES as Record<string, RouteContract>)
+      .filter((r) => pathPattern(r.path).test(path))
+      .map((r) => r.method);
+    const error = allowed.length ? new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`, { allow: allowed.join(', ') }) : new HttpError(404, 'not_found', `no route ${path}`);
+    const { status, body, headers } = errorResponse(error);
+    void reply.code(status).headers(headers ?? {}).send(body);
+  });
+
+  if (opts.metrics) {
+    const metrics = opts.metrics;
+    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+      const text = await metrics().catch(() => undefined);
+      if (text === undefined) throw new HttpError(500, 'internal', 'metrics unavailable');
+      return reply.type('text/plain; version=0.0.4').send(text);
+    });
+  }
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const [name, contract] of Object.entries(ROUTES as Record<RouteName, RouteContract>) as [RouteName, RouteContract][]) {
+    const errorBodies = Object.fromEntries([...contract.errors, ...(contract.scope ? [401, 403] : [])].map((s) => [s, ErrorSchema]));
+    app.route({
+      method: contract.method,
+      url: contract.path,
+      config: { ...(contract.scope ? { scope: contract.scope } : {}), routeName: name },
+      schema: {
+        summary: contract.summary,
+        operationId: name,
+        ...(contract.scope ? { security: [{ bearer: [] }] } : {}),
+        ...(contract.params ? { params: contract.params } : {}),
+        ...(contract.query ? { querystring: contract.query } : {}),
+        ...(contract.body ? { body: contract.body } : {}),
+        ...(contract.idempotent ? { headers: idempotencyHeaders } : {}),
+        response: { [contract.status]: contract.response, ...errorBodies },
+      },
+      handler: async (req, reply) => {
+        const principal = req.principal;
+        const request: RouteRequest<RouteName> = {
+          service: opts.service,
+          params: req.params as never,
+          query: req.query as never,
+          body: req.body as never,
+          network: opts.network ?? 'mainnet',
+          context: () => ({ deadline: deadlineOf(req), requestId: req.id, emit: principal ? emitter(req.id, principal.owner) : () => undefined }),
+          guarded,
+          ready: () => (opts.ready ? opts.ready() : opts.service.health().nodes.some((n) => n.online)),
+          openapi: () => app.swagger(),
+          idempotent: async (status, run) => {
+            const idemKey = req.headers['idempotency-key'];
+            if (typeof idemKey !== 'string' || !principal) return { status, body: await run() };
+            const scope = IdempotencyStore.scope(principal.owner, req.method, req.url.split('?')[0]!, idemKey);
+            // Errors are answers, not outcomes: they are returned but not kept (see idempotency.ts).
+            const outcome = await idempotency.once(scope, sha256(req.rawBody ?? Buffer.alloc(0)).toString('hex'), () =>
+              run().then(
+                (body) => ({ status, body }),
+                (e: unknown) => errorResponse(e),
+              ),
+            );
+            switch (outcome.kind) {
+              case 'response':
+                return outcome.response;
+              case 'conflict':
+                throw new HttpError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different body');
+              case 'unknown_outcome':
+                throw new HttpError(409, 'idempotency_outcome_unknown', 'the first request with this Idempotency-Key was interrupted (coordinator restart); its outcome is unknown, use a new key');
+            }
+          },
+        };
+        const answer = await (HANDLERS[name] as (r: RouteRequest<RouteName>) => Promise<unknown>)(request);
+        if (isStatusAnswer(answer)) {
+          if (answer.status >= 400) return sendError(reply, answer.status, answer.body, answer.headers);
+          return reply.code(answer.status).send(answer.body);
+        }
+        return reply.code(contract.status).send(answer);
+      },
+    });
+  }
+
+  await app.ready();
+  const server = app.server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    let principal: { owner: string; admin: boolean };
+    let principal: Principal;
     try {
       if (url.pathname !== '/v1/events') throw new HttpError(404, 'not_found', 'no such endpoint');
       const token = url.searchParams.get('token');
@@ -184,19 +288,50 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 7700, host, () => resolve());
-  });
+  await app.listen({ port: opts.port ?? 7700, host });
   return {
     port: (server.address() as AddressInfo).port,
     server,
     close: async () => {
       for (const s of subscribers) s.ws.terminate();
       wss.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       server.closeAllConnections();
       await idempotency.close();
     },
   };
+}
+
+/** The Idempotency-Key header of routes that take one (documented; checked by the server). */
+const idempotencyHeaders = z.object({ 'idempotency-key': z.string().min(1).max(256).optional().describe('retry-safe: the same key and body give the first answer again') }).loose();
+
+const isStatusAnswer = (a: unknown): a is { status: number; body: unknown; headers?: Record<string, string> } =>
+  typeof a === 'object' && a !== null && 'status' in a && typeof (a as { status: unknown }).status === 'number' && 'body' in a;
+
+/** Error bodies bypass the route's success serializer (they are ErrorSchema-shaped already). */
+function sendError(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
+  const withRetry = status === 503 && !headers['retry-after'] ? { ...headers, 'retry-after': '1' } : headers;
+  return reply.code(status).headers(withRetry).type('application/json').serializer(JSON.stringify).send(body);
+}
+
+/** Fastify's and zod's errors as the API's typed errors. */
+function translate(error: FastifyError, maxBodyBytes: number): unknown {
+  if (error instanceof HttpError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) return validationError(error.validation.map((v) => ({ path: v.instancePath, keyword: v.keyword, message: v.message ?? '' })), error.validationContext);
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, 'body_too_large', `the body is limited to ${maxBodyBytes} bytes`);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpError(400, 'invalid_json', 'the body is empty');
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new HttpError(error.statusCode, 'invalid_request', error.message);
+  return error;
+}
+
+/** `/v1/keys/:id/sign` as a regular expression over concrete paths. */
+function pathPattern(path: string): RegExp {
+  return new RegExp(`^${path.replace(/:[a-z]+/g, '[^/]+')}$`);
 }

@@ -8,7 +8,8 @@
  * public results (public keys, chain codes, signatures) or a failure with its culprits.
  */
 import type { NodeReport } from '../../cluster/control.ts';
-import type { CreateKeyRequest, HealthReport, KeyInfo, KeyStatus, NodeId, RequestContext, SignRequest, SignResult, SigningService } from '../service.ts';
+import { InvalidCursorError } from '../registry.ts';
+import { ServiceError, type CreateKeyRequest, type HealthReport, type KeyInfo, type KeyPage, type KeyQuery, type KeyStatus, type NodeId, type RequestContext, type SignRequest, type SignResult, type SigningService } from '../service.ts';
 import type { EngineContext, EngineOptions } from './context.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -94,8 +95,13 @@ export class Engine implements SigningService {
     return this.ctx.reputation.suspectedNodes();
   }
 
-  async listKeys(): Promise<readonly KeyInfo[]> {
-    return this.ctx.opts.registry.list();
+  async listKeys(query: KeyQuery): Promise<KeyPage> {
+    try {
+      return this.ctx.opts.registry.page(query);
+    } catch (e) {
+      if (e instanceof InvalidCursorError) throw new ServiceError('invalid_request', e.message);
+      throw e;
+    }
   }
 
   async getKey(id: string): Promise<KeyInfo | undefined> {

@@ -6,8 +6,8 @@
  */
 import type { Bytes } from '../../protocol/core/codec.ts';
 import { partyId } from '../../protocol/core/ids.ts';
-import { derive, DerivationError, parsePath } from '../../protocol/derive.ts';
-import { schemeOf, signableMessageProblem, type Scheme } from '../../protocol/schemes/index.ts';
+import { DerivationError, parsePath } from '../../protocol/derive.ts';
+import { digestOf, MAX_SIGN_MESSAGE_BYTES as MAX_PREIMAGE_BYTES, planSigningKey, schemeOf, signableMessageProblem, type MessageHash, type Scheme, type SchemeDefinition } from '../../protocol/schemes/index.ts';
 import { ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
 import type { EngineContext } from './context.ts';
@@ -44,9 +44,9 @@ export async function sign(ctx: EngineContext, keyId: string, request: SignReque
 async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, rc: RequestContext): Promise<SignResult> {
   const keyId = key.id;
   if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
-  checkMessage(key.scheme, request.message);
   const scheme = schemeOf(key.scheme);
-  const publicKey = request.derivationPath ? deriveChild(key, request.derivationPath) : Buffer.from(key.publicKey, 'hex');
+  const digest = signedBytes(scheme, request.message, request.hash);
+  const publicKey = signingKey(key, request);
   ctx.dispatch.admit();
   const failed = new Set<NodeId>();
   let lastReason = '';
@@ -59,7 +59,9 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
       keyId,
       scheme: key.scheme,
       message: request.message as Bytes,
+      hash: request.hash ?? '',
       derivationPath: request.derivationPath ?? '',
+      taproot: request.taproot ? [(request.taproot.merkleRoot ?? new Uint8Array()) as Bytes] : [],
       epoch: key.epoch ?? 0,
       signers: quorum.map(partyId),
     });
@@ -72,11 +74,17 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
     // A deadline the client set shorter than an attempt is the client's choice, not the nodes' fault.
     const clientCut = remaining < attemptMs;
     const outcome = await signAttempt(ctx, command, quorum, Math.min(remaining, attemptMs));
-    if (outcome.ok && scheme.verify(publicKey, request.message, outcome.signature, scheme.recoveryId ? outcome.recoveryId : undefined)) {
+    if (outcome.ok && scheme.verify(publicKey, digest, outcome.signature, scheme.recoveryId ? outcome.recoveryId : undefined)) {
       for (const n of quorum) ctx.reputation.clearFailures(n); // a quorum that signs has proven itself
       rc.emit({ type: 'completed', session: command.session, ok: true });
-      const result: SignResult = { signature: Buffer.from(outcome.signature).toString('hex'), publicKey: Buffer.from(publicKey).toString('hex'), signers: quorum };
-      return scheme.recoveryId ? { ...result, recoveryId: outcome.recoveryId as 0 | 1 } : result;
+      return {
+        signature: Buffer.from(outcome.signature).toString('hex'),
+        publicKey: Buffer.from(publicKey).toString('hex'),
+        signers: quorum,
+        ...(scheme.recoveryId ? { recoveryId: outcome.recoveryId as 0 | 1 } : {}),
+        ...scheme.signatureForms?.(outcome.signature),
+        ...(request.hash ? { digest: Buffer.from(digest).toString('hex') } : {}),
+      };
     }
     if (outcome.ok) {
       // Never returned: an invalid signature means a node lied; leave the whole quorum out of the retry.
@@ -124,25 +132,39 @@ async function signAttempt(ctx: EngineContext, command: Command, quorum: readonl
   return outcome;
 }
 
-/** Message format per scheme (the API checks the same; the engine does not trust its caller). */
-export function checkMessage(scheme: Scheme, message: Uint8Array): void {
-  const problem = signableMessageProblem(scheme, message);
+/**
+ * What the signature is over: the message, or the digest of a preimage under `hash`, checked
+ * against the scheme's rule (the API checks the same; the engine does not trust its caller).
+ */
+export function signedBytes(scheme: SchemeDefinition<Scheme>, message: Uint8Array, hash: MessageHash | undefined): Uint8Array {
+  if (hash !== undefined && !scheme.hashes.includes(hash)) {
+    throw new ServiceError('invalid_request', scheme.hashes.length ? `${scheme.name} takes hash ${scheme.hashes.join(', ')}, not ${hash}` : `${scheme.name} signs the message itself; it takes no hash`);
+  }
+  const signed = hash ? digestOf(hash, message) : message;
+  const problem = hash ? undefined : signableMessageProblem(scheme.name, signed);
   if (problem) throw new ServiceError('invalid_request', problem);
+  if (hash && message.length > MAX_PREIMAGE_BYTES) throw new ServiceError('invalid_request', `a preimage is at most ${MAX_PREIMAGE_BYTES} bytes`);
+  return signed;
 }
 
-/** The user-facing public key of the child a signed path leads to (what the signature verifies under). */
-function deriveChild(key: KeyInfo, path: string): Uint8Array {
-  let steps: number[];
-  try {
-    steps = parsePath(path);
-  } catch (e) {
-    throw new ServiceError(e instanceof DerivationError && e.code === 'hardened' ? 'unsupported' : 'invalid_request', (e as Error).message);
+/** The user-facing key the signature verifies under: the root's, a derived child's, or a Taproot output key. */
+function signingKey(key: KeyInfo, request: SignRequest): Uint8Array {
+  if (!request.derivationPath && !request.taproot) return Buffer.from(key.publicKey, 'hex');
+  if (request.taproot && key.taprootOutputOnly) {
+    throw new ServiceError('unsupported', `key ${key.id} was made before 0.2: its key is already a BIP86 output key, so it signs key-path spends without the taproot option and cannot commit to a script tree`);
+  }
+  let steps: number[] = [];
+  if (request.derivationPath) {
+    try {
+      steps = parsePath(request.derivationPath);
+    } catch (e) {
+      throw new ServiceError(e instanceof DerivationError && e.code === 'hardened' ? 'unsupported' : 'invalid_request', (e as Error).message);
+    }
   }
   if (!key.groupKey) throw new ServiceError('unsupported', 'this key predates derivation support');
   try {
     const scheme = schemeOf(key.scheme);
-    const child = derive(scheme.curve, Buffer.from(key.groupKey, 'hex'), Buffer.from(key.chainCode, 'hex'), steps);
-    return scheme.userKey(child.publicKey);
+    return planSigningKey(scheme, { groupKey: Buffer.from(key.groupKey, 'hex'), chainCode: Buffer.from(key.chainCode, 'hex') }, steps, request.taproot).publicKey;
   } catch (e) {
     throw new ServiceError('invalid_request', (e as Error).message);
   }

@@ -15,9 +15,15 @@ export interface AuditEntry {
   readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair' | 'reshare';
   readonly keyId: string;
   readonly session: string;
-  /** SHA-256 of the message, never the message itself for large payloads. */
+  /** SHA-256 of the message (or preimage), never the message itself for large payloads. */
   readonly messageDigest?: string;
+  /** When the request gave a preimage: the hash this node applied, and the digest it signed. */
+  readonly hash?: string;
+  readonly signedDigest?: string;
   readonly derivationPath?: string;
+  /** A Taproot spend: its merkle root (empty for BIP86) and the output key signed under. */
+  readonly taproot?: { readonly merkleRoot: string };
+  readonly signingKey?: string;
   readonly signers: readonly PartyId[];
   readonly outcome: 'started' | 'completed' | 'aborted';
 }

@@ -10,12 +10,15 @@ import type { SignRequest } from '../../cluster/control.ts';
 import { encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import { sessionId, sortedParties } from '../../protocol/core/ids.ts';
 import type { ProtocolAbort } from '../../protocol/core/errors.ts';
-import { derive, MAX_PATH_CHARS, parsePath } from '../../protocol/derive.ts';
-import { schemeOf, type SchemeSignature } from '../../protocol/schemes/index.ts';
+import { MAX_PATH_CHARS, parsePath } from '../../protocol/derive.ts';
+import { digestOf, planSigningKey, schemeOf, shareForPlan, signableMessageProblem, type SchemeSignature, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
 import { decodeShare, loadAtEpoch } from '../store/share-access.ts';
 import { refuse, type NodeContext } from './context.ts';
 
-/** The public inputs a node binds into a DKLs23 signing transcript beyond the protocol's own. */
+/**
+ * The public inputs a node binds into a DKLs23 signing transcript beyond the protocol's own (the
+ * hash and Taproot spend change the digest and the key, which the protocol binds already).
+ */
 const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
 
 export async function startSign(ctx: NodeContext, request: SignRequest): Promise<void> {
@@ -32,31 +35,38 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   const { key, epoch } = stored;
   const scheme = schemeOf(key.scheme);
   const adapter = scheme.adapter;
+  // What is signed: the message, or the digest this node computes itself from the preimage.
+  if (request.hash && !scheme.hashes.includes(request.hash)) return refuse(ctx, id, { reason: `${key.scheme} takes no ${request.hash} hash` });
+  const signed = request.hash ? digestOf(request.hash, request.message) : request.message;
+  const problem = request.hash ? undefined : signableMessageProblem(key.scheme, signed);
+  if (problem) return refuse(ctx, id, { reason: problem });
+  const root = request.taproot[0];
+  const taproot = root === undefined ? undefined : root.length ? { merkleRoot: root } : {};
+  let plan: SigningKeyPlan;
+  try {
+    plan = planSigningKey(scheme, key, request.derivationPath ? parsePath(request.derivationPath) : [], taproot);
+  } catch (e) {
+    return refuse(ctx, id, { reason: `cannot derive the signing key: ${(e as Error).message}` });
+  }
   const decoded = decodeShare(adapter, stored, () => {
     if (key.scheme !== request.scheme) return { reason: `key ${request.keyId} is ${key.scheme}, not ${request.scheme}` };
     return adapter.pairwiseSetup ? ctx.pairs.refusal(request.keyId, epoch, signers, stored.burned) : undefined;
   });
   if (!decoded.ok) return refuse(ctx, id, decoded.refusal);
   const share = decoded.value;
-  let signingShare = share;
+  const { share: signingShare, made } = shareForPlan(scheme, share, plan);
   const dispose = () => {
     adapter.wipe(share);
-    if (signingShare !== share) adapter.wipe(signingShare);
+    for (const s of made) adapter.wipe(s);
   };
-  if (request.derivationPath !== '') {
-    try {
-      signingShare = adapter.tweak(share, derive(scheme.curve, key.groupKey, key.chainCode, parsePath(request.derivationPath)).tweak);
-    } catch (e) {
-      dispose();
-      return refuse(ctx, id, { reason: `cannot derive ${request.derivationPath}: ${(e as Error).message}` });
-    }
-  }
   const base = {
     keyId: request.keyId,
     session: id,
     signers,
     messageDigest: createHash('sha256').update(request.message).digest('hex'),
+    ...(request.hash ? { hash: request.hash, signedDigest: Buffer.from(signed).toString('hex') } : {}),
     ...(request.derivationPath ? { derivationPath: request.derivationPath } : {}),
+    ...(root !== undefined ? { taproot: { merkleRoot: Buffer.from(root).toString('hex') }, signingKey: Buffer.from(plan.publicKey).toString('hex') } : {}),
   };
   try {
     // The share is released only after its use is on record and its session id is claimed for good.
@@ -77,7 +87,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     keyId: request.keyId,
     protocol: adapter.signProtocol(share),
     parties: signers,
-    start: adapter.sign(signingShare, request.message, { context, ...(pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {}) }),
+    start: adapter.sign(signingShare, signed, { context, ...(pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {}) }),
     complete: async (output) => {
       const sig = output as SchemeSignature;
       await ctx.audit({ event: 'sign', ...base, outcome: 'completed' });

@@ -10,7 +10,9 @@ import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
 import { dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol } from '../dkls23/lifecycle.ts';
 import { dklsSign, dklsSignProtocol } from '../dkls23/sign.ts';
 import { tweakFrostKeyShare } from '../threshold/tweak.ts';
+import { ethereumAddress, p2wpkhAddress } from './addresses.ts';
 import { reshareDigest } from './frost-adapter.ts';
+import { MESSAGE_HASHES } from './hashing.ts';
 import type { SchemeAdapter, SchemeDefinition } from './types.ts';
 
 /**
@@ -57,7 +59,15 @@ export const ecdsaSecp256k1: SchemeDefinition<'ecdsa-secp256k1'> = {
   message: { kind: 'fixed', bytes: 32, noun: 'digest' },
   userKey: (groupKey) => groupKey,
   xpub: encodeXpub,
+  addresses: (key, network) => ({ ethereum: ethereumAddress(key), p2wpkh: p2wpkhAddress(key, network) }),
+  hashes: MESSAGE_HASHES,
+  taproot: false,
   recoveryId: true,
+  // Our signatures are low-S (BIP62/EIP-2), so the DER form is the strict one Bitcoin requires.
+  signatureForms: (signature) => {
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    return { r: hex(signature.subarray(0, 32)), s: hex(signature.subarray(32, 64)), der: hex(secp256k1.Signature.fromBytes(signature, 'compact').toBytes('der')) };
+  },
   // The API takes a 32-byte digest, so OpenSSL (which hashes its input) cannot check it here;
   // noble's verifier is independent of our DKLs23 code. Tests also verify with OpenSSL over the
   // digest's preimage.

@@ -27,6 +27,7 @@ export function frostAdapter(scheme: 'eddsa-ed25519' | 'schnorr-bip340'): Scheme
     sign: (share, message) => (ctx) =>
       mapOutput(frostSignCoordinated(share, message, ctx.parties[0]!)(ctx), (o) => (o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined)),
     tweak: (share, tweak) => tweakFrostKeyShare(share, tweak),
+    ...(scheme === 'schnorr-bip340' ? { tweakXOnly: (share: FrostKeyShare, tweak: Uint8Array) => tweakFrostKeyShare(share, tweak, { mode: 'x-only' }) } : {}),
     wipe: (share) => zeroize(share.signingShare),
     groupKey: (share) => share.groupKey,
     chainCode: (share) => {

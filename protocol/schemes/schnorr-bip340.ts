@@ -1,7 +1,13 @@
-/** BIP340 Schnorr signatures by FROST(secp256k1, SHA-256) with x-only keys (FROST-secp256k1-SHA256-TR): Taproot. */
+/**
+ * BIP340 Schnorr signatures by FROST(secp256k1, SHA-256) with x-only keys (FROST-secp256k1-SHA256-TR).
+ * The key is the DKG's key P, the Taproot **internal** key: plain BIP340 (Nostr, DLCs) signs under
+ * it, and a Taproot spend (taproot.ts) under its BIP86 or BIP341 output key.
+ */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { encodeXpub } from '../derive.ts';
+import { p2trAddress } from './addresses.ts';
 import { frostAdapter, frostUserKey } from './frost-adapter.ts';
+import { taprootOutputKey } from './taproot.ts';
 import type { SchemeDefinition } from './types.ts';
 
 export const schnorrBip340: SchemeDefinition<'schnorr-bip340'> = {
@@ -10,6 +16,10 @@ export const schnorrBip340: SchemeDefinition<'schnorr-bip340'> = {
   message: { kind: 'fixed', bytes: 32, noun: 'message' },
   userKey: frostUserKey('schnorr-bip340'),
   xpub: encodeXpub,
+  // The address of the key is its BIP86 output's: a key-path-only Taproot output.
+  addresses: (key, network) => ({ p2tr: p2trAddress(taprootOutputKey(key), network) }),
+  hashes: ['sha256', 'sha256d', 'keccak256'],
+  taproot: true,
   recoveryId: false,
   // noble's BIP340 verifier: independent of the FROST aggregation that produced the signature.
   verify: (publicKey, message, signature) => {

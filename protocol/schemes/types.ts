@@ -10,6 +10,8 @@ import type { PartyId } from '../core/ids.ts';
 import type { ProtocolStart } from '../core/party.ts';
 import type { DerivationCurve } from '../derive.ts';
 import type { OtPairGuard } from '../dkls23/sign.ts';
+import type { Addresses, BitcoinNetwork } from './addresses.ts';
+import type { MessageHash } from './hashing.ts';
 
 /** What a signer ends a session with: the signature, or nothing when another signer aggregates. */
 export type SchemeSignature =
@@ -35,6 +37,8 @@ export interface SchemeAdapter<S> {
   sign(share: S, message: Uint8Array, opts: SignOptions): ProtocolStart<SchemeSignature>;
   /** The share of the child key groupKey + tweak·G (a new object; wipe it as well as the parent). */
   tweak(share: S, tweak: Uint8Array): S;
+  /** BIP341's tweak of the x-only key: lift_x(x(groupKey)) + tweak·G (a new object); Taproot schemes only. */
+  tweakXOnly?(share: S, tweak: Uint8Array): S;
   /** Zeroises the secret bytes of a decoded share; the runtime calls it when a session ends. */
   wipe(share: S): void;
   /** The full group point (SEC1 compressed on secp256k1): what derivation starts from. */
@@ -81,10 +85,18 @@ export interface SchemeDefinition<Name extends string = string> {
   readonly message: MessageRule;
   /** The user-facing public key of a full group point (BIP340: x-only; others: the point itself). */
   userKey(groupKey: Uint8Array): Uint8Array;
-  /** The BIP32 extended public key of a root, for schemes whose wallets use one. */
-  xpub?(groupKey: Uint8Array, chainCode: Uint8Array): string;
+  /** The BIP32 extended public key of a root, for schemes whose wallets use one (`tpub` on test networks). */
+  xpub?(groupKey: Uint8Array, chainCode: Uint8Array, network: BitcoinNetwork): string;
+  /** The addresses wallets show for a user-facing key (BIP340: the internal key; its P2TR is the BIP86 output's). */
+  addresses(userKey: Uint8Array, network: BitcoinNetwork): Addresses;
+  /** The hashes the nodes may apply to a preimage to get what this scheme signs (empty: it signs the message itself). */
+  readonly hashes: readonly MessageHash[];
+  /** Whether `sign` takes a Taproot spend (BIP86 or BIP341 tweak of the key after derivation). */
+  readonly taproot: boolean;
   /** Whether signatures come with a recovery id (`ecrecover`). */
   readonly recoveryId: boolean;
+  /** Other encodings of a signature that wallets want beside the raw bytes (ECDSA: r, s, DER). */
+  signatureForms?(signature: Uint8Array): Readonly<Record<string, string>>;
   /**
    * Verification by code that did not produce the signature (OpenSSL or noble), so a protocol
    * bug cannot vouch for itself. `recoveryId`, when given, must recover `publicKey` too.

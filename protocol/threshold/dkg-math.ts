@@ -16,12 +16,13 @@
  * - every party's verifying share is the summed commitment polynomial evaluated by Horner's
  *   rule at the small integer identifier, so it costs t small-scalar multiplications.
  *
- * Outputs equal noble's `DKG.round3` (the tests compare them), including the Taproot
- * auto-tweak noble applies to `schnorr-bip340` DKG keys for frost-secp256k1-tr compatibility.
+ * Outputs equal noble's `DKG.round3` (the tests compare them), except that a `schnorr-bip340`
+ * key is not given the Taproot tweak noble applies for frost-secp256k1-tr compatibility: our
+ * BIP340 key is the internal key P, and Taproot outputs are tweaked at signing time
+ * (protocol/schemes/taproot.ts), so P's xpub, plain BIP340 and script trees all work.
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, bytesToNumberBE, concatBytes, numberToBytesBE } from '@noble/curves/utils.js';
+import { bytesToHex, bytesToNumberBE, concatBytes } from '@noble/curves/utils.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { frostSuite, type FrostScheme } from '../curves/ciphersuites.ts';
 import { add, eq, mod, mulBase, mulUnsafe, type GroupElement } from '../curves/group.ts';
@@ -167,14 +168,12 @@ export function combineShares(
   for (const s of shares.values()) secret = mod(secret + c.scalarFromBytes(s), c.order);
   if (!eq(mulUnsafe(c.base, secret), evaluateCommitment(summed, self))) return undefined;
 
-  let result: DkgResult = {
+  return {
     groupKey: c.serialize(summed[0]!),
     commitments: summed.map(c.serialize),
     verifyingShares: new Map(verifyingShares),
     signingShare: c.scalarToBytes(secret),
   };
-  if (frostSuite(scheme).xOnly) result = taprootAutoTweak(result);
-  return result;
 }
 
 /** A_k = Σ_j C_{j,k}, and every party's verifying share Σ_k p^k·A_k (cached by the inputs). */
@@ -193,28 +192,3 @@ function summedCommitment(scheme: FrostScheme, parties: readonly number[], commi
   return result;
 }
 
-/**
- * noble's frost-secp256k1-tr DKG output: normalise to an even-Y group key, then add the BIP341
- * TapTweak of the empty merkle root (a key-path-only Taproot output key).
- */
-function taprootAutoTweak(r: DkgResult): DkgResult {
-  const P = secp256k1.Point;
-  const n = P.Fn.ORDER;
-  const Y = P.fromBytes(r.commitments[0]!);
-  const odd = Y.y % 2n === 1n;
-  const neg = (b: Uint8Array) => (odd ? P.fromBytes(b).negate().toBytes(true) : b);
-  const evenKey = odd ? Y.negate() : Y;
-  const tagHash = sha256(utf8('TapTweak'));
-  const t = bytesToNumberBE(sha256(concatBytes(tagHash, tagHash, evenKey.toBytes(true).subarray(1))));
-  if (t >= n) throw new Error('invalid TapTweak hash');
-  const tG = t === 0n ? P.ZERO : P.BASE.multiply(t);
-  const shift = (b: Uint8Array) => P.fromBytes(neg(b)).add(tG).toBytes(true);
-  const commitments = r.commitments.map((c, i) => (i === 0 ? shift(c) : neg(c)));
-  const share = bytesToNumberBE(r.signingShare);
-  return {
-    groupKey: commitments[0]!,
-    commitments,
-    verifyingShares: new Map([...r.verifyingShares].map(([p, v]) => [p, shift(v)])),
-    signingShare: numberToBytesBE(mod((odd ? n - share : share) + t, n), 32),
-  };
-}

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { keyView } from '../../coordinator/key-view.ts';
 import { ServiceError, type RequestContext, type SessionEvent } from '../../coordinator/service.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
 import { FaultController } from '../../simulations/faults.ts';
 import { derive } from '../../protocol/derive.ts';
+import { taprootOutputKey } from '../../protocol/schemes/index.ts';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { HDKey } from '@scure/bip32';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
 
@@ -36,12 +39,64 @@ describe('in-memory cluster: real engine and node runtimes', () => {
 
   });
 
+  it('BIP340: plain signatures under the internal key, Taproot key-path spends under the BIP86 and BIP341 output keys, for the root and a child', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340' }, ctx());
+    const internal = Buffer.from(key.publicKey, 'hex');
+    const digest = createHash('sha256').update('sighash').digest();
+    const merkleRoot = createHash('sha256').update('script tree').digest();
+    const child = HDKey.fromExtendedKey(keyView(key, 'mainnet').xpub!).derive('m/0/5').publicKey!.subarray(1);
+    const cases = [
+      { request: {}, key: internal },
+      { request: { taproot: {} }, key: taprootOutputKey(internal) },
+      { request: { taproot: { merkleRoot } }, key: taprootOutputKey(internal, { merkleRoot }) },
+      { request: { derivationPath: 'm/0/5' }, key: child },
+      { request: { derivationPath: 'm/0/5', taproot: {} }, key: taprootOutputKey(child) },
+    ];
+    for (const c of cases) {
+      const sig = await cluster.engine.sign(key.id, { message: digest, ...c.request }, ctx());
+      expect(sig.publicKey, JSON.stringify(c.request)).toBe(Buffer.from(c.key).toString('hex'));
+      expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, c.key)).toBe(true);
+    }
+    // Taproot is BIP340's: an ECDSA key refuses it before any node is asked.
+    const ec = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1' }, ctx());
+    const refused = await cluster.engine.sign(ec.id, { message: digest, taproot: {} }, ctx()).catch((e: ServiceError) => e.code);
+    expect(refused).toBe('invalid_request');
+  });
+
+  it('signs a preimage the nodes hash themselves (keccak256, sha256d, EIP-191), and every node records the digest it signed', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1' }, ctx());
+    const preimage = Buffer.from('hello wallet');
+    const expected = {
+      keccak256: keccak_256(preimage),
+      sha256d: createHash('sha256').update(createHash('sha256').update(preimage).digest()).digest(),
+      eip191: keccak_256(Buffer.concat([Buffer.from(`\x19Ethereum Signed Message:\n${preimage.length}`), preimage])),
+    } as const;
+    cluster.recordAudits = true;
+    for (const [hash, digest] of Object.entries(expected) as [keyof typeof expected, Uint8Array][]) {
+      const sig = await cluster.engine.sign(key.id, { message: preimage, hash }, ctx());
+      expect(sig.digest).toBe(Buffer.from(digest).toString('hex'));
+      const completed = cluster.audits.filter((a) => a.entry.outcome === 'completed' && a.entry.hash === hash);
+      expect(completed.map((a) => a.node).sort()).toEqual([...sig.signers].sort());
+      for (const a of completed) expect([a.entry.signedDigest, a.entry.messageDigest]).toEqual([sig.digest, createHash('sha256').update(preimage).digest('hex')]);
+      expect(secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'), { prehash: false })).toBe(true);
+      expect(Buffer.from(secp256k1.Signature.fromBytes(Buffer.from(sig.der!, 'hex'), 'der').toBytes('compact')).toString('hex')).toBe(sig.signature);
+      expect(sig.r! + sig.s!).toBe(sig.signature);
+    }
+    // Ed25519 signs the message itself: a hash is refused.
+    const ed = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
+    expect(await cluster.engine.sign(ed.id, { message: preimage, hash: 'sha256' }, ctx()).catch((e: ServiceError) => e.code)).toBe('invalid_request');
+  });
+
   it('ECDSA (DKLs23): signs at the root and under a BIP32 child; OpenSSL verifies, ecrecover finds the key, a crashed node is routed around', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();
     const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1' }, ctx());
     expect(key.publicKey).toMatch(/^0[23][0-9a-f]{64}$/);
-    expect(key.xpub).toMatch(/^xpub/);
+    expect(keyView(key, 'mainnet').xpub).toMatch(/^xpub/);
     const text = Buffer.from('transfer 1 ETH');
     const digest = createHash('sha256').update(text).digest();
     const check = (sig: { signature: string; publicKey: string; recoveryId?: number }) => {
@@ -54,7 +109,7 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(root.publicKey).toBe(key.publicKey);
     check(root);
     const child = await cluster.engine.sign(key.id, { message: digest, derivationPath: 'm/0/7' }, ctx());
-    expect(child.publicKey).toBe(Buffer.from(HDKey.fromExtendedKey(key.xpub!).derive('m/0/7').publicKey!).toString('hex'));
+    expect(child.publicKey).toBe(Buffer.from(HDKey.fromExtendedKey(keyView(key, 'mainnet').xpub!).derive('m/0/7').publicKey!).toString('hex'));
     check(child);
     cluster.crash(root.signers[0]!);
     const after = await cluster.engine.sign(key.id, { message: digest }, ctx());
@@ -89,10 +144,10 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();
     const tr = await cluster.engine.createKey({ scheme: 'schnorr-bip340' }, ctx());
-    expect(tr.xpub).toMatch(/^xpub/);
+    expect(keyView(tr, 'mainnet').xpub).toMatch(/^xpub/);
     const digest = createHash('sha256').update('derived').digest();
     const sig = await cluster.engine.sign(tr.id, { message: digest, derivationPath: 'm/0/7' }, ctx());
-    const child = HDKey.fromExtendedKey(tr.xpub!).derive('m/0/7');
+    const child = HDKey.fromExtendedKey(keyView(tr, 'mainnet').xpub!).derive('m/0/7');
     expect(sig.publicKey).toBe(Buffer.from(child.publicKey!.subarray(1)).toString('hex'));
     expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, child.publicKey!.subarray(1))).toBe(true);
     expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(tr.publicKey, 'hex'))).toBe(false);
@@ -272,7 +327,7 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     cluster.crash(2);
     const sig = await cluster.engine.sign(key.id, { message: digest, derivationPath: 'm/0/3' }, ctx());
     expect(sig.signers).toEqual([3, 4, 5]);
-    const child = HDKey.fromExtendedKey(key.xpub!).derive('m/0/3');
+    const child = HDKey.fromExtendedKey(keyView(key, 'mainnet').xpub!).derive('m/0/3');
     expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, child.publicKey!.subarray(1))).toBe(true);
     cluster.crash(5); // 2 of the 3 needed
     expect(((await cluster.engine.sign(key.id, { message: digest }, ctx()).catch((e: unknown) => e)) as ServiceError).code).toBe('quorum_unavailable');

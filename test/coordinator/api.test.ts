@@ -33,7 +33,7 @@ class FakeService implements SigningService {
     return { ...KEY, id: `k${this.calls.length}` };
   }
   async listKeys() {
-    return [KEY];
+    return { keys: [KEY] };
   }
   async getKey(id: string) {
     return id === 'k1' ? KEY : undefined;

@@ -18,7 +18,7 @@ const service = {
   calls: [] as string[],
   health: () => ({ status: 'ok' as const, nodes: [] }),
   createKey: async () => KEY,
-  listKeys: async () => [KEY],
+  listKeys: async () => ({ keys: [KEY] }),
   getKey: async (id: string) => (id === 'k1' ? KEY : undefined),
   sign: async () => ({ signature: 'cc'.repeat(64), publicKey: KEY.publicKey, signers: [1, 2] }),
   destroyKey: async (id: string) => void service.calls.push(`destroy ${id}`),

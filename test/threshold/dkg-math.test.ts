@@ -1,12 +1,17 @@
 /**
  * Our batched DKG parts 2 and 3 against noble's `DKG.round2/round3` on the same round-1
- * packages: same proofs accepted, same shares dealt, same key package out (Taproot tweak included).
+ * packages: same proofs accepted, same shares dealt, same key package out. noble gives a
+ * `schnorr-bip340` DKG key the BIP86 Taproot tweak; ours stays the internal key, and our signing-time
+ * tweak (protocol/schemes/taproot.ts + the x-only share tweak) must reach noble's package exactly.
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { combineShares, evaluatePolynomial, proveKnowledge, shareMatchesCommitment, verifyProofOfKnowledge } from '../../protocol/threshold/dkg-math.ts';
 import { frostSuite, FROST_SCHEMES } from '../../protocol/curves/ciphersuites.ts';
-import { partyId } from '../../protocol/core/ids.ts';
+import { partyId, type PartyId } from '../../protocol/core/ids.ts';
+import type { Bytes } from '../../protocol/core/codec.ts';
+import { tapTweak } from '../../protocol/schemes/index.ts';
+import { tweakFrostKeyShare } from '../../protocol/threshold/tweak.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -46,11 +51,13 @@ describe.each(FROST_SCHEMES)('DKG math equals noble (%s)', (scheme) => {
     const received = ids.filter((j) => j !== me).map((j) => ({ identifier: identifier(j), signingShare: dealt.get(j)![identifier(me)]!.signingShare }));
     const shares = new Map<number, Uint8Array>([[me, evaluatePolynomial(scheme, r1.get(me)!.secret.coefficients!, me)], ...ids.filter((j) => j !== me).map((j) => [j, dealt.get(j)![identifier(me)]!.signingShare] as const)]);
     const commitments = new Map(ids.map((i) => [i, r1.get(i)!.public.commitment] as const));
-    const ours = combineShares(scheme, me, ids, commitments, shares)!;
+    const combined = combineShares(scheme, me, ids, commitments, shares)!;
     const noble = frost.DKG.round3(r1.get(me)!.secret, others(me), received);
+    const ours = scheme === 'schnorr-bip340' ? bip86Tweaked(combined, me, t, ids.map(partyId)) : combined;
+    if (scheme === 'schnorr-bip340') expect(hex(combined.groupKey)).not.toBe(hex(noble.public.commitments[0]!)); // untweaked
     expect(hex(ours.signingShare)).toBe(hex(noble.secret.signingShare));
     expect(ours.commitments.map(hex)).toEqual(noble.public.commitments.map(hex));
-    for (const i of ids) expect(hex(ours.verifyingShares.get(i)!)).toBe(hex(noble.public.verifyingShares[identifier(i)]!));
+    for (const i of ids) expect(hex((ours.verifyingShares as ReadonlyMap<number, Uint8Array>).get(i)!)).toBe(hex(noble.public.verifyingShares[identifier(i)]!));
     // A wrong share fails the batched check and the per-dealer check names its dealer.
     const bad = new Map(shares);
     bad.set(3, evaluatePolynomial(scheme, [1n], 1));
@@ -59,3 +66,18 @@ describe.each(FROST_SCHEMES)('DKG math equals noble (%s)', (scheme) => {
     expect(shareMatchesCommitment(scheme, me, shares.get(3)!, commitments.get(3)!)).toBe(true);
   });
 });
+
+/** The BIP86 key-path tweak of a DKG result, as a signer applies it at signing time. */
+function bip86Tweaked(r: NonNullable<ReturnType<typeof combineShares>>, me: number, t: number, ids: PartyId[]) {
+  const share = {
+    scheme: 'schnorr-bip340' as const,
+    self: partyId(me),
+    threshold: t,
+    parties: ids,
+    groupKey: r.groupKey as Bytes,
+    commitments: r.commitments as Bytes[],
+    verifyingShares: r.verifyingShares as Map<PartyId, Bytes>,
+    signingShare: r.signingShare as Bytes,
+  };
+  return tweakFrostKeyShare(share, tapTweak(r.groupKey), { mode: 'x-only' });
+}
