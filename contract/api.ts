@@ -133,6 +133,24 @@ export const ListKeysQuerySchema = z.strictObject({
 export const ChildQuerySchema = z.strictObject({ path: z.string().min(1).max(MAX_PATH_CHARS), network: NetworkSchema.optional() });
 const KeyParams = z.strictObject({ id: KeyIdSchema });
 
+/**
+ * What the WebSocket stream `GET /v1/events` (token in `?token=` or the Authorization header,
+ * optional `?requestId=`) sends, one JSON object per message: the progress of the sessions the
+ * token's own requests started (every request's, for admin tokens).
+ */
+const NodeIds = z.array(NodeIdSchema);
+export const SessionEventSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('started'), session: z.string(), operation: z.enum(['keygen', 'sign']), keyId: z.string().optional(), nodes: NodeIds }),
+    z.object({ type: z.literal('round'), session: z.string(), round: z.number().int() }),
+    z.object({ type: z.literal('signer_failed'), session: z.string(), node: NodeIdSchema, reason: z.string() }),
+    z.object({ type: z.literal('retried'), session: z.string(), attempt: z.number().int(), nodes: NodeIds }),
+    z.object({ type: z.literal('completed'), session: z.string(), ok: z.boolean(), error: z.string().optional() }),
+  ])
+  .and(z.object({ requestId: z.string() }))
+  .meta({ id: 'SessionEvent' });
+export type SessionEventMessage = z.infer<typeof SessionEventSchema>;
+
 /** One route of the contract. `status` is its success status. */
 export interface RouteContract {
   readonly method: 'GET' | 'POST' | 'DELETE';
@@ -155,7 +173,7 @@ const route = <R extends RouteContract>(r: R): R => r;
 
 export const ROUTES = {
   healthz: route({ method: 'GET', path: '/healthz', summary: 'Liveness: the process answers', status: 200, response: z.object({ status: z.literal('alive') }), errors: [] }),
-  readyz: route({ method: 'GET', path: '/readyz', summary: 'Readiness: enough nodes are online to sign', status: 200, response: z.object({ status: z.enum(['ready', 'not_ready']) }), errors: [503] }),
+  readyz: route({ method: 'GET', path: '/readyz', summary: 'Readiness: enough nodes are online to sign', status: 200, response: z.object({ status: z.literal('ready') }), errors: [503] }),
   health: route({ method: 'GET', path: '/v1/health', summary: 'Which nodes are online', status: 200, response: HealthSchema, errors: [] }),
   listKeys: route({ method: 'GET', path: '/v1/keys', scope: 'keys:read', summary: 'Keys in creation order, a page at a time, optionally by label', query: ListKeysQuerySchema, status: 200, response: KeyPageSchema, errors: [400] }),
   createKey: route({

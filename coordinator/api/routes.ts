@@ -53,7 +53,10 @@ async function keyOr404(service: SigningService, id: string): Promise<KeyInfo> {
 
 export const HANDLERS: Handlers = {
   healthz: async () => ({ status: 'alive' as const }),
-  readyz: async (r) => (r.ready() ? { status: 'ready' as const } : { status: 503, body: { status: 'not_ready' } }),
+  readyz: async (r) => {
+    if (!r.ready()) throw new HttpError(503, 'not_ready', 'too few nodes are online to sign', { 'retry-after': '1' });
+    return { status: 'ready' as const };
+  },
   health: async (r) => { const h = r.service.health(); return { status: h.status, nodes: h.nodes.map((n) => ({ id: n.id, online: n.online })) }; },
   listKeys: async (r) => {
     const { network, ...query } = r.query;

@@ -1,0 +1,251 @@
+/**
+ * The typed client of the coordinator API (`import { MpcClient } from 'mpc-signer/client'`).
+ * Every route of contract/api.ts as a method with the contract's types, errors as `MpcApiError`
+ * carrying the API's error code, retries that are safe (an `Idempotency-Key` made once per call
+ * and sent with every attempt; only answers that say nothing was done are retried otherwise),
+ * and the WebSocket event stream as an async iterator.
+ */
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import type { ChildKey, CreateKeyBody, Health, Key, KeyPage, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+import type { BitcoinNetwork } from '../protocol/schemes/index.ts';
+
+export type { ChildKey, CreateKeyBody, Health, Key, KeyPage, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+
+/** An error answer of the API, or a failure to reach it (`status` 0, code `unreachable`). */
+export class MpcApiError extends Error {
+  override readonly name = 'MpcApiError';
+  /** HTTP status; 0 when no answer came. */
+  readonly status: number;
+  /** The API's stable error code (`key_not_found`, `quorum_unavailable`, ...). */
+  readonly code: string;
+  /** The X-Request-Id of the request, to find it in the coordinator's log. */
+  readonly requestId: string | undefined;
+  /** Seconds the server asked to wait before a retry. */
+  readonly retryAfter: number | undefined;
+  constructor(status: number, code: string, message: string, requestId?: string, retryAfter?: number) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export interface MpcClientOptions {
+  /** e.g. http://127.0.0.1:7700 */
+  readonly baseUrl: string;
+  /** Bearer token (scopes decide what it may do). */
+  readonly token: string;
+  /** Attempts beyond the first for retryable failures (default 3). */
+  readonly retries?: number;
+  /** Longest wait between attempts, whatever Retry-After says (default 5000 ms). */
+  readonly maxBackoffMs?: number;
+  /** Sent as X-Request-Timeout-Ms: how long the server may work on one request. */
+  readonly timeoutMs?: number;
+  /** Replaces global fetch (tests, proxies). */
+  readonly fetch?: typeof fetch;
+}
+
+export interface CallOptions {
+  /** Overrides the client's X-Request-Timeout-Ms for this call. */
+  readonly timeoutMs?: number;
+  /** Overrides the Idempotency-Key the client would make (to retry across processes). */
+  readonly idempotencyKey?: string;
+  /** Sent as X-Request-Id (kept by the server and logged); one is made otherwise. */
+  readonly requestId?: string;
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+/**
+ * Answers that say the request was not carried out, so repeating it is safe even without an
+ * idempotency key: overload and a missing quorum (the engine refuses before starting anything).
+ */
+const NOT_DONE = new Set([429, 503]);
+
+export class MpcClient {
+  private readonly base: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly opts: MpcClientOptions;
+
+  constructor(opts: MpcClientOptions) {
+    this.opts = opts;
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = opts.fetch ?? fetch;
+  }
+
+  health(): Promise<Health> {
+    return this.call('GET', '/v1/health');
+  }
+
+  /** Whether enough nodes are online to sign (`/readyz`). */
+  async ready(): Promise<boolean> {
+    try {
+      await this.call('GET', '/readyz', undefined, { retry: false });
+      return true;
+    } catch (e) {
+      if (e instanceof MpcApiError && e.status === 503) return false;
+      throw e;
+    }
+  }
+
+  listKeys(query: { limit?: number; cursor?: string; label?: string; network?: BitcoinNetwork } = {}): Promise<KeyPage> {
+    return this.call('GET', `/v1/keys${search(query)}`);
+  }
+
+  /** Every key (optionally with `label`), fetching pages as the loop goes. */
+  async *keys(query: { label?: string; network?: BitcoinNetwork; pageSize?: number } = {}): AsyncGenerator<Key> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listKeys({ ...(query.label ? { label: query.label } : {}), ...(query.network ? { network: query.network } : {}), limit: query.pageSize ?? 100, ...(cursor ? { cursor } : {}) });
+      yield* page.keys;
+      cursor = page.next;
+    } while (cursor);
+  }
+
+  createKey(body: CreateKeyBody, opts: CallOptions = {}): Promise<Key> {
+    return this.call('POST', '/v1/keys', body, { ...opts, idempotent: true });
+  }
+
+  getKey(id: string, query: { network?: BitcoinNetwork } = {}): Promise<Key> {
+    return this.call('GET', `/v1/keys/${encodeURIComponent(id)}${search(query)}`);
+  }
+
+  /** A non-hardened child of a key: its public key, addresses and (BIP340) Taproot keys. */
+  getChild(id: string, path: string, query: { network?: BitcoinNetwork } = {}): Promise<ChildKey> {
+    return this.call('GET', `/v1/keys/${encodeURIComponent(id)}/children${search({ path, ...query })}`);
+  }
+
+  sign(id: string, body: SignBody, opts: CallOptions = {}): Promise<SignResult> {
+    return this.call('POST', `/v1/keys/${encodeURIComponent(id)}/sign`, body, { ...opts, idempotent: true });
+  }
+
+  disableKey(id: string, opts: CallOptions = {}): Promise<Key> {
+    return this.call('POST', `/v1/keys/${encodeURIComponent(id)}/disable`, undefined, opts);
+  }
+
+  enableKey(id: string, opts: CallOptions = {}): Promise<Key> {
+    return this.call('POST', `/v1/keys/${encodeURIComponent(id)}/enable`, undefined, opts);
+  }
+
+  refreshKey(id: string, opts: CallOptions = {}): Promise<Key> {
+    return this.call('POST', `/v1/keys/${encodeURIComponent(id)}/refresh`, undefined, opts);
+  }
+
+  repairKey(id: string, node: number, opts: CallOptions = {}): Promise<{ id: string; repaired: number }> {
+    return this.call('POST', `/v1/keys/${encodeURIComponent(id)}/repair`, { node }, opts);
+  }
+
+  reshareKey(id: string, committee: { nodes: readonly number[]; threshold: number }, opts: CallOptions = {}): Promise<Key> {
+    return this.call('POST', `/v1/keys/${encodeURIComponent(id)}/reshare`, { nodes: [...committee.nodes], threshold: committee.threshold }, opts);
+  }
+
+  destroyKey(id: string, opts: CallOptions = {}): Promise<{ id: string; destroyed: true }> {
+    return this.call('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined, opts);
+  }
+
+  /** The OpenAPI document the server generates from the contract. */
+  openapi(): Promise<Record<string, unknown>> {
+    return this.call('GET', '/v1/openapi.json');
+  }
+
+  /**
+   * The session events of this token's requests (every request's for an admin token), or of one
+   * request. Resolves once subscribed, so nothing after it is missed; `close()` ends the iteration.
+   */
+  async events(filter: { requestId?: string } = {}): Promise<AsyncIterable<SessionEventMessage> & { close(): void }> {
+    const url = new URL(`${this.base.replace(/^http/, 'ws')}/v1/events`);
+    if (filter.requestId) url.searchParams.set('requestId', filter.requestId);
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` } });
+    const queue: SessionEventMessage[] = [];
+    let wake: (() => void) | undefined;
+    let ended = false;
+    let failure: Error | undefined;
+    ws.on('message', (data) => {
+      queue.push(JSON.parse(data.toString()) as SessionEventMessage);
+      wake?.();
+    });
+    ws.on('close', () => {
+      ended = true;
+      wake?.();
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new MpcApiError(res.statusCode ?? 0, res.statusCode === 401 ? 'unauthorized' : 'unexpected_response', `the event stream answered ${res.statusCode}`)));
+      ws.once('error', (e) => reject(new MpcApiError(0, 'unreachable', `cannot reach ${this.base}: ${e.message}`)));
+    });
+    ws.on('error', (e) => {
+      failure = e;
+      ended = true;
+      wake?.();
+    });
+    return {
+      close: () => ws.close(),
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          const next = queue.shift();
+          if (next) {
+            yield next;
+            continue;
+          }
+          if (ended) {
+            if (failure) throw new MpcApiError(0, 'unreachable', `the event stream failed: ${failure.message}`);
+            return;
+          }
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+        }
+      },
+    };
+  }
+
+  private async call<T>(method: Method, path: string, body?: unknown, opts: CallOptions & { idempotent?: boolean; retry?: boolean } = {}): Promise<T> {
+    const idempotencyKey = opts.idempotent ? (opts.idempotencyKey ?? randomUUID()) : undefined;
+    const requestId = opts.requestId ?? randomUUID();
+    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.opts.token}`,
+      'x-request-id': requestId,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      ...(timeoutMs ? { 'x-request-timeout-ms': String(timeoutMs) } : {}),
+    };
+    const attempts = opts.retry === false ? 1 : 1 + (this.opts.retries ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      let error: MpcApiError;
+      try {
+        const res = await this.fetchImpl(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+        const parsed = parseJson(await res.text());
+        if (res.ok) return parsed as T;
+        const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+        const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+        error = new MpcApiError(res.status, err?.code ?? 'unexpected_response', err?.message ?? `HTTP ${res.status}`, res.headers.get('x-request-id') ?? requestId, Number.isFinite(retryAfter) ? retryAfter : undefined);
+      } catch (e) {
+        const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
+        error = new MpcApiError(0, 'unreachable', `cannot reach ${this.base}: ${cause}`, requestId);
+      }
+      // Without an answer the request may have been carried out: only a GET, or a request the
+      // server deduplicates by its Idempotency-Key, is sent again.
+      const retryable = error.status === 0 ? method === 'GET' || idempotencyKey !== undefined : NOT_DONE.has(error.status);
+      if (!retryable || attempt >= attempts) throw error;
+      const wait = Math.min(this.opts.maxBackoffMs ?? 5000, error.retryAfter !== undefined ? error.retryAfter * 1000 : 100 * 2 ** attempt);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function search(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
