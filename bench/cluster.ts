@@ -5,6 +5,9 @@
  * measured in the same run, so the network overhead shows as a ratio.
  *
  *   npm run bench:cluster [-- --seconds 10 --schemes eddsa-ed25519,schnorr-bip340 --sizes 2-3,3-5]
+ *
+ * Requests go through the typed client without Idempotency-Keys, so the figures are the signing
+ * path's alone (a key costs the coordinator two LevelDB writes per request).
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,6 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MpcApiError, MpcClient } from '../client/index.ts';
 import type { Scheme } from '../protocol/schemes/index.ts';
 import { inProcessSign } from './in-process.ts';
 import { quantile } from './stats.ts';
@@ -49,22 +53,22 @@ async function main(): Promise<void> {
   for (const [t, n] of sizes) {
     const dataDir = await mkdtemp(join(tmpdir(), 'mpc-bench-'));
     const port = 27700 + Math.floor(Math.random() * 1000) * 4;
-    const base = `http://127.0.0.1:${port}`;
+    const client = new MpcClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, retries: 0, idempotencyKeys: false });
     const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
       stdio: 'ignore',
       env: { ...process.env, MPC_API_TOKEN: TOKEN },
     });
     try {
-      await waitHealthy(base);
+      await waitHealthy(client);
       for (const scheme of schemes) {
-        const key = await call(base, 'POST', '/v1/keys', { scheme, threshold: t });
-        if (key.status !== 201) {
-          console.error(`${scheme} ${t}-of-${n}: key creation failed: ${JSON.stringify(key.body)}`);
+        const key = await client.createKey({ scheme, threshold: t }).catch((e: MpcApiError) => e);
+        if (key instanceof MpcApiError) {
+          console.error(`${scheme} ${t}-of-${n}: key creation failed: ${key.code}: ${key.message}`);
           continue;
         }
         const inProcess = await inProcessSign(scheme, t, n, 20);
         for (const concurrency of levels) {
-          const r = await load(base, scheme, (key.body as { id: string }).id, concurrency, seconds * 1000);
+          const r = await load(client, scheme, key.id, concurrency, seconds * 1000);
           rows.push({ scheme, size: `${t}-of-${n}`, concurrency, ...r, inProcessMedian: inProcess });
           const last = rows[rows.length - 1]!;
           console.log(
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
   console.log('\n' + JSON.stringify(rows));
 }
 
-async function load(base: string, scheme: Scheme, keyId: string, concurrency: number, durationMs: number) {
+async function load(client: MpcClient, scheme: Scheme, keyId: string, concurrency: number, durationMs: number) {
   const latencies: number[] = [];
   let errors = 0;
   const end = Date.now() + durationMs;
@@ -92,8 +96,11 @@ async function load(base: string, scheme: Scheme, keyId: string, concurrency: nu
     while (Date.now() < end) {
       const message = scheme === 'eddsa-ed25519' ? randomBytes(64) : createHash('sha256').update(randomBytes(16)).digest();
       const t0 = performance.now();
-      const res = await call(base, 'POST', `/v1/keys/${keyId}/sign`, { message: message.toString('hex') });
-      if (res.status === 200) latencies.push(performance.now() - t0);
+      const signed = await client.sign(keyId, { message: message.toString('hex') }).then(
+        () => true,
+        () => false,
+      );
+      if (signed) latencies.push(performance.now() - t0);
       else errors++;
     }
   };
@@ -110,33 +117,13 @@ async function load(base: string, scheme: Scheme, keyId: string, concurrency: nu
   };
 }
 
-async function call(base: string, method: string, path: string, body?: unknown, retried = false): Promise<{ status: number; body: unknown }> {
-  let res: Response;
-  try {
-    res = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (e) {
-    // A pooled keep-alive connection the server closed while the benchmark was busy in-process.
-    if (!retried && (e as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET') return call(base, method, path, body, true);
-    throw e;
-  }
-  return { status: res.status, body: await res.json().catch(() => undefined) };
-}
-
-async function waitHealthy(base: string): Promise<void> {
+async function waitHealthy(client: MpcClient): Promise<void> {
   const end = Date.now() + 60_000;
   while (Date.now() < end) {
-    const ok = await fetch(`${base}/v1/health`)
-      .then((r) => r.json() as Promise<{ status?: string }>)
-      .then((b) => b.status === 'ok')
-      .catch(() => false);
-    if (ok) return;
+    if ((await client.health().catch(() => undefined))?.status === 'ok') return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`cluster at ${base} did not become healthy`);
+  throw new Error('the benchmark cluster did not become healthy');
 }
 
 await main();

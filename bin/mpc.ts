@@ -1,178 +1,347 @@
 #!/usr/bin/env node
 /**
- * `mpc`: the operator's command line.
+ * `mpc`: the operator's command line. `mpc --help` and `mpc <command> --help` list every command
+ * and option. API commands go through the typed client (client/) to MPC_URL (default
+ * http://127.0.0.1:${MPC_PORT:-7700}) with MPC_API_TOKEN (or --token-file, default
+ * .mpc/dev/coordinator/api-token). Answers are printed for people, or as JSON with --json.
  *
- *   mpc start-node --config <node.json>            run a signer node
- *   mpc start-coordinator --config <coord.json>    run the coordinator (API + engine)
- *   mpc init-node --config <node.json>             create a node's identity key (sealed) and print its public key
- *   mpc init-coordinator --config <coord.json>     the same for the coordinator
- *   mpc keys create --scheme S [--threshold T] [--nodes 1,2,3]
- *   mpc keys list | mpc keys get <id>
- *   mpc key disable|enable|refresh|destroy <id>      key lifecycle (admin token)
- *   mpc key repair <id> --node <n>                   rebuild node n's lost share
- *   mpc key reshare <id> --nodes 1,2,4 --threshold 2 move the key to a new committee
- *   mpc sign <keyId> <hex message> [--path m/0/1]
- *   mpc audit verify --config <node.json>          check a node's audit chain
- *   mpc rewrap --config <node.json> --to <p.json>  move every data key to a new provider key (node stopped)
- *   mpc backup create --config <node.json> --out <file> [--threshold 3 --custodians 5]
- *   mpc backup restore --config <node.json> --in <file> --share <s1> --share <s2> --share <s3>
- *   mpc health
- *   mpc token create --file <tokens.json> --name <name> --scopes sign,keys:read
- *                                                  add a scoped API token (its SHA-256 only is stored; the token is printed once)
- *
- * API commands read MPC_URL (default http://127.0.0.1:${MPC_PORT:-7700}) and MPC_API_TOKEN
- * (or --token-file, default .mpc/dev/coordinator/api-token, then .mpc/dev/api-token for older clusters).
+ * Exit codes: 0 done; 1 refused or failed (an API error, a failed audit check); 2 usage error;
+ * 3 the coordinator could not be reached.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { SCHEMES } from '../protocol/schemes/index.ts';
-import { createToken } from '../coordinator/api/tokens.ts';
+import { randomUUID } from 'node:crypto';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { MpcApiError, MpcClient } from '../client/index.ts';
+import { BITCOIN_NETWORKS, MESSAGE_HASHES, SCHEMES } from '../protocol/schemes/index.ts';
+import { ALL_SCOPES, createToken, type Scope } from '../coordinator/api/tokens.ts';
+import { render } from './render.ts';
 
-const USAGE = `usage: mpc <start-node|start-coordinator|init-node|init-coordinator|keys|key|sign|health|audit|rewrap|backup|token> [options]; see bin/mpc.ts`;
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'start-node': {
-      const { startNode } = await import('../node/main.ts');
-      await startNode(configArg(rest));
-      return -1; // keeps running
-    }
-    case 'start-coordinator': {
-      const { startCoordinator } = await import('../coordinator/main.ts');
-      await startCoordinator(configArg(rest));
-      return -1;
-    }
-    case 'init-coordinator': {
-      const { initCoordinatorIdentity } = await import('../coordinator/main.ts');
-      console.log(await initCoordinatorIdentity(configArg(rest)));
-      return 0;
-    }
-    case 'init-node': {
-      const { initNodeIdentity } = await import('../node/main.ts');
-      const publicKey = await initNodeIdentity(configArg(rest));
-      console.log(publicKey);
-      return 0;
-    }
-    case 'rewrap': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, to: { type: 'string' } } });
-      if (!values.config || !values.to) return usage('rewrap --config <node.json> --to <provider.json>');
-      const { rewrapNode } = await import('../node/main.ts');
-      console.log(JSON.stringify(await rewrapNode(values.config, values.to)));
-      return 0;
-    }
-    case 'backup': {
-      const [sub, ...args] = rest;
-      const { values } = parseArgs({
-        args,
-        options: { config: { type: 'string' }, out: { type: 'string' }, in: { type: 'string' }, custodians: { type: 'string', default: '5' }, threshold: { type: 'string', default: '3' }, share: { type: 'string', multiple: true } },
-      });
-      const main = await import('../node/main.ts');
-      if (sub === 'create' && values.config && values.out) {
-        const shares = await main.backupNode(values.config, values.out, Number(values.threshold), Number(values.custodians));
-        console.log(`backup written to ${values.out}; give one custodian share to each custodian (any ${values.threshold} restore it):`);
-        for (const s of shares) console.log(s);
-        return 0;
-      }
-      if (sub === 'restore' && values.config && values.in && values.share) {
-        console.log(JSON.stringify(await main.restoreNode(values.config, values.in, values.share)));
-        return 0;
-      }
-      return usage('backup create --config <node.json> --out <file> [--threshold 3 --custodians 5] | backup restore --config <node.json> --in <file> --share s1 --share s2 --share s3');
-    }
-    case 'audit': {
-      if (rest[0] !== 'verify') break;
-      const { verifyNodeAudit } = await import('../node/main.ts');
-      const verdict = await verifyNodeAudit(configArg(rest.slice(1)));
-      console.log(JSON.stringify(verdict));
-      return verdict.ok ? 0 : 1;
-    }
-    case 'health':
-      return api('GET', '/v1/health', undefined, rest);
-    case 'keys': {
-      const [sub, ...args] = rest;
-      if (sub === 'list') return api('GET', '/v1/keys', undefined, args);
-      if (sub === 'get' && args[0]) return api('GET', `/v1/keys/${encodeURIComponent(args[0])}`, undefined, args.slice(1));
-      if (sub === 'create') {
-        const { values } = parseArgs({ args, options: { scheme: { type: 'string' }, threshold: { type: 'string' }, nodes: { type: 'string' }, 'token-file': { type: 'string' } } });
-        if (!values.scheme) return usage(`keys create needs --scheme ${SCHEMES.join('|')}`);
-        const body: Record<string, unknown> = { scheme: values.scheme };
-        if (values.threshold) body.threshold = Number(values.threshold);
-        if (values.nodes) body.nodes = values.nodes.split(',').map(Number);
-        return api('POST', '/v1/keys', body, args);
-      }
-      break;
-    }
-    case 'key': {
-      // Lifecycle: mpc key disable|enable|refresh|destroy <id>, mpc key repair <id> --node N
-      const [action, id, ...args] = rest;
-      if (!id || !['disable', 'enable', 'refresh', 'destroy', 'repair', 'reshare'].includes(action ?? '')) return usage('key disable|enable|refresh|destroy <id> | key repair <id> --node <n> | key reshare <id> --nodes 1,2,3 --threshold 2');
-      if (action === 'reshare') {
-        const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, threshold: { type: 'string' }, 'token-file': { type: 'string' } } });
-        return api('POST', `/v1/keys/${encodeURIComponent(id)}/reshare`, { nodes: (values.nodes ?? '').split(',').map(Number), threshold: Number(values.threshold) }, args);
-      }
-      if (action === 'destroy') return api('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined, args);
-      if (action === 'repair') {
-        const { values } = parseArgs({ args, options: { node: { type: 'string' }, 'token-file': { type: 'string' } } });
-        return api('POST', `/v1/keys/${encodeURIComponent(id)}/repair`, { node: Number(values.node) }, args);
-      }
-      return api('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, undefined, args);
-    }
-    case 'token': {
-      const [action, ...args] = rest;
-      const { values } = parseArgs({ args, options: { file: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' } } });
-      if (action !== 'create' || !values.file || !values.name || !values.scopes) return usage('token create --file <tokens.json> --name <name> --scopes sign,keys:read');
-      const token = await createToken(values.file, values.name, values.scopes.split(',') as never);
-      console.log(token);
-      console.error(`token ${values.name} added to ${values.file} (its SHA-256 only); set tokensFile in the coordinator config and restart it`);
-      return 0;
-    }
-    case 'sign': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { path: { type: 'string' }, 'token-file': { type: 'string' } } });
-      const [keyId, message] = positionals;
-      if (!keyId || !message) return usage('sign <keyId> <hex message> [--path m/0/1]');
-      return api('POST', `/v1/keys/${encodeURIComponent(keyId)}/sign`, { message, ...(values.path ? { derivationPath: values.path } : {}) }, rest);
-    }
-  }
-  return usage(USAGE);
+const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+interface GlobalOptions {
+  url?: string;
+  tokenFile?: string;
+  json?: boolean;
+  quiet?: boolean;
+  timeout?: number;
 }
 
-function configArg(args: string[]): string {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
-  if (!values.config) {
-    console.error('--config <file> is required');
-    process.exit(2);
-  }
-  return values.config;
-}
+/** A usage problem found after parsing (no token, an unknown scope): exit 2 with the reason. */
+class UsageError extends Error {}
 
-async function api(method: string, path: string, body: unknown, args: string[]): Promise<number> {
-  const tokenFileIndex = args.indexOf('--token-file');
-  const tokenFiles = tokenFileIndex >= 0 ? [args[tokenFileIndex + 1]!] : ['.mpc/dev/coordinator/api-token', '.mpc/dev/api-token'];
-  let token = process.env.MPC_API_TOKEN ?? '';
-  for (const f of tokenFiles) token ||= (await readFile(f, 'utf8').catch(() => '')).trim();
-  const base = process.env.MPC_URL ?? `http://127.0.0.1:${process.env.MPC_PORT ?? '7700'}`;
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    signal: AbortSignal.timeout(180_000),
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+const integer = (what: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be a whole number`);
+  return Number(v);
+};
+const nodeList = (v: string) => {
+  if (!/^\d+(,\d+)*$/.test(v)) throw new InvalidArgumentError('expected node ids like 1,2,3');
+  return v.split(',').map(Number);
+};
+const keyValue = (v: string, acc: Record<string, string> = {}) => {
+  const i = v.indexOf('=');
+  if (i <= 0) throw new InvalidArgumentError('expected name=value');
+  return { ...acc, [v.slice(0, i)]: v.slice(i + 1) };
+};
+const collect = (v: string, acc: string[] = []) => [...acc, v];
+
+const program = new Command('mpc')
+  .description('Operate an mpc-signer cluster: nodes, keys, signatures, backups, tokens.')
+  .version(pkg.version, '-v, --version')
+  .option('--url <url>', 'coordinator API (default $MPC_URL, or http://127.0.0.1:$MPC_PORT, port 7700)')
+  .option('--token-file <file>', 'file holding the API token (default $MPC_API_TOKEN, then .mpc/dev/coordinator/api-token)')
+  .option('--json', 'print answers as JSON (for scripts)')
+  .option('-q, --quiet', 'no progress on stderr')
+  .option('--timeout <ms>', 'how long the coordinator may work on a request', integer('--timeout'))
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 coordinator unreachable.
+Start a local cluster with \`npm start\`; its API token is in .mpc/dev/coordinator/api-token.`,
+  )
+  .exitOverride();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+// ---- processes and offline node operations ----------------------------------------------
+
+program
+  .command('start-node')
+  .description('run a signer node')
+  .requiredOption('--config <file>', "the node's JSON config")
+  .action(async (o: { config: string }) => {
+    const { startNode } = await import('../node/main.ts');
+    await startNode(o.config);
+    return new Promise<never>(() => undefined); // runs until signalled
   });
-  const text = await res.text();
-  console.log(text);
-  return res.ok ? 0 : 1;
+
+program
+  .command('start-coordinator')
+  .description('run the coordinator (API and engine)')
+  .requiredOption('--config <file>', "the coordinator's JSON config")
+  .action(async (o: { config: string }) => {
+    const { startCoordinator } = await import('../coordinator/main.ts');
+    await startCoordinator(o.config);
+    return new Promise<never>(() => undefined);
+  });
+
+program
+  .command('init-node')
+  .description("create a node's identity key (sealed by its provider) and print its public key")
+  .requiredOption('--config <file>', "the node's JSON config")
+  .action(async (o: { config: string }) => {
+    const { initNodeIdentity } = await import('../node/main.ts');
+    console.log(await initNodeIdentity(o.config));
+  });
+
+program
+  .command('init-coordinator')
+  .description("create the coordinator's identity key and print its public key")
+  .requiredOption('--config <file>', "the coordinator's JSON config")
+  .action(async (o: { config: string }) => {
+    const { initCoordinatorIdentity } = await import('../coordinator/main.ts');
+    console.log(await initCoordinatorIdentity(o.config));
+  });
+
+program
+  .command('rewrap')
+  .description("move every data key of a stopped node to a new provider key")
+  .requiredOption('--config <file>', "the node's JSON config")
+  .requiredOption('--to <file>', 'the new provider JSON')
+  .action(async (o: { config: string; to: string }) => {
+    const { rewrapNode } = await import('../node/main.ts');
+    console.log(JSON.stringify(await rewrapNode(o.config, o.to)));
+  });
+
+const backup = program.command('backup').description("back a stopped node up under custodian shares, or restore it");
+backup
+  .command('create')
+  .description("write the node's identity and shares, encrypted, and print the custodian shares")
+  .requiredOption('--config <file>', "the node's JSON config")
+  .requiredOption('--out <file>', 'backup file to write')
+  .option('--threshold <t>', 'custodian shares needed to restore', integer('--threshold'), 3)
+  .option('--custodians <n>', 'custodian shares to make', integer('--custodians'), 5)
+  .action(async (o: { config: string; out: string; threshold: number; custodians: number }) => {
+    const { backupNode } = await import('../node/main.ts');
+    progress(`writing the backup of ${o.config} to ${o.out} ...`);
+    const shares = await backupNode(o.config, o.out, o.threshold, o.custodians);
+    console.log(`backup written to ${o.out}; give one custodian share to each custodian (any ${o.threshold} restore it):`);
+    for (const s of shares) console.log(s);
+  });
+backup
+  .command('restore')
+  .description('restore a node from a backup and custodian shares, sealing under its provider')
+  .requiredOption('--config <file>', "the node's JSON config")
+  .requiredOption('--in <file>', 'backup file')
+  .requiredOption('--share <share>', 'a custodian share (repeat)', collect)
+  .action(async (o: { config: string; in: string; share: string[] }) => {
+    const { restoreNode } = await import('../node/main.ts');
+    progress(`restoring ${o.in} ...`);
+    console.log(JSON.stringify(await restoreNode(o.config, o.in, o.share)));
+  });
+
+program
+  .command('audit')
+  .description("check a node's audit log")
+  .command('verify')
+  .description('verify the hash chain and signatures of every entry (exit 1 when broken)')
+  .requiredOption('--config <file>', "the node's JSON config")
+  .action(async (o: { config: string }) => {
+    const { verifyNodeAudit } = await import('../node/main.ts');
+    const verdict = await verifyNodeAudit(o.config);
+    print(verdict);
+    if (!verdict.ok) process.exitCode = EXIT.failed;
+  });
+
+program
+  .command('token')
+  .description('API tokens')
+  .command('create')
+  .description('add a scoped token (only its SHA-256 is stored; the token is printed once)')
+  .requiredOption('--file <tokens.json>', 'the tokens file the coordinator reads (tokensFile)')
+  .requiredOption('--name <name>', 'who or what uses it')
+  .requiredOption('--scopes <list>', `comma-separated: ${ALL_SCOPES.join(', ')}`)
+  .action(async (o: { file: string; name: string; scopes: string }) => {
+    const scopes = o.scopes.split(',');
+    const unknown = scopes.filter((s) => !(ALL_SCOPES as readonly string[]).includes(s));
+    if (unknown.length) throw new UsageError(`unknown scope ${unknown.join(', ')}; scopes are ${ALL_SCOPES.join(', ')}`);
+    console.log(await createToken(o.file, o.name, scopes as Scope[]));
+    console.error(`token ${o.name} added to ${o.file} (its SHA-256 only); set tokensFile in the coordinator config and restart it`);
+  });
+
+// ---- the API -----------------------------------------------------------------------------
+
+program
+  .command('health')
+  .description('which nodes are online')
+  .action(async () => print(await (await client()).health()));
+
+const keys = program.command('keys').description('create, list and inspect keys');
+keys
+  .command('create')
+  .description('generate a key by DKG on the cluster (progress on stderr)')
+  .addOption(new Option('--scheme <scheme>', 'signature scheme').choices(SCHEMES).makeOptionMandatory())
+  .option('--threshold <t>', 'signers needed (default: a majority of the nodes)', integer('--threshold'))
+  .option('--nodes <ids>', 'the nodes that hold it, e.g. 1,2,3 (default: all)', nodeList)
+  .option('--label <label>', 'a name for the key (GET /v1/keys?label= filters by it)')
+  .option('--meta <name=value>', 'metadata entry (repeat)', keyValue)
+  .action(async (o: { scheme: (typeof SCHEMES)[number]; threshold?: number; nodes?: number[]; label?: string; meta?: Record<string, string> }) => {
+    const api = await client();
+    const key = await withProgress(api, (requestId) =>
+      api.createKey(
+        { scheme: o.scheme, ...(o.threshold ? { threshold: o.threshold } : {}), ...(o.nodes ? { nodes: o.nodes } : {}), ...(o.label ? { label: o.label } : {}), ...(o.meta ? { metadata: o.meta } : {}) },
+        { requestId },
+      ),
+    );
+    print(key);
+  });
+keys
+  .command('list')
+  .description('keys in creation order, a page at a time')
+  .option('--label <label>', 'only keys with this label')
+  .option('--limit <n>', 'page size', integer('--limit'), 100)
+  .option('--cursor <cursor>', 'the page after this cursor (printed with the previous page)')
+  .option('--all', 'every page')
+  .addOption(new Option('--network <network>', 'Bitcoin network of addresses').choices(BITCOIN_NETWORKS))
+  .action(async (o: { label?: string; limit: number; cursor?: string; all?: boolean; network?: (typeof BITCOIN_NETWORKS)[number] }) => {
+    const api = await client();
+    const query = { ...(o.label ? { label: o.label } : {}), ...(o.network ? { network: o.network } : {}) };
+    if (o.all) {
+      const all = [];
+      for await (const k of api.keys({ ...query, pageSize: o.limit })) all.push(k);
+      return print({ keys: all });
+    }
+    print(await api.listKeys({ ...query, limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) }));
+  });
+keys
+  .command('get <id>')
+  .description('a key, its addresses and (BIP340) Taproot keys')
+  .addOption(new Option('--network <network>', 'Bitcoin network of addresses and xpub').choices(BITCOIN_NETWORKS))
+  .action(async (id: string, o: { network?: (typeof BITCOIN_NETWORKS)[number] }) => print(await (await client()).getKey(id, o.network ? { network: o.network } : {})));
+keys
+  .command('child <id> <path>')
+  .description('a non-hardened child (e.g. m/0/1): its key, addresses and Taproot keys')
+  .addOption(new Option('--network <network>', 'Bitcoin network of addresses').choices(BITCOIN_NETWORKS))
+  .action(async (id: string, path: string, o: { network?: (typeof BITCOIN_NETWORKS)[number] }) => print(await (await client()).getChild(id, path, o.network ? { network: o.network } : {})));
+
+const key = program.command('key').description('key lifecycle (admin token)');
+for (const [action, description] of [
+  ['disable', 'refuse to sign with the key until enabled'],
+  ['enable', 'sign with a disabled key again'],
+  ['refresh', 'proactive refresh: every share changes, the key does not (every holder online)'],
+  ['destroy', 'erase every share of the key on every node, then forget it'],
+] as const) {
+  key
+    .command(`${action} <id>`)
+    .description(description)
+    .action(async (id: string) => {
+      const api = await client();
+      const run = { disable: () => api.disableKey(id), enable: () => api.enableKey(id), refresh: () => withProgress(api, (requestId) => api.refreshKey(id, { requestId })), destroy: () => api.destroyKey(id) }[action];
+      print(await run());
+    });
+}
+key
+  .command('repair <id>')
+  .description("rebuild a node's lost share with t other holders")
+  .requiredOption('--node <n>', 'the node whose share is lost', integer('--node'))
+  .action(async (id: string, o: { node: number }) => {
+    const api = await client();
+    print(await withProgress(api, (requestId) => api.repairKey(id, o.node, { requestId })));
+  });
+key
+  .command('reshare <id>')
+  .description('move the key to a new committee and/or threshold; the public key stays')
+  .requiredOption('--nodes <ids>', 'the new committee, e.g. 1,2,4', nodeList)
+  .requiredOption('--threshold <t>', 'the new threshold', integer('--threshold'))
+  .action(async (id: string, o: { nodes: number[]; threshold: number }) => {
+    const api = await client();
+    print(await withProgress(api, (requestId) => api.reshareKey(id, { nodes: o.nodes, threshold: o.threshold }, { requestId })));
+  });
+
+program
+  .command('sign <keyId> <message>')
+  .description('sign a hex digest (ECDSA, BIP340), a hex message (Ed25519), or with --hash a preimage the nodes hash')
+  .option('--path <path>', 'sign with a non-hardened child, e.g. m/0/1')
+  .option('--text', 'the message is UTF-8 text, not hex')
+  .addOption(new Option('--hash <hash>', 'the nodes hash the message with this first').choices(MESSAGE_HASHES))
+  .option('--taproot', 'BIP340: a Taproot key-path spend of the BIP86 output key')
+  .option('--merkle-root <hex>', 'BIP340: a Taproot key-path spend of an output with this script tree')
+  .action(async (keyId: string, message: string, o: { path?: string; text?: boolean; hash?: (typeof MESSAGE_HASHES)[number]; taproot?: boolean; merkleRoot?: string }) => {
+    const hex = o.text ? Buffer.from(message, 'utf8').toString('hex') : message;
+    const taproot = o.merkleRoot ? { merkleRoot: o.merkleRoot } : o.taproot ? {} : undefined;
+    print(await (await client()).sign(keyId, { message: hex, ...(o.hash ? { hash: o.hash } : {}), ...(o.path ? { derivationPath: o.path } : {}), ...(taproot ? { taproot } : {}) }));
+  });
+
+// ---- plumbing ----------------------------------------------------------------------------
+
+function baseUrl(): string {
+  return globals().url ?? process.env.MPC_URL ?? `http://127.0.0.1:${process.env.MPC_PORT ?? '7700'}`;
 }
 
-function usage(message: string): number {
-  console.error(message);
-  return 2;
+async function client(): Promise<MpcClient> {
+  const g = globals();
+  let token = g.tokenFile ? '' : (process.env.MPC_API_TOKEN ?? '');
+  for (const f of g.tokenFile ? [g.tokenFile] : ['.mpc/dev/coordinator/api-token', '.mpc/dev/api-token']) token ||= (await readFile(f, 'utf8').catch(() => '')).trim();
+  if (!token) throw new UsageError('no API token: set MPC_API_TOKEN or pass --token-file (a local cluster keeps it in .mpc/dev/coordinator/api-token)');
+  return new MpcClient({ baseUrl: baseUrl(), token, ...(g.timeout ? { timeoutMs: g.timeout } : {}) });
 }
 
-try {
-  const code = await main(process.argv.slice(2));
-  if (code >= 0) process.exit(code);
-} catch (e) {
-  // Operators get the reason, not a stack trace (and never secret material: errors carry none).
-  console.error(`mpc: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+/** Runs a long request while printing its session events on stderr (unless --quiet or the token cannot read them). */
+async function withProgress<T>(api: MpcClient, run: (requestId: string) => Promise<T>): Promise<T> {
+  const requestId = randomUUID();
+  const stream = globals().quiet ? undefined : await api.events({ requestId }).catch(() => undefined);
+  const printing = stream
+    ? (async () => {
+        for await (const e of stream) {
+          const text =
+            e.type === 'started' ? `${e.operation} started on nodes ${e.nodes.join(', ')}` : e.type === 'retried' ? `attempt ${e.attempt} on nodes ${e.nodes.join(', ')}` : e.type === 'signer_failed' ? `node ${e.node} failed (${e.reason})` : e.type === 'completed' ? (e.ok ? 'completed' : `attempt failed (${e.error ?? 'unknown'})`) : `round ${e.round}`;
+          progress(text);
+        }
+      })()
+    : undefined;
+  try {
+    return await run(requestId);
+  } finally {
+    stream?.close();
+    await printing;
+  }
 }
+
+function progress(line: string): void {
+  if (!globals().quiet) process.stderr.write(`mpc: ${line}\n`);
+}
+
+function print(value: unknown): void {
+  console.log(globals().json ? JSON.stringify(value, null, 2) : render(value));
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage; // help and version exit 0; commander printed the usage error
+    if (e instanceof UsageError) {
+      console.error(`mpc: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof MpcApiError) {
+      if (e.status === 0) {
+        console.error(`mpc: ${e.message}; is the cluster running? (\`npm start\` starts a local one)`);
+        return EXIT.unreachable;
+      }
+      if (globals().json) console.log(JSON.stringify({ error: { code: e.code, message: e.message } }, null, 2));
+      console.error(`mpc: ${e.code}: ${e.message} (HTTP ${e.status} from ${baseUrl()}${e.requestId ? `, request ${e.requestId}` : ''})`);
+      return EXIT.failed;
+    }
+    // Operators get the reason, not a stack trace (and never secret material: errors carry none).
+    console.error(`mpc: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.failed;
+  }
+}
+
+const code = await run(process.argv.slice(2));
+// start-node and start-coordinator never return; everything else exits with its code.
+process.exit(code);

@@ -45,6 +45,12 @@ export interface MpcClientOptions {
   readonly timeoutMs?: number;
   /** Replaces global fetch (tests, proxies). */
   readonly fetch?: typeof fetch;
+  /**
+   * Send an Idempotency-Key with each key creation and signature (default true). Off only for
+   * load generators that measure the signing path alone: without a key, a request that got no
+   * answer is not sent again.
+   */
+  readonly idempotencyKeys?: boolean;
 }
 
 export interface CallOptions {
@@ -201,7 +207,7 @@ export class MpcClient {
   }
 
   private async call<T>(method: Method, path: string, body?: unknown, opts: CallOptions & { idempotent?: boolean; retry?: boolean } = {}): Promise<T> {
-    const idempotencyKey = opts.idempotent ? (opts.idempotencyKey ?? randomUUID()) : undefined;
+    const idempotencyKey = opts.idempotent && this.opts.idempotencyKeys !== false ? (opts.idempotencyKey ?? randomUUID()) : undefined;
     const requestId = opts.requestId ?? randomUUID();
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs;
     const headers: Record<string, string> = {

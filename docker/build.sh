@@ -24,7 +24,7 @@ fi
 
 CTX=$WORK/context
 rm -rf "$CTX" && mkdir -p "$CTX/app"
-cp -a package.json package-lock.json tsconfig.json protocol cluster node coordinator bin docker "$CTX/app/"
+cp -a package.json package-lock.json tsconfig.json protocol contract client cluster node coordinator bin docker "$CTX/app/"
 cp -a node_modules "$CTX/app/node_modules"
 cp -L node_modules/node/bin/node "$CTX/node"
 (cd "$CTX/app" && npm prune --omit=dev --no-audit --no-fund --ignore-scripts > /dev/null 2>&1)

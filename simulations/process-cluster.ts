@@ -9,13 +9,14 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MpcApiError, MpcClient } from '../client/index.ts';
 import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SignResult } from '../coordinator/service.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
 export class ProcessCluster {
-  private readonly base: string;
-  private readonly token: string;
+  /** The cluster's API (no retries: a scenario counts every refusal itself). */
+  readonly client: MpcClient;
   private readonly dataDir: string;
   private readonly launcher: ChildProcess;
   private readonly restarted = new Map<NodeId, ChildProcess>();
@@ -23,8 +24,7 @@ export class ProcessCluster {
   readonly nodes: number;
 
   private constructor(base: string, token: string, dataDir: string, launcher: ChildProcess, nodes: number) {
-    this.base = base;
-    this.token = token;
+    this.client = new MpcClient({ baseUrl: base, token, retries: 0 });
     this.dataDir = dataDir;
     this.launcher = launcher;
     this.nodes = nodes;
@@ -41,11 +41,11 @@ export class ProcessCluster {
   }
 
   async createKey(scheme: Scheme, threshold: number, nodes?: readonly NodeId[]): Promise<KeyInfo> {
-    return (await this.call('POST', '/v1/keys', { scheme, threshold, ...(nodes ? { nodes } : {}) }, 120_000)) as KeyInfo;
+    return asService(() => this.client.createKey({ scheme, threshold, ...(nodes ? { nodes: [...nodes] } : {}) }, { timeoutMs: 120_000 }));
   }
 
   async sign(keyId: string, message: Uint8Array, deadlineMs: number): Promise<SignResult> {
-    return (await this.call('POST', `/v1/keys/${keyId}/sign`, { message: Buffer.from(message).toString('hex') }, deadlineMs)) as SignResult;
+    return asService(() => this.client.sign(keyId, { message: Buffer.from(message).toString('hex') }, { timeoutMs: Math.max(1, Math.floor(deadlineMs)) }));
   }
 
   async crash(node: NodeId): Promise<void> {
@@ -69,9 +69,7 @@ export class ProcessCluster {
   async settle(timeoutMs = 20_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      const health = await fetch(`${this.base}/v1/health`)
-        .then((r) => r.json() as Promise<{ nodes: { id: number; online: boolean }[] }>)
-        .catch(() => undefined);
+      const health = await this.client.health().catch(() => undefined);
       if (health && health.nodes.length === this.nodes && health.nodes.every((n) => n.online === !this.down.has(n.id))) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -97,17 +95,6 @@ export class ProcessCluster {
   private async processes(): Promise<{ id: string; pid: number; config: string }[]> {
     return (JSON.parse(await readFile(join(this.dataDir, 'cluster.json'), 'utf8')) as { processes: { id: string; pid: number; config: string }[] }).processes;
   }
-
-  private async call(method: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
-    const res = await fetch(this.base + path, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'x-request-timeout-ms': String(Math.max(1, Math.floor(timeoutMs))) },
-      body: JSON.stringify(body),
-    });
-    const json = (await res.json()) as { error?: { code: string; message: string } };
-    if (!res.ok) throw new ServiceError((json.error?.code ?? 'internal') as ServiceError['code'], json.error?.message ?? `HTTP ${res.status}`);
-    return json;
-  }
 }
 
 /** A child process whose output is appended to `logFile` (kept with the data directory of a failed run). */
@@ -117,4 +104,14 @@ function logged(logFile: string, args: string[], env: NodeJS.ProcessEnv): ChildP
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   return child;
+}
+
+/** The API's errors as the SigningService's, which the scenarios count by code. */
+async function asService<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof MpcApiError) throw new ServiceError(e.code as ServiceError['code'], e.message);
+    throw e;
+  }
 }

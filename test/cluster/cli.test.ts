@@ -20,8 +20,12 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 
 async function mpc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return mpcWith({ MPC_API_TOKEN: '' }, ...args);
+}
+
+async function mpcWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'bin/mpc.ts'), ...args], { env: { ...process.env, MPC_API_TOKEN: '' } });
+    const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'bin/mpc.ts'), ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -82,13 +86,32 @@ describe('mpc (offline commands)', () => {
     expect(dup.stderr).toMatch(/ci/);
   });
 
-  it('usage errors exit 2 and say what is missing', async () => {
+  it('usage errors exit 2 and say what is missing; --help teaches every command and option', async () => {
     const noScheme = await mpc('keys', 'create');
     expect(noScheme.code).toBe(2);
-    expect(noScheme.stderr).toMatch(/--scheme ecdsa-secp256k1\|eddsa-ed25519\|schnorr-bip340/);
+    expect(noScheme.stderr).toMatch(/required option '--scheme <scheme>' not specified/);
+    const badScheme = await mpc('keys', 'create', '--scheme', 'rsa');
+    expect(badScheme.code).toBe(2);
+    expect(badScheme.stderr).toMatch(/Allowed choices are ecdsa-secp256k1, eddsa-ed25519, schnorr-bip340/);
     const unknown = await mpc('frobnicate');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^usage: mpc /);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
     expect((await mpc('rewrap', '--config', 'x.json')).code).toBe(2);
+    expect((await mpc('keys', 'create', '--scheme', 'ecdsa-secp256k1', '--nodes', '1;2')).stderr).toMatch(/expected node ids like 1,2,3/);
+    const help = await mpc('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['start-node', 'keys', 'key', 'sign', 'backup', 'audit', 'token', 'health']) expect(help.stdout).toContain(command);
+    expect(help.stdout).toMatch(/Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 coordinator unreachable/);
+    const signHelp = await mpc('sign', '--help');
+    for (const option of ['--path', '--hash', '--taproot', '--merkle-root', '--text']) expect(signHelp.stdout).toContain(option);
+    expect((await mpc('--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('an unreachable coordinator exits 3 and names the URL with a hint', async () => {
+    const noToken = await mpc('--url', 'http://127.0.0.1:9', 'health');
+    expect([noToken.code, noToken.stderr]).toEqual([2, expect.stringMatching(/no API token: set MPC_API_TOKEN/)]);
+    const res = await mpcWith({ MPC_API_TOKEN: 't'.repeat(32) }, '--url', 'http://127.0.0.1:9', 'health');
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9.*is the cluster running\? \(`npm start`/);
   });
 });

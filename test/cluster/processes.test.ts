@@ -12,8 +12,9 @@ import { join, resolve } from 'node:path';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
+import { MpcApiError, MpcClient } from 'mpc-signer/client';
 
-const SCHEMES = ['eddsa-ed25519', 'schnorr-bip340', 'ecdsa-secp256k1'];
+const SCHEMES = ['eddsa-ed25519', 'schnorr-bip340', 'ecdsa-secp256k1'] as const;
 const ROOT = resolve(import.meta.dirname, '../..');
 const PORT = 17700 + Math.floor(Math.random() * 500) * 4;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -41,7 +42,13 @@ function launch(name: string, args: string[], env: NodeJS.ProcessEnv = process.e
   return child;
 }
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+/** The cluster's API through the typed client (no retries: each test sees every answer). */
+const api = new MpcClient({ baseUrl: BASE, token: TOKEN, retries: 0 });
+/** The answer's error code, or 'ok'. */
+const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: MpcApiError) => e.code);
+
+/** Raw HTTP, for what the client never sends: malformed bodies, missing or wrong tokens. */
+async function raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(BASE + path, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -60,7 +67,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   throw new Error('condition not met in time');
 }
 
-const healthy = async () => (await call('GET', '/v1/health')).body?.status === 'ok';
+const healthy = async () => (await api.health()).status === 'ok';
 const cluster = async (): Promise<ClusterFile> => JSON.parse(await readFile(join(dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
 
 function alive(pid: number): boolean {
@@ -109,26 +116,22 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
 
   it('creates a key of each scheme and signs; signatures verify with OpenSSL (Ed25519, ECDSA) and noble (BIP340)', async () => {
     for (const scheme of SCHEMES) {
-      const created = await call('POST', '/v1/keys', { scheme });
-      expect(created.status, JSON.stringify(created.body)).toBe(201);
-      expect(created.body).toMatchObject({ scheme, threshold: 2, nodes: [1, 2, 3] });
-      keys[scheme] = created.body;
+      const created = await api.createKey({ scheme });
+      expect(created).toMatchObject({ scheme, threshold: 2, nodes: [1, 2, 3] });
+      keys[scheme] = created;
     }
     const text = Buffer.from('hello from the cluster');
-    const ed = await call('POST', `/v1/keys/${keys['eddsa-ed25519']!.id}/sign`, { message: text.toString('hex') });
-    expect(ed.status).toBe(200);
-    expect(opensslEd25519Verifies(Buffer.from(ed.body.signature, 'hex'), text, Buffer.from(ed.body.publicKey, 'hex'))).toBe(true);
+    const ed = await api.sign(keys['eddsa-ed25519']!.id, { message: text.toString('hex') });
+    expect(opensslEd25519Verifies(Buffer.from(ed.signature, 'hex'), text, Buffer.from(ed.publicKey, 'hex'))).toBe(true);
 
     const digest = createHash('sha256').update(text).digest();
-    const tr = await call('POST', `/v1/keys/${keys['schnorr-bip340']!.id}/sign`, { message: digest.toString('hex') });
-    expect(tr.status).toBe(200);
-    expect(schnorr.verify(Buffer.from(tr.body.signature, 'hex'), digest, Buffer.from(tr.body.publicKey, 'hex'))).toBe(true);
+    const tr = await api.sign(keys['schnorr-bip340']!.id, { message: digest.toString('hex') });
+    expect(schnorr.verify(Buffer.from(tr.signature, 'hex'), digest, Buffer.from(tr.publicKey, 'hex'))).toBe(true);
 
-    const ec = await call('POST', `/v1/keys/${keys['ecdsa-secp256k1']!.id}/sign`, { message: digest.toString('hex') });
-    expect(ec.status).toBe(200);
-    expect(opensslEcdsaVerifies(Buffer.from(ec.body.signature, 'hex'), text, Buffer.from(ec.body.publicKey, 'hex'))).toBe(true);
-    expect([0, 1]).toContain(ec.body.recoveryId);
-    const recovered = secp256k1.Signature.fromBytes(Buffer.from(ec.body.signature, 'hex'), 'compact').addRecoveryBit(ec.body.recoveryId).recoverPublicKey(digest);
+    const ec = await api.sign(keys['ecdsa-secp256k1']!.id, { message: digest.toString('hex') });
+    expect(opensslEcdsaVerifies(Buffer.from(ec.signature, 'hex'), text, Buffer.from(ec.publicKey, 'hex'))).toBe(true);
+    expect([0, 1]).toContain(ec.recoveryId);
+    const recovered = secp256k1.Signature.fromBytes(Buffer.from(ec.signature, 'hex'), 'compact').addRecoveryBit(ec.recoveryId!).recoverPublicKey(digest);
     expect(Buffer.from(recovered.toBytes(true)).toString('hex')).toBe(keys['ecdsa-secp256k1']!.publicKey);
   });
 
@@ -157,13 +160,13 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
       ['GET', '/v1/keys', undefined, 401, { authorization: 'Bearer wrong' }],
     ];
     for (const [method, path, body, status, headers] of cases) {
-      const res = await call(method, path, body, headers);
+      const res = await raw(method, path, body, headers);
       expect(res.status, `${method} ${path}`).toBe(status);
       expect(res.body.error.code).toMatch(/^[a-z_]+$/);
       expect(typeof res.body.error.message).toBe('string');
     }
     expect(await healthy()).toBe(true);
-    expect((await call('GET', '/v1/keys')).body.keys).toHaveLength(SCHEMES.length);
+    expect((await api.listKeys()).keys).toHaveLength(SCHEMES.length);
   });
 
   it('exposes Prometheus metrics and readiness, and never logs the API token', async () => {
@@ -171,7 +174,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const key = keys['eddsa-ed25519']!;
     for (let i = 0, signers: number[] = []; !signers.includes(1); i++) {
       expect(i, 'node 1 never chosen as a signer').toBeLessThan(50);
-      signers = (await call('POST', `/v1/keys/${key.id}/sign`, { message: Buffer.from(`metrics ${i}`).toString('hex') })).body.signers;
+      signers = (await api.sign(key.id, { message: Buffer.from(`metrics ${i}`).toString('hex') })).signers;
     }
     const metrics = await (await fetch(`${BASE}/metrics`)).text();
     expect(metrics).toMatch(/mpc_sign_duration_seconds_count\{scheme="eddsa-ed25519",outcome="ok"\} [1-9]/);
@@ -199,25 +202,22 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const procs = (await cluster()).processes;
     kill(procs.find((p) => p.id === 'node-3')!.pid);
     for (let i = 0; i < 3; i++) {
-      const res = await call('POST', `/v1/keys/${key.id}/sign`, { message: Buffer.from(`after kill ${i}`).toString('hex') });
-      expect(res.status).toBe(200);
-      expect(res.body.signers).toEqual([1, 2]);
+      const res = await api.sign(key.id, { message: Buffer.from(`after kill ${i}`).toString('hex') });
+      expect(res.signers).toEqual([1, 2]);
     }
     kill(procs.find((p) => p.id === 'node-2')!.pid);
-    await until(async () => (await call('GET', '/v1/health')).body.nodes.filter((n: { online: boolean }) => n.online).length === 1, 10_000);
+    await until(async () => (await api.health()).nodes.filter((n) => n.online).length === 1, 10_000);
     // Refused at once: a coordinator that tried anyway would wait out the 60 s deadline and answer 504.
-    const refused = await call('POST', `/v1/keys/${key.id}/sign`, { message: '00' }, { 'x-request-timeout-ms': '60000' });
-    expect(refused.status).toBe(503);
-    expect(refused.body.error.code).toBe('quorum_unavailable');
+    const refused = (await api.sign(key.id, { message: '00' }, { timeoutMs: 60_000 }).catch((e: unknown) => e)) as MpcApiError;
+    expect([refused.status, refused.code]).toEqual([503, 'quorum_unavailable']);
 
     await restartNode('node-2');
     await restartNode('node-3');
     await until(healthy, 30_000);
     for (const scheme of SCHEMES) {
       const digest = createHash('sha256').update('after restart').digest();
-      const res = await call('POST', `/v1/keys/${keys[scheme]!.id}/sign`, { message: digest.toString('hex') });
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body.publicKey).toBe(keys[scheme]!.publicKey);
+      const res = await api.sign(keys[scheme]!.id, { message: digest.toString('hex') });
+      expect(res.publicKey).toBe(keys[scheme]!.publicKey);
     }
   }, 90_000);
 
@@ -225,19 +225,17 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     // Every ping of the old coordinator sits in the nodes' replay guards; the old run must have sent enough of them to matter.
     const pingsSent = async () => Number(/^mpc_heartbeat_pings_total (\d+)/m.exec(await (await fetch(`${BASE}/metrics`)).text())?.[1] ?? NaN);
     await until(async () => (await pingsSent()) >= 60, 60_000); // 20 per node
-    const created = await call('POST', '/v1/keys', { scheme: 'schnorr-bip340' });
-    expect(created.status).toBe(201);
-    const key = created.body as { id: string };
-    const statuses: number[] = [];
+    const key = await api.createKey({ scheme: 'schnorr-bip340' });
+    const statuses: string[] = [];
     let signing = true;
     const loop = (async () => {
       for (let i = 0; signing; i++) {
-        const res = await call('POST', `/v1/keys/${key.id}/sign`, { message: createHash('sha256').update(`restart ${i}`).digest('hex') }).catch(() => ({ status: 0 }));
-        statuses.push(res.status);
-        if (res.status !== 200) await new Promise((r) => setTimeout(r, 50));
+        const res = await outcome(api.sign(key.id, { message: createHash('sha256').update(`restart ${i}`).digest('hex') }));
+        statuses.push(res);
+        if (res !== 'ok') await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    await until(async () => statuses.includes(200), 10_000);
+    await until(async () => statuses.includes('ok'), 10_000);
     const coordinator = (await cluster()).processes.find((p) => p.role === 'coordinator')!;
     const oldPings = await pingsSent();
     kill(coordinator.pid);
@@ -247,12 +245,11 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     restarted.push(launch('logs/coordinator-restarted', [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { ...process.env, MPC_API_TOKEN: TOKEN }));
     // Before the fix the nodes dropped the new run's pings as replays, and stayed "offline" (503),
     // until it had sent as many as the old run: signing must be back long before that.
-    await until(async () => statuses.slice(mark).includes(200), 60_000);
+    await until(async () => statuses.slice(mark).includes('ok'), 60_000);
     expect(await pingsSent()).toBeLessThan(oldPings / 2);
     signing = false;
     await loop;
-    const health = (await call('GET', '/v1/health')).body;
-    expect(health.nodes.every((n: { online: boolean }) => n.online)).toBe(true);
+    expect((await api.health()).nodes.every((n) => n.online)).toBe(true);
   }, 120_000);
 
   it('the CLI drives a key through its lifecycle on real processes and disk: create, sign under a path, disable, enable, refresh, repair of a wiped node, reshare, destroy; audit chains verify', async () => {
@@ -262,7 +259,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     /** Runs `mpc`; returns its exit code and its JSON answer. */
     const mpc = (...args: string[]): { code: number; out: any } => {
       try {
-        return { code: 0, out: JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bin/mpc.ts'), ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] })) };
+        return { code: 0, out: JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bin/mpc.ts'), '--json', ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] })) };
       } catch (e) {
         const err = e as { status: number; stdout: string };
         return { code: err.status, out: err.stdout ? JSON.parse(err.stdout) : undefined };
@@ -323,7 +320,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const { rm: remove } = await import('node:fs/promises');
     const node3 = (await cluster()).processes.find((p) => p.id === 'node-3')!;
     // Every key of this cluster is on all three nodes (earlier tests created them).
-    const held = ((await call('GET', '/v1/keys')).body as { keys: unknown[] }).keys.length;
+    const held = (await api.listKeys()).keys.length;
     const running = restarted.find((c) => c.spawnargs.includes(node3.config) && c.exitCode === null && c.signalCode === null);
     running?.kill('SIGTERM');
     await new Promise((r) => (running && running.exitCode === null ? running.once('exit', r) : r(undefined)));
@@ -339,9 +336,9 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     await until(healthy, 30_000);
     kill((await cluster()).processes.find((p) => p.id === 'node-1')!.pid); // the quorum must use node 3
     const message = Buffer.from('restored');
-    await until(async () => (await call('POST', `/v1/keys/${keys['eddsa-ed25519']!.id}/sign`, { message: message.toString('hex') })).status === 200, 20_000);
-    const res = await call('POST', `/v1/keys/${keys['eddsa-ed25519']!.id}/sign`, { message: message.toString('hex') });
-    expect(res.body.signers).toEqual([2, 3]);
-    expect(opensslEd25519Verifies(Buffer.from(res.body.signature, 'hex'), message, Buffer.from(res.body.publicKey, 'hex'))).toBe(true);
+    await until(async () => (await outcome(api.sign(keys['eddsa-ed25519']!.id, { message: message.toString('hex') }))) === 'ok', 20_000);
+    const res = await api.sign(keys['eddsa-ed25519']!.id, { message: message.toString('hex') });
+    expect(res.signers).toEqual([2, 3]);
+    expect(opensslEd25519Verifies(Buffer.from(res.signature, 'hex'), message, Buffer.from(res.publicKey, 'hex'))).toBe(true);
   }, 90_000);
 });

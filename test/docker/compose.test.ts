@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
+import { MpcClient } from 'mpc-signer/client';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dockerUp = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
@@ -38,16 +39,7 @@ function compose(...args: string[]): string {
   return execFileSync('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.host.yml', ...args], { cwd: ROOT, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = new MpcClient({ baseUrl: BASE, token: TOKEN, timeoutMs: 60_000 });
 
 async function waitFor(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
   const until = Date.now() + ms;
@@ -59,22 +51,20 @@ async function waitFor(what: string, ok: () => Promise<boolean>, ms: number): Pr
 }
 
 const online = async (n: number) => {
-  const h = await call('GET', '/v1/health');
-  return h.body.nodes.filter((x: { online: boolean }) => x.online).length === n;
+  return (await api.health()).nodes.filter((x) => x.online).length === n;
 };
 
 /** Signs `text` (its SHA-256 for ECDSA and BIP340) and checks the signature with a verifier that is not ours. */
 async function signAndVerify(key: { id: string; scheme: string; publicKey: string }, text: string): Promise<number[]> {
   const digest = createHash('sha256').update(text).digest();
   const message = key.scheme === 'eddsa-ed25519' ? Buffer.from(text) : digest;
-  const res = await call('POST', `/v1/keys/${key.id}/sign`, { message: message.toString('hex') });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  const sig = Buffer.from(res.body.signature, 'hex');
+  const res = await api.sign(key.id, { message: message.toString('hex') });
+  const sig = Buffer.from(res.signature, 'hex');
   const pub = Buffer.from(key.publicKey, 'hex');
   if (key.scheme === 'ecdsa-secp256k1') expect(opensslEcdsaVerifies(sig, text, pub)).toBe(true);
   else if (key.scheme === 'eddsa-ed25519') expect(opensslEd25519Verifies(sig, message, pub)).toBe(true);
   else expect(schnorr.verify(sig, message, pub)).toBe(true);
-  return res.body.signers;
+  return res.signers;
 }
 
 describe.skipIf(!dockerUp)('docker-compose cluster (3-of-5, node-3 on SoftHSM2 via PKCS#11) on host networking', () => {
@@ -102,12 +92,10 @@ describe.skipIf(!dockerUp)('docker-compose cluster (3-of-5, node-3 on SoftHSM2 v
   }, 180_000);
 
   it('creates a key of each scheme and signs; every signature verifies independently', async () => {
-    for (const scheme of ['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340']) {
-      const res = await call('POST', '/v1/keys', { scheme });
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-      expect(res.body.threshold).toBe(3);
-      expect(res.body.nodes).toEqual([1, 2, 3, 4, 5]);
-      keys.push(res.body);
+    for (const scheme of ['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const) {
+      const key = await api.createKey({ scheme });
+      expect([key.threshold, key.nodes]).toEqual([3, [1, 2, 3, 4, 5]]);
+      keys.push(key);
     }
     for (const key of keys) await signAndVerify(key, 'pay 1 BTC to Alice');
   }, 180_000);
@@ -122,7 +110,6 @@ describe.skipIf(!dockerUp)('docker-compose cluster (3-of-5, node-3 on SoftHSM2 v
     }
     compose('start', 'node-2');
     await waitFor('node-2 back online', () => online(5), 60_000);
-    const res = await call('GET', `/v1/keys/${keys[0]!.id}`);
-    expect(res.body.publicKey).toBe(keys[0]!.publicKey);
+    expect((await api.getKey(keys[0]!.id)).publicKey).toBe(keys[0]!.publicKey);
   }, 240_000);
 });
