@@ -247,7 +247,6 @@ export type SignResult = z.infer<typeof SignResultSchema>;
 export type Health = z.infer<typeof HealthSchema>;
 export type CreateKeyBody = z.input<typeof CreateKeyBodySchema>;
 export type SignBody = z.input<typeof SignBodySchema>;
-export type ApiError = z.infer<typeof ErrorSchema>;
 
 /** What a route answers on success. */
 export type ResponseOf<N extends RouteName> = z.infer<(typeof ROUTES)[N]['response']>;

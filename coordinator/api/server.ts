@@ -144,21 +144,22 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   app.setSerializerCompiler(serializerCompiler);
 
   // JSON bodies only, kept raw as well: the idempotency record is keyed by the exact bytes.
+  // Fastify's own parser does the parsing (it refuses __proto__ and constructor poisoning).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     req.rawBody = body as Buffer;
     if ((body as Buffer).length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse((body as Buffer).toString('utf8')));
-    } catch {
-      done(new HttpError(400, 'invalid_json', 'the body is not valid JSON'), undefined);
-    }
+    parseJson(req, (body as Buffer).toString('utf8'), (error, value) => (error ? done(new HttpError(400, 'invalid_json', 'the body is not valid JSON'), undefined) : done(null, value)));
   });
 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'mpc-signer coordinator API', version: '2', description: 'Threshold signing: FROST (Ed25519, BIP340) and DKLs23 ECDSA. Errors are {"error":{"code","message"}}.' },
+      info: { title: 'mpc-signer coordinator API', version: '2', description:
+          'Threshold signing: FROST (Ed25519, BIP340) and DKLs23 ECDSA. Errors are {"error":{"code","message"}}. ' +
+          'Session events: WebSocket GET /v1/events (token in ?token= or the Authorization header, optional ?requestId=), one JSON object per message (components.schemas.SessionEvent).',
+      },
       servers: [{ url: 'http://127.0.0.1:7700' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'scopes: keys:create, keys:read, sign, admin' } } },
     },

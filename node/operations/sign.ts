@@ -54,7 +54,14 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   });
   if (!decoded.ok) return refuse(ctx, id, decoded.refusal);
   const share = decoded.value;
-  const { share: signingShare, made } = shareForPlan(scheme, share, plan);
+  let forPlan: ReturnType<typeof shareForPlan<unknown>>;
+  try {
+    forPlan = shareForPlan(scheme, share, plan);
+  } catch (e) {
+    adapter.wipe(share);
+    return refuse(ctx, id, { reason: `cannot tweak the share: ${(e as Error).message}` });
+  }
+  const { share: signingShare, made } = forPlan;
   const dispose = () => {
     adapter.wipe(share);
     for (const s of made) adapter.wipe(s);

@@ -20,10 +20,6 @@ export type BitcoinNetwork = (typeof BITCOIN_NETWORKS)[number];
 
 const HRP: Record<BitcoinNetwork, string> = { mainnet: 'bc', testnet: 'tb', signet: 'tb', regtest: 'bcrt' };
 
-export function isBitcoinNetwork(v: unknown): v is BitcoinNetwork {
-  return typeof v === 'string' && (BITCOIN_NETWORKS as readonly string[]).includes(v);
-}
-
 /** What a key's answer lists under `addresses`; each scheme fills in its own. */
 export interface Addresses {
   readonly ethereum?: string;

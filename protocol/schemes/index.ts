@@ -33,7 +33,7 @@ export function signableMessageProblem(scheme: Scheme, message: Uint8Array): str
 /** The longest message any scheme signs: what control messages must carry. */
 export const MAX_SIGN_MESSAGE_BYTES = Math.max(...DEFINITIONS.map((d) => (d.message.kind === 'bounded' ? d.message.maxBytes : d.message.bytes)));
 
-export { BITCOIN_NETWORKS, isBitcoinNetwork, type Addresses, type BitcoinNetwork } from './addresses.ts';
+export { BITCOIN_NETWORKS, type Addresses, type BitcoinNetwork } from './addresses.ts';
 export { digestOf, isMessageHash, MESSAGE_HASHES, type MessageHash } from './hashing.ts';
 export { planSigningKey, shareForPlan, type SigningKeyPlan } from './signing-key.ts';
 export { tapTweak, taprootOutputKey, type TaprootSpend } from './taproot.ts';
