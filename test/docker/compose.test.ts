@@ -1,8 +1,10 @@
 /**
- * The docker-compose cluster, for real: build mpc-signer:local from local parts (debootstrap
- * base + the npm `node` binary, docker/build.sh), bring up the 3-of-5 compose cluster through
- * the host-network override (all traffic on 127.0.0.1), create keys, sign, verify with
- * OpenSSL/noble, stop a node container and sign again, then `down -v`.
+ * The compose cluster, for real: build mpc-signer:local from the Dockerfile (docker/build.sh;
+ * where no registry answers, its base image is made from local parts first), bring up the 3-of-5
+ * compose cluster on its bridge network (members reach each other by service name; only the
+ * API is published, on a random loopback port), create keys, sign, verify with OpenSSL/noble,
+ * stop a node container and sign again, then `down -v`. Compose v2 (`docker compose`) where the
+ * Docker CLI has it, v1 otherwise (docker/compose.sh).
  *
  * Skips, loudly, only when no Docker daemon answers; `.ci/run` installs and starts one.
  */
@@ -28,15 +30,15 @@ describe.runIf(!dockerUp && dockerRequired)('docker-compose cluster (required)',
   });
 });
 
-// API on PORT, peers on PORT+100+i, node ops on PORT+200+i (docker/init.ts, host network).
-const PORT = 30000 + Math.floor(Math.random() * 30) * 300;
+// The coordinator's API, published on the host's loopback only.
+const PORT = 30000 + Math.floor(Math.random() * 9000);
 const BASE = `http://127.0.0.1:${PORT}`;
 const TOKEN = 'compose-test-token-' + 'y'.repeat(20);
 const PROJECT = `mpcci${process.pid}`;
-const ENV = { ...process.env, MPC_PORT: String(PORT), MPC_API_TOKEN: TOKEN, COMPOSE_PROJECT_NAME: PROJECT };
+const ENV = { ...process.env, MPC_HOST_PORT: String(PORT), MPC_API_TOKEN: TOKEN, COMPOSE_PROJECT_NAME: PROJECT };
 
 function compose(...args: string[]): string {
-  return execFileSync('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.host.yml', ...args], { cwd: ROOT, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('bash', ['docker/compose.sh', ...args], { cwd: ROOT, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const api = new MpcClient({ baseUrl: BASE, token: TOKEN, timeoutMs: 60_000 });
@@ -67,7 +69,7 @@ async function signAndVerify(key: { id: string; scheme: string; publicKey: strin
   return res.signers;
 }
 
-describe.skipIf(!dockerUp)('docker-compose cluster (3-of-5, node-3 on SoftHSM2 via PKCS#11) on host networking', () => {
+describe.skipIf(!dockerUp)('compose cluster (3-of-5, node-3 on SoftHSM2 via PKCS#11) on its bridge network', () => {
   const keys: { id: string; scheme: string; publicKey: string }[] = [];
 
   beforeAll(() => {
@@ -80,7 +82,7 @@ describe.skipIf(!dockerUp)('docker-compose cluster (3-of-5, node-3 on SoftHSM2 v
     try {
       compose('down', '-v', '--remove-orphans', '-t', '5');
     } catch (e) {
-      console.error('docker-compose down failed:', (e as Error).message);
+      console.error('compose down failed:', (e as Error).message);
     }
   }, 120_000);
 
