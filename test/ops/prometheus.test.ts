@@ -27,6 +27,16 @@ describe.runIf(promtool || required)('Prometheus SLO rules (ops/prometheus)', ()
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(r.stdout).toContain('SUCCESS');
   });
+  it('the compose profile\'s scrape config passes promtool check config, with the job names the rules assume', () => {
+    // The config names the rules file where the container mounts it; check it against this checkout's.
+    const dir = mkdtempSync(join(tmpdir(), 'scrape-'));
+    const config = readFileSync(join(DIR, 'compose-scrape.yml'), 'utf8');
+    expect(config).toMatch(/job_name: mpc-coordinator/);
+    expect(config).toMatch(/job_name: mpc-node/);
+    writeFileSync(join(dir, 'prometheus.yml'), config.replace('/etc/prometheus/rules.yml', join(DIR, 'rules.yml')));
+    const r = spawnSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  });
 });
 
 const ROOT = resolve(import.meta.dirname, '../..');
