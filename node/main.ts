@@ -18,6 +18,7 @@ import { memberOf } from '../cluster/link.ts';
 import { createLogger, logTo } from '../cluster/log.ts';
 import { createProtector } from '../cluster/providers/index.ts';
 import { startOpsServer, type NodeOps } from './ops-server.ts';
+import { recordBackup } from './backup-status.ts';
 import { NodeRuntime } from './runtime.ts';
 import { ShareStore } from './store/share-store.ts';
 import { COORDINATOR, nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
@@ -74,8 +75,10 @@ export async function backupNode(configFile: string, outFile: string, m = 3, n =
   const identity = await loadIdentity(identityFile(config.dataDir), self, protector);
   const store = await ShareStore.open({ dataDir: config.dataDir, nodeId: self, protector });
   try {
+    const started = performance.now();
     const { file, custodianShares } = await createBackup(store, self, identity.seed, m, n);
     await createAtomically(outFile, file);
+    await recordBackup(config.dataDir, { completedAt: Math.floor(Date.now() / 1000), durationSeconds: (performance.now() - started) / 1000 });
     return custodianShares;
   } finally {
     identity.seed.fill(0);
@@ -147,7 +150,7 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
   });
   link.onMessage((from, message) => void runtime.handle(from, message));
   ops = config.http
-    ? await startOpsServer({ host: config.http.host, port: config.http.port, runtime, store, transport, minPeers: 2 })
+    ? await startOpsServer({ host: config.http.host, port: config.http.port, runtime, store, transport, minPeers: 2, dataDir: config.dataDir })
     : undefined;
   log.info({ event: 'node_started', listen: config.listen, ...(ops ? { ops: ops.port } : {}), keys: (await store.listKeys()).length });
 

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { readBackupStatus } from './backup-status.ts';
 import type { ShareStore } from './store/share-store.ts';
 import type { NodeRuntime } from './runtime.ts';
 import type { PeerTransport } from '../cluster/transport/types.ts';
@@ -28,6 +29,8 @@ export async function startOpsServer(opts: {
   transport: PeerTransport;
   /** Peers (coordinator included) a node needs to be useful. */
   minPeers: number;
+  /** The node's data directory, where `mpc backup create` leaves its status. */
+  dataDir: string;
 }): Promise<NodeOps> {
   const registry = new Registry();
   const { runtime, store, transport } = opts;
@@ -58,6 +61,23 @@ export async function startOpsServer(opts: {
     registers: [registry],
   });
   store.onUnwrap = (seconds) => unwrapDuration.observe(seconds);
+  // The last backup (written by `mpc backup create` on the stopped node): 0 when there was none.
+  new Gauge({
+    name: 'mpc_node_last_backup_timestamp_seconds',
+    help: 'Unix time of the last completed backup of this node (0: never)',
+    registers: [registry],
+    async collect() {
+      this.set((await readBackupStatus(opts.dataDir))?.completedAt ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'mpc_node_last_backup_duration_seconds',
+    help: 'How long the last backup of this node took',
+    registers: [registry],
+    async collect() {
+      this.set((await readBackupStatus(opts.dataDir))?.durationSeconds ?? 0);
+    },
+  });
   const sessions = new Counter({ name: 'mpc_node_sessions_total', help: 'Sessions ended, by outcome', labelNames: ['outcome'], registers: [registry] });
   const auditWriteFailures = new Counter({ name: 'mpc_node_audit_write_failures_total', help: 'Audit-log appends that failed (the share was not used)', registers: [registry] });
   const server: Server = createServer((req, res) => {

@@ -326,6 +326,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     await new Promise((r) => (running && running.exitCode === null ? running.once('exit', r) : r(undefined)));
     const mpc = (...args: string[]) => execFileSync(process.execPath, [join(ROOT, 'bin/mpc.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const file = join(dataDir, 'node-3.backup');
+    const before = Math.floor(Date.now() / 1000);
     const shares = mpc('backup', 'create', '--config', node3.config, '--out', file).split('\n').filter((l) => l.startsWith('mpcb1-'));
     expect(shares).toHaveLength(5);
     const nodeDir = join(dataDir, 'node-3');
@@ -334,6 +335,11 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect(JSON.parse(mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!, '--share', shares[4]!))).toEqual({ keys: held });
     await restartNode('node-3');
     await until(healthy, 30_000);
+    // The running node exports when it was last backed up (the backup-age alert's input).
+    const nodeMetrics = await (await fetch(`http://127.0.0.1:${PORT + 203}/metrics`)).text();
+    const backedUpAt = Number(/^mpc_node_last_backup_timestamp_seconds (\d+)/m.exec(nodeMetrics)?.[1]);
+    expect(backedUpAt).toBeGreaterThanOrEqual(before);
+    expect(nodeMetrics).toMatch(/^mpc_node_last_backup_duration_seconds [0-9.e-]+$/m);
     kill((await cluster()).processes.find((p) => p.id === 'node-1')!.pid); // the quorum must use node 3
     const message = Buffer.from('restored');
     await until(async () => (await outcome(api.sign(keys['eddsa-ed25519']!.id, { message: message.toString('hex') }))) === 'ok', 20_000);
