@@ -22,10 +22,10 @@ export function frostAdapter(scheme: 'eddsa-ed25519' | 'schnorr-bip340'): Scheme
     signProtocol: frostSignCoordinatedProtocol,
     // RFC 9591's coordinator model inside the signer set: the lowest signer aggregates, verifies
     // and reports; the others only contribute their shares (half the work of everyone aggregating).
-    // FROST binds its shares to the message and the commitment list; each signer's nonces are
-    // fresh per session, so the context needs no round of its own.
-    sign: (share, message) => (ctx) =>
-      mapOutput(frostSignCoordinated(share, message, ctx.parties[0]!)(ctx), (o) => (o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined)),
+    // The context travels as a hash with the commitments, so signers given different inputs
+    // stop with inputs_mismatch instead of blaming each other.
+    sign: (share, message, { context }) => (ctx) =>
+      mapOutput(frostSignCoordinated(share, message, ctx.parties[0]!, context)(ctx), (o) => (o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined)),
     tweak: (share, tweak) => tweakFrostKeyShare(share, tweak),
     ...(scheme === 'schnorr-bip340' ? { tweakXOnly: (share: FrostKeyShare, tweak: Uint8Array) => tweakFrostKeyShare(share, tweak, { mode: 'x-only' }) } : {}),
     wipe: (share) => zeroize(share.signingShare),

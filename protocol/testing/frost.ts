@@ -61,19 +61,22 @@ export function runFrostSign(
 
 /**
  * Signing in the coordinator model (`sign-coordinated.ts`): `aggregator` (default: the first
- * signer) alone aggregates; `signature` is its output.
+ * signer) alone aggregates; `signature` is its output. `inputsOf` plays a coordinator that gives
+ * a signer another message or context than the others.
  */
 export function runFrostSignCoordinated(
   keys: ReadonlyMap<PartyId, FrostKeyShare>,
   signers: readonly PartyId[],
   message: Uint8Array,
-  opts: DriverOptions & { aggregator?: PartyId } = {},
+  opts: DriverOptions & { aggregator?: PartyId; inputsOf?: (self: PartyId) => { message?: Uint8Array; context?: Uint8Array } | undefined } = {},
 ): RunResult<FrostSignOutcome> & { signature?: FrostSignature } {
   const aggregator = opts.aggregator ?? signers[0]!;
   const session = sessionId(systemRng(32));
   const parties = signers.map((self) => {
     const key = keys.get(self)!;
-    return new Party({ protocol: frostSignCoordinatedProtocol(key), session, self, parties: signers, rng: systemRng }, frostSignCoordinated(key, message, aggregator));
+    const inputs = opts.inputsOf?.(self);
+    const start = frostSignCoordinated(key, inputs?.message ?? message, aggregator, inputs?.context);
+    return new Party({ protocol: frostSignCoordinatedProtocol(key), session, self, parties: signers, rng: systemRng }, start);
   });
   const result = runParties(parties, opts);
   const out = result.outputs.get(aggregator);

@@ -5,7 +5,7 @@
  * cheating — and reads every report. Real engine, real runtimes, in-memory network and vaults.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../coordinator/service.ts';
 import { repairRequestCodec, requestSigningInput, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../cluster/control.ts';
@@ -74,6 +74,32 @@ describe('node runtimes against a compromised coordinator', () => {
     const digest = sha256('honest');
     const sig = await cluster.engine.sign(key.id, { message: digest }, ctx());
     expect(secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'), { prehash: false })).toBe(true);
+  });
+
+  it('FROST: different messages, paths or Taproot tweaks to different signers end in inputs_mismatch at the aggregator, naming no signer', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    cluster.recordReports = true;
+    const ed = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    const tr = await cluster.engine.createKey({ scheme: 'schnorr-bip340', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    const digest = sha256('pay Alice') as Bytes;
+    const variants: [string, string, Partial<SignRequest>, Partial<SignRequest>][] = [
+      ['messages', ed.id, { message: digest }, { message: sha256('pay Mallory') as Bytes }],
+      ['paths', ed.id, { derivationPath: 'm/0/1' }, { derivationPath: 'm/0/2' }],
+      ['Taproot tweaks', tr.id, { taproot: [] }, { taproot: [new Uint8Array() as Bytes] }],
+    ];
+    for (const [what, keyId, one, two] of variants) {
+      const session = randomBytes(32) as Bytes;
+      const scheme = keyId === ed.id ? 'eddsa-ed25519' : 'schnorr-bip340';
+      cluster.sendAsCoordinator(1, forgedSign(cluster, { session, keyId, scheme, message: digest, signers: [1, 2] as PartyId[], ...one }));
+      cluster.sendAsCoordinator(2, forgedSign(cluster, { session, keyId, scheme, message: digest, signers: [1, 2] as PartyId[], ...two }));
+      // Node 1 aggregates (the lowest signer) and sees node 2's inputs hash in flight 1.
+      const f = failure(await reportOf(cluster, 1, session));
+      expect(f.reason, what).toMatch(/^inputs_mismatch/);
+      expect(f.culprits, what).toEqual([]);
+    }
+    const sig = await cluster.engine.sign(tr.id, { message: digest, taproot: {} }, ctx());
+    expect(schnorr.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(sig.publicKey, 'hex'))).toBe(true);
   });
 
   it('a node that burned a cheating peer refuses every session with it, whoever asks, also after a restart', async () => {
@@ -195,7 +221,7 @@ describe('node runtimes against a compromised coordinator', () => {
     const junk = new Uint8Array(64 * 1024);
     for (let i = 0; i < 2000; i++) {
       const session = randomBytes(32) as Bytes;
-      const message = encodeMessage({ protocol: 'frost-sign-coord/eddsa-ed25519/v1', session: sessionId(session), round: 1, from: 3 as PartyId, kind: 'broadcast', payload: junk });
+      const message = encodeMessage({ protocol: 'frost-sign-coord/eddsa-ed25519/v2', session: sessionId(session), round: 1, from: 3 as PartyId, kind: 'broadcast', payload: junk });
       await victim.handle({ role: 'node', id: 3 as PartyId }, { type: 'protocol', session, keyId: 'k', round: 1, message: message as Bytes });
     }
     expect(victim.earlyBytes(3 as PartyId)).toBeLessThanOrEqual(8 * 1024 * 1024);

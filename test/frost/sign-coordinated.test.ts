@@ -71,18 +71,60 @@ describe('coordinated signing: malicious parties', () => {
   it('a signer refuses a commitment list that replaces its own commitments, naming the aggregator', () => {
     const keys = frostKeys(scheme, 2, 3);
     const commitments = struct({ hiding: suite.point, binding: suite.point });
-    const list = array(commitments, 3);
+    const flight2 = struct({ list: array(commitments, 3), inputs: bytes(32) });
     const { aborts, outputs } = runFrostSignCoordinated(keys, partyRange(3), msg, {
       aggregator: 1 as PartyId,
       intercept: (m, to) => {
         if (m.from !== 1 || m.round !== 2 || to !== 2) return [m];
-        const l = decodeCbor(list, m.payload);
-        return [{ ...m, payload: encodeCbor(list, [l[0]!, l[0]!, l[2]!]) }];
+        const { list: l, inputs } = decodeCbor(flight2, m.payload);
+        return [{ ...m, payload: encodeCbor(flight2, { list: [l[0]!, l[0]!, l[2]!], inputs }) }];
       },
     });
     expect(aborts.get(2 as PartyId)?.reason).toBe('invalid_message');
     expect(aborts.get(2 as PartyId)?.culprits).toEqual([1]);
     expect(outputs.has(1 as PartyId)).toBe(false); // the aggregator never gets party 2's share
+  });
+
+  it('a coordinator that gives signers different messages or contexts gets inputs_mismatch from every side, naming no signer and producing no share', () => {
+    const keys = frostKeys(scheme, 3, 4);
+    const other = new Uint8Array(msg.length).fill(7);
+    const cases: [string, (self: PartyId) => { message?: Uint8Array; context?: Uint8Array } | undefined][] = [
+      ['another message to signer 3', (self) => (self === 3 ? { message: other } : undefined)],
+      ['another context (epoch, path) to signer 2', (self) => (self === 2 ? { context: Uint8Array.of(1) } : undefined)],
+      ['another message to the aggregator', (self) => (self === 1 ? { message: other } : undefined)],
+    ];
+    for (const [what, inputsOf] of cases) {
+      const shares: number[] = [];
+      const { aborts, signature } = runFrostSignCoordinated(keys, partyRange(3), msg, {
+        aggregator: 1 as PartyId,
+        inputsOf,
+        intercept: (m) => {
+          if (m.round === 3) shares.push(m.from);
+          return [m];
+        },
+      });
+      expect(signature, what).toBeUndefined();
+      expect(shares, what).toEqual([]);
+      // The aggregator sees the disagreement in flight 1: nobody is a culprit, nothing burns.
+      expect(aborts.get(1 as PartyId)?.reason, what).toBe('inputs_mismatch');
+      for (const abort of aborts.values()) expect(abort.culprits, what).toEqual([]);
+    }
+    // The same inputs everywhere still sign.
+    expect(runFrostSignCoordinated(keys, partyRange(3), msg, { aggregator: 1 as PartyId, inputsOf: () => ({ context: Uint8Array.of(9) }) }).signature).toBeDefined();
+  });
+
+  it('a signer refuses a flight-2 list whose inputs hash is not its own, before computing a share', () => {
+    const keys = frostKeys(scheme, 2, 3);
+    const flight2 = struct({ list: array(struct({ hiding: suite.point, binding: suite.point }), 2), inputs: bytes(32) });
+    const { aborts } = runFrostSignCoordinated(keys, partyRange(2), msg, {
+      aggregator: 1 as PartyId,
+      intercept: (m) => {
+        if (m.from !== 1 || m.round !== 2) return [m];
+        const { list } = decodeCbor(flight2, m.payload);
+        return [{ ...m, payload: encodeCbor(flight2, { list, inputs: new Uint8Array(32) }) }];
+      },
+    });
+    expect(aborts.get(2 as PartyId)).toMatchObject({ reason: 'inputs_mismatch', culprits: [] });
   });
 
   it('an aggregator outside the signer set is refused', () => {
@@ -109,9 +151,9 @@ describe.each(FROST_SCHEMES)('coordinated FROST signing against a malicious aggr
     const sharesTo = (out: readonly ProtocolMessage[]) => out.filter((m) => m.kind === 'direct' && m.to === aggregator).length;
     expect(sharesTo(v.receive(lists[0]!))).toBe(1);
     // The aggregator swaps its own two commitments (valid points, another list) and resends, then resends the original.
-    const generic = array(array(bytes({ min: 32, max: 33 }), 2), 2);
-    const entries = decodeCbor(generic, lists[0]!.payload);
-    const swapped = encodeCbor(generic, [[entries[0]![1]!, entries[0]![0]!], entries[1]!]);
+    const generic = struct({ list: array(array(bytes({ min: 32, max: 33 }), 2), 2), inputs: bytes(32) });
+    const { list: entries, inputs } = decodeCbor(generic, lists[0]!.payload);
+    const swapped = encodeCbor(generic, { list: [[entries[0]![1]!, entries[0]![0]!], entries[1]!], inputs });
     for (const resend of [{ ...lists[0]!, payload: swapped }, lists[0]!]) {
       let out: ProtocolMessage[] = [];
       try {
