@@ -99,6 +99,7 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
       await api.close();
       engine.stop();
       await transport.close();
+      await registry.close();
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
