@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { MpcApiError, MpcClient } from '../client/index.ts';
+import { MpcApiError, MpcClient, type SessionEventMessage } from '../client/index.ts';
 import { BITCOIN_NETWORKS, MESSAGE_HASHES, SCHEMES } from '../protocol/schemes/index.ts';
 import { ALL_SCOPES, createToken, type Scope } from '../coordinator/api/tokens.ts';
 import { render } from './render.ts';
@@ -294,11 +294,7 @@ async function withProgress<T>(api: MpcClient, run: (requestId: string) => Promi
   const stream = globals().quiet ? undefined : await api.events({ requestId }).catch(() => undefined);
   const printing = stream
     ? (async () => {
-        for await (const e of stream) {
-          const text =
-            e.type === 'started' ? `${e.operation} started on nodes ${e.nodes.join(', ')}` : e.type === 'retried' ? `attempt ${e.attempt} on nodes ${e.nodes.join(', ')}` : e.type === 'signer_failed' ? `node ${e.node} failed (${e.reason})` : e.type === 'completed' ? (e.ok ? 'completed' : `attempt failed (${e.error ?? 'unknown'})`) : `round ${e.round}`;
-          progress(text);
-        }
+        for await (const e of stream) progress(describe(e));
       })()
     : undefined;
   try {
@@ -306,6 +302,24 @@ async function withProgress<T>(api: MpcClient, run: (requestId: string) => Promi
   } finally {
     stream?.close();
     await printing;
+  }
+}
+
+/** One line of progress for a session event. */
+function describe(e: SessionEventMessage): string {
+  switch (e.type) {
+    case 'started':
+      return `${e.operation} started on nodes ${e.nodes.join(', ')}`;
+    case 'node_done':
+      return `node ${e.node} done (${e.done} of ${e.of})`;
+    case 'retried':
+      return `attempt ${e.attempt} on nodes ${e.nodes.join(', ')}`;
+    case 'signer_failed':
+      return `node ${e.node} failed (${e.reason})`;
+    case 'round':
+      return `round ${e.round}`;
+    case 'completed':
+      return e.ok ? 'completed' : `failed (${e.error ?? 'unknown'})`;
   }
 }
 

@@ -141,7 +141,8 @@ const KeyParams = z.strictObject({ id: KeyIdSchema });
 const NodeIds = z.array(NodeIdSchema);
 export const SessionEventSchema = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('started'), session: z.string(), operation: z.enum(['keygen', 'sign']), keyId: z.string().optional(), nodes: NodeIds }),
+    z.object({ type: z.literal('started'), session: z.string(), operation: z.enum(['keygen', 'sign', 'refresh', 'reshare', 'repair', 'destroy']), keyId: z.string().optional(), nodes: NodeIds }),
+    z.object({ type: z.literal('node_done'), session: z.string(), node: NodeIdSchema, done: z.number().int(), of: z.number().int() }),
     z.object({ type: z.literal('round'), session: z.string(), round: z.number().int() }),
     z.object({ type: z.literal('signer_failed'), session: z.string(), node: NodeIdSchema, reason: z.string() }),
     z.object({ type: z.literal('retried'), session: z.string(), attempt: z.number().int(), nodes: NodeIds }),

@@ -64,7 +64,9 @@ export interface SignResult {
 }
 
 export type SessionEvent =
-  | { readonly type: 'started'; readonly session: string; readonly operation: 'keygen' | 'sign'; readonly keyId?: string; readonly nodes: readonly NodeId[] }
+  | { readonly type: 'started'; readonly session: string; readonly operation: 'keygen' | 'sign' | 'refresh' | 'reshare' | 'repair' | 'destroy'; readonly keyId?: string; readonly nodes: readonly NodeId[] }
+  /** A node finished its part of a multi-node operation (`done` of `of`). */
+  | { readonly type: 'node_done'; readonly session: string; readonly node: NodeId; readonly done: number; readonly of: number }
   | { readonly type: 'round'; readonly session: string; readonly round: number }
   | { readonly type: 'signer_failed'; readonly session: string; readonly node: NodeId; readonly reason: string }
   | { readonly type: 'retried'; readonly session: string; readonly attempt: number; readonly nodes: readonly NodeId[] }

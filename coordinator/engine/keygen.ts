@@ -39,6 +39,7 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
         fail(new ServiceError('internal', `key generation aborted by node ${node}: ${failure}`));
       } else if (report.type === 'keygen_done' && report.keyId === keyId) {
         results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
+        rc.emit({ type: 'node_done', session: command.session, node, done: results.size, of: nodes.length });
         if (results.size === nodes.length) finish();
       }
     });

@@ -11,6 +11,7 @@ import { partyId, sortedParties } from '../../protocol/core/ids.ts';
 import { schemeOf } from '../../protocol/schemes/index.ts';
 import { ServiceError, type KeyInfo, type KeyStatus, type NodeId, type RequestContext } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
+import { withProgress } from './progress.ts';
 import { custodyOf, requireKey, requireMembers, requireOnline, requireThreshold, trustedOnline, type EngineContext } from './context.ts';
 
 export async function setKeyStatus(ctx: EngineContext, id: string, status: KeyStatus): Promise<KeyInfo> {
@@ -27,30 +28,25 @@ export async function refreshKey(ctx: EngineContext, id: string, rc: RequestCont
   const { dispatch } = ctx;
   dispatch.admit();
   const epoch = (key.epoch ?? 0) + 1;
+  let refreshed = 0;
   const command = await dispatch.command('refresh', { keyId: id, epoch, parties: key.nodes.map(partyId) });
-  rc.emit({ type: 'started', session: command.session, operation: 'keygen', keyId: id, nodes: key.nodes });
-  const done = new Set<NodeId>();
   const deadline = Math.min(rc.deadline, Date.now() + (ctx.opts.keygenTimeoutMs ?? ENGINE_DEFAULTS.keygenTimeoutMs));
-  try {
+  return withProgress(rc, command.session, 'refresh', id, key.nodes, async (nodeDone) => {
     await dispatch.collect(command, key.nodes, deadline, 'refresh did not finish in time; the key keeps its current epoch', (node, report, { finish, fail }) => {
       if (report.type === 'failed') {
         ctx.reputation.blame(report.culprits, node);
         fail(new ServiceError('internal', `refresh aborted by node ${node}: ${dispatch.failure('refresh', node, report, rc.requestId)}; the key keeps its current epoch`));
       } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
         if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} refreshed to another group key`));
-        done.add(node);
-        if (done.size === key.nodes.length) finish();
+        nodeDone(node);
+        if (++refreshed === key.nodes.length) finish();
       }
     });
-  } catch (e) {
-    rc.emit({ type: 'completed', session: command.session, ok: false, error: (e as Error).message });
-    throw e;
-  }
-  const next: KeyInfo = { ...key, epoch };
-  await ctx.opts.registry.put(next); // commit point
-  dispatch.notify(key.nodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
-  rc.emit({ type: 'completed', session: command.session, ok: true });
-  return next;
+    const next: KeyInfo = { ...key, epoch };
+    await ctx.opts.registry.put(next); // commit point
+    dispatch.notify(key.nodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
+    return next;
+  });
 }
 
 /**
@@ -93,25 +89,28 @@ export async function reshareKey(
     custody,
   });
   const done = new Map<NodeId, string>();
-  await dispatch.collect(command, participants, rc.deadline, 'resharing did not finish in time; the key keeps its committee', (node, report, { finish, fail }) => {
-    if (report.type === 'failed') {
-      ctx.reputation.blame(report.culprits, node);
-      fail(new ServiceError('internal', `resharing aborted by node ${node}: ${dispatch.failure('reshare', node, report, rc.requestId)}; the key keeps its committee`));
-    } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
-      if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} reshared to another group key`));
-      done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
-      if (done.size === newNodes.length) {
-        if (new Set(done.values()).size !== 1) return fail(new ServiceError('internal', 'new holders disagree on the new commitments'));
-        finish();
+  return withProgress(rc, command.session, 'reshare', id, newNodes, async (nodeDone) => {
+    await dispatch.collect(command, participants, rc.deadline, 'resharing did not finish in time; the key keeps its committee', (node, report, { finish, fail }) => {
+      if (report.type === 'failed') {
+        ctx.reputation.blame(report.culprits, node);
+        fail(new ServiceError('internal', `resharing aborted by node ${node}: ${dispatch.failure('reshare', node, report, rc.requestId)}; the key keeps its committee`));
+      } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
+        if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} reshared to another group key`));
+        done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
+        nodeDone(node);
+        if (done.size === newNodes.length) {
+          if (new Set(done.values()).size !== 1) return fail(new ServiceError('internal', 'new holders disagree on the new commitments'));
+          finish();
+        }
       }
-    }
+    });
+    const next: KeyInfo = { ...key, nodes: newNodes, threshold: request.threshold, epoch };
+    await ctx.opts.registry.put(next); // commit point
+    dispatch.notify(newNodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
+    const removed = key.nodes.filter((n) => !newNodes.includes(n));
+    if (removed.length) dispatch.notify(removed, await dispatch.command('destroy', { keyId: id }));
+    return next;
   });
-  const next: KeyInfo = { ...key, nodes: newNodes, threshold: request.threshold, epoch };
-  await ctx.opts.registry.put(next); // commit point
-  dispatch.notify(newNodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
-  const removed = key.nodes.filter((n) => !newNodes.includes(n));
-  if (removed.length) dispatch.notify(removed, await dispatch.command('destroy', { keyId: id }));
-  return next;
 }
 
 /**
@@ -135,12 +134,17 @@ export async function repairKey(ctx: EngineContext, id: string, node: NodeId, rc
   dispatch.admit();
   const helpers = others.slice(0, key.threshold);
   const command = await dispatch.command('repair', { keyId: id, scheme: key.scheme, epoch: key.epoch ?? 0, lost: partyId(node), helpers: helpers.map(partyId), custody: custodyOf(ctx, key) });
-  await dispatch.collect(command, [...helpers, node], rc.deadline, 'repair did not finish in time', (from, report, { finish, fail }) => {
-    if (report.type === 'failed') {
-      ctx.reputation.blame(report.culprits, node);
-      fail(new ServiceError('internal', `repair aborted by node ${from}: ${dispatch.failure('repair', from, report, rc.requestId)}`));
-    } else if (report.type === 'repair_done' && from === node && report.keyId === id) finish();
-  });
+  await withProgress(rc, command.session, 'repair', id, [node], (nodeDone) =>
+    dispatch.collect(command, [...helpers, node], rc.deadline, 'repair did not finish in time', (from, report, { finish, fail }) => {
+      if (report.type === 'failed') {
+        ctx.reputation.blame(report.culprits, node);
+        fail(new ServiceError('internal', `repair aborted by node ${from}: ${dispatch.failure('repair', from, report, rc.requestId)}`));
+      } else if (report.type === 'repair_done' && from === node && report.keyId === id) {
+        nodeDone(node);
+        finish();
+      }
+    }),
+  );
 }
 
 /**
@@ -154,10 +158,13 @@ export async function destroyKey(ctx: EngineContext, id: string, rc: RequestCont
   if (key.status !== 'disabled') await setKeyStatus(ctx, id, 'disabled'); // no signing while shares are being erased
   const command = await ctx.dispatch.command('destroy', { keyId: id });
   const done = new Set<NodeId>();
-  await ctx.dispatch.collect(command, key.nodes, rc.deadline, () => `nodes ${key.nodes.filter((n) => !done.has(n)).join(', ')} did not confirm erasure`, (node, report, { finish }) => {
-    if (report.type !== 'destroyed' || report.keyId !== id) return;
-    done.add(node);
-    if (done.size === key.nodes.length) finish();
+  await withProgress(rc, command.session, 'destroy', id, key.nodes, async (nodeDone) => {
+    await ctx.dispatch.collect(command, key.nodes, rc.deadline, () => `nodes ${key.nodes.filter((n) => !done.has(n)).join(', ')} did not confirm erasure`, (node, report, { finish }) => {
+      if (report.type !== 'destroyed' || report.keyId !== id) return;
+      done.add(node);
+      nodeDone(node);
+      if (done.size === key.nodes.length) finish();
+    });
+    await ctx.opts.registry.delete(id);
   });
-  await ctx.opts.registry.delete(id);
 }

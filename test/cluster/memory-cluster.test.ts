@@ -286,10 +286,15 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     cluster = await MemoryCluster.create({ nodes: 4 });
     await cluster.settle();
     const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', threshold: 3 }, ctx());
-    await cluster.engine.refreshKey(key.id, ctx());
+    const refreshEvents: SessionEvent[] = [];
+    await cluster.engine.refreshKey(key.id, ctx(refreshEvents));
+    expect(refreshEvents.map((e) => e.type)).toEqual(['started', 'node_done', 'node_done', 'node_done', 'node_done', 'completed']);
+    expect(refreshEvents[0]).toMatchObject({ operation: 'refresh', nodes: [1, 2, 3, 4] });
     const original = Buffer.from((await cluster.vaults.get(2)!.loadEpochShare(key.id, 1))!).toString('hex');
     await cluster.vaults.get(2)!.destroyKey(key.id); // node 2 lost its disk
-    await cluster.engine.repairKey(key.id, 2, ctx());
+    const repairEvents: SessionEvent[] = [];
+    await cluster.engine.repairKey(key.id, 2, ctx(repairEvents));
+    expect(repairEvents).toMatchObject([{ type: 'started', operation: 'repair', nodes: [2] }, { type: 'node_done', node: 2, done: 1, of: 1 }, { type: 'completed', ok: true }]);
     expect((await cluster.vaults.get(2)!.inspect(key.id))!.epoch).toBe(1);
     expect(Buffer.from((await cluster.vaults.get(2)!.loadEpochShare(key.id, 1))!).toString('hex')).toBe(original);
     cluster.crash(1);
@@ -314,8 +319,19 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     cluster = await MemoryCluster.create({ nodes: 5 });
     await cluster.settle();
     const key = await cluster.engine.createKey({ scheme: 'schnorr-bip340', nodes: [1, 2, 3], threshold: 2 }, ctx());
-    const moved = await cluster.engine.reshareKey(key.id, { nodes: [2, 3, 4, 5], threshold: 3 }, ctx());
+    const events: SessionEvent[] = [];
+    const moved = await cluster.engine.reshareKey(key.id, { nodes: [2, 3, 4, 5], threshold: 3 }, ctx(events));
     expect(moved).toMatchObject({ nodes: [2, 3, 4, 5], threshold: 3, epoch: 1, publicKey: key.publicKey, chainCode: key.chainCode });
+    // Progress on the event stream (what `mpc key reshare` prints): started, one node_done per new holder, completed.
+    expect(events.map((e) => (e.type === 'node_done' ? `${e.type} ${e.done}/${e.of}` : e.type === 'started' ? `started ${e.operation}` : e.type))).toEqual([
+      'started reshare',
+      'node_done 1/4',
+      'node_done 2/4',
+      'node_done 3/4',
+      'node_done 4/4',
+      'completed',
+    ]);
+    expect(events.filter((e) => e.type === 'node_done').map((e) => (e as { node: number }).node).sort()).toEqual([2, 3, 4, 5]);
     // The erasure and the confirms go out after the commit.
     await expect.poll(async () => cluster!.vaults.get(1)!.hasKey(key.id)).toBe(false);
     for (const n of [2, 3, 4, 5]) {

@@ -306,7 +306,14 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
       signers = signs(`after repair ${i}`).signers;
     }
 
-    expect(mpc('key', 'reshare', id, '--nodes', '1,2,3', '--threshold', '3').out).toMatchObject({ threshold: 3, nodes: [1, 2, 3], publicKey: created.out.publicKey });
+    // Long work shows its progress on stderr, from the event stream; stdout keeps the JSON answer.
+    const { spawnSync } = await import('node:child_process');
+    const reshared = spawnSync(process.execPath, [join(ROOT, 'bin/mpc.ts'), '--json', 'key', 'reshare', id, '--nodes', '1,2,3', '--threshold', '3'], { encoding: 'utf8', env });
+    expect(reshared.status, reshared.stderr).toBe(0);
+    expect(JSON.parse(reshared.stdout)).toMatchObject({ threshold: 3, nodes: [1, 2, 3], publicKey: created.out.publicKey });
+    expect(reshared.stderr).toMatch(/^mpc: reshare started on nodes 1, 2, 3$/m);
+    expect(reshared.stderr).toMatch(/^mpc: node \d done \(3 of 3\)$/m);
+    expect(reshared.stderr).toMatch(/^mpc: completed$/m);
     expect(signs('3-of-3').signers).toEqual([1, 2, 3]);
     expect(mpc('key', 'destroy', id).out).toEqual({ id, destroyed: true });
     expect(mpc('keys', 'get', id)).toMatchObject({ code: 1, out: { error: { code: 'key_not_found' } } });

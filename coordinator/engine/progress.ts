@@ -1,0 +1,33 @@
+/**
+ * Progress of a multi-node operation on the event stream: `started`, one `node_done` per node
+ * whose part is finished (`done` of `of`), then `completed`. Clients (the CLI) show it while a
+ * key generation, refresh, resharing, repair or erasure runs.
+ */
+import type { NodeId, RequestContext, SessionEvent } from '../service.ts';
+
+type Operation = Extract<SessionEvent, { type: 'started' }>['operation'];
+
+export async function withProgress<T>(
+  rc: RequestContext,
+  session: string,
+  operation: Operation,
+  keyId: string,
+  nodes: readonly NodeId[],
+  run: (nodeDone: (node: NodeId) => void) => Promise<T>,
+): Promise<T> {
+  rc.emit({ type: 'started', session, operation, keyId, nodes });
+  const done = new Set<NodeId>();
+  const nodeDone = (node: NodeId) => {
+    if (done.has(node)) return;
+    done.add(node);
+    rc.emit({ type: 'node_done', session, node, done: done.size, of: nodes.length });
+  };
+  try {
+    const out = await run(nodeDone);
+    rc.emit({ type: 'completed', session, ok: true });
+    return out;
+  } catch (e) {
+    rc.emit({ type: 'completed', session, ok: false, error: (e as Error).message });
+    throw e;
+  }
+}
