@@ -189,7 +189,7 @@ keys
   .option('--meta <name=value>', 'metadata entry (repeat)', keyValue)
   .action(async (o: { scheme: (typeof SCHEMES)[number]; threshold?: number; nodes?: number[]; label?: string; meta?: Record<string, string> }) => {
     const api = await client();
-    const key = await withProgress(api, (requestId) =>
+    const key = await showingProgress(api, (requestId) =>
       api.createKey(
         { scheme: o.scheme, ...(o.threshold ? { threshold: o.threshold } : {}), ...(o.nodes ? { nodes: o.nodes } : {}), ...(o.label ? { label: o.label } : {}), ...(o.meta ? { metadata: o.meta } : {}) },
         { requestId },
@@ -238,7 +238,7 @@ for (const [action, description] of [
     .description(description)
     .action(async (id: string) => {
       const api = await client();
-      const run = { disable: () => api.disableKey(id), enable: () => api.enableKey(id), refresh: () => withProgress(api, (requestId) => api.refreshKey(id, { requestId })), destroy: () => api.destroyKey(id) }[action];
+      const run = { disable: () => api.disableKey(id), enable: () => api.enableKey(id), refresh: () => showingProgress(api, (requestId) => api.refreshKey(id, { requestId })), destroy: () => api.destroyKey(id) }[action];
       print(await run());
     });
 }
@@ -248,7 +248,7 @@ key
   .requiredOption('--node <n>', 'the node whose share is lost', integer('--node'))
   .action(async (id: string, o: { node: number }) => {
     const api = await client();
-    print(await withProgress(api, (requestId) => api.repairKey(id, o.node, { requestId })));
+    print(await showingProgress(api, (requestId) => api.repairKey(id, o.node, { requestId })));
   });
 key
   .command('reshare <id>')
@@ -257,7 +257,7 @@ key
   .requiredOption('--threshold <t>', 'the new threshold', integer('--threshold'))
   .action(async (id: string, o: { nodes: number[]; threshold: number }) => {
     const api = await client();
-    print(await withProgress(api, (requestId) => api.reshareKey(id, { nodes: o.nodes, threshold: o.threshold }, { requestId })));
+    print(await showingProgress(api, (requestId) => api.reshareKey(id, { nodes: o.nodes, threshold: o.threshold }, { requestId })));
   });
 
 program
@@ -289,7 +289,7 @@ async function client(): Promise<MpcClient> {
 }
 
 /** Runs a long request while printing its session events on stderr (unless --quiet or the token cannot read them). */
-async function withProgress<T>(api: MpcClient, run: (requestId: string) => Promise<T>): Promise<T> {
+async function showingProgress<T>(api: MpcClient, run: (requestId: string) => Promise<T>): Promise<T> {
   const requestId = randomUUID();
   const stream = globals().quiet ? undefined : await api.events({ requestId }).catch(() => undefined);
   const printing = stream

@@ -7,7 +7,7 @@
 import { array, bytes, decodeCbor, encodeCbor, party, struct, text, uint, type Bytes, type CborValue, type Codec } from '../protocol/core/codec.ts';
 import { DecodeError } from '../protocol/core/errors.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
-import { isMessageHash, isScheme, MAX_SIGN_MESSAGE_BYTES, type MessageHash, type Scheme } from '../protocol/schemes/index.ts';
+import { isMessageHash, isScheme, MAX_SIGN_MESSAGE_BYTES, type MessageHash, type Scheme, type TaprootSpend } from '../protocol/schemes/index.ts';
 import { hashTranscript } from '../protocol/core/transcript.ts';
 import { MAX_PATH_CHARS } from '../protocol/derive.ts';
 
@@ -54,6 +54,13 @@ export interface SignRequest {
   readonly signers: readonly PartyId[];
   /** The key's confirmed epoch: a node holding it only staged confirms it first. */
   readonly epoch: number;
+}
+
+/** A Taproot spend as a sign request carries it, and back (`[]`: none; `[empty]`: BIP86). */
+export const taprootField = (spend: TaprootSpend | undefined): Bytes[] => (spend ? [(spend.merkleRoot ?? new Uint8Array()) as Bytes] : []);
+export function taprootSpendOf(field: readonly Bytes[]): TaprootSpend | undefined {
+  const root = field[0];
+  return root === undefined ? undefined : root.length ? { merkleRoot: root } : {};
 }
 
 /** Refresh a key's shares into `epoch` (staged beside the current epoch until confirmed). */

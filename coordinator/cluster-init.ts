@@ -10,7 +10,7 @@ import { createIdentity } from '../cluster/identity.ts';
 import { createProtector } from '../cluster/providers/index.ts';
 import { MlDsaSigner } from '../cluster/providers/mldsa.ts';
 import { manifestJson } from '../cluster/transport/manifest.ts';
-import { writeAtomically } from './registry.ts';
+import { writeAtomically } from '../cluster/atomic-file.ts';
 
 export interface ClusterMember {
   readonly role: 'coordinator' | 'node';

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initCluster, type ClusterLayout } from './cluster-init.ts';
-import { writeAtomically } from './registry.ts';
+import { writeAtomically } from '../cluster/atomic-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

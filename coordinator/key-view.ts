@@ -4,10 +4,10 @@
  * BIP340 keys the Taproot internal and output keys).
  */
 import type { ChildKey, Key } from '../contract/api.ts';
-import { derive, DerivationError, parsePath } from '../protocol/derive.ts';
+import { derive } from '../protocol/derive.ts';
 import { schemeOf, taprootOutputKey, type BitcoinNetwork } from '../protocol/schemes/index.ts';
 import { p2trAddress } from '../protocol/schemes/addresses.ts';
-import { ServiceError, type KeyInfo } from './service.ts';
+import { pathSteps, ServiceError, type KeyInfo } from './service.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -46,11 +46,12 @@ function taprootView(key: KeyInfo, userKey: Uint8Array, network: BitcoinNetwork)
 export function childView(key: KeyInfo, path: string, network: BitcoinNetwork): ChildKey {
   const scheme = schemeOf(key.scheme);
   if (!key.groupKey) throw new ServiceError('unsupported', 'this key predates derivation support');
+  const steps = pathSteps(path);
   let child;
   try {
-    child = derive(scheme.curve, Buffer.from(key.groupKey, 'hex'), Buffer.from(key.chainCode, 'hex'), parsePath(path));
+    child = derive(scheme.curve, Buffer.from(key.groupKey, 'hex'), Buffer.from(key.chainCode, 'hex'), steps);
   } catch (e) {
-    throw new ServiceError(e instanceof DerivationError && e.code === 'hardened' ? 'unsupported' : 'invalid_request', (e as Error).message);
+    throw new ServiceError('invalid_request', (e as Error).message);
   }
   const userKey = scheme.userKey(child.publicKey);
   return { keyId: key.id, path, publicKey: hex(userKey), network, ...taprootView(key, userKey, network) };

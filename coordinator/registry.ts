@@ -13,10 +13,7 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { writeAtomically } from '../cluster/atomic-file.ts';
 import type { KeyInfo, KeyPage, KeyQuery } from './service.ts';
-
-export { writeAtomically };
 
 /** A keys.json record as the current code reads it (its stored xpub is recomputed on answer). */
 function migrate(version: number, k: KeyInfo & { xpub?: string }): KeyInfo {

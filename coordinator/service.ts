@@ -4,6 +4,7 @@
  * this; the engine (`coordinator/engine/`) implements it by driving the nodes.
  */
 
+import { DerivationError, parsePath } from '../protocol/derive.ts';
 import type { MessageHash, Scheme, TaprootSpend } from '../protocol/schemes/index.ts';
 
 export type { Scheme } from '../protocol/schemes/index.ts';
@@ -143,6 +144,15 @@ export type ServiceErrorCode =
   | 'quorum_unavailable' // 503
   | 'deadline_exceeded' // 504
   | 'internal'; // 500
+
+/** A derivation path's steps, or the ServiceError for it: hardened steps are `unsupported` (with the reason), anything else malformed `invalid_request`. */
+export function pathSteps(path: string): number[] {
+  try {
+    return parsePath(path);
+  } catch (e) {
+    throw new ServiceError(e instanceof DerivationError && e.code === 'hardened' ? 'unsupported' : 'invalid_request', (e as Error).message);
+  }
+}
 
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';

@@ -21,6 +21,8 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 export interface CompletedResponse {
   readonly status: number;
   readonly body: unknown;
+  /** Only error answers carry headers (Retry-After); they are never kept. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 type Stored =

@@ -27,15 +27,25 @@ export interface RouteRequest<N extends RouteName> {
   /** Runs a key generation, signature or lifecycle operation within the in-flight limit (429 beyond it). */
   guarded<T>(f: () => Promise<T>): Promise<T>;
   /** Runs `f` once per Idempotency-Key (when the client sent one); the answer is kept with its status. */
-  idempotent(status: number, run: () => Promise<unknown>): Promise<{ status: number; body: unknown }>;
+  idempotent(status: number, run: () => Promise<unknown>): Promise<StatusReply>;
   /** The readiness rule the server was configured with. */
   ready(): boolean;
-  /** The OpenAPI document generated from the contract. */
-  openapi(): unknown;
 }
 
-/** A handler's answer: the body (with the route's success status), or another status and body. */
-export type Answer<N extends RouteName> = ResponseOf<N> | { readonly status: number; readonly body: unknown };
+/** An answer with its own status (and headers): what an Idempotency-Key replays, success or error. */
+export class StatusReply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) {
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+/** A handler's answer: the body (with the route's success status), or a StatusReply. */
+export type Answer<N extends RouteName> = ResponseOf<N> | StatusReply;
 export type Handlers = { readonly [N in RouteName]: (r: RouteRequest<N>) => Promise<Answer<N>> };
 
 /** The lifecycle methods are optional on a SigningService; a route whose method is missing answers 400 unsupported. */
@@ -57,7 +67,10 @@ export const HANDLERS: Handlers = {
     if (!r.ready()) throw new HttpError(503, 'not_ready', 'too few nodes are online to sign', { 'retry-after': '1' });
     return { status: 'ready' as const };
   },
-  health: async (r) => { const h = r.service.health(); return { status: h.status, nodes: h.nodes.map((n) => ({ id: n.id, online: n.online })) }; },
+  health: async (r) => {
+    const h = r.service.health();
+    return { status: h.status, nodes: h.nodes.map((n) => ({ id: n.id, online: n.online })) };
+  },
   listKeys: async (r) => {
     const { network, ...query } = r.query;
     const page = await r.service.listKeys(query);

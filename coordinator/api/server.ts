@@ -9,7 +9,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
@@ -18,7 +18,7 @@ import type { BitcoinNetwork } from '../../protocol/schemes/index.ts';
 import type { SessionEvent, SigningService } from '../service.ts';
 import { errorResponse, HttpError, isLoopback, sha256, validationError } from './http.ts';
 import { IdempotencyStore } from './idempotency.ts';
-import { HANDLERS, type RouteRequest } from './routes.ts';
+import { HANDLERS, StatusReply, type RouteRequest } from './routes.ts';
 
 export { ALL_SCOPES, type ApiToken, type Scope } from './tokens.ts';
 import type { ApiToken, Scope } from './tokens.ts';
@@ -234,10 +234,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
           context: () => ({ deadline: deadlineOf(req), requestId: req.id, emit: principal ? emitter(req.id, principal.owner) : () => undefined }),
           guarded,
           ready: () => (opts.ready ? opts.ready() : opts.service.health().nodes.some((n) => n.online)),
-          openapi: () => app.swagger(),
           idempotent: async (status, run) => {
             const idemKey = req.headers['idempotency-key'];
-            if (typeof idemKey !== 'string' || !principal) return { status, body: await run() };
+            if (typeof idemKey !== 'string' || !principal) return new StatusReply(status, await run());
             const scope = IdempotencyStore.scope(principal.owner, req.method, req.url.split('?')[0]!, idemKey);
             // Errors are answers, not outcomes: they are returned but not kept (see idempotency.ts).
             const outcome = await idempotency.once(scope, sha256(req.rawBody ?? Buffer.alloc(0)).toString('hex'), () =>
@@ -248,7 +247,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
             );
             switch (outcome.kind) {
               case 'response':
-                return outcome.response;
+                return new StatusReply(outcome.response.status, outcome.response.body, outcome.response.headers);
               case 'conflict':
                 throw new HttpError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different body');
               case 'unknown_outcome':
@@ -257,8 +256,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
           },
         };
         const answer = await (HANDLERS[name] as (r: RouteRequest<RouteName>) => Promise<unknown>)(request);
-        if (isStatusAnswer(answer)) {
-          if (answer.status >= 400) return sendError(reply, answer.status, answer.body, answer.headers);
+        if (answer instanceof StatusReply) {
+          // Error bodies bypass the route's success serializer (they are ErrorSchema-shaped already).
+          if (answer.status >= 400) return reply.code(answer.status).headers(answer.headers).type('application/json').serializer(JSON.stringify).send(answer.body);
           return reply.code(answer.status).send(answer.body);
         }
         return reply.code(contract.status).send(answer);
@@ -305,15 +305,6 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
 /** The Idempotency-Key header of routes that take one (documented; checked by the server). */
 const idempotencyHeaders = z.object({ 'idempotency-key': z.string().min(1).max(256).optional().describe('retry-safe: the same key and body give the first answer again') }).loose();
-
-const isStatusAnswer = (a: unknown): a is { status: number; body: unknown; headers?: Record<string, string> } =>
-  typeof a === 'object' && a !== null && 'status' in a && typeof (a as { status: unknown }).status === 'number' && 'body' in a;
-
-/** Error bodies bypass the route's success serializer (they are ErrorSchema-shaped already). */
-function sendError(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply {
-  const withRetry = status === 503 && !headers['retry-after'] ? { ...headers, 'retry-after': '1' } : headers;
-  return reply.code(status).headers(withRetry).type('application/json').serializer(JSON.stringify).send(body);
-}
 
 /** Fastify's and zod's errors as the API's typed errors. */
 function translate(error: FastifyError, maxBodyBytes: number): unknown {

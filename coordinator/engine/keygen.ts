@@ -9,6 +9,7 @@ import { partyId, sortedParties } from '../../protocol/core/ids.ts';
 import { isScheme, schemeOf } from '../../protocol/schemes/index.ts';
 import { ServiceError, type CreateKeyRequest, type KeyInfo, type NodeId, type RequestContext } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
+import { withProgress } from './progress.ts';
 import { requireMembers, requireOnline, requireThreshold, type EngineContext } from './context.ts';
 
 const majority = (n: number) => Math.floor(n / 2) + 1;
@@ -26,11 +27,9 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
   const keyId = randomUUID();
   const custody = inferredCustody(threshold, nodes.map(partyId), opts.nodes.map(partyId));
   const command = await dispatch.command('keygen', { keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId), custody });
-  rc.emit({ type: 'started', session: command.session, operation: 'keygen', keyId, nodes });
-
-  const results = new Map<NodeId, { groupKey: string; chainCode: string }>();
-  const deadline = Math.min(rc.deadline, Date.now() + (opts.keygenTimeoutMs ?? ENGINE_DEFAULTS.keygenTimeoutMs));
-  try {
+  return withProgress(rc, command.session, 'keygen', keyId, nodes, async (nodeDone) => {
+    const results = new Map<NodeId, { groupKey: string; chainCode: string }>();
+    const deadline = Math.min(rc.deadline, Date.now() + (opts.keygenTimeoutMs ?? ENGINE_DEFAULTS.keygenTimeoutMs));
     await dispatch.collect(command, nodes, deadline, 'key generation did not finish in time', (node, report, { finish, fail }) => {
       if (report.type === 'failed') {
         const failure = dispatch.failure('keygen', node, report, rc.requestId);
@@ -39,35 +38,30 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
         fail(new ServiceError('internal', `key generation aborted by node ${node}: ${failure}`));
       } else if (report.type === 'keygen_done' && report.keyId === keyId) {
         results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
-        rc.emit({ type: 'node_done', session: command.session, node, done: results.size, of: nodes.length });
-        if (results.size === nodes.length) finish();
+        if (nodeDone(node) === nodes.length) finish();
       }
     });
-  } catch (e) {
-    rc.emit({ type: 'completed', session: command.session, ok: false, error: (e as Error).message });
-    throw e;
-  }
-  const distinct = new Set([...results.values()].map((r) => `${r.groupKey}/${r.chainCode}`));
-  if (distinct.size !== 1) throw new ServiceError('internal', 'nodes disagree on the generated public key');
-  const { groupKey, chainCode } = results.values().next().value!;
-  const groupKeyBytes = Buffer.from(groupKey, 'hex');
-  const scheme = schemeOf(request.scheme);
-  const info: KeyInfo = {
-    id: keyId,
-    scheme: request.scheme,
-    threshold,
-    nodes,
-    publicKey: Buffer.from(scheme.userKey(groupKeyBytes)).toString('hex'),
-    chainCode,
-    groupKey,
-    ...(request.label !== undefined ? { label: request.label } : {}),
-    ...(request.metadata !== undefined ? { metadata: { ...request.metadata } } : {}),
-    createdAt: new Date().toISOString(),
-    status: 'active',
-    epoch: 0,
-    custody,
-  };
-  await opts.registry.put(info);
-  rc.emit({ type: 'completed', session: command.session, ok: true });
-  return info;
+    const distinct = new Set([...results.values()].map((r) => `${r.groupKey}/${r.chainCode}`));
+    if (distinct.size !== 1) throw new ServiceError('internal', 'nodes disagree on the generated public key');
+    const { groupKey, chainCode } = results.values().next().value!;
+    const groupKeyBytes = Buffer.from(groupKey, 'hex');
+    const scheme = schemeOf(request.scheme);
+    const info: KeyInfo = {
+      id: keyId,
+      scheme: request.scheme,
+      threshold,
+      nodes,
+      publicKey: Buffer.from(scheme.userKey(groupKeyBytes)).toString('hex'),
+      chainCode,
+      groupKey,
+      ...(request.label !== undefined ? { label: request.label } : {}),
+      ...(request.metadata !== undefined ? { metadata: { ...request.metadata } } : {}),
+      createdAt: new Date().toISOString(),
+      status: 'active',
+      epoch: 0,
+      custody,
+    };
+    await opts.registry.put(info);
+    return info;
+  });
 }

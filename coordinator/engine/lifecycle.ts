@@ -28,7 +28,6 @@ export async function refreshKey(ctx: EngineContext, id: string, rc: RequestCont
   const { dispatch } = ctx;
   dispatch.admit();
   const epoch = (key.epoch ?? 0) + 1;
-  let refreshed = 0;
   const command = await dispatch.command('refresh', { keyId: id, epoch, parties: key.nodes.map(partyId) });
   const deadline = Math.min(rc.deadline, Date.now() + (ctx.opts.keygenTimeoutMs ?? ENGINE_DEFAULTS.keygenTimeoutMs));
   return withProgress(rc, command.session, 'refresh', id, key.nodes, async (nodeDone) => {
@@ -38,8 +37,7 @@ export async function refreshKey(ctx: EngineContext, id: string, rc: RequestCont
         fail(new ServiceError('internal', `refresh aborted by node ${node}: ${dispatch.failure('refresh', node, report, rc.requestId)}; the key keeps its current epoch`));
       } else if (report.type === 'refresh_done' && report.keyId === id && report.epoch === epoch) {
         if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} refreshed to another group key`));
-        nodeDone(node);
-        if (++refreshed === key.nodes.length) finish();
+        if (nodeDone(node) === key.nodes.length) finish();
       }
     });
     const next: KeyInfo = { ...key, epoch };
@@ -162,8 +160,7 @@ export async function destroyKey(ctx: EngineContext, id: string, rc: RequestCont
     await ctx.dispatch.collect(command, key.nodes, rc.deadline, () => `nodes ${key.nodes.filter((n) => !done.has(n)).join(', ')} did not confirm erasure`, (node, report, { finish }) => {
       if (report.type !== 'destroyed' || report.keyId !== id) return;
       done.add(node);
-      nodeDone(node);
-      if (done.size === key.nodes.length) finish();
+      if (nodeDone(node) === key.nodes.length) finish();
     });
     await ctx.opts.registry.delete(id);
   });

@@ -13,14 +13,17 @@ export async function withProgress<T>(
   operation: Operation,
   keyId: string,
   nodes: readonly NodeId[],
-  run: (nodeDone: (node: NodeId) => void) => Promise<T>,
+  /** `nodeDone(node)` reports a node finished and answers how many have. */
+  run: (nodeDone: (node: NodeId) => number) => Promise<T>,
 ): Promise<T> {
   rc.emit({ type: 'started', session, operation, keyId, nodes });
   const done = new Set<NodeId>();
   const nodeDone = (node: NodeId) => {
-    if (done.has(node)) return;
-    done.add(node);
-    rc.emit({ type: 'node_done', session, node, done: done.size, of: nodes.length });
+    if (!done.has(node)) {
+      done.add(node);
+      rc.emit({ type: 'node_done', session, node, done: done.size, of: nodes.length });
+    }
+    return done.size;
   };
   try {
     const out = await run(nodeDone);

@@ -6,9 +6,9 @@
  */
 import type { Bytes } from '../../protocol/core/codec.ts';
 import { partyId } from '../../protocol/core/ids.ts';
-import { DerivationError, parsePath } from '../../protocol/derive.ts';
-import { digestOf, MAX_SIGN_MESSAGE_BYTES as MAX_PREIMAGE_BYTES, planSigningKey, schemeOf, signableMessageProblem, type MessageHash, type Scheme, type SchemeDefinition } from '../../protocol/schemes/index.ts';
-import { ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
+import { taprootField } from '../../cluster/control.ts';
+import { messageToSign, planSigningKey, schemeOf } from '../../protocol/schemes/index.ts';
+import { pathSteps, ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
 import type { EngineContext } from './context.ts';
 import type { Command } from './dispatch.ts';
@@ -45,7 +45,10 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
   const keyId = key.id;
   if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
   const scheme = schemeOf(key.scheme);
-  const digest = signedBytes(scheme, request.message, request.hash);
+  // The API checks the same; the engine does not trust its caller.
+  const signed = messageToSign(key.scheme, request.message, request.hash);
+  if ('problem' in signed) throw new ServiceError('invalid_request', signed.problem);
+  const digest = signed.bytes;
   const publicKey = signingKey(key, request);
   ctx.dispatch.admit();
   const failed = new Set<NodeId>();
@@ -61,7 +64,7 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
       message: request.message as Bytes,
       hash: request.hash ?? '',
       derivationPath: request.derivationPath ?? '',
-      taproot: request.taproot ? [(request.taproot.merkleRoot ?? new Uint8Array()) as Bytes] : [],
+      taproot: taprootField(request.taproot),
       epoch: key.epoch ?? 0,
       signers: quorum.map(partyId),
     });
@@ -132,35 +135,13 @@ async function signAttempt(ctx: EngineContext, command: Command, quorum: readonl
   return outcome;
 }
 
-/**
- * What the signature is over: the message, or the digest of a preimage under `hash`, checked
- * against the scheme's rule (the API checks the same; the engine does not trust its caller).
- */
-export function signedBytes(scheme: SchemeDefinition<Scheme>, message: Uint8Array, hash: MessageHash | undefined): Uint8Array {
-  if (hash !== undefined && !scheme.hashes.includes(hash)) {
-    throw new ServiceError('invalid_request', scheme.hashes.length ? `${scheme.name} takes hash ${scheme.hashes.join(', ')}, not ${hash}` : `${scheme.name} signs the message itself; it takes no hash`);
-  }
-  const signed = hash ? digestOf(hash, message) : message;
-  const problem = hash ? undefined : signableMessageProblem(scheme.name, signed);
-  if (problem) throw new ServiceError('invalid_request', problem);
-  if (hash && message.length > MAX_PREIMAGE_BYTES) throw new ServiceError('invalid_request', `a preimage is at most ${MAX_PREIMAGE_BYTES} bytes`);
-  return signed;
-}
-
 /** The user-facing key the signature verifies under: the root's, a derived child's, or a Taproot output key. */
 function signingKey(key: KeyInfo, request: SignRequest): Uint8Array {
   if (!request.derivationPath && !request.taproot) return Buffer.from(key.publicKey, 'hex');
   if (request.taproot && key.taprootOutputOnly) {
     throw new ServiceError('unsupported', `key ${key.id} was made before 0.2: its key is already a BIP86 output key, so it signs key-path spends without the taproot option and cannot commit to a script tree`);
   }
-  let steps: number[] = [];
-  if (request.derivationPath) {
-    try {
-      steps = parsePath(request.derivationPath);
-    } catch (e) {
-      throw new ServiceError(e instanceof DerivationError && e.code === 'hardened' ? 'unsupported' : 'invalid_request', (e as Error).message);
-    }
-  }
+  const steps = request.derivationPath ? pathSteps(request.derivationPath) : [];
   if (!key.groupKey) throw new ServiceError('unsupported', 'this key predates derivation support');
   try {
     const scheme = schemeOf(key.scheme);

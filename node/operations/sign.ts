@@ -6,12 +6,12 @@
  * claimed for good.
  */
 import { createHash } from 'node:crypto';
-import type { SignRequest } from '../../cluster/control.ts';
+import { taprootSpendOf, type SignRequest } from '../../cluster/control.ts';
 import { encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import { sessionId, sortedParties } from '../../protocol/core/ids.ts';
 import type { ProtocolAbort } from '../../protocol/core/errors.ts';
 import { MAX_PATH_CHARS, parsePath } from '../../protocol/derive.ts';
-import { digestOf, planSigningKey, schemeOf, shareForPlan, signableMessageProblem, type SchemeSignature, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
+import { messageToSign, planSigningKey, schemeOf, shareForPlan, type SchemeSignature, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
 import { decodeShare, loadAtEpoch } from '../store/share-access.ts';
 import { refuse, type NodeContext } from './context.ts';
 
@@ -36,12 +36,10 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   const scheme = schemeOf(key.scheme);
   const adapter = scheme.adapter;
   // What is signed: the message, or the digest this node computes itself from the preimage.
-  if (request.hash && !scheme.hashes.includes(request.hash)) return refuse(ctx, id, { reason: `${key.scheme} takes no ${request.hash} hash` });
-  const signed = request.hash ? digestOf(request.hash, request.message) : request.message;
-  const problem = request.hash ? undefined : signableMessageProblem(key.scheme, signed);
-  if (problem) return refuse(ctx, id, { reason: problem });
-  const root = request.taproot[0];
-  const taproot = root === undefined ? undefined : root.length ? { merkleRoot: root } : {};
+  const toSign = messageToSign(key.scheme, request.message, request.hash || undefined);
+  if ('problem' in toSign) return refuse(ctx, id, { reason: toSign.problem });
+  const signed = toSign.bytes;
+  const taproot = taprootSpendOf(request.taproot);
   let plan: SigningKeyPlan;
   try {
     plan = planSigningKey(scheme, key, request.derivationPath ? parsePath(request.derivationPath) : [], taproot);
@@ -73,7 +71,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     messageDigest: createHash('sha256').update(request.message).digest('hex'),
     ...(request.hash ? { hash: request.hash, signedDigest: Buffer.from(signed).toString('hex') } : {}),
     ...(request.derivationPath ? { derivationPath: request.derivationPath } : {}),
-    ...(root !== undefined ? { taproot: { merkleRoot: Buffer.from(root).toString('hex') }, signingKey: Buffer.from(plan.publicKey).toString('hex') } : {}),
+    ...(taproot ? { taproot: { merkleRoot: Buffer.from(taproot.merkleRoot ?? new Uint8Array()).toString('hex') }, signingKey: Buffer.from(plan.publicKey).toString('hex') } : {}),
   };
   try {
     // The share is released only after its use is on record and its session id is claimed for good.

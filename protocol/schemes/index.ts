@@ -6,6 +6,7 @@
 import { ecdsaSecp256k1 } from './ecdsa-secp256k1.ts';
 import { eddsaEd25519 } from './eddsa-ed25519.ts';
 import { schnorrBip340 } from './schnorr-bip340.ts';
+import { digestOf, type MessageHash } from './hashing.ts';
 import { messageProblem, type SchemeDefinition } from './types.ts';
 
 const DEFINITIONS = [ecdsaSecp256k1, eddsaEd25519, schnorrBip340] as const;
@@ -28,6 +29,22 @@ export function schemeOf(name: Scheme): SchemeDefinition<Scheme> {
 /** Why `message` cannot be signed by `scheme` (undefined: it can). */
 export function signableMessageProblem(scheme: Scheme, message: Uint8Array): string | undefined {
   return messageProblem(scheme, schemeOf(scheme).message, message);
+}
+
+/**
+ * What a sign request's signature is over: `message` itself, or its digest under `hash` (each
+ * node computes it; the coordinator too, to verify). A problem when the scheme takes no such
+ * hash, the message breaks the scheme's rule, or a preimage is too long.
+ */
+export function messageToSign(scheme: Scheme, message: Uint8Array, hash: MessageHash | undefined): { readonly bytes: Uint8Array } | { readonly problem: string } {
+  const { hashes } = schemeOf(scheme);
+  if (hash === undefined) {
+    const problem = signableMessageProblem(scheme, message);
+    return problem ? { problem } : { bytes: message };
+  }
+  if (!hashes.includes(hash)) return { problem: hashes.length ? `${scheme} takes hash ${hashes.join(', ')}, not ${hash}` : `${scheme} signs the message itself; it takes no hash` };
+  if (message.length > MAX_SIGN_MESSAGE_BYTES) return { problem: `a preimage is at most ${MAX_SIGN_MESSAGE_BYTES} bytes` };
+  return { bytes: digestOf(hash, message) };
 }
 
 /** The longest message any scheme signs: what control messages must carry. */
