@@ -3,7 +3,8 @@
  * coordinator cannot check a node's abort report (a byzantine aggregator could name honest
  * signers), so an accusation only makes a suspect once two different nodes made it within the
  * suspicion window; until then both sides of the dispute merely count as recent failures,
- * which weigh less as they age (5 s half-life), so a node that recovered is tried again.
+ * which weigh less as they age (5 s half-life) and are forgotten after a minute, so a node that
+ * recovered is tried again.
  */
 import { sortedParties, type PartyId } from '../../protocol/core/ids.ts';
 import { ServiceError, type KeyInfo, type NodeId } from '../service.ts';
@@ -13,6 +14,8 @@ export interface ReputationOptions {
   readonly onSuspect?: (node: NodeId) => void;
 }
 
+/** How long a failed attempt counts against a node when quorums are chosen. */
+const FAILURE_MEMORY_MS = 60_000;
 /** Failed sign attempts whose late abort reports still count as accusations. */
 const LATE_REPORT_MS = 30_000;
 
@@ -65,7 +68,7 @@ export class Reputation {
 
   noteFailure(node: NodeId): void {
     const now = Date.now();
-    const times = (this.recentFailures.get(node) ?? []).filter((t) => t > now - 60_000);
+    const times = (this.recentFailures.get(node) ?? []).filter((t) => t > now - FAILURE_MEMORY_MS);
     times.push(now);
     this.recentFailures.set(node, times.slice(-100));
   }
@@ -75,10 +78,14 @@ export class Reputation {
     this.recentFailures.delete(node);
   }
 
-  /** How much recent failures weigh against a node when quorums are chosen (0: none). */
+  /**
+   * How much recent failures weigh against a node when quorums are chosen (0: none). Only the
+   * last minute counts: a decayed weight never reaches 0 by itself, and a node with any weight
+   * loses every tie to nodes without, so it would never be tried again while the others sign.
+   */
   failureWeight(node: NodeId): number {
     const now = Date.now();
-    return (this.recentFailures.get(node) ?? []).reduce((acc, t) => acc + Math.pow(0.5, (now - t) / 5000), 0);
+    return (this.recentFailures.get(node) ?? []).filter((t) => t > now - FAILURE_MEMORY_MS).reduce((acc, t) => acc + Math.pow(0.5, (now - t) / 5000), 0);
   }
 
   /** A failed sign attempt: its signers' late abort reports still count as accusations for a while. */

@@ -226,29 +226,37 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     const pingsSent = async () => Number(/^mpc_heartbeat_pings_total (\d+)/m.exec(await (await fetch(`${BASE}/metrics`)).text())?.[1] ?? NaN);
     await until(async () => (await pingsSent()) >= 60, 60_000); // 20 per node
     const key = await api.createKey({ scheme: 'schnorr-bip340' });
-    const statuses: string[] = [];
+    // Each answer is tagged with the run it was sent to: an answer the old process wrote just before
+    // SIGKILL can arrive after the kill, and must not pass for the new run's.
+    const statuses: { run: 'old' | 'new'; status: string }[] = [];
+    let run: 'old' | 'new' = 'old';
     let signing = true;
     const loop = (async () => {
       for (let i = 0; signing; i++) {
-        const res = await outcome(api.sign(key.id, { message: createHash('sha256').update(`restart ${i}`).digest('hex') }));
-        statuses.push(res);
-        if (res !== 'ok') await new Promise((r) => setTimeout(r, 50));
+        const sentTo = run;
+        const status = await outcome(api.sign(key.id, { message: createHash('sha256').update(`restart ${i}`).digest('hex') }));
+        statuses.push({ run: sentTo, status });
+        if (status !== 'ok') await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    await until(async () => statuses.includes('ok'), 10_000);
-    const coordinator = (await cluster()).processes.find((p) => p.role === 'coordinator')!;
-    const oldPings = await pingsSent();
-    kill(coordinator.pid);
-    const mark = statuses.length;
-    // SIGKILL is asynchronous: until the old process is gone it still holds the port and its stores.
-    await until(async () => !alive(coordinator.pid), 10_000);
-    restarted.push(launch('logs/coordinator-restarted', [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { ...process.env, MPC_API_TOKEN: TOKEN }));
-    // Before the fix the nodes dropped the new run's pings as replays, and stayed "offline" (503),
-    // until it had sent as many as the old run: signing must be back long before that.
-    await until(async () => statuses.slice(mark).includes('ok'), 60_000);
-    expect(await pingsSent()).toBeLessThan(oldPings / 2);
-    signing = false;
-    await loop;
+    try {
+      await until(async () => statuses.some((s) => s.status === 'ok'), 10_000);
+      const coordinator = (await cluster()).processes.find((p) => p.role === 'coordinator')!;
+      const oldPings = await pingsSent();
+      kill(coordinator.pid);
+      // SIGKILL is asynchronous: until the old process is gone it still holds the port and its stores.
+      await until(async () => !alive(coordinator.pid), 10_000);
+      run = 'new';
+      restarted.push(launch('logs/coordinator-restarted', [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { ...process.env, MPC_API_TOKEN: TOKEN }));
+      // Before the fix the nodes dropped the new run's pings as replays, and stayed "offline" (503),
+      // until it had sent as many as the old run: signing must be back long before that.
+      await until(async () => statuses.some((s) => s.run === 'new' && s.status === 'ok'), 60_000);
+      expect(await pingsSent()).toBeLessThan(oldPings / 2);
+    } finally {
+      // A failure here must not leave requests running into the next test.
+      signing = false;
+      await loop;
+    }
     expect((await api.health()).nodes.every((n) => n.online)).toBe(true);
   }, 120_000);
 
