@@ -37,7 +37,13 @@ export interface KeygenRequest {
   readonly threshold: number;
   readonly parties: readonly PartyId[];
   readonly custody: Custody;
+  /** The owner's label ('' none): policy rules may select keys by it, so the nodes keep it. */
+  readonly label: string;
 }
+
+/** Transactions a node decodes itself (cluster/policy/chains): it signs what it read, and checks it against the policy. */
+export type TransactionFormat = 'ethereum' | 'psbt' | 'solana';
+export const TRANSACTION_FORMATS: readonly TransactionFormat[] = ['ethereum', 'psbt', 'solana'];
 
 export interface SignRequest {
   readonly session: Bytes;
@@ -54,7 +60,33 @@ export interface SignRequest {
   readonly signers: readonly PartyId[];
   /** The key's confirmed epoch: a node holding it only staged confirms it first. */
   readonly epoch: number;
+  /** '' when `message` is a digest or preimage; else the transaction format `message` is in. */
+  readonly transaction: '' | TransactionFormat;
+  /** The PSBT input to sign (0 otherwise). */
+  readonly input: number;
+  /** What the client expects the transaction's digest to be (empty: no claim); a node refuses a mismatch. */
+  readonly expectedDigest: Bytes;
+  /** The request's unique id, and the deadline (unix seconds, 0 none) its approvals carry. */
+  readonly requestId: string;
+  readonly deadline: number;
+  readonly approvals: readonly { readonly approver: string; readonly signature: Bytes }[];
+  /** The policy version every signer must hold: signers under different policies never combine. */
+  readonly policyHash: Bytes;
 }
+
+/** The sign request's optional parts, unset: a plain digest, no transaction, no approvals, no policy (version 0). */
+export const SIGN_REQUEST_DEFAULTS = {
+  hash: '',
+  derivationPath: '',
+  taproot: [],
+  transaction: '',
+  input: 0,
+  expectedDigest: new Uint8Array(0) as Bytes,
+  requestId: '',
+  deadline: 0,
+  approvals: [],
+  policyHash: new Uint8Array(32) as Bytes,
+} as const satisfies Partial<SignRequest>;
 
 /** A Taproot spend as a sign request carries it, and back (`[]`: none; `[empty]`: BIP86). */
 export const taprootField = (spend: TaprootSpend | undefined): Bytes[] => (spend ? [(spend.merkleRoot ?? new Uint8Array()) as Bytes] : []);
@@ -122,7 +154,13 @@ export type CoordinatorMessage =
    * Heartbeat. The nonce is unique across coordinator runs (a random prefix per start and a
    * counter), so no ping is ever byte-identical to one a node's replay guard already holds.
    */
-  | { readonly type: 'ping'; readonly nonce: Bytes };
+  | { readonly type: 'ping'; readonly nonce: Bytes }
+  /**
+   * A policy version for the nodes to apply. Not a coordinator request: what makes a node take it
+   * is `threshold` administrators' signatures (cluster/policy/administrators.ts), which the
+   * coordinator cannot make.
+   */
+  | { readonly type: 'policy'; readonly document: Bytes; readonly signatures: readonly { readonly admin: string; readonly signature: Bytes; readonly mldsaSignature: Bytes }[] };
 
 /** What a node sends the coordinator. */
 export type NodeReport =
@@ -138,7 +176,14 @@ export type NodeReport =
   | { readonly type: 'repair_done'; readonly session: Bytes; readonly keyId: string }
   | { readonly type: 'reshare_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes; readonly commitmentsDigest: Bytes }
   | { readonly type: 'refresh_done'; readonly session: Bytes; readonly keyId: string; readonly epoch: number; readonly groupKey: Bytes }
-  | { readonly type: 'pong'; readonly nonce: Bytes };
+  | { readonly type: 'pong'; readonly nonce: Bytes }
+  /** The policy a node enforces after a `policy` message; `error` ('' none) says why it refused the offered one. */
+  | { readonly type: 'policy_status'; readonly version: number; readonly hash: Bytes; readonly error: string }
+  /**
+   * A signer's decision on a sign request, signed with its identity key: canonical JSON
+   * (cluster/policy/receipt.ts) that lets anyone check which policy allowed the signature.
+   */
+  | { readonly type: 'receipt'; readonly session: Bytes; readonly receipt: Bytes; readonly signature: Bytes };
 
 /** A protocol message relayed from node to node, already encoded by the protocol core. */
 export interface PeerMessage {
@@ -165,8 +210,16 @@ const messageHash: Codec<'' | MessageHash> = {
     return raw;
   },
 };
+const transactionFormat: Codec<'' | TransactionFormat> = {
+  encode: (v) => v,
+  decode: (raw, path) => {
+    if (raw !== '' && !TRANSACTION_FORMATS.includes(raw as TransactionFormat)) throw new DecodeError('malformed', `${path}: unknown transaction format`);
+    return raw as '' | TransactionFormat;
+  },
+};
 const session = bytes(32);
 const keyId = text(128);
+const policyHashField = bytes(32);
 const parties = array(party, { min: 1, max: MAX_PARTIES });
 
 export const custodyCodec = struct<Custody>({ minThreshold: uint(MAX_PARTIES), minParties: uint(MAX_PARTIES), members: parties });
@@ -202,7 +255,7 @@ export function custodyViolation(c: Custody, threshold: number, committee: reado
   return undefined;
 }
 
-export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties, custody: custodyCodec });
+export const keygenRequestCodec = struct<KeygenRequest>({ session, keyId, scheme, threshold: uint(MAX_PARTIES), parties, custody: custodyCodec, label: text(64) });
 export const destroyRequestCodec = struct<DestroyRequest>({ session, keyId });
 export const refreshRequestCodec = struct<RefreshRequest>({ session, keyId, epoch: uint(2 ** 32), parties });
 export const repairRequestCodec = struct<RepairRequest>({ session, keyId, scheme, epoch: uint(2 ** 32), lost: party, helpers: parties, custody: custodyCodec });
@@ -227,6 +280,13 @@ export const signRequestCodec = struct<SignRequest>({
   taproot: array(bytes({ min: 0, max: 32 }), { min: 0, max: 1 }),
   signers: parties,
   epoch: uint(2 ** 32),
+  transaction: transactionFormat,
+  input: uint(65_535),
+  expectedDigest: bytes({ min: 0, max: 32 }),
+  requestId: text(128),
+  deadline: uint(Number.MAX_SAFE_INTEGER),
+  approvals: array(struct({ approver: text(64), signature: bytes(64) }), { min: 0, max: 32 }),
+  policyHash: policyHashField,
 });
 
 type Variants<M extends { type: string }> = { [K in M['type']]: Codec<Omit<Extract<M, { type: K }>, 'type'>> };
@@ -270,6 +330,9 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   reshare_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }), commitmentsDigest: bytes(32) }),
   refresh_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }) }),
   pong: struct({ nonce: bytes(16) }),
+  policy: struct({ document: bytes({ min: 2, max: 4 * 1024 * 1024 }), signatures: array(struct({ admin: text(64), signature: bytes(64), mldsaSignature: bytes({ min: 0, max: 4096 }) }), { min: 0, max: 64 }) }),
+  policy_status: struct({ version: uint(Number.MAX_SAFE_INTEGER), hash: bytes(32), error: text(512) }),
+  receipt: struct({ session, receipt: bytes({ min: 2, max: 8192 }), signature: bytes(64) }),
   protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),
 });
 

@@ -43,6 +43,7 @@ export async function joinCluster(opts: JoinOptions): Promise<Membership> {
     identitySeed: identity.seed,
     listen: opts.listen,
     onRefused: (peer, reason) => opts.log.warn({ event: 'peer_refused', peer, reason }),
+    onDialRetry: (peer, attempt, error) => opts.log.info({ event: 'dial_retry', peer, attempt, error: error.message }),
   });
   const link = new ClusterLink({
     transport,

@@ -16,6 +16,7 @@ import { ALL_SCOPES, createApiServer } from './api/server.ts';
 import { IdempotencyStore } from './api/idempotency.ts';
 import { checkTokenStrength, loadTokensFile, type ApiToken } from './api/tokens.ts';
 import { loadCoordinatorConfig, type CoordinatorConfig } from './config.ts';
+import { policyFile } from './policy-file.ts';
 import { Engine } from './engine/engine.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { KeyRegistry } from './registry.ts';
@@ -71,12 +72,14 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
     ...(config.defaultThreshold ? { defaultThreshold: config.defaultThreshold } : {}),
     signRequest: identity.sign,
     send: (node, message) => link.send({ role: 'node', id: partyId(node) }, message),
+    ...(manifest.administrators ? { administrators: manifest.administrators } : {}),
+    policyStore: policyFile(config.dataDir),
     log: logTo(log),
   });
   link.onMessage((from, message) => {
     if (from.role === 'node') engine.onReport(from.id, message as NodeReport);
   });
-  engine.start();
+  await engine.start();
   const api = await createApiServer({
     service: metrics.instrument(engine),
     metrics: () => metrics.text(engine),

@@ -108,6 +108,8 @@ export class CoordinatorMetrics {
       ...(service.reshareKey
         ? { reshareKey: (id: string, req: { nodes: readonly number[]; threshold: number }, ctx: RequestContext) => lifecycle('reshare', () => service.reshareKey!(id, req, ctx)) }
         : {}),
+      ...(service.policy ? { policy: service.policy.bind(service) } : {}),
+      ...(service.proposePolicy ? { proposePolicy: service.proposePolicy.bind(service) } : {}),
     };
   }
 

@@ -6,6 +6,7 @@
 
 import { DerivationError, parsePath } from '../protocol/derive.ts';
 import type { MessageHash, Scheme, TaprootSpend } from '../protocol/schemes/index.ts';
+import type { TransactionFormat } from '../cluster/control.ts';
 
 export type { Scheme } from '../protocol/schemes/index.ts';
 
@@ -60,8 +61,21 @@ export interface SignResult {
   readonly r?: string;
   readonly s?: string;
   readonly der?: string;
-  /** Hex: the digest the nodes computed and signed, when the request gave a preimage and a `hash`. */
+  /** Hex: the digest the nodes computed and signed, when the request gave a preimage, a `hash` or a transaction. */
   readonly digest?: string;
+  /** Each signer's signed receipt, when a policy is in force. */
+  readonly receipts?: readonly SignReceipt[];
+}
+
+/** The policy in force, and which version each node enforces. */
+export interface PolicyView {
+  readonly version: number;
+  /** Hex. */
+  readonly hash: string;
+  /** The document (absent at version 0: no policy). */
+  readonly policy?: unknown;
+  readonly signatures: readonly { readonly admin: string; readonly signature: string; readonly mldsaSignature?: string }[];
+  readonly nodes: readonly { readonly id: NodeId; readonly version?: number; readonly hash?: string; readonly error?: string }[];
 }
 
 export type SessionEvent =
@@ -102,6 +116,25 @@ export interface SignRequest {
   readonly derivationPath?: string;
   /** BIP340 only: sign for a Taproot output (`{}`: BIP86 key path; `{ merkleRoot }`: with a script tree). */
   readonly taproot?: TaprootSpend;
+  /** `message` is a transaction in this format, which each node decodes and checks against its policy. */
+  readonly transaction?: TransactionFormat;
+  /** PSBT: the input to sign (default 0). */
+  readonly input?: number;
+  /** The digest the client expects the transaction to have: refused when it does not. */
+  readonly expectedDigest?: Uint8Array;
+  /** Approvals: the request's unique id, their deadline (unix seconds) and the approvers' signatures. */
+  readonly requestId?: string;
+  readonly deadline?: number;
+  readonly approvals?: readonly { readonly approver: string; readonly signature: Uint8Array }[];
+}
+
+/** A signer's signed decision, as it sent it (cluster/policy/receipt.ts). */
+export interface SignReceipt {
+  readonly node: NodeId;
+  /** Canonical JSON, exactly the bytes the node signed (after the receipt domain line). */
+  readonly receipt: string;
+  /** Hex Ed25519 signature with the node's identity key. */
+  readonly signature: string;
 }
 
 /** A page of keys: `next` is the cursor of the following page, absent on the last. */
@@ -132,6 +165,10 @@ export interface SigningService {
   refreshKey?(id: string, ctx: RequestContext): Promise<KeyInfo>;
   /** Erases every share of the key on every node (crypto-shredding), then forgets the key. */
   destroyKey?(id: string, ctx: RequestContext): Promise<void>;
+  /** The signing policy in force and each node's version. */
+  policy?(): PolicyView;
+  /** A new policy version with its administrators' signatures (`policy_invalid` without the quorum or when not newer). */
+  proposePolicy?(document: Uint8Array, signatures: readonly { readonly admin: string; readonly signature: Uint8Array; readonly mldsaSignature?: Uint8Array }[]): Promise<PolicyView>;
 }
 
 /** Typed service failures; the API maps each code to one HTTP status. */
@@ -140,6 +177,9 @@ export type ServiceErrorCode =
   | 'unsupported' // 400
   | 'key_not_found' // 404
   | 'key_disabled' // 403
+  | 'policy_denied' // 403: a node's policy refused the request (the message names the rule)
+  | 'policy_invalid' // 403: a policy proposal without the administrators' quorum, or not newer
+  | 'policy_mismatch' // 409: the nodes enforce another policy version than the coordinator
   | 'overloaded' // 429
   | 'quorum_unavailable' // 503
   | 'deadline_exceeded' // 504

@@ -135,6 +135,9 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     auth: { sign: identity.sign, verify: (from, m, s) => verify(nodeMember(from), m, s) },
     verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
     vault: store,
+    policy: store.policy,
+    ...(manifest.administrators ? { administrators: manifest.administrators } : {}),
+    vendor: protector.name,
     rng: (n) => new Uint8Array(randomBytes(n)),
     audit: (entry) =>
       audit.append(entry).catch((e: unknown) => {

@@ -20,6 +20,9 @@ import type { AuditEntry, NodeContext } from './operations/context.ts';
 import { startKeygen } from './operations/keygen.ts';
 import { startRefresh, startRepair, startReshare } from './operations/lifecycle.ts';
 import { startSign } from './operations/sign.ts';
+import { applyPolicy } from './operations/policy-update.ts';
+import type { PolicyLedger } from './store/policy-ledger.ts';
+import type { Administrators } from '../cluster/transport/manifest.ts';
 import { PairRetirement } from './session/pair-retirement.ts';
 import { DEFAULT_SESSION_TIMEOUT_MS, SessionRunner } from './session/runner.ts';
 import type { ShareVault } from './store/types.ts';
@@ -39,6 +42,12 @@ export interface NodeRuntimeOptions {
   /** Verifies the coordinator's signature over a request's signing input. */
   readonly verifyCoordinator: (input: Uint8Array, signature: Uint8Array) => boolean;
   readonly vault: ShareVault;
+  /** The node's policy state (kept in the same ledger as its shares). */
+  readonly policy: PolicyLedger;
+  /** Who may sign policy versions: the cluster manifest's administrators (none: no policy can be applied). */
+  readonly administrators?: Administrators;
+  /** The vendor protecting this node's shares, for placement rules (`local`, `aws`, `pkcs11:<model>`…). */
+  readonly vendor?: string;
   readonly rng: Rng;
   /** Sends to the coordinator or a peer node; delivery failures surface as session timeouts. */
   readonly send: (to: Sender, message: ClusterMessage) => void;
@@ -85,6 +94,11 @@ export class NodeRuntime {
         await opts.audit?.(entry);
       },
       claimSession: (keyId, raw) => this.claimSession(keyId, raw),
+      policy: opts.policy,
+      ...(opts.administrators ? { administrators: opts.administrators } : {}),
+      ...(opts.vendor ? { vendor: opts.vendor } : {}),
+      signAsNode: (input) => opts.auth.sign(input),
+      report: (message) => opts.send(COORDINATOR, message),
     };
   }
 
@@ -122,6 +136,8 @@ export class NodeRuntime {
       case 'cancel':
         this.sessions.cancel(sessionId(message.session), 'cancelled by the coordinator');
         return;
+      case 'policy':
+        return applyPolicy(ctx, message);
       case 'keygen':
         return startKeygen(ctx, this.verified('keygen', message));
       case 'sign':

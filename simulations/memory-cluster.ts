@@ -21,6 +21,7 @@ import { partyId } from '../protocol/core/ids.ts';
 import type { PartyAuth } from '../protocol/core/party.ts';
 import { MemoryProtector } from './memory-protector.ts';
 import { MemoryNetwork } from './memory-network.ts';
+import type { Administrators } from '../cluster/transport/manifest.ts';
 
 /** Where a message travels: `coordinator` or a node id. */
 export type Endpoint = 'coordinator' | NodeId;
@@ -44,6 +45,8 @@ export interface MemoryClusterOptions {
   readonly observe?: EngineOptions['observe'];
   /** The coordinator's key registry (default: a new one in memory). */
   readonly registry?: KeyRegistry;
+  /** Policy administrators, as a cluster manifest would list them (none: no policy can be applied). */
+  readonly administrators?: Administrators;
 }
 
 export class MemoryCluster {
@@ -53,6 +56,10 @@ export class MemoryCluster {
   readonly vaults = new Map<NodeId, ShareStore>();
   /** Each node's provider; set `delayMs` to make its unseals slow. */
   readonly protectors = new Map<NodeId, MemoryProtector>();
+  /** Each node's provider vendor for placement rules (default `local`). */
+  readonly vendors = new Map<NodeId, string>();
+  /** The policy administrators the nodes accept. */
+  administrators?: Administrators;
   /** Each node's identity signer (the simulation's byzantine nodes sign what they forge). */
   readonly auths = new Map<NodeId, PartyAuth>();
   /**
@@ -111,6 +118,7 @@ export class MemoryCluster {
       heartbeatMs: 250,
       livenessMs: 2500,
       ...(opts.observe ? { observe: opts.observe } : {}),
+      ...(opts.administrators ? { administrators: opts.administrators } : {}),
       ...opts.engine,
     });
     const cluster = new MemoryCluster({
@@ -124,6 +132,9 @@ export class MemoryCluster {
           members: ids.map(partyId),
           auth: c.auths.get(id)!,
           vault: c.vaults.get(id)!,
+          policy: c.vaults.get(id)!.policy,
+          ...(c.administrators ? { administrators: c.administrators } : {}),
+          vendor: c.vendors.get(id) ?? 'local',
           rng: (n) => new Uint8Array(randomBytes(n)),
           verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
           send: (to, message) => void c.links.get(id)!.send(to, message).catch(() => undefined),
@@ -141,6 +152,7 @@ export class MemoryCluster {
       engine.onReport(from.id, message as NodeReport);
     });
     cluster.setLink(opts.link);
+    if (opts.administrators) cluster.administrators = opts.administrators;
     for (const id of ids) {
       const protector = new MemoryProtector();
       cluster.protectors.set(id, protector);
@@ -152,7 +164,7 @@ export class MemoryCluster {
       link.onMessage((from, message) => void cluster.runtimes.get(id)?.handle(from, message as CoordinatorMessage));
       cluster.runtimes.set(id, cluster.makeRuntime(id));
     }
-    engine.start();
+    await engine.start();
     return cluster;
   }
 

@@ -55,7 +55,11 @@ export interface Libp2pTransportOptions {
   readonly channelMaxFrames?: number;
   readonly channelMaxAgeMs?: number;
   readonly dialTimeoutMs?: number;
+  /** Dials tried before a send gives up (default 4, backing off 250 ms, 500 ms, 1 s). */
+  readonly dialAttempts?: number;
   readonly handshakeTimeoutMs?: number;
+  /** Called when a dial attempt fails and will be tried again (logs; the retry test waits on it). */
+  readonly onDialRetry?: (peer: MemberId, attempt: number, error: Error) => void;
   /** Called after every successful handshake (logs; the wire test reads it). */
   readonly onHandshake?: (info: HandshakeInfo) => void;
   /** Called when a peer is refused (unknown key, failed or classical-only handshake). */
@@ -183,7 +187,7 @@ export class Libp2pTransport implements PeerTransport {
     if (this.closed) throw new Error('transport closed');
     let pending = this.outbound.get(to);
     if (!pending) {
-      pending = this.dial(to);
+      pending = this.dialWithRetry(to);
       this.outbound.set(to, pending);
       pending.catch(() => this.outbound.delete(to));
     }
@@ -220,9 +224,28 @@ export class Libp2pTransport implements PeerTransport {
     else out.stream.abort();
   }
 
+  /**
+   * Dials until a channel is up or the attempts are spent. Nothing has been written when a dial
+   * fails, so trying again cannot duplicate a frame; and sends queued behind this dial keep their
+   * order. Without it, a peer that is slow to accept (a loaded host) loses the frame, and a
+   * session that does not retry (key generation) waits out its deadline.
+   */
+  private async dialWithRetry(to: MemberId): Promise<Outbound> {
+    const attempts = Math.max(1, this.opts.dialAttempts ?? 4);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dial(to);
+      } catch (e) {
+        if (attempt >= attempts || this.closed || e instanceof HandshakeError || e instanceof NotAMemberError) throw e;
+        this.opts.onDialRetry?.(to, attempt, e as Error);
+        await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
   private async dial(to: MemberId): Promise<Outbound> {
     const member = this.opts.manifest.members.get(to);
-    if (!member) throw new Error(`${to} is not in the cluster manifest`);
+    if (!member) throw new NotAMemberError(`${to} is not in the cluster manifest`);
     const peerId = peerIdFromPublicKey(publicKeyFromRaw(member.identityKey));
     const proto = isIP(member.host) === 4 ? 'ip4' : isIP(member.host) === 6 ? 'ip6' : 'dns';
     const addr = multiaddr(`/${proto}/${member.host}/tcp/${member.port}/p2p/${peerId.toString()}`);
@@ -297,6 +320,8 @@ export class Libp2pTransport implements PeerTransport {
     });
   }
 }
+
+class NotAMemberError extends Error {}
 
 interface Outbound {
   readonly stream: FramedStream;

@@ -16,10 +16,39 @@ const memberSchema = z.strictObject({
   address: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, 'expected host:port'),
 });
 
+/** Policy administrators: `threshold` of them must sign every policy version the nodes accept. */
+const administratorsSchema = z.strictObject({
+  threshold: z.number().int().min(1).max(64),
+  members: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'expected a lowercase name'),
+        identityKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 32 bytes of lowercase hex'),
+        /** With an ML-DSA-65 key, this administrator's signatures must carry an ML-DSA-65 signature too. */
+        mldsaKey: z.string().regex(/^[0-9a-f]{3904}$/, 'expected 1952 bytes of lowercase hex').optional(),
+      }),
+    )
+    .min(1)
+    .max(64),
+});
+
 const manifestSchema = z.strictObject({
   version: z.literal(1),
   members: z.array(memberSchema).min(2),
+  administrators: administratorsSchema.optional(),
 });
+
+export interface Administrator {
+  readonly id: string;
+  readonly identityKey: Uint8Array;
+  readonly mldsaKey?: Uint8Array;
+}
+
+/** Who may change the signing policy: any `threshold` of `members` together. */
+export interface Administrators {
+  readonly threshold: number;
+  readonly members: ReadonlyMap<string, Administrator>;
+}
 
 export interface ManifestMember {
   readonly id: MemberId;
@@ -31,6 +60,8 @@ export interface ManifestMember {
 
 export interface ClusterManifest {
   readonly members: ReadonlyMap<MemberId, ManifestMember>;
+  /** Absent: no policy can be applied, and nodes sign what the coordinator asks. */
+  readonly administrators?: Administrators;
 }
 
 export class ManifestError extends Error {
@@ -59,7 +90,17 @@ export function parseManifest(json: unknown): ClusterManifest {
     });
   }
   if (!members.has('coordinator' as MemberId)) throw new ManifestError('manifest has no coordinator');
-  return { members };
+  const admins = parsed.data.administrators;
+  if (!admins) return { members };
+  const administrators = new Map<string, Administrator>();
+  for (const a of admins.members) {
+    if (administrators.has(a.id)) throw new ManifestError(`manifest lists administrator ${a.id} twice`);
+    if (keys.has(a.identityKey)) throw new ManifestError(`administrator ${a.id} has a key another member or administrator already has`);
+    keys.add(a.identityKey);
+    administrators.set(a.id, { id: a.id, identityKey: Buffer.from(a.identityKey, 'hex'), ...(a.mldsaKey ? { mldsaKey: Buffer.from(a.mldsaKey, 'hex') } : {}) });
+  }
+  if (admins.threshold > administrators.size) throw new ManifestError(`manifest needs ${admins.threshold} administrators to sign a policy but lists ${administrators.size}`);
+  return { members, administrators: { threshold: admins.threshold, members: administrators } };
 }
 
 export async function loadManifest(file: string): Promise<ClusterManifest> {
@@ -72,17 +113,24 @@ export async function loadManifest(file: string): Promise<ClusterManifest> {
   return parseManifest(json);
 }
 
-export function manifestJson(members: readonly { id: string; identityKey: Uint8Array; mldsaKey?: Uint8Array; address: string }[]): string {
+export function manifestJson(
+  members: readonly { id: string; identityKey: Uint8Array; mldsaKey?: Uint8Array; address: string }[],
+  administrators?: { threshold: number; members: readonly { id: string; identityKey: Uint8Array; mldsaKey?: Uint8Array }[] },
+): string {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
   return (
     JSON.stringify(
       {
         version: 1,
         members: members.map((m) => ({
           id: m.id,
-          identityKey: Buffer.from(m.identityKey).toString('hex'),
-          ...(m.mldsaKey ? { mldsaKey: Buffer.from(m.mldsaKey).toString('hex') } : {}),
+          identityKey: hex(m.identityKey),
+          ...(m.mldsaKey ? { mldsaKey: hex(m.mldsaKey) } : {}),
           address: m.address,
         })),
+        ...(administrators
+          ? { administrators: { threshold: administrators.threshold, members: administrators.members.map((a) => ({ id: a.id, identityKey: hex(a.identityKey), ...(a.mldsaKey ? { mldsaKey: hex(a.mldsaKey) } : {}) })) } }
+          : {}),
       },
       null,
       2,

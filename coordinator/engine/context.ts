@@ -10,6 +10,8 @@ import { ServiceError, type KeyInfo, type NodeId } from '../service.ts';
 import type { Dispatcher } from './dispatch.ts';
 import type { Liveness } from './liveness.ts';
 import type { Reputation } from './reputation.ts';
+import type { PolicyKeeper, PolicyStore } from './policy.ts';
+import type { Administrators } from '../../cluster/transport/manifest.ts';
 
 export interface EngineOptions {
   /** Every node of the cluster manifest. */
@@ -28,6 +30,10 @@ export interface EngineOptions {
   readonly defaultThreshold?: number;
   readonly maxSessions?: number;
   readonly suspectMs?: number;
+  /** Who may sign policy versions (the cluster manifest's administrators). */
+  readonly administrators?: Administrators;
+  /** Where the policy in force is kept across restarts (none: in memory). */
+  readonly policyStore?: PolicyStore;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   /**
    * Hooks for metrics: an invalid signature caught, a retry, a blamed node, and every sign
@@ -47,6 +53,7 @@ export interface EngineContext {
   readonly liveness: Liveness;
   readonly reputation: Reputation;
   readonly dispatch: Dispatcher;
+  readonly policy: PolicyKeeper;
 }
 
 export function requireKey(ctx: EngineContext, id: string): KeyInfo {

@@ -9,7 +9,7 @@
  */
 import type { NodeReport } from '../../cluster/control.ts';
 import { InvalidCursorError } from '../registry.ts';
-import { ServiceError, type CreateKeyRequest, type HealthReport, type KeyInfo, type KeyPage, type KeyQuery, type KeyStatus, type NodeId, type RequestContext, type SignRequest, type SignResult, type SigningService } from '../service.ts';
+import { ServiceError, type CreateKeyRequest, type HealthReport, type KeyInfo, type KeyPage, type KeyQuery, type KeyStatus, type NodeId, type RequestContext, type PolicyView, type SignRequest, type SignResult, type SigningService } from '../service.ts';
 import type { EngineContext, EngineOptions } from './context.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
 import { Dispatcher } from './dispatch.ts';
@@ -18,6 +18,8 @@ import { destroyKey, refreshKey, repairKey, reshareKey, setKeyStatus } from './l
 import { Liveness } from './liveness.ts';
 import { Reputation } from './reputation.ts';
 import { sign } from './sign.ts';
+import { PolicyKeeper } from './policy.ts';
+import type { AdminSignature } from '../../cluster/policy/administrators.ts';
 
 export type { EngineOptions } from './context.ts';
 
@@ -25,14 +27,24 @@ export class Engine implements SigningService {
   private readonly ctx: EngineContext;
 
   constructor(opts: EngineOptions) {
+    const policy = new PolicyKeeper({
+      nodes: opts.nodes,
+      send: opts.send,
+      ...(opts.administrators ? { administrators: opts.administrators } : {}),
+      ...(opts.policyStore ? { store: opts.policyStore } : {}),
+    });
     const reputation = new Reputation({ suspectMs: opts.suspectMs ?? ENGINE_DEFAULTS.suspectMs, onSuspect: (node) => opts.observe?.blamed?.(node) });
     const liveness = new Liveness({
       nodes: opts.nodes,
       send: opts.send,
       heartbeatMs: opts.heartbeatMs ?? ENGINE_DEFAULTS.heartbeatMs,
       livenessMs: opts.livenessMs ?? ENGINE_DEFAULTS.livenessMs,
-      // A node coming back (restart, healed partition) starts with a clean record.
-      onBack: (node) => reputation.clearFailures(node),
+      // A node coming back (restart, healed partition) starts with a clean record, and gets
+      // the policy version it may have missed.
+      onBack: (node) => {
+        reputation.clearFailures(node);
+        void policy.pushTo([node]);
+      },
     });
     const dispatch = new Dispatcher({
       send: opts.send,
@@ -41,11 +53,12 @@ export class Engine implements SigningService {
       unreachable: (node) => liveness.markOffline(node),
       ...(opts.log ? { log: opts.log } : {}),
     });
-    this.ctx = { opts, liveness, reputation, dispatch };
+    this.ctx = { opts, liveness, reputation, dispatch, policy };
   }
 
-  /** Starts the heartbeat that tracks node liveness. */
-  start(): void {
+  /** Loads the policy in force, then starts the heartbeat that tracks node liveness. */
+  async start(): Promise<void> {
+    await this.ctx.policy.load();
     this.ctx.liveness.start();
   }
 
@@ -66,6 +79,7 @@ export class Engine implements SigningService {
   onReport(node: NodeId, report: NodeReport): void {
     this.ctx.liveness.heardFrom(node);
     if (report.type === 'pong') return;
+    if (report.type === 'policy_status') return this.ctx.policy.onStatus(node, report);
     const session = Buffer.from(report.session).toString('hex');
     if (this.ctx.dispatch.route(node, session, report)) return;
     if (report.type === 'failed') this.ctx.reputation.lateFailure(session, node, report.culprits);
@@ -134,5 +148,14 @@ export class Engine implements SigningService {
 
   destroyKey(id: string, rc: RequestContext): Promise<void> {
     return destroyKey(this.ctx, id, rc);
+  }
+
+  policy(): PolicyView {
+    return this.ctx.policy.view();
+  }
+
+  /** A policy version with its administrators' signatures: checked, kept, and sent to every online node. */
+  proposePolicy(document: Uint8Array, signatures: readonly AdminSignature[]): Promise<PolicyView> {
+    return this.ctx.policy.propose(document, signatures, this.ctx.opts.nodes.filter((n) => this.isOnline(n)), 10_000);
   }
 }

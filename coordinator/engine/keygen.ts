@@ -8,6 +8,7 @@ import { inferredCustody } from '../../cluster/control.ts';
 import { partyId, sortedParties } from '../../protocol/core/ids.ts';
 import { isScheme, schemeOf } from '../../protocol/schemes/index.ts';
 import { ServiceError, type CreateKeyRequest, type KeyInfo, type NodeId, type RequestContext } from '../service.ts';
+import { placementViolation } from '../../cluster/policy/placement.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
 import { withProgress } from './progress.ts';
 import { requireMembers, requireOnline, requireThreshold, type EngineContext } from './context.ts';
@@ -21,12 +22,15 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
   requireMembers(ctx, nodes);
   const threshold = request.threshold ?? Math.min(opts.defaultThreshold ?? majority(nodes.length), nodes.length);
   requireThreshold(threshold, nodes.length);
+  // The nodes check the placement rule themselves; this only answers sooner.
+  const misplaced = placementViolation(ctx.policy.policy, threshold, nodes.map(partyId), partyId(nodes[0]!), undefined);
+  if (misplaced) throw new ServiceError('policy_denied', `placement rule: ${misplaced}`);
   requireOnline(ctx, nodes, 'key generation needs every chosen node online');
   dispatch.admit();
 
   const keyId = randomUUID();
   const custody = inferredCustody(threshold, nodes.map(partyId), opts.nodes.map(partyId));
-  const command = await dispatch.command('keygen', { keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId), custody });
+  const command = await dispatch.command('keygen', { keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId), custody, label: request.label ?? '' });
   return withProgress(rc, command.session, 'keygen', keyId, nodes, async (nodeDone) => {
     const results = new Map<NodeId, { groupKey: string; chainCode: string }>();
     const deadline = Math.min(rc.deadline, Date.now() + (opts.keygenTimeoutMs ?? ENGINE_DEFAULTS.keygenTimeoutMs));
@@ -35,7 +39,7 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
         const failure = dispatch.failure('keygen', node, report, rc.requestId);
         rc.emit({ type: 'signer_failed', session: command.session, node, reason: failure });
         ctx.reputation.blame(report.culprits, node);
-        fail(new ServiceError('internal', `key generation aborted by node ${node}: ${failure}`));
+        fail(report.code === 'policy_denied' ? new ServiceError('policy_denied', `node ${node}: ${report.reason}`) : new ServiceError('internal', `key generation aborted by node ${node}: ${failure}`));
       } else if (report.type === 'keygen_done' && report.keyId === keyId) {
         results.set(node, { groupKey: Buffer.from(report.groupKey).toString('hex'), chainCode: Buffer.from(report.chainCode).toString('hex') });
         if (nodeDone(node) === nodes.length) finish();

@@ -6,15 +6,17 @@
  */
 import type { Bytes } from '../../protocol/core/codec.ts';
 import { partyId } from '../../protocol/core/ids.ts';
-import { taprootField } from '../../cluster/control.ts';
-import { messageToSign, planSigningKey, schemeOf } from '../../protocol/schemes/index.ts';
-import { pathSteps, ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
+import { SIGN_REQUEST_DEFAULTS, taprootField } from '../../cluster/control.ts';
+import { ruleFor } from '../../cluster/policy/evaluate.ts';
+import { signedContent } from '../../cluster/policy/signed-content.ts';
+import { planSigningKey, schemeOf } from '../../protocol/schemes/index.ts';
+import { pathSteps, ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignReceipt, type SignRequest, type SignResult } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
 import type { EngineContext } from './context.ts';
 import type { Command } from './dispatch.ts';
 
 type AttemptOutcome =
-  | { readonly ok: true; readonly signature: Uint8Array; readonly recoveryId: number }
+  | { readonly ok: true; readonly signature: Uint8Array; readonly recoveryId: number; readonly receipts: readonly SignReceipt[] }
   | {
       readonly ok: false;
       /** What callers may see (see NodeReport `failed`); `reason` is for the log. */
@@ -45,11 +47,21 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
   const keyId = key.id;
   if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
   const scheme = schemeOf(key.scheme);
-  // The API checks the same; the engine does not trust its caller.
-  const signed = messageToSign(key.scheme, request.message, request.hash);
+  const publicKey = signingKey(key, request);
+  // What the nodes will sign, computed as they will (each does it again itself): a request they
+  // would refuse as malformed is answered here, and the signature is checked against it.
+  const policy = ctx.policy.policy;
+  const fields = {
+    scheme: key.scheme,
+    message: request.message as Bytes,
+    hash: request.hash ?? '',
+    transaction: request.transaction ?? '',
+    input: request.input ?? 0,
+    expectedDigest: (request.expectedDigest ?? SIGN_REQUEST_DEFAULTS.expectedDigest) as Bytes,
+  } as const;
+  const signed = signedContent(fields, publicKey, (policy && ruleFor(policy, keyId, key.label)?.bitcoin?.network) || 'mainnet');
   if ('problem' in signed) throw new ServiceError('invalid_request', signed.problem);
   const digest = signed.bytes;
-  const publicKey = signingKey(key, request);
   ctx.dispatch.admit();
   const failed = new Set<NodeId>();
   let lastReason = '';
@@ -59,14 +71,16 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
     if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastCode ? ` (last failure: ${lastCode})` : ''}`);
     const quorum = ctx.reputation.pickQuorum(key, key.nodes.filter((n) => ctx.liveness.isOnline(n)), failed);
     const command = await ctx.dispatch.command('sign', {
+      ...fields,
       keyId,
-      scheme: key.scheme,
-      message: request.message as Bytes,
-      hash: request.hash ?? '',
       derivationPath: request.derivationPath ?? '',
       taproot: taprootField(request.taproot),
       epoch: key.epoch ?? 0,
       signers: quorum.map(partyId),
+      requestId: request.requestId ?? '',
+      deadline: request.deadline ?? 0,
+      approvals: (request.approvals ?? []).map((a) => ({ approver: a.approver, signature: a.signature as Bytes })),
+      policyHash: ctx.policy.hash as Bytes,
     });
     if (attempt > 1) {
       ctx.opts.observe?.retry?.();
@@ -86,7 +100,8 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
         signers: quorum,
         ...(scheme.recoveryId ? { recoveryId: outcome.recoveryId as 0 | 1 } : {}),
         ...scheme.signatureForms?.(outcome.signature),
-        ...(request.hash ? { digest: Buffer.from(digest).toString('hex') } : {}),
+        ...(request.hash || (request.transaction && request.transaction !== 'solana') ? { digest: Buffer.from(digest).toString('hex') } : {}),
+        ...(outcome.receipts.length ? { receipts: outcome.receipts } : {}),
       };
     }
     if (outcome.ok) {
@@ -95,9 +110,15 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
       lastCode = 'invalid_signature';
       ctx.opts.observe?.invalidSignature?.();
       for (const n of quorum) failed.add(n);
+    } else if (outcome.code === 'policy_denied') {
+      // Every node holds the same policy: another quorum would refuse the same way.
+      rc.emit({ type: 'completed', session: command.session, ok: false, error: outcome.code });
+      throw new ServiceError('policy_denied', outcome.reason.replace(/^node \d+: /, ''));
     } else {
       lastReason = outcome.reason;
       lastCode = outcome.code;
+      // A node that missed a policy version (it was away) gets it before the retry.
+      if (outcome.code === 'policy_mismatch') for (const n of outcome.unresponsive) void ctx.policy.pushTo([n]);
       ctx.reputation.blame(outcome.culprits, outcome.accuser);
       // An accusation is a dispute until corroborated: the retry leaves out the accused and the accuser.
       const disputed = outcome.culprits.length && outcome.accuser !== undefined ? [outcome.accuser] : [];
@@ -113,12 +134,32 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
   }
 }
 
+/** How long a finished signature waits for signers' receipts still on their way. */
+const RECEIPT_GRACE_MS = 500;
+
 async function signAttempt(ctx: EngineContext, command: Command, quorum: readonly NodeId[], timeoutMs: number): Promise<AttemptOutcome> {
   const reported = new Set<NodeId>();
+  const receipts = new Map<NodeId, SignReceipt>();
+  const expectReceipts = ctx.policy.policy !== undefined;
+  let signedBy: { signature: Uint8Array; recoveryId: number } | undefined;
+  let grace: NodeJS.Timeout | undefined;
   const outcome = await ctx.dispatch.race<AttemptOutcome>(command, quorum, timeoutMs, {
     onReport: (node, report, settle) => {
+      const settleSigned = () => {
+        clearTimeout(grace);
+        settle({ ok: true, ...signedBy!, receipts: quorum.flatMap((n) => receipts.get(n) ?? []) });
+      };
+      if (report.type === 'receipt') {
+        receipts.set(node, { node, receipt: Buffer.from(report.receipt).toString('utf8'), signature: Buffer.from(report.signature).toString('hex') });
+        if (signedBy && receipts.size === quorum.length) settleSigned();
+        return;
+      }
       reported.add(node);
-      if (report.type === 'sign_done') settle({ ok: true, signature: report.signature, recoveryId: report.recoveryId });
+      if (report.type === 'sign_done') {
+        signedBy = { signature: report.signature, recoveryId: report.recoveryId };
+        if (!expectReceipts || receipts.size === quorum.length) settleSigned();
+        else grace = setTimeout(settleSigned, RECEIPT_GRACE_MS);
+      }
       else if (report.type === 'failed') {
         // With culprits, the protocol proved who misbehaved; without, the reporter itself could not go on.
         const culprits = report.culprits.filter((c) => quorum.includes(c));

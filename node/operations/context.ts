@@ -10,9 +10,12 @@ import type { PairRetirement } from '../session/pair-retirement.ts';
 import type { SessionRunner } from '../session/runner.ts';
 import type { Refusal } from '../store/share-access.ts';
 import type { ShareVault, StoredKey } from '../store/types.ts';
+import type { PolicyLedger } from '../store/policy-ledger.ts';
+import type { Administrators } from '../../cluster/transport/manifest.ts';
+import type { NodeReport } from '../../cluster/control.ts';
 
 export interface AuditEntry {
-  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair' | 'reshare';
+  readonly event: 'keygen' | 'sign' | 'destroy' | 'refresh' | 'repair' | 'reshare' | 'policy';
   readonly keyId: string;
   readonly session: string;
   /** SHA-256 of the message (or preimage), never the message itself for large payloads. */
@@ -25,7 +28,13 @@ export interface AuditEntry {
   readonly taproot?: { readonly merkleRoot: string };
   readonly signingKey?: string;
   readonly signers: readonly PartyId[];
-  readonly outcome: 'started' | 'completed' | 'aborted';
+  readonly outcome: 'started' | 'completed' | 'aborted' | 'allowed' | 'refused' | 'applied';
+  /** Policy decisions: the rule that decided, why it refused, the policy version and hash in force. */
+  readonly rule?: string;
+  readonly reason?: string;
+  readonly policyVersion?: number;
+  readonly policyHash?: string;
+  readonly requestId?: string;
 }
 
 export interface NodeContext {
@@ -38,11 +47,21 @@ export interface NodeContext {
   audit(entry: AuditEntry): Promise<void>;
   /** Accepts a session id for a key once, ever; reports and throws when it was used before. */
   claimSession(keyId: string, session: Bytes): Promise<SessionId>;
+  /** The policy this node enforces, its usage counts and spent request ids. */
+  readonly policy: PolicyLedger;
+  /** Who may sign policy versions (the cluster manifest's administrators). */
+  readonly administrators?: Administrators;
+  /** This node's provider vendor (placement rules): `local`, `aws`, `pkcs11:<model>`… */
+  readonly vendor?: string;
+  /** Signs with this node's identity key (receipts). */
+  signAsNode(input: Uint8Array): Uint8Array;
+  /** Sends a report to the coordinator. */
+  report(message: NodeReport): void;
 }
 
 /** Reports a refusal of session `id` to the coordinator. */
 export function refuse(ctx: NodeContext, id: SessionId, refusal: Refusal): void {
-  ctx.sessions.fail(id, refusal.reason, refusal.culprits ?? []);
+  ctx.sessions.fail(id, refusal.reason, refusal.culprits ?? [], refusal.code);
 }
 
 /**

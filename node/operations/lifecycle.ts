@@ -9,6 +9,7 @@ import { custodyTag, custodyViolation, sameCustody, type RefreshRequest, type Re
 import type { Bytes } from '../../protocol/core/codec.ts';
 import { sortedParties, type PartyId } from '../../protocol/core/ids.ts';
 import { schemeOf } from '../../protocol/schemes/index.ts';
+import { placementViolation } from '../../cluster/policy/placement.ts';
 import type { SessionSpec } from '../session/runner.ts';
 import { decodeShare, loadAtEpoch, storeShare } from '../store/share-access.ts';
 import type { StoredKey } from '../store/types.ts';
@@ -54,6 +55,8 @@ export async function startReshare(ctx: NodeContext, request: ReshareRequest): P
   // holder adopts it). A coordinator that reshares to t−1 nodes of its own finds no honest dealer.
   const broken = custodyViolation(request.custody, request.newThreshold, newParties, ctx.members);
   if (broken) return refuse(ctx, id, { reason: `resharing refused: ${broken}` });
+  const misplaced = placementViolation((await ctx.policy.active()).policy, request.newThreshold, newParties, ctx.self, ctx.vendor);
+  if (misplaced) return refuse(ctx, id, { code: 'policy_denied', reason: `resharing refused by the placement rule: ${misplaced}` });
   let share: unknown;
   if (dealers.includes(ctx.self)) {
     const loaded = await loadAtEpoch(ctx.vault, ctx.self, request.keyId, request.epoch - 1);

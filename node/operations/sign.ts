@@ -7,19 +7,26 @@
  */
 import { createHash } from 'node:crypto';
 import { taprootSpendOf, type SignRequest } from '../../cluster/control.ts';
-import { encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
+import { bytes, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import { sessionId, sortedParties } from '../../protocol/core/ids.ts';
 import type { ProtocolAbort } from '../../protocol/core/errors.ts';
 import { MAX_PATH_CHARS, parsePath } from '../../protocol/derive.ts';
-import { messageToSign, planSigningKey, schemeOf, shareForPlan, type SchemeSignature, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
-import { decodeShare, loadAtEpoch } from '../store/share-access.ts';
+import { planSigningKey, schemeOf, shareForPlan, type SchemeSignature, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
+import { decodeShare, loadAtEpoch, type Refusal } from '../store/share-access.ts';
+import { zeroize } from '../../protocol/core/transcript.ts';
 import { refuse, type NodeContext } from './context.ts';
+import { admitSign } from './policy-gate.ts';
 
 /**
  * The public inputs a node binds into a DKLs23 signing transcript beyond the protocol's own (the
  * hash and Taproot spend change the digest and the key, which the protocol binds already).
  */
-const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
+const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string; policyHash: Bytes }>({
+  keyId: text(128),
+  epoch: uint(2 ** 32),
+  derivationPath: text(MAX_PATH_CHARS),
+  policyHash: bytes(32),
+});
 
 export async function startSign(ctx: NodeContext, request: SignRequest): Promise<void> {
   // The claim's synced write overlaps the share's loading and the audit entry: all three are
@@ -35,17 +42,23 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   const { key, epoch } = stored;
   const scheme = schemeOf(key.scheme);
   const adapter = scheme.adapter;
-  // What is signed: the message, or the digest this node computes itself from the preimage.
-  const toSign = messageToSign(key.scheme, request.message, request.hash || undefined);
-  if ('problem' in toSign) return refuse(ctx, id, { reason: toSign.problem });
-  const signed = toSign.bytes;
+  // Until decodeShare takes it, the unsealed share is this function's to zeroise.
+  const refuseLoaded = (refusal: Refusal) => {
+    zeroize(stored.share);
+    refuse(ctx, id, refusal);
+  };
   const taproot = taprootSpendOf(request.taproot);
   let plan: SigningKeyPlan;
   try {
     plan = planSigningKey(scheme, key, request.derivationPath ? parsePath(request.derivationPath) : [], taproot);
   } catch (e) {
-    return refuse(ctx, id, { reason: `cannot derive the signing key: ${(e as Error).message}` });
+    return refuseLoaded({ reason: `cannot derive the signing key: ${(e as Error).message}` });
   }
+  // What is signed (the message, or the digest this node computes itself from a preimage or a
+  // transaction), and whether the node's policy allows it: decided before the share is touched.
+  const admitted = await admitSign(ctx, id, request, key, plan.publicKey).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `policy check failed: ${(e as Error).message}` } }));
+  if (!admitted.ok) return refuseLoaded(admitted.refusal);
+  const { toSign: signed, policyHash } = admitted.value;
   const decoded = decodeShare(adapter, stored, () => {
     if (key.scheme !== request.scheme) return { reason: `key ${request.keyId} is ${key.scheme}, not ${request.scheme}` };
     return adapter.pairwiseSetup ? ctx.pairs.refusal(request.keyId, epoch, signers, stored.burned) : undefined;
@@ -60,9 +73,12 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     return refuse(ctx, id, { reason: `cannot tweak the share: ${(e as Error).message}` });
   }
   const { share: signingShare, made } = forPlan;
+  let completed = false;
   const dispose = () => {
     adapter.wipe(share);
     for (const s of made) adapter.wipe(s);
+    // A session that did not complete leaves the request's approvals for a retry.
+    if (!completed) void admitted.value.ended(false).catch(() => undefined);
   };
   const base = {
     keyId: request.keyId,
@@ -85,7 +101,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     dispose();
     throw e;
   }
-  const context = encodeCbor(signContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath });
+  const context = encodeCbor(signContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath, policyHash: policyHash as Bytes });
   const pairwise = adapter.pairwiseSetup;
   ctx.sessions.start({
     id,
@@ -95,6 +111,8 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     start: adapter.sign(signingShare, signed, { context, ...(pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {}) }),
     complete: async (output) => {
       const sig = output as SchemeSignature;
+      completed = true;
+      await admitted.value.ended(true);
       await ctx.audit({ event: 'sign', ...base, outcome: 'completed' });
       // A signer that only contributed its share reports nothing; the aggregator reports.
       return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;

@@ -26,6 +26,7 @@ export interface KeyMeta {
   burned?: number[];
   /** Fixed at key generation (cluster/control.ts Custody); absent on keys stored before it existed. */
   custody?: { minThreshold: number; minParties: number; members: number[] };
+  label?: string;
 }
 
 export function toMeta(key: StoredKey, epoch: number): KeyMeta {
@@ -39,6 +40,7 @@ export function toMeta(key: StoredKey, epoch: number): KeyMeta {
     epoch,
     status: 'active',
     ...(key.custody ? { custody: { minThreshold: key.custody.minThreshold, minParties: key.custody.minParties, members: [...key.custody.members] } } : {}),
+    ...(key.label ? { label: key.label } : {}),
   };
 }
 
@@ -51,5 +53,6 @@ export function toStoredKey(m: KeyMeta): StoredKey {
     groupKey: Buffer.from(m.groupKey, 'hex'),
     chainCode: Buffer.from(m.chainCode, 'hex'),
     ...(m.custody ? { custody: { ...m.custody, members: m.custody.members as PartyId[] } } : {}),
+    ...(m.label ? { label: m.label } : {}),
   };
 }

@@ -21,6 +21,8 @@ export interface LoadedShare {
 export interface Refusal {
   readonly reason: string;
   readonly culprits?: readonly PartyId[];
+  /** What the coordinator may tell its caller (default `refused`): `policy_denied`, `policy_mismatch`. */
+  readonly code?: string;
 }
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: Refusal };

@@ -25,6 +25,7 @@ import { toMeta, toStoredKey, type KeyMeta, type KeyStatus } from './key-meta.ts
 
 export type { KeyStatus } from './key-meta.ts';
 import { UnsealCache } from './unseal-cache.ts';
+import { PolicyLedger } from './policy-ledger.ts';
 import type { ShareVault, StoredKey } from './types.ts';
 
 export { bindingBytes, SealedShareError, SEALED_FORMAT_VERSION } from './sealer.ts';
@@ -79,6 +80,8 @@ export class ShareStore implements ShareVault {
   /** The tail of each key's chain of metadata writers (see `locked`). */
   private readonly keyLocks = new Map<string, Promise<unknown>>();
   private readonly claims: SessionClaims;
+  /** The node's policy state, in the same database (a backup carries both). */
+  readonly policy: PolicyLedger;
   private readonly cacheCounters = { cacheHits: 0, cacheMisses: 0 };
 
   constructor(parts: LedgerParts) {
@@ -86,6 +89,7 @@ export class ShareStore implements ShareVault {
     this.opts = parts;
     this.sealer = parts.sealer;
     this.claims = new SessionClaims(parts.backend);
+    this.policy = new PolicyLedger(parts.backend);
     this.cache = new UnsealCache(parts.cacheTtlMs ?? 5 * 60_000, parts.cacheSize ?? 1024);
   }
 

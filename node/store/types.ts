@@ -16,6 +16,8 @@ export interface StoredKey {
   readonly chainCode: Uint8Array;
   /** Fixed at creation (see Custody); absent for keys stored before it existed (see `custodyOf`). */
   readonly custody?: Custody;
+  /** The owner's label at creation: policy rules may select keys by it. */
+  readonly label?: string;
 }
 
 /** What the runtime needs from the sealed share store. */

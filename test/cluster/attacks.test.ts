@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../coordinator/service.ts';
-import { repairRequestCodec, requestSigningInput, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../cluster/control.ts';
+import { SIGN_REQUEST_DEFAULTS, repairRequestCodec, requestSigningInput, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../cluster/control.ts';
 import { array, bytes, encodeCbor, encodeMessage, party, sessionId, struct, text, uint, type Bytes, type PartyId } from '../../protocol/core/index.ts';
 import { FaultController } from '../../simulations/faults.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
@@ -20,8 +20,8 @@ let cluster: MemoryCluster | undefined;
 afterEach(() => cluster?.close());
 
 /** A sign request signed with the coordinator's key, as the attacker holding it would send. */
-function forgedSign(c: MemoryCluster, req: Omit<SignRequest, 'scheme' | 'derivationPath' | 'epoch' | 'hash' | 'taproot'> & Partial<SignRequest>): CoordinatorMessage {
-  const request = encodeCbor(signRequestCodec, { scheme: 'ecdsa-secp256k1', derivationPath: '', epoch: 0, hash: '', taproot: [], ...req }) as Bytes;
+function forgedSign(c: MemoryCluster, req: Pick<SignRequest, 'session' | 'keyId' | 'message' | 'signers'> & Partial<SignRequest>): CoordinatorMessage {
+  const request = encodeCbor(signRequestCodec, { ...SIGN_REQUEST_DEFAULTS, scheme: 'ecdsa-secp256k1', epoch: 0, ...req }) as Bytes;
   return { type: 'sign', request, signature: c.signAsCoordinator(requestSigningInput('sign', request)) as Bytes };
 }
 
@@ -191,7 +191,7 @@ describe('node runtimes against a compromised coordinator', () => {
     expect(refused).toBe('invalid_request');
     // A signed request a node cannot decode (a path over the limit) is answered, not dropped.
     const session = randomBytes(32) as Bytes;
-    const over = encodeCbor(signRequestCodecLoose, { session, keyId: key.id, scheme: 'ecdsa-secp256k1', message: digest as Bytes, hash: '', derivationPath: 'm' + '/1'.repeat(2000), taproot: [], signers: [1, 2] as PartyId[], epoch: 0 }) as Bytes;
+    const over = encodeCbor(signRequestCodecLoose, { ...SIGN_REQUEST_DEFAULTS, session, keyId: key.id, scheme: 'ecdsa-secp256k1', message: digest as Bytes, derivationPath: 'm' + '/1'.repeat(2000), signers: [1, 2] as PartyId[], epoch: 0 }) as Bytes;
     cluster.sendAsCoordinator(1, { type: 'sign', request: over, signature: cluster.signAsCoordinator(requestSigningInput('sign', over)) as Bytes });
     expect(failure(await reportOf(cluster, 1, session)).reason).toMatch(/^sign request refused/);
   });
@@ -253,4 +253,11 @@ const signRequestCodecLoose = struct<SignRequest>({
   taproot: array(bytes({ min: 0, max: 32 }), { min: 0, max: 1 }),
   signers: array(party, { min: 1, max: 64 }),
   epoch: uint(2 ** 32),
+  transaction: text(16) as never,
+  input: uint(2 ** 32),
+  expectedDigest: bytes({ min: 0, max: 64 }),
+  requestId: text(1 << 10),
+  deadline: uint(Number.MAX_SAFE_INTEGER),
+  approvals: array(struct({ approver: text(1 << 10), signature: bytes({ min: 0, max: 128 }) }), { min: 0, max: 1024 }),
+  policyHash: bytes({ min: 0, max: 64 }),
 });

@@ -117,6 +117,29 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     expect(bytes.toInitiator).toBeGreaterThan(1088 + 32 + 64);
   });
 
+  it('a frame sent to a peer that is not listening yet arrives once it listens: the failed dial is retried, and frames queued behind it keep their order', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const retries: number[] = [];
+    const c = await Libp2pTransport.create({ self: 'coordinator' as MemberId, manifest, identitySeed: ms[0]!.seed, listen: `127.0.0.1:${ms[0]!.port}`, onDialRetry: (_peer, attempt) => retries.push(attempt) });
+    open.push(c);
+    const sent = ['first', 'second', 'third'].map((f) => c.send('node-1' as MemberId, Buffer.from(f)));
+    await until(() => retries.length > 0); // node-1 refused the first dial: nobody listens on its port
+    const n1 = await start(ms[1]!, manifest);
+    await Promise.all(sent);
+    await until(() => n1.received.length === 3);
+    expect(n1.received.map((r) => r.frame)).toEqual(['first', 'second', 'third']);
+  });
+
+  it('gives up on a peer that never listens after its dial attempts, and says so', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const retries: number[] = [];
+    const c = await Libp2pTransport.create({ self: 'coordinator' as MemberId, manifest: manifestOf(ms), identitySeed: ms[0]!.seed, listen: `127.0.0.1:${ms[0]!.port}`, dialAttempts: 3, onDialRetry: (_peer, attempt) => retries.push(attempt) });
+    open.push(c);
+    await expect(c.send('node-1' as MemberId, Buffer.from('lost'))).rejects.toThrow();
+    expect(retries).toEqual([1, 2]);
+  });
+
   it('refuses a peer whose key is not in the manifest', async () => {
     const ms = await members(['coordinator', 'node-1']);
     const [stranger] = await members(['node-9']);

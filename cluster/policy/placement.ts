@@ -1,0 +1,29 @@
+/**
+ * Placement: no single provider vendor may protect `threshold` or more of a key's shares (one
+ * cloud's insider, one HSM model's flaw would then be the whole key). Each node checks the
+ * committee it is asked to join against the vendors the policy lists, and that the policy's word
+ * on its own vendor is true, at key generation and at resharing.
+ */
+import type { PartyId } from '../../protocol/core/ids.ts';
+import type { Policy } from './document.ts';
+
+/** Why `committee` may not hold a key with `threshold`, or undefined when it may. */
+export function placementViolation(policy: Policy | undefined, threshold: number, committee: readonly PartyId[], self: PartyId, ownVendor: string | undefined): string | undefined {
+  const placement = policy?.placement;
+  if (!placement) return undefined;
+  const declared = placement.vendors[String(self)];
+  if (declared && ownVendor && declared !== ownVendor && !declared.startsWith(`${ownVendor}:`)) {
+    return `the policy places node ${self} with ${declared}, but it seals its shares with ${ownVendor}`;
+  }
+  if (placement.allowSingleVendorQuorum) return undefined;
+  const byVendor = new Map<string, PartyId[]>();
+  for (const p of committee) {
+    const vendor = placement.vendors[String(p)];
+    if (!vendor) return `the policy does not say which vendor protects node ${p}'s shares`;
+    byVendor.set(vendor, [...(byVendor.get(vendor) ?? []), p]);
+  }
+  for (const [vendor, nodes] of byVendor) {
+    if (nodes.length >= threshold) return `${vendor} would protect ${nodes.length} shares (nodes ${nodes.join(', ')}), enough to sign alone with threshold ${threshold}`;
+  }
+  return undefined;
+}
