@@ -158,9 +158,10 @@ export type CoordinatorMessage =
   /**
    * A policy version for the nodes to apply. Not a coordinator request: what makes a node take it
    * is `threshold` administrators' signatures (cluster/policy/administrators.ts), which the
-   * coordinator cannot make.
+   * coordinator cannot make. The nonce makes every sending a new message (the link drops
+   * byte-identical ones as replays), so a node that missed one can be sent it again.
    */
-  | { readonly type: 'policy'; readonly document: Bytes; readonly signatures: readonly { readonly admin: string; readonly signature: Bytes; readonly mldsaSignature: Bytes }[] };
+  | { readonly type: 'policy'; readonly nonce: Bytes; readonly document: Bytes; readonly signatures: readonly { readonly admin: string; readonly signature: Bytes; readonly mldsaSignature: Bytes }[] };
 
 /** What a node sends the coordinator. */
 export type NodeReport =
@@ -330,7 +331,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   reshare_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }), commitmentsDigest: bytes(32) }),
   refresh_done: struct({ session, keyId, epoch: uint(2 ** 32), groupKey: bytes({ min: 32, max: 33 }) }),
   pong: struct({ nonce: bytes(16) }),
-  policy: struct({ document: bytes({ min: 2, max: 4 * 1024 * 1024 }), signatures: array(struct({ admin: text(64), signature: bytes(64), mldsaSignature: bytes({ min: 0, max: 4096 }) }), { min: 0, max: 64 }) }),
+  policy: struct({ nonce: bytes(16), document: bytes({ min: 2, max: 4 * 1024 * 1024 }), signatures: array(struct({ admin: text(64), signature: bytes(64), mldsaSignature: bytes({ min: 0, max: 4096 }) }), { min: 0, max: 64 }) }),
   policy_status: struct({ version: uint(Number.MAX_SAFE_INTEGER), hash: bytes(32), error: text(512) }),
   receipt: struct({ session, receipt: bytes({ min: 2, max: 8192 }), signature: bytes(64) }),
   protocol: struct({ session, keyId, round: uint(255), message: bytes({ min: 1, max: 4 * 1024 * 1024 }) }),

@@ -4,6 +4,7 @@
  * them again and applies it or not), names the version in force in every sign request (nodes
  * refuse a request naming another), and brings nodes that were away up to date.
  */
+import { randomBytes } from 'node:crypto';
 import { checkAdminSignatures, type AdminSignature } from '../../cluster/policy/administrators.ts';
 import { NO_POLICY_HASH, PolicyError, policyFromBytes, policyHash, type Policy } from '../../cluster/policy/document.ts';
 import type { CoordinatorMessage, NodeReport } from '../../cluster/control.ts';
@@ -100,11 +101,12 @@ export class PolicyKeeper {
   async pushTo(nodes: readonly NodeId[], timeoutMs = 10_000): Promise<void> {
     const current = this.current;
     if (!current || !nodes.length) return;
-    const message: CoordinatorMessage = {
+    const message = (): CoordinatorMessage => ({
       type: 'policy',
+      nonce: randomBytes(16) as Bytes,
       document: current.signed.document as Bytes,
       signatures: current.signed.signatures.map((s) => ({ admin: s.admin, signature: s.signature as Bytes, mldsaSignature: (s.mldsaSignature ?? new Uint8Array()) as Bytes })),
-    };
+    });
     const hashHex = Buffer.from(current.hash).toString('hex');
     const pending = new Set(nodes);
     await new Promise<void>((resolve) => {
@@ -120,7 +122,7 @@ export class PolicyKeeper {
       };
       const timer = setTimeout(done, timeoutMs);
       this.waiting.add(waiter);
-      for (const node of nodes) void this.send(node, message).catch(() => pending.delete(node));
+      for (const node of nodes) void this.send(node, message()).catch(() => pending.delete(node));
     });
   }
 }

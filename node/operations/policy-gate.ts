@@ -63,7 +63,7 @@ export async function admitSign(ctx: NodeContext, id: SessionId, request: SignRe
   if (!active.policy) return { ok: true, value: { toSign: content.bytes, policyHash: active.hash, ended } };
   const policy = active.policy;
   const approvers = request.approvals.length ? validApprovers(policy.approvers, approvalRequestOf(request), request.approvals) : new Set<string>();
-  const decision = await ctx.policy.admit(request.keyId, id, content.transaction?.chain, request.requestId, now, (usage) =>
+  const decision = await ctx.policy.admit(request.keyId, id, { chain: content.transaction?.chain, requestId: request.requestId, rule: rule?.name ?? 'default' }, now, (usage) =>
     decide(
       policy,
       {

@@ -99,22 +99,23 @@ export class PolicyLedger {
   /**
    * Decides a signature under the key's lock and, when allowed, records it durably before
    * answering: the usage entry and (with a request id) the request's start, in one synced batch.
-   * `decide` sees this node's usage of the key; a refusal records nothing.
+   * `decide` sees this node's usage of the key; a refusal records nothing. `rule` names the
+   * governing rule in a refusal of a request id already spent.
    */
   async admit(
     keyId: string,
     session: string,
-    chain: Chain | undefined,
-    requestId: string,
+    request: { readonly chain: Chain | undefined; readonly requestId: string; readonly rule: string },
     now: Date,
     decide: (usage: Usage) => Decision,
   ): Promise<Decision> {
+    const { chain, requestId, rule } = request;
     return this.locked(`key!${keyId}`, async () => {
       if (requestId) {
-        if (this.running.has(requestId)) return { allowed: false, rule: 'approvals', reason: `request ${requestId} is being signed here in another session` };
+        if (this.running.has(requestId)) return { allowed: false, rule, reason: `request ${requestId} is being signed here in another session` };
         const raw = await this.db.get(requestKey(requestId));
         const state = raw ? decode<RequestState>(raw) : undefined;
-        if (state?.state === 'completed') return { allowed: false, rule: 'approvals', reason: `request ${requestId} was signed already: its approvals are used` };
+        if (state?.state === 'completed') return { allowed: false, rule, reason: `request ${requestId} was signed already: its approvals are used` };
       }
       const usage = await this.usage(keyId, chain, now.getTime());
       const decision = decide(usage);
