@@ -8,6 +8,7 @@
  */
 import { custodyViolation } from '../../cluster/control.ts';
 import { partyId, sortedParties } from '../../protocol/core/ids.ts';
+import { placementViolation } from '../../cluster/policy/placement.ts';
 import { schemeOf } from '../../protocol/schemes/index.ts';
 import { ServiceError, type KeyInfo, type KeyStatus, type NodeId, type RequestContext } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
@@ -69,6 +70,9 @@ export async function reshareKey(
   const custody = custodyOf(ctx, key);
   const broken = custodyViolation(custody, request.threshold, newNodes.map(partyId), ctx.opts.nodes.map(partyId));
   if (broken) throw new ServiceError('invalid_request', `resharing would break key ${id}'s custody: ${broken}`);
+  // The nodes check the placement rule themselves; this only answers sooner.
+  const misplaced = placementViolation(ctx.policy.policy, request.threshold, newNodes.map(partyId), partyId(newNodes[0]!), undefined);
+  if (misplaced) throw new ServiceError('policy_denied', `placement rule: ${misplaced}`);
   requireOnline(ctx, newNodes, 'every new holder must be online');
   const candidates = trustedOnline(ctx, key.nodes.filter((n) => n !== opts.notDealing));
   if (candidates.length < key.threshold) throw new ServiceError('quorum_unavailable', `resharing needs ${key.threshold} old holders online, ${candidates.length} are`);
@@ -91,7 +95,11 @@ export async function reshareKey(
     await dispatch.collect(command, participants, rc.deadline, 'resharing did not finish in time; the key keeps its committee', (node, report, { finish, fail }) => {
       if (report.type === 'failed') {
         ctx.reputation.blame(report.culprits, node);
-        fail(new ServiceError('internal', `resharing aborted by node ${node}: ${dispatch.failure('reshare', node, report, rc.requestId)}; the key keeps its committee`));
+        fail(
+          report.code === 'policy_denied'
+            ? new ServiceError('policy_denied', `node ${node}: ${report.reason}; the key keeps its committee`)
+            : new ServiceError('internal', `resharing aborted by node ${node}: ${dispatch.failure('reshare', node, report, rc.requestId)}; the key keeps its committee`),
+        );
       } else if (report.type === 'reshare_done' && report.keyId === id && report.epoch === epoch && newNodes.includes(node)) {
         if (key.groupKey && Buffer.from(report.groupKey).toString('hex') !== key.groupKey) return fail(new ServiceError('internal', `node ${node} reshared to another group key`));
         done.set(node, Buffer.from(report.commitmentsDigest).toString('hex'));
