@@ -5,12 +5,13 @@
  * and sent with every attempt; only answers that say nothing was done are retried otherwise),
  * and the WebSocket event stream as an async iterator.
  */
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, verify as edVerify } from 'node:crypto';
 import WebSocket from 'ws';
-import type { ChildKey, CreateKeyBody, Health, Key, KeyPage, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+import type { ChildKey, CreateKeyBody, Health, Key, KeyPage, PolicyProposal, PolicyView, Receipt, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
 import type { BitcoinNetwork } from '../protocol/schemes/index.ts';
 
-export type { ChildKey, CreateKeyBody, Health, Key, KeyPage, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+export type { ChildKey, CreateKeyBody, Health, Key, KeyPage, PolicyProposal, PolicyView, Receipt, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+export type { Policy } from '../contract/policy.ts';
 
 /** An error answer of the API, or a failure to reach it (`status` 0, code `unreachable`). */
 export class MpcApiError extends Error {
@@ -151,6 +152,16 @@ export class MpcClient {
     return this.call('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined, opts);
   }
 
+  /** The signing policy in force, and the version each node reported. */
+  getPolicy(opts: CallOptions = {}): Promise<PolicyView> {
+    return this.call('GET', '/v1/policy', undefined, opts);
+  }
+
+  /** A policy version with its administrators' signatures (see `mpc policy sign`). */
+  proposePolicy(proposal: PolicyProposal, opts: CallOptions = {}): Promise<PolicyView> {
+    return this.call('POST', '/v1/policy', proposal, opts);
+  }
+
   /** The OpenAPI document the server generates from the contract. */
   openapi(): Promise<Record<string, unknown>> {
     return this.call('GET', '/v1/openapi.json');
@@ -254,4 +265,17 @@ function search(query: Record<string, string | number | undefined>): string {
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
   const s = params.toString();
   return s ? `?${s}` : '';
+}
+
+/** The Ed25519 SubjectPublicKeyInfo prefix: a raw 32-byte key after it is a key `node:crypto` reads. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * Whether a signer's receipt is signed by the node key `nodeKey` (32-byte Ed25519, from the
+ * cluster manifest); parse `receipt.receipt` (JSON) for what it says.
+ */
+export function receiptVerifies(receipt: Receipt, nodeKey: Uint8Array): boolean {
+  const input = Buffer.concat([Buffer.from('mpc-signer/receipt/v1\n'), Buffer.from(receipt.receipt, 'utf8')]);
+  const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, nodeKey]), format: 'der', type: 'spki' });
+  return edVerify(null, input, key, Buffer.from(receipt.signature, 'hex'));
 }

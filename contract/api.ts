@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { MAX_PATH_CHARS } from '../protocol/derive.ts';
 import { BITCOIN_NETWORKS, MESSAGE_HASHES, SCHEMES, type Scheme } from '../protocol/schemes/index.ts';
+import { policySchema } from './policy.ts';
 
 export const SCOPES = ['keys:create', 'keys:read', 'sign', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -103,8 +104,29 @@ export const SignBodySchema = z
     hash: z.enum(MESSAGE_HASHES).optional().describe('the nodes hash `message` with this themselves (eip191: Ethereum personal message)'),
     derivationPath: z.string().max(MAX_PATH_CHARS).optional().describe('non-hardened BIP32 path such as m/0/1'),
     taproot: TaprootSpendSchema.optional().describe('schnorr-bip340 only; absent: plain BIP340 under the (child) internal key'),
+    transaction: z
+      .enum(['ethereum', 'psbt', 'solana'])
+      .optional()
+      .describe('`message` is an unsigned transaction in this format (Ethereum EIP-2718, Bitcoin PSBT, Solana message): each node decodes it, computes what it signs, and applies its policy to it'),
+    input: z.number().int().min(0).max(65535).optional().describe('psbt: the input to sign (default 0)'),
+    digest: hexBytes('digest', 32).optional().describe('with a transaction: the digest you expect; refused when the transaction has another'),
+    requestId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional().describe('unique id the approvals name; required with approvals'),
+    deadline: z.number().int().min(0).optional().describe('unix seconds: the approvals expire then'),
+    approvals: z
+      .array(z.strictObject({ approver: z.string().min(1).max(64), signature: hexBytes('signature', 64) }))
+      .max(32)
+      .optional()
+      .describe('approvers\' Ed25519 signatures over the canonical request (README, "Policy")'),
   })
   .meta({ id: 'SignRequest' });
+
+export const ReceiptSchema = z
+  .object({
+    node: NodeIdSchema,
+    receipt: z.string().describe('canonical JSON the node signed: node, keyId, session, requestId, signed, decision, rule, policyVersion, policyHash, at'),
+    signature: hexBytes('signature', 64).describe('Ed25519 with the node\'s identity key over "mpc-signer/receipt/v1\\n" + receipt'),
+  })
+  .meta({ id: 'Receipt' });
 
 export const SignResultSchema = z
   .object({
@@ -115,9 +137,30 @@ export const SignResultSchema = z
     r: hexBytes('r', 32).optional(),
     s: hexBytes('s', 32).optional(),
     der: hex('der').optional().describe('ECDSA: strict DER, low S'),
-    digest: hexBytes('digest', 32).optional().describe('what the nodes signed, when `hash` was given'),
+    digest: hexBytes('digest', 32).optional().describe('what the nodes signed, when `hash` or a transaction (Ethereum, PSBT) was given'),
+    receipts: z.array(ReceiptSchema).optional().describe('each signer\'s signed decision, when a policy is in force'),
   })
   .meta({ id: 'SignResult' });
+
+const AdminSignatureSchema = z.strictObject({
+  admin: z.string().min(1).max(64),
+  signature: hexBytes('signature', 64).describe('Ed25519 over "mpc-signer/policy-signature/v1\\n" + the 32-byte policy hash'),
+  mldsaSignature: hex('mldsaSignature').optional().describe('ML-DSA-65 over the same, for administrators whose manifest entry pins an ML-DSA key'),
+});
+
+export const PolicyProposalSchema = z
+  .strictObject({ policy: policySchema, signatures: z.array(AdminSignatureSchema).min(1).max(64) })
+  .meta({ id: 'PolicyProposal', description: 'a policy version and its administrators\' signatures' });
+
+export const PolicyViewSchema = z
+  .object({
+    version: z.number().int().min(0).describe('0: no policy (nodes sign what the coordinator asks)'),
+    hash: hexBytes('hash', 32).describe('SHA-256 over "mpc-signer/policy/v1\\n" + canonical JSON (RFC 8785) of the policy'),
+    policy: policySchema.optional(),
+    signatures: z.array(AdminSignatureSchema),
+    nodes: z.array(z.object({ id: NodeIdSchema, version: z.number().int().optional(), hash: hexBytes('hash', 32).optional(), error: z.string().optional() })).describe('the version each node reported'),
+  })
+  .meta({ id: 'PolicyView' });
 
 export const HealthSchema = z.object({ status: z.enum(['ok', 'degraded']), nodes: z.array(z.object({ id: NodeIdSchema, online: z.boolean() })) }).meta({ id: 'Health' });
 export const RepairBodySchema = z.strictObject({ node: NodeIdSchema.describe('the node whose share is lost') });
@@ -237,6 +280,17 @@ export const ROUTES = {
     response: KeySchema,
     errors: [400, 404, 429, 503, 504],
   }),
+  getPolicy: route({ method: 'GET', path: '/v1/policy', scope: 'keys:read', summary: 'The signing policy in force and the version each node enforces', status: 200, response: PolicyViewSchema, errors: [] }),
+  proposePolicy: route({
+    method: 'POST',
+    path: '/v1/policy',
+    scope: 'admin',
+    summary: 'Apply a policy version signed by the administrators\' quorum (each node checks the signatures itself)',
+    body: PolicyProposalSchema,
+    status: 200,
+    response: PolicyViewSchema,
+    errors: [400, 403, 413, 415],
+  }),
   destroyKey: route({ method: 'DELETE', path: '/v1/keys/:id', scope: 'admin', summary: 'Erase every share of a key (crypto-shredding)', params: KeyParams, status: 200, response: z.object({ id: KeyIdSchema, destroyed: z.literal(true) }), errors: [400, 404, 503, 504] }),
 } as const;
 
@@ -248,6 +302,9 @@ export type SignResult = z.infer<typeof SignResultSchema>;
 export type Health = z.infer<typeof HealthSchema>;
 export type CreateKeyBody = z.input<typeof CreateKeyBodySchema>;
 export type SignBody = z.input<typeof SignBodySchema>;
+export type PolicyView = z.infer<typeof PolicyViewSchema>;
+export type PolicyProposal = z.input<typeof PolicyProposalSchema>;
+export type Receipt = z.infer<typeof ReceiptSchema>;
 
 /** What a route answers on success. */
 export type ResponseOf<N extends RouteName> = z.infer<(typeof ROUTES)[N]['response']>;

@@ -7,6 +7,7 @@
 import { DerivationError, parsePath } from '../protocol/derive.ts';
 import type { MessageHash, Scheme, TaprootSpend } from '../protocol/schemes/index.ts';
 import type { TransactionFormat } from '../cluster/control.ts';
+import type { Policy } from '../contract/policy.ts';
 
 export type { Scheme } from '../protocol/schemes/index.ts';
 
@@ -73,7 +74,7 @@ export interface PolicyView {
   /** Hex. */
   readonly hash: string;
   /** The document (absent at version 0: no policy). */
-  readonly policy?: unknown;
+  readonly policy?: Policy;
   readonly signatures: readonly { readonly admin: string; readonly signature: string; readonly mldsaSignature?: string }[];
   readonly nodes: readonly { readonly id: NodeId; readonly version?: number; readonly hash?: string; readonly error?: string }[];
 }

@@ -9,7 +9,8 @@ import { ROUTES, type ResponseOf, type RouteName } from '../../contract/api.ts';
 import { isScheme, SCHEMES, signableMessageProblem, type BitcoinNetwork, type Scheme } from '../../protocol/schemes/index.ts';
 import { childView, keyView } from '../key-view.ts';
 import { DerivationError, parsePath } from '../../protocol/derive.ts';
-import type { CreateKeyRequest, KeyInfo, RequestContext, SignRequest, SigningService } from '../service.ts';
+import { policyBytes } from '../../cluster/policy/document.ts';
+import type { CreateKeyRequest, KeyInfo, PolicyView, RequestContext, SignRequest, SigningService } from '../service.ts';
 import { HttpError } from './http.ts';
 
 type Input<N extends RouteName, P extends 'params' | 'query' | 'body'> = (typeof ROUTES)[N] extends { [K in P]: infer S extends z.ZodType } ? z.output<S> : undefined;
@@ -108,6 +109,17 @@ export const HANDLERS: Handlers = {
     const context = r.context();
     return keyView(await r.guarded(() => reshare(r.params.id, { nodes: r.body.nodes, threshold: r.body.threshold }, context)), r.network);
   },
+  getPolicy: async (r) => policyAnswer(capability(r.service, 'policy', 'keep a signing policy')()),
+  proposePolicy: async (r) => {
+    const propose = capability(r.service, 'proposePolicy', 'keep a signing policy');
+    const document = policyBytes(r.body.policy);
+    const signatures = r.body.signatures.map((s) => ({
+      admin: s.admin,
+      signature: new Uint8Array(Buffer.from(s.signature, 'hex')),
+      ...(s.mldsaSignature ? { mldsaSignature: new Uint8Array(Buffer.from(s.mldsaSignature, 'hex')) } : {}),
+    }));
+    return policyAnswer(await r.guarded(() => propose(document, signatures)));
+  },
   destroyKey: async (r) => {
     const destroy = capability(r.service, 'destroyKey', 'destroy keys');
     const context = r.context();
@@ -115,6 +127,8 @@ export const HANDLERS: Handlers = {
     return { id: r.params.id, destroyed: true as const };
   },
 };
+
+const policyAnswer = (view: PolicyView): Answer<'getPolicy'> => ({ ...view, signatures: view.signatures.map((s) => ({ ...s })), nodes: view.nodes.map((n) => ({ ...n })) });
 
 function checkCreateKey(body: Input<'createKey', 'body'>, service: SigningService): CreateKeyRequest {
   if (!isScheme(body.scheme)) throw new HttpError(400, 'unknown_scheme', `scheme must be one of ${SCHEMES.join(', ')}`);
@@ -131,8 +145,9 @@ function checkCreateKey(body: Input<'createKey', 'body'>, service: SigningServic
 
 function checkSign(body: Input<'sign', 'body'>, scheme: Scheme): SignRequest {
   const message = new Uint8Array(Buffer.from(body.message, 'hex'));
-  // The digest rule is checked by the engine once the hash is applied; the message rule here.
-  if (!body.hash) {
+  // The digest rule is checked by the engine once the hash is applied (or the transaction
+  // decoded); the message rule here.
+  if (!body.hash && !body.transaction) {
     const problem = signableMessageProblem(scheme, message);
     if (problem) throw new HttpError(400, 'invalid_message_length', problem);
   }
@@ -148,5 +163,11 @@ function checkSign(body: Input<'sign', 'body'>, scheme: Scheme): SignRequest {
     ...(body.hash ? { hash: body.hash } : {}),
     ...(body.derivationPath !== undefined ? { derivationPath: body.derivationPath } : {}),
     ...(body.taproot ? { taproot: body.taproot.merkleRoot ? { merkleRoot: new Uint8Array(Buffer.from(body.taproot.merkleRoot, 'hex')) } : {} } : {}),
+    ...(body.transaction ? { transaction: body.transaction } : {}),
+    ...(body.input !== undefined ? { input: body.input } : {}),
+    ...(body.digest ? { expectedDigest: new Uint8Array(Buffer.from(body.digest, 'hex')) } : {}),
+    ...(body.requestId ? { requestId: body.requestId } : {}),
+    ...(body.deadline !== undefined ? { deadline: body.deadline } : {}),
+    ...(body.approvals ? { approvals: body.approvals.map((a) => ({ approver: a.approver, signature: new Uint8Array(Buffer.from(a.signature, 'hex')) })) } : {}),
   };
 }
