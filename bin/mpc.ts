@@ -11,10 +11,12 @@
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { MpcApiError, MpcClient, type SessionEventMessage } from '../client/index.ts';
+import { MpcApiError, MpcClient, type SessionEventMessage, type SignBody } from '../client/index.ts';
+import { signApproval } from '../cluster/policy/approvals.ts';
 import { BITCOIN_NETWORKS, MESSAGE_HASHES, SCHEMES } from '../protocol/schemes/index.ts';
 import { ALL_SCOPES, createToken, type Scope } from '../coordinator/api/tokens.ts';
 import { render } from './render.ts';
+import { createSignerKey, loadSignerKey, proposePolicyFile, readProposal, signProposal, type SignerRole } from './policy-files.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -262,16 +264,133 @@ key
 
 program
   .command('sign <keyId> <message>')
-  .description('sign a hex digest (ECDSA, BIP340), a hex message (Ed25519), or with --hash a preimage the nodes hash')
+  .description('sign a hex digest (ECDSA, BIP340), a hex message (Ed25519), with --hash a preimage the nodes hash, or with --transaction an unsigned transaction the nodes decode')
   .option('--path <path>', 'sign with a non-hardened child, e.g. m/0/1')
   .option('--text', 'the message is UTF-8 text, not hex')
   .addOption(new Option('--hash <hash>', 'the nodes hash the message with this first').choices(MESSAGE_HASHES))
   .option('--taproot', 'BIP340: a Taproot key-path spend of the BIP86 output key')
   .option('--merkle-root <hex>', 'BIP340: a Taproot key-path spend of an output with this script tree')
-  .action(async (keyId: string, message: string, o: { path?: string; text?: boolean; hash?: (typeof MESSAGE_HASHES)[number]; taproot?: boolean; merkleRoot?: string }) => {
-    const hex = o.text ? Buffer.from(message, 'utf8').toString('hex') : message;
-    const taproot = o.merkleRoot ? { merkleRoot: o.merkleRoot } : o.taproot ? {} : undefined;
-    print(await (await client()).sign(keyId, { message: hex, ...(o.hash ? { hash: o.hash } : {}), ...(o.path ? { derivationPath: o.path } : {}), ...(taproot ? { taproot } : {}) }));
+  .addOption(new Option('--transaction <format>', 'the message is an unsigned transaction').choices(['ethereum', 'psbt', 'solana']))
+  .option('--input <n>', 'psbt: the input to sign', integer('--input'))
+  .option('--digest <hex>', 'with --transaction: the digest you expect (refused if it differs)')
+  .option('--request-id <id>', 'the unique id approvals name')
+  .option('--deadline <unix-seconds>', 'when the approvals expire', integer('--deadline'))
+  .option('--approval <name:signature>', 'an approver\'s signature (repeat for each)', collect)
+  .option('--await-approvals', 'do not sign yet: keep the request until its approvers have signed it (prints the request to approve)')
+  .action(async (keyId: string, message: string, o: SignOptions) => {
+    const body = signBody(message, o);
+    const api = await client();
+    print(o.awaitApprovals ? await api.submitRequest(keyId, body) : await api.sign(keyId, body));
+  });
+
+interface SignOptions {
+  path?: string;
+  text?: boolean;
+  hash?: (typeof MESSAGE_HASHES)[number];
+  taproot?: boolean;
+  merkleRoot?: string;
+  transaction?: 'ethereum' | 'psbt' | 'solana';
+  input?: number;
+  digest?: string;
+  requestId?: string;
+  deadline?: number;
+  approval?: string[];
+  awaitApprovals?: boolean;
+}
+
+function signBody(message: string, o: SignOptions): SignBody {
+  const hex = o.text ? Buffer.from(message, 'utf8').toString('hex') : message;
+  const taproot = o.merkleRoot ? { merkleRoot: o.merkleRoot } : o.taproot ? {} : undefined;
+  const approvals = (o.approval ?? []).map((a) => {
+    const i = a.indexOf(':');
+    if (i <= 0) throw new UsageError(`--approval takes name:signature, not ${a}`);
+    return { approver: a.slice(0, i), signature: a.slice(i + 1) };
+  });
+  return {
+    message: hex,
+    ...(o.hash ? { hash: o.hash } : {}),
+    ...(o.path ? { derivationPath: o.path } : {}),
+    ...(taproot ? { taproot } : {}),
+    ...(o.transaction ? { transaction: o.transaction } : {}),
+    ...(o.input !== undefined ? { input: o.input } : {}),
+    ...(o.digest ? { digest: o.digest } : {}),
+    ...(o.requestId ? { requestId: o.requestId } : {}),
+    ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+    ...(approvals.length ? { approvals } : {}),
+  };
+}
+
+program
+  .command('request <requestId>')
+  .description('a request waiting for approvals: what approvers sign, who approved, its signature once made')
+  .action(async (requestId: string) => print(await (await client()).getRequest(requestId)));
+
+program
+  .command('approve <requestId>')
+  .description('approve a waiting request: shows what it signs, then signs it with your approver key')
+  .requiredOption('--name <name>', 'your approver name in the policy')
+  .requiredOption('--key <file>', 'your sealed approver key (mpc signer-key create --role approver)')
+  .option('--provider <file>', 'provider JSON that sealed it (default: <key>.kek)')
+  .action(async (requestId: string, o: { name: string; key: string; provider?: string }) => {
+    const api = await client();
+    const pending = await api.getRequest(requestId);
+    // What the approver signs is rebuilt by every node from the request it receives: sign only what is shown.
+    progress(`approving ${JSON.stringify(pending.approval)}`);
+    const identity = await loadSignerKey('approver', o.name, o.key, o.provider);
+    const signature = Buffer.from(signApproval(identity.seed, pending.approval)).toString('hex');
+    identity.seed.fill(0);
+    print(await api.approveRequest(requestId, { approver: o.name, signature }));
+  });
+
+// ---- policy --------------------------------------------------------------------------------
+
+program
+  .command('signer-key')
+  .description('keys of policy administrators and approvers (sealed like node identities)')
+  .command('create')
+  .description('create an Ed25519 key sealed by a provider, and print its public key (for the manifest or the policy)')
+  .addOption(new Option('--role <role>', 'what the key signs').choices(['admin', 'approver']).makeOptionMandatory())
+  .requiredOption('--name <name>', 'the name the manifest (administrators) or the policy (approvers) gives it')
+  .requiredOption('--out <file>', 'where to keep the sealed key (must not exist)')
+  .option('--provider <file>', 'provider JSON that seals it (default: a local key file beside it, <out>.kek)')
+  .action(async (o: { role: SignerRole; name: string; out: string; provider?: string }) => {
+    console.log(await createSignerKey(o.role, o.name, o.out, o.provider));
+  });
+
+const policy = program.command('policy').description('the signing policy every node enforces (README, "Policy")');
+policy
+  .command('show')
+  .description('the policy in force, its administrators\' signatures, and the version each node reported')
+  .action(async () => print(await (await client()).getPolicy()));
+policy
+  .command('propose')
+  .description('start a proposal from a policy JSON file: it prints the hash administrators sign')
+  .requiredOption('--file <policy.json>', 'the policy document')
+  .requiredOption('--out <proposal.json>', 'the proposal file to pass to the administrators')
+  .action(async (o: { file: string; out: string }) => {
+    const proposal = await proposePolicyFile(o.file, o.out);
+    print({ version: proposal.policy.version, hash: proposal.hash, proposal: o.out });
+  });
+policy
+  .command('sign')
+  .description("add an administrator's signature to a proposal (check its policy and hash first)")
+  .requiredOption('--proposal <file>', 'the proposal file')
+  .requiredOption('--name <name>', 'the administrator, as the manifest names it')
+  .requiredOption('--key <file>', "the administrator's sealed key")
+  .option('--provider <file>', 'provider JSON that sealed it (default: <key>.kek)')
+  .action(async (o: { proposal: string; name: string; key: string; provider?: string }) => {
+    const identity = await loadSignerKey('admin', o.name, o.key, o.provider);
+    const proposal = await signProposal(o.proposal, o.name, identity);
+    identity.seed.fill(0);
+    print({ version: proposal.policy.version, hash: proposal.hash, signedBy: proposal.signatures.map((s) => s.admin) });
+  });
+policy
+  .command('apply')
+  .description('send a signed proposal to the cluster: every node checks the signatures and the version itself')
+  .requiredOption('--proposal <file>', 'the proposal file, signed by the administrators\' quorum')
+  .action(async (o: { proposal: string }) => {
+    const proposal = await readProposal(o.proposal);
+    print(await (await client()).proposePolicy({ policy: proposal.policy, signatures: proposal.signatures }));
   });
 
 // ---- plumbing ----------------------------------------------------------------------------
@@ -320,6 +439,8 @@ function describe(e: SessionEventMessage): string {
       return `round ${e.round}`;
     case 'completed':
       return e.ok ? 'completed' : `failed (${e.error ?? 'unknown'})`;
+    case 'approval':
+      return `approved by ${e.approver} (${e.have} of ${e.need})`;
   }
 }
 

@@ -7,10 +7,10 @@
  */
 import { createPublicKey, randomUUID, verify as edVerify } from 'node:crypto';
 import WebSocket from 'ws';
-import type { ChildKey, CreateKeyBody, Health, Key, KeyPage, PolicyProposal, PolicyView, Receipt, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+import type { ChildKey, CreateKeyBody, Health, Key, KeyPage, PendingRequest, PolicyProposal, PolicyView, Receipt, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
 import type { BitcoinNetwork } from '../protocol/schemes/index.ts';
 
-export type { ChildKey, CreateKeyBody, Health, Key, KeyPage, PolicyProposal, PolicyView, Receipt, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+export type { ApprovalRequest, ChildKey, CreateKeyBody, Health, Key, KeyPage, PendingRequest, PolicyProposal, PolicyView, Receipt, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
 export type { Policy } from '../contract/policy.ts';
 
 /** An error answer of the API, or a failure to reach it (`status` 0, code `unreachable`). */
@@ -150,6 +150,20 @@ export class MpcClient {
 
   destroyKey(id: string, opts: CallOptions = {}): Promise<{ id: string; destroyed: true }> {
     return this.call('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined, opts);
+  }
+
+  /** A sign request that waits for its rule's approvers (`status` says where it is; `result` once signed). */
+  submitRequest(id: string, body: SignBody, opts: CallOptions = {}): Promise<PendingRequest> {
+    return this.call('POST', `/v1/keys/${encodeURIComponent(id)}/requests`, body, opts);
+  }
+
+  getRequest(requestId: string, opts: CallOptions = {}): Promise<PendingRequest> {
+    return this.call('GET', `/v1/requests/${encodeURIComponent(requestId)}`, undefined, opts);
+  }
+
+  /** An approver's signature over the request's `approval` (see `mpc approve`). */
+  approveRequest(requestId: string, approval: { approver: string; signature: string }, opts: CallOptions = {}): Promise<PendingRequest> {
+    return this.call('POST', `/v1/requests/${encodeURIComponent(requestId)}/approvals`, approval, opts);
   }
 
   /** The signing policy in force, and the version each node reported. */

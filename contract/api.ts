@@ -142,6 +142,35 @@ export const SignResultSchema = z
   })
   .meta({ id: 'SignResult' });
 
+export const ApprovalRequestSchema = z
+  .object({
+    requestId: z.string(),
+    keyId: KeyIdSchema,
+    messageSha256: hexBytes('messageSha256', 32).describe('SHA-256 of the message, preimage or transaction bytes'),
+    hash: z.string(),
+    transaction: z.string(),
+    input: z.number().int(),
+    derivationPath: z.string(),
+    taproot: z.string().nullable().describe('null: no Taproot spend; "": BIP86; else the merkle root'),
+    deadline: z.number().int().describe('unix seconds'),
+  })
+  .meta({ id: 'ApprovalRequest', description: 'what an approver signs: Ed25519 over "mpc-signer/approval/v1\\n" + canonical JSON (RFC 8785) of this object' });
+
+export const PendingRequestSchema = z
+  .object({
+    requestId: z.string(),
+    keyId: KeyIdSchema,
+    status: z.enum(['awaiting_approvals', 'signing', 'signed', 'failed', 'expired']),
+    approval: ApprovalRequestSchema,
+    required: z.number().int(),
+    approvedBy: z.array(z.string()),
+    result: SignResultSchema.optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .meta({ id: 'PendingRequest' });
+
+const RequestParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/) });
+
 const AdminSignatureSchema = z.strictObject({
   admin: z.string().min(1).max(64),
   signature: hexBytes('signature', 64).describe('Ed25519 over "mpc-signer/policy-signature/v1\\n" + the 32-byte policy hash'),
@@ -190,6 +219,7 @@ export const SessionEventSchema = z
     z.object({ type: z.literal('signer_failed'), session: z.string(), node: NodeIdSchema, reason: z.string() }),
     z.object({ type: z.literal('retried'), session: z.string(), attempt: z.number().int(), nodes: NodeIds }),
     z.object({ type: z.literal('completed'), session: z.string(), ok: z.boolean(), error: z.string().optional() }),
+    z.object({ type: z.literal('approval'), request: z.string(), approver: z.string(), have: z.number().int(), need: z.number().int() }),
   ])
   .and(z.object({ requestId: z.string() }))
   .meta({ id: 'SessionEvent' });
@@ -280,6 +310,29 @@ export const ROUTES = {
     response: KeySchema,
     errors: [400, 404, 429, 503, 504],
   }),
+  submitRequest: route({
+    method: 'POST',
+    path: '/v1/keys/:id/requests',
+    scope: 'sign',
+    summary: 'A sign request that waits for its approvers; signed once the rule\'s count of approvals is in',
+    params: KeyParams,
+    body: SignBodySchema,
+    status: 201,
+    response: PendingRequestSchema,
+    errors: [400, 403, 404, 413, 415],
+  }),
+  getRequest: route({ method: 'GET', path: '/v1/requests/:id', scope: 'sign', summary: 'A waiting request: what approvers sign, who approved, and its signature once made', params: RequestParams, status: 200, response: PendingRequestSchema, errors: [404] }),
+  approveRequest: route({
+    method: 'POST',
+    path: '/v1/requests/:id/approvals',
+    scope: 'sign',
+    summary: "An approver's signature of a waiting request",
+    params: RequestParams,
+    body: z.strictObject({ approver: z.string().min(1).max(64), signature: hexBytes('signature', 64) }),
+    status: 200,
+    response: PendingRequestSchema,
+    errors: [400, 403, 404, 413, 415],
+  }),
   getPolicy: route({ method: 'GET', path: '/v1/policy', scope: 'keys:read', summary: 'The signing policy in force and the version each node enforces', status: 200, response: PolicyViewSchema, errors: [] }),
   proposePolicy: route({
     method: 'POST',
@@ -305,6 +358,8 @@ export type SignBody = z.input<typeof SignBodySchema>;
 export type PolicyView = z.infer<typeof PolicyViewSchema>;
 export type PolicyProposal = z.input<typeof PolicyProposalSchema>;
 export type Receipt = z.infer<typeof ReceiptSchema>;
+export type PendingRequest = z.infer<typeof PendingRequestSchema>;
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
 
 /** What a route answers on success. */
 export type ResponseOf<N extends RouteName> = z.infer<(typeof ROUTES)[N]['response']>;

@@ -44,6 +44,11 @@ export interface InitOptions {
   readonly hostOf?: (memberId: string) => string;
   /** Where the API and the nodes' ops endpoints listen (default 127.0.0.1). */
   readonly httpHost?: string;
+  /**
+   * Policy administrators to create (sealed keys in <dataDir>/admins, each under a local key file
+   * beside it) and list in the manifest: `threshold` of `count` sign policy versions. Default 2 of 3.
+   */
+  readonly administrators?: { readonly count: number; readonly threshold: number };
   /** Each member's share/identity provider (default: `local` with a key file in its folder). */
   readonly providerOf?: (memberId: string, dir: string) => { type: string } & Record<string, unknown>;
 }
@@ -107,7 +112,16 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
       const mldsa = opts.pqIdentity ? await MlDsaSigner.create(join(dir, 'mldsa-identity.json'), m.id, protector) : undefined;
       keys.push({ id: m.id, identityKey: identity.publicKey, ...(mldsa ? { mldsaKey: await mldsa.publicKey() } : {}), address: m.address });
     }
-    await writeAtomically(manifestFile, manifestJson(keys));
+    const admins = opts.administrators ?? { count: 3, threshold: 2 };
+    const adminKeys: { id: string; identityKey: Uint8Array }[] = [];
+    if (admins.count > 0) await mkdir(join(opts.dataDir, 'admins'), { recursive: true, mode: 0o700 });
+    for (let i = 1; i <= admins.count; i++) {
+      // Together on one disk only in a local development cluster: administrators keep theirs apart.
+      const file = join(opts.dataDir, 'admins', `admin-${i}.json`);
+      const identity = await createIdentity(file, `admin:admin-${i}`, await createProtector({ type: 'local', keyFile: `${file}.kek` }));
+      adminKeys.push({ id: `admin-${i}`, identityKey: identity.publicKey });
+    }
+    await writeAtomically(manifestFile, manifestJson(keys, adminKeys.length ? { threshold: admins.threshold, members: adminKeys } : undefined));
     await writeAtomically(layoutFile, JSON.stringify({ nodes, threshold, port }, null, 2) + '\n');
   }
 

@@ -110,6 +110,9 @@ export class CoordinatorMetrics {
         : {}),
       ...(service.policy ? { policy: service.policy.bind(service) } : {}),
       ...(service.proposePolicy ? { proposePolicy: service.proposePolicy.bind(service) } : {}),
+      ...(service.submitForApproval ? { submitForApproval: service.submitForApproval.bind(service) } : {}),
+      ...(service.pendingRequest ? { pendingRequest: service.pendingRequest.bind(service) } : {}),
+      ...(service.approveRequest ? { approveRequest: service.approveRequest.bind(service) } : {}),
     };
   }
 

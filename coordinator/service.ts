@@ -8,6 +8,7 @@ import { DerivationError, parsePath } from '../protocol/derive.ts';
 import type { MessageHash, Scheme, TaprootSpend } from '../protocol/schemes/index.ts';
 import type { TransactionFormat } from '../cluster/control.ts';
 import type { Policy } from '../contract/policy.ts';
+import type { PendingView } from './engine/pending.ts';
 
 export type { Scheme } from '../protocol/schemes/index.ts';
 
@@ -86,7 +87,9 @@ export type SessionEvent =
   | { readonly type: 'round'; readonly session: string; readonly round: number }
   | { readonly type: 'signer_failed'; readonly session: string; readonly node: NodeId; readonly reason: string }
   | { readonly type: 'retried'; readonly session: string; readonly attempt: number; readonly nodes: readonly NodeId[] }
-  | { readonly type: 'completed'; readonly session: string; readonly ok: boolean; readonly error?: string };
+  | { readonly type: 'completed'; readonly session: string; readonly ok: boolean; readonly error?: string }
+  /** A request waiting for approvers got one (`have` of the `need` its rule asks). */
+  | { readonly type: 'approval'; readonly request: string; readonly approver: string; readonly have: number; readonly need: number };
 
 export interface RequestContext {
   /** Absolute deadline, ms since the epoch; the service answers `deadline_exceeded` after it. */
@@ -168,6 +171,10 @@ export interface SigningService {
   destroyKey?(id: string, ctx: RequestContext): Promise<void>;
   /** The signing policy in force and each node's version. */
   policy?(): PolicyView;
+  /** Keeps a sign request until its rule's approvers have signed it, then signs (see PendingView). */
+  submitForApproval?(keyId: string, request: SignRequest, ctx: RequestContext): Promise<PendingView>;
+  pendingRequest?(requestId: string): PendingView;
+  approveRequest?(requestId: string, approver: string, signature: Uint8Array): PendingView;
   /** A new policy version with its administrators' signatures (`policy_invalid` without the quorum or when not newer). */
   proposePolicy?(document: Uint8Array, signatures: readonly { readonly admin: string; readonly signature: Uint8Array; readonly mldsaSignature?: Uint8Array }[]): Promise<PolicyView>;
 }
@@ -177,6 +184,7 @@ export type ServiceErrorCode =
   | 'invalid_request' // 400
   | 'unsupported' // 400
   | 'key_not_found' // 404
+  | 'request_not_found' // 404
   | 'key_disabled' // 403
   | 'policy_denied' // 403: a node's policy refused the request (the message names the rule)
   | 'policy_invalid' // 403: a policy proposal without the administrators' quorum, or not newer

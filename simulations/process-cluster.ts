@@ -17,7 +17,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 export class ProcessCluster {
   /** The cluster's API (no retries: a scenario counts every refusal itself). */
   readonly client: MpcClient;
-  private readonly dataDir: string;
+  /** The launcher's data directory: member folders, manifest, and the local administrators' keys (admins/). */
+  readonly dataDir: string;
   private readonly launcher: ChildProcess;
   private readonly restarted = new Map<NodeId, ChildProcess>();
   private readonly down = new Set<NodeId>();

@@ -27,6 +27,7 @@ const SERVICE_STATUS: Record<ServiceError['code'], number> = {
   invalid_request: 400,
   unsupported: 400,
   key_not_found: 404,
+  request_not_found: 404,
   key_disabled: 403,
   policy_denied: 403,
   policy_invalid: 403,

@@ -10,7 +10,8 @@ import { isScheme, SCHEMES, signableMessageProblem, type BitcoinNetwork, type Sc
 import { childView, keyView } from '../key-view.ts';
 import { DerivationError, parsePath } from '../../protocol/derive.ts';
 import { policyBytes } from '../../cluster/policy/document.ts';
-import type { CreateKeyRequest, KeyInfo, PolicyView, RequestContext, SignRequest, SigningService } from '../service.ts';
+import type { PendingView } from '../engine/pending.ts';
+import type { CreateKeyRequest, KeyInfo, PolicyView, RequestContext, SignRequest, SignResult, SigningService } from '../service.ts';
 import { HttpError } from './http.ts';
 
 type Input<N extends RouteName, P extends 'params' | 'query' | 'body'> = (typeof ROUTES)[N] extends { [K in P]: infer S extends z.ZodType } ? z.output<S> : undefined;
@@ -109,6 +110,14 @@ export const HANDLERS: Handlers = {
     const context = r.context();
     return keyView(await r.guarded(() => reshare(r.params.id, { nodes: r.body.nodes, threshold: r.body.threshold }, context)), r.network);
   },
+  submitRequest: async (r) => {
+    const submit = capability(r.service, 'submitForApproval', 'keep requests for approval');
+    const context = r.context();
+    const key = await keyOr404(r.service, r.params.id);
+    return pendingAnswer(await submit(key.id, checkSign(r.body, key.scheme), context));
+  },
+  getRequest: async (r) => pendingAnswer(capability(r.service, 'pendingRequest', 'keep requests for approval')(r.params.id)),
+  approveRequest: async (r) => pendingAnswer(capability(r.service, 'approveRequest', 'keep requests for approval')(r.params.id, r.body.approver, new Uint8Array(Buffer.from(r.body.signature, 'hex')))),
   getPolicy: async (r) => policyAnswer(capability(r.service, 'policy', 'keep a signing policy')()),
   proposePolicy: async (r) => {
     const propose = capability(r.service, 'proposePolicy', 'keep a signing policy');
@@ -127,6 +136,22 @@ export const HANDLERS: Handlers = {
     return { id: r.params.id, destroyed: true as const };
   },
 };
+
+function signAnswer(result: SignResult): ResponseOf<'sign'> {
+  const { signers, receipts, ...rest } = result;
+  return { ...rest, signers: [...signers], ...(receipts ? { receipts: receipts.map((x) => ({ ...x })) } : {}) };
+}
+
+function pendingAnswer(view: PendingView): Answer<'getRequest'> {
+  const { result, error, ...rest } = view;
+  return {
+    ...rest,
+    approval: { ...view.approval },
+    approvedBy: [...view.approvedBy],
+    ...(result ? { result: signAnswer(result) } : {}),
+    ...(error ? { error: { ...error } } : {}),
+  };
+}
 
 const policyAnswer = (view: PolicyView): Answer<'getPolicy'> => ({ ...view, signatures: view.signatures.map((s) => ({ ...s })), nodes: view.nodes.map((n) => ({ ...n })) });
 

@@ -19,6 +19,7 @@ import { Liveness } from './liveness.ts';
 import { Reputation } from './reputation.ts';
 import { sign } from './sign.ts';
 import { PolicyKeeper } from './policy.ts';
+import { PendingRequests, type PendingView } from './pending.ts';
 import type { AdminSignature } from '../../cluster/policy/administrators.ts';
 
 export type { EngineOptions } from './context.ts';
@@ -54,7 +55,10 @@ export class Engine implements SigningService {
       ...(opts.log ? { log: opts.log } : {}),
     });
     this.ctx = { opts, liveness, reputation, dispatch, policy };
+    this.pending = new PendingRequests((key, request, rc) => sign(this.ctx, key.id, request, rc));
   }
+
+  private readonly pending: PendingRequests;
 
   /** Loads the policy in force, then starts the heartbeat that tracks node liveness. */
   async start(): Promise<void> {
@@ -148,6 +152,21 @@ export class Engine implements SigningService {
 
   destroyKey(id: string, rc: RequestContext): Promise<void> {
     return destroyKey(this.ctx, id, rc);
+  }
+
+  async submitForApproval(keyId: string, request: SignRequest, rc: RequestContext): Promise<PendingView> {
+    const key = this.ctx.opts.registry.get(keyId);
+    if (!key) throw new ServiceError('key_not_found', `no key ${keyId}`);
+    if (key.status === 'disabled') throw new ServiceError('key_disabled', `key ${keyId} is disabled`);
+    return this.pending.submit(this.ctx.policy.policy, key, request, rc);
+  }
+
+  pendingRequest(requestId: string): PendingView {
+    return this.pending.get(requestId);
+  }
+
+  approveRequest(requestId: string, approver: string, signature: Uint8Array): PendingView {
+    return this.pending.approve(this.ctx.policy.policy, requestId, approver, signature);
   }
 
   policy(): PolicyView {

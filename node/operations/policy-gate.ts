@@ -50,13 +50,31 @@ export function approvalRequestOf(request: SignRequest): ApprovalRequest {
  */
 export async function admitSign(ctx: NodeContext, id: SessionId, request: SignRequest, key: StoredKey, signingKey: Uint8Array, now = new Date()): Promise<{ ok: true; value: Admitted } | { ok: false; refusal: Refusal }> {
   const active = await ctx.policy.active();
+  /** Every refusal is on record in the audit log, whatever refused it. */
+  const refused = async (code: string, rule: string, reason: string, signed?: string) => {
+    await ctx.audit({
+      event: 'policy',
+      keyId: request.keyId,
+      session: id,
+      signers: request.signers,
+      outcome: 'refused',
+      rule,
+      reason,
+      policyVersion: active.version,
+      policyHash: hex(active.hash),
+      ...(request.requestId ? { requestId: request.requestId } : {}),
+      ...(signed ? { signedDigest: signed } : {}),
+    });
+    return { ok: false as const, refusal: { code, reason: code === 'policy_denied' ? `rule ${rule}: ${reason}` : reason } };
+  };
   if (!Buffer.from(request.policyHash).equals(Buffer.from(active.hash))) {
-    return { ok: false, refusal: { code: 'policy_mismatch', reason: `node ${ctx.self} enforces policy version ${active.version} (${hex(active.hash).slice(0, 16)}…), not the one the request names` } };
+    return refused('policy_mismatch', 'policy-version', `node ${ctx.self} enforces policy version ${active.version} (${hex(active.hash).slice(0, 16)}…), not the one the request names`);
   }
   const rule = active.policy ? ruleFor(active.policy, request.keyId, key.label) : undefined;
   const network: BitcoinNetwork = rule?.bitcoin?.network ?? 'mainnet';
   const content = signedContent(request, signingKey, network);
-  if ('problem' in content) return { ok: false, refusal: { code: 'invalid_request', reason: content.problem } };
+  if ('problem' in content) return refused('invalid_request', 'content', content.problem);
+  const signed = content.bytes.length === 32 ? hex(content.bytes) : sha256Hex(content.bytes);
   const ended = async (completed: boolean) => {
     if (request.requestId && active.policy) await ctx.policy.requestEnded(request.requestId, id, completed);
   };
@@ -80,13 +98,14 @@ export async function admitSign(ctx: NodeContext, id: SessionId, request: SignRe
       usage,
     ),
   );
+  if (!decision.allowed) return refused('policy_denied', decision.rule, decision.reason, signed);
   const receipt: Receipt = {
     node: ctx.self,
     keyId: request.keyId,
     session: id,
     requestId: request.requestId,
-    signed: content.bytes.length === 32 ? hex(content.bytes) : sha256Hex(content.bytes),
-    decision: decision.allowed ? 'allowed' : 'refused',
+    signed,
+    decision: 'allowed',
     rule: decision.rule,
     policyVersion: active.version,
     policyHash: hex(active.hash),
@@ -97,15 +116,13 @@ export async function admitSign(ctx: NodeContext, id: SessionId, request: SignRe
     keyId: request.keyId,
     session: id,
     signers: request.signers,
-    outcome: receipt.decision,
+    outcome: 'allowed',
     rule: decision.rule,
-    ...(decision.allowed ? {} : { reason: decision.reason }),
     policyVersion: active.version,
     policyHash: receipt.policyHash,
     ...(request.requestId ? { requestId: request.requestId } : {}),
-    signedDigest: receipt.signed,
+    signedDigest: signed,
   });
-  if (!decision.allowed) return { ok: false, refusal: { code: 'policy_denied', reason: `rule ${decision.rule}: ${decision.reason}` } };
   const bytes = receiptBytes(receipt);
   ctx.report({ type: 'receipt', session: Buffer.from(id, 'hex') as Bytes, receipt: bytes as Bytes, signature: ctx.signAsNode(receiptSigningInput(bytes)) as Bytes });
   return { ok: true, value: { toSign: content.bytes, policyHash: active.hash, ended } };
