@@ -11,6 +11,7 @@ import { signBroadcast } from '../protocol/core/party.ts';
 import { FaultController } from './faults.ts';
 import { MemoryCluster, type MemoryClusterOptions } from './memory-cluster.ts';
 import { ProcessCluster } from './process-cluster.ts';
+import { localAdministrators, memoryCoordinator, takeOverCoordinator, type AdminKey, type CoordinatorControl } from './rogue-coordinator.ts';
 
 export interface RequestRecord {
   readonly at: number;
@@ -49,6 +50,13 @@ export interface SimContext {
   readonly byzantine: Set<NodeId>;
   readonly events: SessionEvent[];
   sleep(ms: number): Promise<void>;
+  /**
+   * The coordinator's identity in the attacker's hands (over processes the coordinator process
+   * is killed and replaced by one in this process); `sign`/`load` are not used after it.
+   */
+  takeCoordinator(): Promise<CoordinatorControl>;
+  /** The policy administrators' keys (over processes: the local cluster's, in admins/). */
+  administrators(): Promise<readonly AdminKey[]>;
 }
 
 export interface ScenarioResult {
@@ -106,8 +114,11 @@ export async function runScenario(scenario: Scenario, short: boolean, backend: B
   const byzantine = new Set<NodeId>();
   let invalidSignatures = 0;
   let counter = 0;
+  let control: CoordinatorControl | undefined;
   const ctx: SimContext = {
     backend,
+    takeCoordinator: async () => (control ??= processes ? await takeOverCoordinator(processes.dataDir) : memoryCoordinator(cluster)),
+    administrators: async () => (processes ? localAdministrators(processes.dataDir) : (options.administratorKeys?.keys ?? [])),
     cluster,
     faults,
     crash: async (n) => (processes ? processes.crash(n) : cluster.crash(n)),
@@ -161,6 +172,7 @@ export async function runScenario(scenario: Scenario, short: boolean, backend: B
     await scenario.run(ctx, figures);
     failed = false;
   } finally {
+    await control?.close();
     if (processes) await processes.close(failed);
     else cluster.close();
   }

@@ -22,6 +22,8 @@ import type { PartyAuth } from '../protocol/core/party.ts';
 import { MemoryProtector } from './memory-protector.ts';
 import { MemoryNetwork } from './memory-network.ts';
 import type { Administrators } from '../cluster/transport/manifest.ts';
+import type { AdminKey } from './rogue-coordinator.ts';
+import { ed25519PrivateKey, rawEd25519PublicKey } from '../protocol/curves/curve25519-keys.ts';
 
 /** Where a message travels: `coordinator` or a node id. */
 export type Endpoint = 'coordinator' | NodeId;
@@ -47,6 +49,8 @@ export interface MemoryClusterOptions {
   readonly registry?: KeyRegistry;
   /** Policy administrators, as a cluster manifest would list them (none: no policy can be applied). */
   readonly administrators?: Administrators;
+  /** Or their keys (the scenarios sign policies with them): `threshold` of them sign a version. */
+  readonly administratorKeys?: { readonly threshold: number; readonly keys: readonly AdminKey[] };
 }
 
 export class MemoryCluster {
@@ -95,7 +99,9 @@ export class MemoryCluster {
     this.makeRuntime = (id) => parts.makeRuntime(this, id);
   }
 
-  static async create(opts: MemoryClusterOptions): Promise<MemoryCluster> {
+  static async create(options: MemoryClusterOptions): Promise<MemoryCluster> {
+    const fromKeys = options.administratorKeys && administratorsOf(options.administratorKeys.threshold, options.administratorKeys.keys);
+    const opts: MemoryClusterOptions = fromKeys ? { ...options, administrators: fromKeys } : options;
     const ids = Array.from({ length: opts.nodes }, (_, i) => i + 1);
     const keys = new Map<MemberId, { priv: KeyObject; pub: KeyObject }>();
     for (const member of [COORDINATOR, ...ids.map(nodeMember)]) {
@@ -228,3 +234,8 @@ export class MemoryCluster {
 }
 
 const endpointOf = (member: MemberId): Endpoint => nodeNumber(member) ?? 'coordinator';
+
+/** The manifest's administrators entry for these keys. */
+export function administratorsOf(threshold: number, keys: readonly AdminKey[]): Administrators {
+  return { threshold, members: new Map(keys.map((k) => [k.name, { id: k.name, identityKey: rawEd25519PublicKey(ed25519PrivateKey(k.seed)) }])) };
+}

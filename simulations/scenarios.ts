@@ -4,6 +4,7 @@
  */
 import type { KeyInfo, NodeId } from '../coordinator/service.ts';
 import type { Scenario, SimContext } from './harness.ts';
+import { ROGUE_COORDINATOR } from './rogue-coordinator-scenario.ts';
 
 const size = (short: boolean, shortN: number, fullN: number) => (short ? shortN : fullN);
 
@@ -272,4 +273,5 @@ export const SCENARIOS: readonly Scenario[] = [
       figures.size = `${t}-of-${ctx.short ? 15 : 100}`;
     },
   },
+  ROGUE_COORDINATOR,
 ];

@@ -96,6 +96,26 @@ describe('simulation scenarios (short forms)', () => {
   });
 });
 
+/** The rogue-coordinator criteria: no attack signs, every signer refuses and audits it, honest requests sign. */
+function policyHeld(r: ScenarioResult): void {
+  expect(r.safety.invalidSignatures).toBe(0);
+  expect(r.figures.attackSignatures).toBe(0);
+  expect(r.figures.wrongOutcomes).toBe('none');
+  expect(r.figures.honestSigned).toBe(3);
+  expect(r.figures.refusalsReported).toBe(3 * (Number(r.figures.attacks) - 2)); // each forged or relayed request, by all three signers
+  expect(r.figures.refusalsAudited).toBe(r.figures.refusalsReported);
+}
+
+describe('rogue-coordinator: the attacker holds the coordinator\'s identity', () => {
+  it('in memory: over-cap, off-list, unapproved, replayed, expired, digest-swapped, old- and self-signed-policy requests never sign; every signer refuses and audits them', async () => {
+    policyHeld(await runScenario(scenario('rogue-coordinator'), true));
+  });
+
+  it('over libp2p processes, the coordinator process replaced by the attacker\'s with its identity: the same', async () => {
+    policyHeld(await runScenario(scenario('rogue-coordinator'), true, 'processes'));
+  }, 120_000);
+});
+
 describe('simulation scenarios on real processes (short forms)', () => {
   it('crash-two over libp2p processes: SIGKILL two of five mid-run, every request succeeds', async () => {
     const r = await runScenario(scenario('crash-two'), true, 'processes');
