@@ -49,10 +49,10 @@ describe('Ethereum (viem)', () => {
     maxPriorityFeePerGas: 1_000_000_000n,
   };
 
-  /** Signs the transaction's keccak256 preimage (the nodes hash it) and returns what viem recovers. */
+  /** Signs the transaction (the nodes decode and hash it) and returns what viem recovers. */
   async function signTransaction(derivationPath?: string): Promise<string> {
     const unsigned = serializeTransaction(tx);
-    const sig = await api.sign(key.id, { message: unsigned.slice(2), hash: 'keccak256', ...(derivationPath ? { derivationPath } : {}) });
+    const sig = await api.sign(key.id, { message: unsigned.slice(2), transaction: 'ethereum', ...(derivationPath ? { derivationPath } : {}) });
     const signed = serializeTransaction(tx, { r: `0x${sig.r!}`, s: `0x${sig.s!}`, yParity: sig.recoveryId! });
     return recoverTransactionAddress({ serializedTransaction: signed as never });
   }
@@ -144,6 +144,30 @@ describe('Bitcoin (bitcoinjs-lib)', () => {
     const witnessSig = psbt.extractTransaction().ins[0]!.witness[0]!;
     expect(witnessSig.at(-1)).toBe(0x01); // SIGHASH_ALL
   });
+
+  it('the PSBT itself (transaction: psbt): each node computes the sighash from it; bitcoinjs validates the signatures for P2WPKH and a BIP86 key path', async () => {
+    const ec = await api.getKey((await api.createKey({ scheme: 'ecdsa-secp256k1' })).id, { network: 'testnet' });
+    const p2wpkh = payments.p2wpkh({ pubkey: bytes(ec.publicKey), network });
+    const segwit = psbtSpending(p2wpkh.output!);
+    const ecSig = await api.sign(ec.id, { message: hex(segwit.toBuffer()), transaction: 'psbt' });
+    await segwit.signInputAsync(0, { publicKey: bytes(ec.publicKey), sign: async (hash) => (expect(hex(hash)).toBe(ecSig.digest), bytes(ecSig.signature)) });
+    expect(segwit.validateSignaturesOfInput(0, ecdsaValid)).toBe(true);
+
+    const tr = await api.getKey((await api.createKey({ scheme: 'schnorr-bip340' })).id, { network: 'testnet' });
+    const p2tr = payments.p2tr({ internalPubkey: bytes(tr.taproot!.internalKey!), network });
+    const taproot = psbtSpending(p2tr.output!, { tapInternalKey: bytes(tr.taproot!.internalKey!) });
+    const trSig = await api.sign(tr.id, { message: hex(taproot.toBuffer()), transaction: 'psbt', taproot: {} });
+    expect(trSig.publicKey).toBe(tr.taproot!.outputKey);
+    await taproot.signInputAsync(0, {
+      publicKey: Uint8Array.from([0x02, ...p2tr.pubkey!]),
+      sign: () => Promise.reject(new Error('not ECDSA')),
+      signSchnorr: async (hash) => (expect(hex(hash)).toBe(trSig.digest), bytes(trSig.signature)),
+    });
+    expect(taproot.validateSignaturesOfInput(0, schnorrValid)).toBe(true);
+    taproot.finalizeAllInputs();
+    // An input the key cannot spend is refused before any node signs.
+    await expect(api.sign(ec.id, { message: hex(taproot.toBuffer()), transaction: 'psbt' })).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
+  });
 });
 
 describe('Solana (@solana/web3.js)', () => {
@@ -161,6 +185,10 @@ describe('Solana (@solana/web3.js)', () => {
     const other = await api.sign(key.id, { message: hex(Buffer.from('not this transaction')) });
     tx.addSignature(payer, Buffer.from(other.signature, 'hex'));
     expect(tx.verifySignatures()).toBe(false);
+    // The same message as a transaction the nodes read (transaction: solana) signs the same bytes.
+    const read = await api.sign(key.id, { message: hex(tx.serializeMessage()), transaction: 'solana' });
+    tx.addSignature(payer, Buffer.from(read.signature, 'hex'));
+    expect(tx.verifySignatures()).toBe(true);
   });
 });
 
