@@ -9,10 +9,12 @@
  * 3 the coordinator could not be reached.
  */
 import { readFile } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { MpcApiError, MpcClient, type SessionEventMessage, type SignBody } from '../client/index.ts';
+import { MpcApiError, MpcClient, type ApprovalRequest, type SessionEventMessage, type SignBody } from '../client/index.ts';
 import { signApproval } from '../cluster/policy/approvals.ts';
+import { decodeTransaction } from '../cluster/policy/chains.ts';
+import type { TransactionFormat } from '../cluster/control.ts';
 import { BITCOIN_NETWORKS, MESSAGE_HASHES, SCHEMES } from '../protocol/schemes/index.ts';
 import { ALL_SCOPES, createToken, type Scope } from '../coordinator/api/tokens.ts';
 import { render } from './render.ts';
@@ -298,6 +300,20 @@ interface SignOptions {
   awaitApprovals?: boolean;
 }
 
+/** What a transaction does, read on this machine (the nodes read it again themselves). */
+async function describeTransaction(api: MpcClient, approval: ApprovalRequest, message: Uint8Array): Promise<string | undefined> {
+  if (!approval.transaction) return undefined;
+  const key = approval.derivationPath ? await api.getChild(approval.keyId, approval.derivationPath) : await api.getKey(approval.keyId);
+  const signingKey = approval.taproot !== null ? Buffer.from(key.taproot?.outputKey ?? key.publicKey, 'hex') : Buffer.from(key.publicKey, 'hex');
+  try {
+    const { facts } = decodeTransaction(approval.transaction as TransactionFormat, message, { scheme: (await api.getKey(approval.keyId)).scheme, signingKey, input: approval.input, bitcoinNetwork: key.network });
+    const where = facts.transfers.map((t) => `${t.value} to ${t.to}`).join(', ') || 'no transfer';
+    return `${facts.chain}${facts.chainId !== undefined ? ` chain ${facts.chainId}` : ''}: ${where}${facts.opaque.length ? `; also ${facts.opaque.join('; ')}` : ''}`;
+  } catch (e) {
+    return `cannot read the transaction: ${(e as Error).message}`;
+  }
+}
+
 function signBody(message: string, o: SignOptions): SignBody {
   const hex = o.text ? Buffer.from(message, 'utf8').toString('hex') : message;
   const taproot = o.merkleRoot ? { merkleRoot: o.merkleRoot } : o.taproot ? {} : undefined;
@@ -334,8 +350,12 @@ program
   .action(async (requestId: string, o: { name: string; key: string; provider?: string }) => {
     const api = await client();
     const pending = await api.getRequest(requestId);
-    // What the approver signs is rebuilt by every node from the request it receives: sign only what is shown.
+    // The approval names the message by its SHA-256: check it is the message shown, and show what it does.
+    const message = Buffer.from(pending.message, 'hex');
+    if (createHash('sha256').update(message).digest('hex') !== pending.approval.messageSha256) throw new Error(`request ${requestId}: the message shown is not the one the approval names; not approving`);
     progress(`approving ${JSON.stringify(pending.approval)}`);
+    const shown = await describeTransaction(api, pending.approval, message);
+    if (shown) progress(shown);
     const identity = await loadSignerKey('approver', o.name, o.key, o.provider);
     const signature = Buffer.from(signApproval(identity.seed, pending.approval)).toString('hex');
     identity.seed.fill(0);

@@ -162,6 +162,7 @@ export const PendingRequestSchema = z
     keyId: KeyIdSchema,
     status: z.enum(['awaiting_approvals', 'signing', 'signed', 'failed', 'expired']),
     approval: ApprovalRequestSchema,
+    message: hex('message').describe('the message, preimage or transaction, for approvers to read; its SHA-256 is approval.messageSha256'),
     required: z.number().int(),
     approvedBy: z.array(z.string()),
     result: SignResultSchema.optional(),

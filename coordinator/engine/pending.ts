@@ -19,6 +19,8 @@ export interface PendingView {
   readonly status: PendingStatus;
   /** What approvers sign (canonical JSON of this, see README "Policy"). */
   readonly approval: ApprovalRequest;
+  /** Hex: the message, preimage or transaction itself, for approvers to read (its SHA-256 is in `approval`). */
+  readonly message: string;
   readonly required: number;
   readonly approvedBy: readonly string[];
   readonly result?: SignResult;
@@ -134,6 +136,7 @@ export class PendingRequests {
       keyId: p.key.id,
       status: p.status,
       approval: p.approval,
+      message: Buffer.from(p.request.message).toString('hex'),
       required: p.required,
       approvedBy: [...p.approvals.keys()].sort(),
       ...(p.result ? { result: p.result } : {}),
