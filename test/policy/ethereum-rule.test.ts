@@ -10,7 +10,8 @@ import { parseEther, recoverTransactionAddress, serializeTransaction, type Trans
 import { receiptSigningInput } from '../../cluster/policy/receipt.ts';
 import type { Policy } from '../../cluster/policy/document.ts';
 import { ethereumAddress } from '../../protocol/schemes/addresses.ts';
-import type { KeyInfo, RequestContext, SignRequest } from '../../coordinator/service.ts';
+import type { KeyInfo, RequestContext, SessionEvent, SignRequest } from '../../coordinator/service.ts';
+import { signApproval } from '../../cluster/policy/approvals.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 import { approved, hexKey, signedPolicy, testAdministrators, testSigner } from '../support/policy.ts';
@@ -110,6 +111,26 @@ describe('worked example: an Ethereum treasury key under 2-of-3 approvals and a 
     expect(await sign(transfer(BOB_WALLET, '0.9').request)).toMatchObject({ code: 'signed' });
     // 2.9 ETH signed today: 0.2 more would pass 3.
     expect(await sign(transfer(BOB_WALLET, '0.2').request)).toMatchObject({ code: 'policy_denied', message: expect.stringMatching(/over the daily cap/) });
+  });
+
+  it('a request waits for its approvers: each approval is an event on the stream, and the second one makes it sign', async () => {
+    const events: SessionEvent[] = [];
+    const { tx, request } = transfer(BOB_WALLET, '1');
+    const waiting = await cluster.engine.submitForApproval(key.id, request, { ...ctx(), emit: (e) => events.push(e) });
+    expect(waiting).toMatchObject({ status: 'awaiting_approvals', required: 2, approvedBy: [], message: Buffer.from(request.message).toString('hex') });
+    const sign = (who: typeof alice) => cluster.engine.approveRequest(waiting.requestId, who.name, signApproval(who.seed, waiting.approval));
+    expect(() => sign(testSigner('bob'))).toThrow(/not a valid approval/);
+    expect(sign(carol)).toMatchObject({ status: 'awaiting_approvals', approvedBy: ['carol'] });
+    expect(sign(alice).status).toBe('signing');
+    for (let i = 0; cluster.engine.pendingRequest(waiting.requestId).status === 'signing' && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+    const done = cluster.engine.pendingRequest(waiting.requestId);
+    expect(done.status).toBe('signed');
+    const signedTx = serializeTransaction(tx, { r: `0x${done.result!.r!}`, s: `0x${done.result!.s!}`, yParity: done.result!.recoveryId! });
+    expect(await recoverTransactionAddress({ serializedTransaction: signedTx })).toBe(ethereumAddress(Buffer.from(key.publicKey, 'hex')));
+    expect(events.filter((e) => e.type === 'approval')).toEqual([
+      { type: 'approval', request: waiting.requestId, approver: 'carol', have: 1, need: 2 },
+      { type: 'approval', request: waiting.requestId, approver: 'alice', have: 2, need: 2 },
+    ]);
   });
 
   it('refuses a transaction whose digest is not the one the client expects, before any node signs', async () => {

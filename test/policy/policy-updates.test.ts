@@ -84,6 +84,22 @@ describe('policy versions', () => {
     expect(await versions(cluster)).toEqual([2, 2, 2]);
   });
 
+  it('a node that was down when a version was applied gets it when it comes back, and signs again', async () => {
+    const { admins, administrators } = testAdministrators(2, 2);
+    cluster = await MemoryCluster.create({ nodes: 3, administrators });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519', threshold: 3 }, ctx());
+    cluster.crash(3);
+    const v1 = signedPolicy(allowAll(1), admins);
+    const view = await cluster.engine.proposePolicy(v1.document, v1.signatures);
+    expect(view.nodes.map((n) => n.version)).toEqual([1, 1, undefined]);
+    expect(await versions(cluster)).toEqual([1, 1, 0]);
+    cluster.restart(3);
+    await until(async () => (await versions(cluster!))[2] === 1);
+    // A 3-of-3 key needs node 3: it signs under version 1 with the others.
+    expect((await cluster.engine.sign(key.id, { message: Buffer.from('back') }, ctx())).signers).toEqual([1, 2, 3]);
+  });
+
   it('a sign request naming another policy version is refused by every signer before its share is used', async () => {
     const { admins, administrators } = testAdministrators(2, 2);
     cluster = await MemoryCluster.create({ nodes: 3, administrators });
