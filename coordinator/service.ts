@@ -8,7 +8,7 @@ import { DerivationError, parsePath } from '../protocol/derive.ts';
 import type { MessageHash, Scheme, TaprootSpend } from '../protocol/schemes/index.ts';
 import type { TransactionFormat } from '../cluster/control.ts';
 import type { Policy } from '../contract/policy.ts';
-import type { PendingView } from './engine/pending.ts';
+import type { ApprovalRequest } from '../cluster/policy/approvals.ts';
 
 export type { Scheme } from '../protocol/schemes/index.ts';
 
@@ -130,6 +130,23 @@ export interface SignRequest {
   readonly requestId?: string;
   readonly deadline?: number;
   readonly approvals?: readonly { readonly approver: string; readonly signature: Uint8Array }[];
+}
+
+/** Where a request waiting for approvals stands (coordinator/engine/pending.ts). */
+export type PendingStatus = 'awaiting_approvals' | 'signing' | 'signed' | 'failed' | 'expired';
+
+export interface PendingView {
+  readonly requestId: string;
+  readonly keyId: string;
+  readonly status: PendingStatus;
+  /** What approvers sign (canonical JSON of this, see README "Policy"). */
+  readonly approval: ApprovalRequest;
+  /** Hex: the message, preimage or transaction itself, for approvers to read (its SHA-256 is in `approval`). */
+  readonly message: string;
+  readonly required: number;
+  readonly approvedBy: readonly string[];
+  readonly result?: SignResult;
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 /** A signer's signed decision, as it sent it (cluster/policy/receipt.ts). */

@@ -22,8 +22,7 @@ import type { PartyAuth } from '../protocol/core/party.ts';
 import { MemoryProtector } from './memory-protector.ts';
 import { MemoryNetwork } from './memory-network.ts';
 import type { Administrators } from '../cluster/transport/manifest.ts';
-import type { AdminKey } from './rogue-coordinator.ts';
-import { ed25519PrivateKey, rawEd25519PublicKey } from '../protocol/curves/curve25519-keys.ts';
+import { administratorsOf, type AdminKey } from './administrators.ts';
 
 /** Where a message travels: `coordinator` or a node id. */
 export type Endpoint = 'coordinator' | NodeId;
@@ -234,8 +233,3 @@ export class MemoryCluster {
 }
 
 const endpointOf = (member: MemberId): Endpoint => nodeNumber(member) ?? 'coordinator';
-
-/** The manifest's administrators entry for these keys. */
-export function administratorsOf(threshold: number, keys: readonly AdminKey[]): Administrators {
-  return { threshold, members: new Map(keys.map((k) => [k.name, { id: k.name, identityKey: rawEd25519PublicKey(ed25519PrivateKey(k.seed)) }])) };
-}

@@ -19,7 +19,8 @@ import { ed25519PrivateKey, newEd25519Seed, rawEd25519PublicKey } from '../proto
 import type { PartyId } from '../protocol/core/ids.ts';
 import { ServiceError, type KeyInfo, type RequestContext, type SignRequest } from '../coordinator/service.ts';
 import type { Scenario } from './harness.ts';
-import { newAdministrators, type AdminKey, type CoordinatorControl } from './rogue-coordinator.ts';
+import { newAdministrators, type AdminKey } from './administrators.ts';
+import type { CoordinatorControl } from './rogue-coordinator.ts';
 
 const BOB_WALLET = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 const MALLORY_WALLET = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';

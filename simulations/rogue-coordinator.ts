@@ -21,15 +21,11 @@ import { KeyRegistry } from '../coordinator/registry.ts';
 import type { NodeId } from '../coordinator/service.ts';
 import type { AuditEntry } from '../node/operations/context.ts';
 import { loadNodeConfig } from '../node/config.ts';
-import { newEd25519Seed } from '../protocol/curves/curve25519-keys.ts';
 import { partyId } from '../protocol/core/ids.ts';
 import type { MemoryCluster } from './memory-cluster.ts';
+import type { AdminKey } from './administrators.ts';
 
-/** An administrator's key as the scenario holds it (the attacker never has these). */
-export interface AdminKey {
-  readonly name: string;
-  readonly seed: Uint8Array;
-}
+export type { AdminKey } from './administrators.ts';
 
 export interface CoordinatorControl {
   readonly engine: Engine;
@@ -142,11 +138,6 @@ export async function localAdministrators(dataDir: string, count = 3): Promise<A
     out.push({ name: `admin-${i}`, seed: identity.seed });
   }
   return out;
-}
-
-/** Fresh administrator keys for an in-memory cluster. */
-export function newAdministrators(count: number): AdminKey[] {
-  return Array.from({ length: count }, (_, i) => ({ name: `admin-${i + 1}`, seed: newEd25519Seed() }));
 }
 
 function alive(pid: number): boolean {

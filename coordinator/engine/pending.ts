@@ -9,23 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { sha256Hex, validApprovers, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
 import { ruleFor } from '../../cluster/policy/evaluate.ts';
 import type { Policy } from '../../cluster/policy/document.ts';
-import { ServiceError, type KeyInfo, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
+import { ServiceError, type KeyInfo, type PendingStatus, type PendingView, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
 
-export type PendingStatus = 'awaiting_approvals' | 'signing' | 'signed' | 'failed' | 'expired';
-
-export interface PendingView {
-  readonly requestId: string;
-  readonly keyId: string;
-  readonly status: PendingStatus;
-  /** What approvers sign (canonical JSON of this, see README "Policy"). */
-  readonly approval: ApprovalRequest;
-  /** Hex: the message, preimage or transaction itself, for approvers to read (its SHA-256 is in `approval`). */
-  readonly message: string;
-  readonly required: number;
-  readonly approvedBy: readonly string[];
-  readonly result?: SignResult;
-  readonly error?: { readonly code: string; readonly message: string };
-}
+export type { PendingStatus, PendingView } from '../service.ts';
 
 interface Pending {
   readonly key: KeyInfo;
