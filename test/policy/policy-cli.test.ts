@@ -10,7 +10,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEther, recoverTransactionAddress, serializeTransaction, type TransactionSerializableEIP1559 } from 'viem';
 import { receiptVerifies, type PendingRequest } from 'mpc-signer/client';
 
@@ -22,7 +22,11 @@ const BOB_WALLET = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 let dataDir: string;
 let work: string;
 let launcher: ChildProcess;
+/** A failed test keeps the cluster's data and logs for the post-mortem. */
 let failed = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') failed = true;
+});
 
 /** Runs `mpc --json …` in `work`; its exit code, JSON answer and stderr. */
 function mpc(...args: string[]): { code: number; out: any; err: string } {
@@ -31,7 +35,6 @@ function mpc(...args: string[]): { code: number; out: any; err: string } {
     return { code: 0, out: out.trim().startsWith('{') || out.trim().startsWith('[') ? JSON.parse(out) : out.trim(), err: '' };
   } catch (e) {
     const x = e as { status: number; stdout: string; stderr: string };
-    if (x.status !== 1) failed = true;
     return { code: x.status, out: x.stdout?.trim() ? JSON.parse(x.stdout) : undefined, err: x.stderr };
   }
 }
