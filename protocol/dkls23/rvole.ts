@@ -15,11 +15,12 @@
  * its message byte for byte under a reused session id makes Alice's KOS rows repeat, but not
  * one pad: her corrections stay one-time encryptions of her inputs (finding 1 of SECURITY.md).
  */
-import { createHash, hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { constantTimeEqual, zeroize } from '../core/transcript.ts';
 import { hashTranscript } from '../core/transcript.ts';
 import { kosReceive, kosSend, type KosMessage, type OtReceiverSeeds, type OtSenderSeeds } from './ot-extension.ts';
+import { tccrExpand } from './tccr.ts';
 
 /** Bytes of each party's freshness nonce. */
 export const NONCE_BYTES = 32;
@@ -57,30 +58,29 @@ const GADGET: readonly bigint[] = (() => {
   return g;
 })();
 
+/** Bytes of one derived scalar: 48, so reducing mod q leaves a bias below 2^-128. */
+const SCALAR_BYTES = 48;
+/** TCCR output blocks per OT string: WIDTH scalars. */
+const EXPAND_BLOCKS = (WIDTH * SCALAR_BYTES) / 16;
+
 /**
- * Derives WIDTH scalars from OT string `row` number j (48 bytes per scalar: bias below 2^-128).
- * The hash input is fixed-length fields: domain, label (32), j (4), row (16). One expander per
- * multiplication reuses its input buffer, and the one-shot hash saves a Hash object per row.
+ * The WIDTH scalars of each OT string (16 bytes each) in `strings`, string s under OT index
+ * `indexOf(s)`: the TCCR hash (tccr.ts) under the multiplication's label. Left unreduced
+ * (< 2^384): every use reduces its result mod q once.
  */
-function expander(label: Uint8Array): { expand(j: number, row: Uint8Array): bigint[]; wipe(): void } {
-  const domain = Buffer.from('mpc/dkls23/ot-expand/v1');
-  const input = Buffer.alloc(domain.length + 32 + 4 + 16);
-  domain.copy(input);
-  input.set(label, domain.length);
-  const idxAt = domain.length + 32;
-  return {
-    expand: (j, row) => {
-      input.writeUInt32BE(j, idxAt);
-      input.set(row, idxAt + 4);
-      const raw = hash('shake256', input, { outputLength: 48 * WIDTH, outputEncoding: 'buffer' } as never) as unknown as Buffer;
-      const out: bigint[] = [];
-      // Left unreduced (< 2^384): every use reduces its result mod q once.
-      for (let k = 0; k < WIDTH; k++) out.push(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1))));
-      raw.fill(0);
-      return out;
-    },
-    wipe: () => input.fill(0),
-  };
+function expandAll(label: Uint8Array, strings: Uint8Array, count: number, indexOf: (s: number) => number): bigint[][] {
+  const raw = tccrExpand(label, strings, count, EXPAND_BLOCKS, indexOf);
+  const out: bigint[][] = [];
+  for (let s = 0; s < count; s++) {
+    const scalars: bigint[] = [];
+    for (let k = 0; k < WIDTH; k++) {
+      const at = (WIDTH * s + k) * SCALAR_BYTES;
+      scalars.push(BigInt('0x' + raw.toString('hex', at, at + SCALAR_BYTES)));
+    }
+    out.push(scalars);
+  }
+  raw.fill(0);
+  return out;
 }
 
 /** χ'_1..χ'_ℓ of the check, bound to the label and every correction Alice sent. */
@@ -153,19 +153,24 @@ export function aliceRespond(
   const tau = new Uint8Array(TAU_BYTES);
   const x0s: bigint[][] = [];
   const c = new Array<bigint>(ELL).fill(0n);
-  const row1 = new Uint8Array(16);
-  const { expand, wipe } = expander(label);
+  // OT j's two strings side by side: q_j (Bob's if β_j = 0) and q_j ⊕ Δ (if β_j = 1).
+  const strings = new Uint8Array(32 * XI);
   for (let j = 0; j < XI; j++) {
-    const row0 = q.subarray(16 * j, 16 * (j + 1));
-    for (let k = 0; k < 16; k++) row1[k] = row0[k]! ^ seeds.delta[k]!;
-    const x0 = expand(j, row0);
-    const x1 = expand(j, row1);
+    for (let k = 0; k < 16; k++) {
+      strings[32 * j + k] = q[16 * j + k]!;
+      strings[32 * j + 16 + k] = q[16 * j + k]! ^ seeds.delta[k]!;
+    }
+  }
+  const x = expandAll(label, strings, 2 * XI, (s) => s >>> 1);
+  zeroize(q, strings);
+  for (let j = 0; j < XI; j++) {
+    const x0 = x[2 * j]!;
+    const x1 = x[2 * j + 1]!;
     for (let k = 0; k < WIDTH; k++) tau.set(toBytes32(mod(x1[k]! - x0[k]! + alpha[k]!)), 32 * (WIDTH * j + k));
     for (let k = 0; k < ELL; k++) c[k]! += GADGET[j]! * x0[k]!;
     x0s.push(x0);
   }
-  zeroize(q, row1);
-  wipe();
+  x.length = 0;
   const chi = checkChallenges(label, tau);
   const r = x0s.map((x0) => mod(chi.reduce((acc, ch, k) => acc + ch * x0[k]!, x0[ELL]!)));
   const checkU = mod(chi.reduce((acc, ch, k) => acc + ch * a[k]!, aHat));
@@ -183,11 +188,11 @@ export function bobFinish(state: BobState, alice: AliceMessage): bigint[] | unde
     const label = voleLabel(state.extensionLabel, alice.nonce);
     const chi = checkChallenges(label, alice.tau);
     const d = new Array<bigint>(ELL).fill(0n);
-    const { expand, wipe } = expander(label);
+    const x = expandAll(label, state.rows, XI, (s) => s);
     const r: bigint[] = [];
     for (let j = 0; j < XI; j++) {
       const bit = BigInt((state.beta[j >>> 3]! >>> (j & 7)) & 1);
-      const xb = expand(j, state.rows.subarray(16 * j, 16 * (j + 1)));
+      const xb = x[j]!;
       const bt: bigint[] = [];
       for (let k = 0; k < WIDTH; k++) {
         const t = fromBytes32(alice.tau, 32 * (WIDTH * j + k));
@@ -198,7 +203,7 @@ export function bobFinish(state: BobState, alice: AliceMessage): bigint[] | unde
       const combined = chi.reduce((acc, ch, k) => acc + ch * bt[k]!, bt[ELL]!);
       r.push(mod(bit * alice.checkU - combined));
     }
-    wipe();
+    x.length = 0;
     if (!constantTimeEqual(checkDigest(label, r), alice.checkDigest)) return undefined;
     return d.map(mod);
   } finally {
