@@ -49,13 +49,20 @@ function clampedScalar(k: Uint8Array): bigint {
   return x;
 }
 
-const montgomeryU = (p: EdPoint): Uint8Array => {
-  const { y } = p.toAffine();
-  return Fp.toBytes(Fp.div(Fp.add(1n, y), Fp.sub(1n, y)));
-};
+/**
+ * Montgomery u = (1 + y)/(1 − y) = (Z + Y)/(Z − Y) of each point (none the identity), with one
+ * field inversion for all of them (Montgomery's trick): inversions were a seventh of key generation.
+ */
+function montgomeryUs(points: readonly EdPoint[]): Uint8Array[] {
+  const inverses = Fp.invertBatch(points.map((p) => Fp.sub(p.Z, p.Y)));
+  return points.map((p, i) => Fp.toBytes(Fp.mul(Fp.add(p.Z, p.Y), inverses[i]!)));
+}
 
-/** Some Edwards point with Montgomery coordinate u (the sign of x is irrelevant here). */
-const edwardsFromU = (u: Uint8Array): EdPoint => Point.fromBytes(Fp.toBytes(Fp.div(Fp.sub(Fp.fromBytes(u), 1n), Fp.add(Fp.fromBytes(u), 1n))));
+/** Some Edwards point with each Montgomery coordinate u, y = (u − 1)/(u + 1) (the sign of x is irrelevant here). */
+function edwardsFromUs(us: readonly Uint8Array[]): EdPoint[] {
+  const inverses = Fp.invertBatch(us.map((u) => Fp.add(Fp.fromBytes(u), 1n)));
+  return us.map((u, i) => Point.fromBytes(Fp.toBytes(Fp.mul(Fp.sub(Fp.fromBytes(u), 1n), inverses[i]!))));
+}
 
 /** Public context of one pair's base OTs: session, OT sender, OT receiver. */
 export interface BaseOtContext {
@@ -134,14 +141,19 @@ export function receiverChoose(
   choices: Uint8Array,
   rng: (n: number) => Uint8Array,
 ): { bs: Uint8Array; seeds: Uint8Array } {
-  const uA = montgomeryU(senderPoint);
+  const [uA] = montgomeryUs([senderPoint]) as [Uint8Array];
   const bs = new Uint8Array(32 * KAPPA);
   const seeds = new Uint8Array(SEED_BYTES * KAPPA);
-  for (let i = 0; i < KAPPA; i++) {
+  const keys = Array.from({ length: KAPPA }, () => {
     const raw = Uint8Array.from(rng(32));
     const key = x25519PrivateKey(raw);
     raw.fill(0);
-    let b = edwardsFromU(rawX25519PublicKey(key));
+    return key;
+  });
+  const points = edwardsFromUs(keys.map(rawX25519PublicKey));
+  for (let i = 0; i < KAPPA; i++) {
+    const key = keys[i]!;
+    let b = points[i]!;
     if ((choices[i >>> 3]! >>> (i & 7)) & 1) b = b.add(senderPoint);
     const bBytes = b.toBytes();
     bs.set(bBytes, 32 * i);
@@ -158,19 +170,24 @@ export function senderKeys(ctx: BaseOtContext, secret: SenderSecret, bs: Uint8Ar
   if (bs.length !== 32 * KAPPA) return undefined;
   const seeds0 = new Uint8Array(SEED_BYTES * KAPPA);
   const seeds1 = new Uint8Array(SEED_BYTES * KAPPA);
+  const points: EdPoint[] = [];
   for (let i = 0; i < KAPPA; i++) {
-    const bBytes = bs.subarray(32 * i, 32 * (i + 1));
     let b: EdPoint;
     try {
-      b = Point.fromBytes(bBytes);
+      b = Point.fromBytes(bs.subarray(32 * i, 32 * (i + 1)));
     } catch {
       return undefined;
     }
     if (b.is0() || b.isSmallOrder()) return undefined;
     const bMinusA = b.subtract(secret.point);
     if (bMinusA.is0() || bMinusA.isSmallOrder()) return undefined;
-    const s0 = dh(secret.key, montgomeryU(b));
-    const s1 = dh(secret.key, montgomeryU(bMinusA));
+    points.push(b, bMinusA);
+  }
+  const us = montgomeryUs(points);
+  for (let i = 0; i < KAPPA; i++) {
+    const bBytes = bs.subarray(32 * i, 32 * (i + 1));
+    const s0 = dh(secret.key, us[2 * i]!);
+    const s1 = dh(secret.key, us[2 * i + 1]!);
     if (!s0 || !s1) return undefined;
     seeds0.set(otKey(ctx, i, secret.a, bBytes, s0), SEED_BYTES * i);
     seeds1.set(otKey(ctx, i, secret.a, bBytes, s1), SEED_BYTES * i);
