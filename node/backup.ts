@@ -14,8 +14,11 @@ import type { ShareStore } from './store/share-store.ts';
 import type { StoredKey } from './runtime.ts';
 import type { PartyId } from '../protocol/core/ids.ts';
 import type { Scheme } from '../protocol/schemes/index.ts';
+import { custodyCodec, type Custody } from '../cluster/control.ts';
 
-const MAGIC = 'mpc-signer-backup/v1';
+/** v2 adds each key's label and custody; v1 backups still open (their keys get neither back). */
+const MAGIC = 'mpc-signer-backup/v2';
+const MAGIC_V1 = 'mpc-signer-backup/v1';
 const Fn = secp256k1.Point.Fn;
 
 interface BackupEntry {
@@ -28,10 +31,15 @@ interface BackupEntry {
   epoch: number;
   share: Bytes;
 }
-interface BackupBody {
+/** v2: the label policy rules select by ('' none) and the custody ([] for keys without one). */
+interface BackupEntryV2 extends BackupEntry {
+  label: string;
+  custody: Custody[];
+}
+interface BackupBody<E = BackupEntryV2> {
   member: string;
   identitySeed: Bytes;
-  keys: BackupEntry[];
+  keys: E[];
 }
 interface BackupFile {
   magic: string;
@@ -41,7 +49,7 @@ interface BackupFile {
   ciphertext: Bytes;
 }
 
-const entryCodec = struct<BackupEntry>({
+const entryFields = {
   keyId: text(128),
   scheme: text(32),
   threshold: uint(0xffff),
@@ -50,7 +58,10 @@ const entryCodec = struct<BackupEntry>({
   chainCode: bytes(32),
   epoch: uint(2 ** 32),
   share: bytes({ min: 1, max: 1 << 20 }),
-});
+};
+const entryCodecV1 = struct<BackupEntry>(entryFields);
+const entryCodec = struct<BackupEntryV2>({ ...entryFields, label: text(64), custody: array(custodyCodec, { min: 0, max: 1 }) });
+const bodyCodecV1 = struct<BackupBody<BackupEntry>>({ member: text(64), identitySeed: bytes(32), keys: array(entryCodecV1, { min: 0, max: 1 << 20 }) });
 const bodyCodec = struct<BackupBody>({ member: text(64), identitySeed: bytes(32), keys: array(entryCodec, { min: 0, max: 1 << 20 }) });
 const fileCodec = struct<BackupFile>({ magic: text(64), member: text(64), custodianThreshold: uint(255), nonce: bytes(12), ciphertext: bytes({ min: 16, max: 1 << 30 }) });
 
@@ -97,11 +108,22 @@ export function combineSecret(shares: readonly string[]): Uint8Array {
 
 /** Builds an encrypted backup of `store` (and the identity seed) and the custodian shares. */
 export async function createBackup(store: ShareStore, member: string, identitySeed: Uint8Array, m = 3, n = 5): Promise<{ file: Uint8Array; custodianShares: string[] }> {
-  const keys: BackupEntry[] = [];
+  const keys: BackupEntryV2[] = [];
   try {
     for (const k of await store.listKeys()) {
       const loaded = (await store.loadShare(k.keyId))!;
-      keys.push({ keyId: k.keyId, scheme: k.scheme, threshold: k.threshold, parties: [...k.parties], groupKey: k.groupKey as Bytes, chainCode: k.chainCode as Bytes, epoch: loaded.epoch, share: loaded.share as Bytes });
+      keys.push({
+        keyId: k.keyId,
+        scheme: k.scheme,
+        threshold: k.threshold,
+        parties: [...k.parties],
+        groupKey: k.groupKey as Bytes,
+        chainCode: k.chainCode as Bytes,
+        epoch: loaded.epoch,
+        share: loaded.share as Bytes,
+        label: k.label ?? '',
+        custody: k.custody ? [k.custody] : [],
+      });
     }
     const plaintext = encodeCbor(bodyCodec, { member, identitySeed: identitySeed as Bytes, keys });
     const backupKey = Fn.toBytes(Fn.create(BigInt('0x' + randomBytes(48).toString('hex'))));
@@ -119,24 +141,37 @@ export async function createBackup(store: ShareStore, member: string, identitySe
   }
 }
 
+const upgrade = (body: BackupBody<BackupEntry>): BackupBody => ({ ...body, keys: body.keys.map((k) => ({ ...k, label: '', custody: [] })) });
+
 /** Opens a backup with M custodian shares: the member, its identity seed and its keys. */
 export function openBackup(file: Uint8Array, custodianShares: readonly string[]): { member: string; identitySeed: Uint8Array; keys: (StoredKey & { epoch: number; share: Uint8Array })[] } {
   const f = decodeCbor(fileCodec, file, 1 << 30);
-  if (f.magic !== MAGIC) throw new BackupError('not an mpc-signer backup');
+  if (f.magic !== MAGIC && f.magic !== MAGIC_V1) throw new BackupError('not an mpc-signer backup');
   const key = combineSecret(custodianShares);
   let plaintext: Buffer;
   try {
-    plaintext = Buffer.from(aeadOpen(key, f.nonce, f.ciphertext, Buffer.from(`${MAGIC}\0${f.member}`)));
+    plaintext = Buffer.from(aeadOpen(key, f.nonce, f.ciphertext, Buffer.from(`${f.magic}\0${f.member}`)));
   } catch {
     throw new BackupError('the custodian shares do not open this backup');
   } finally {
     zeroize(key);
   }
-  const body = decodeCbor(bodyCodec, plaintext, 1 << 30);
+  const body: BackupBody = f.magic === MAGIC ? decodeCbor(bodyCodec, plaintext, 1 << 30) : upgrade(decodeCbor(bodyCodecV1, plaintext, 1 << 30));
   zeroize(plaintext);
   return {
     member: body.member,
     identitySeed: body.identitySeed,
-    keys: body.keys.map((k) => ({ keyId: k.keyId, scheme: k.scheme as Scheme, threshold: k.threshold, parties: k.parties as PartyId[], groupKey: k.groupKey, chainCode: k.chainCode, epoch: k.epoch, share: k.share })),
+    keys: body.keys.map((k) => ({
+      keyId: k.keyId,
+      scheme: k.scheme as Scheme,
+      threshold: k.threshold,
+      parties: k.parties as PartyId[],
+      groupKey: k.groupKey,
+      chainCode: k.chainCode,
+      epoch: k.epoch,
+      share: k.share,
+      ...(k.label ? { label: k.label } : {}),
+      ...(k.custody[0] ? { custody: k.custody[0] } : {}),
+    })),
   };
 }

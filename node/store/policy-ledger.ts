@@ -11,6 +11,7 @@ import type { AdminSignature } from '../../cluster/policy/administrators.ts';
 import { NO_POLICY_HASH, policyFromBytes, policyHash, type Chain, type Policy } from '../../cluster/policy/document.ts';
 import type { Decision, Usage } from '../../cluster/policy/evaluate.ts';
 import type { KeyValueBackend } from './backend.ts';
+import { KeyedLock } from './keyed-lock.ts';
 
 const DAY_MS = 24 * 60 * 60_000;
 const CURRENT = 'policy!current';
@@ -46,7 +47,8 @@ export class PolicyLedger {
   private readonly db: KeyValueBackend;
   private current: ActivePolicy = { version: 0, hash: NO_POLICY_HASH, signatures: [] };
   private loaded = false;
-  private readonly keyLocks = new Map<string, Promise<unknown>>();
+  /** Serialises every read-modify-write of one key's records. */
+  private readonly lock = new KeyedLock();
   /** Request ids with a session running here: a second session of the same request waits its turn or is refused. */
   private readonly running = new Set<string>();
 
@@ -80,7 +82,7 @@ export class PolicyLedger {
    * The caller has checked the administrators' signatures.
    */
   async apply(bytes: Uint8Array, signatures: readonly AdminSignature[]): Promise<{ ok: true; active: ActivePolicy } | { ok: false; reason: string }> {
-    return this.locked('policy', async () => {
+    return this.lock.run('policy', async () => {
       const policy = policyFromBytes(bytes);
       const current = await this.active();
       if (policy.version <= current.version) {
@@ -110,7 +112,7 @@ export class PolicyLedger {
     decide: (usage: Usage) => Decision,
   ): Promise<Decision> {
     const { chain, requestId, rule } = request;
-    return this.locked(`key!${keyId}`, async () => {
+    return this.lock.run(`key!${keyId}`, async () => {
       if (requestId) {
         if (this.running.has(requestId)) return { allowed: false, rule, reason: `request ${requestId} is being signed here in another session` };
         const raw = await this.db.get(requestKey(requestId));
@@ -156,14 +158,4 @@ export class PolicyLedger {
     return { lastMinute, lastDay, valueLastDay };
   }
 
-  private locked<T>(name: string, f: () => Promise<T>): Promise<T> {
-    const previous = this.keyLocks.get(name) ?? Promise.resolve();
-    const run = previous.then(f, f);
-    const tail = run.catch(() => undefined);
-    this.keyLocks.set(name, tail);
-    void tail.then(() => {
-      if (this.keyLocks.get(name) === tail) this.keyLocks.delete(name);
-    });
-    return run;
-  }
 }

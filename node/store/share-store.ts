@@ -18,6 +18,7 @@ import type { Scheme } from '../../protocol/schemes/index.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 import type { ShareProtector } from '../../cluster/providers/types.ts';
 import type { KeyValueBackend } from './backend.ts';
+import { KeyedLock } from './keyed-lock.ts';
 import { LevelBackend } from './level-backend.ts';
 import { SealedShareError, ShareSealer } from './sealer.ts';
 import { SessionClaims } from './session-claims.ts';
@@ -77,10 +78,10 @@ export class ShareStore implements ShareVault {
   private readonly opts: LedgerParts;
   private readonly sealer: ShareSealer;
   private readonly cache: UnsealCache;
-  /** The tail of each key's chain of metadata writers (see `locked`). */
-  private readonly keyLocks = new Map<string, Promise<unknown>>();
+  /** Serialises every read-modify-write of one key's records. */
+  private readonly lock = new KeyedLock();
   private readonly claims: SessionClaims;
-  /** The node's policy state, in the same database (a backup carries both). */
+  /** The node's policy state, in the same database (backups carry the shares, not this; SECURITY.md). */
   readonly policy: PolicyLedger;
   private readonly cacheCounters = { cacheHits: 0, cacheMisses: 0 };
 
@@ -127,7 +128,7 @@ export class ShareStore implements ShareVault {
 
   /** Seals and stores the first epoch of a new key, with its metadata, in one synced batch. */
   async saveShare(key: StoredKey, share: Uint8Array, epoch = 0): Promise<void> {
-    return this.locked(key.keyId, () => this.saveShareLocked(key, share, epoch));
+    return this.lock.run(key.keyId, () => this.saveShareLocked(key, share, epoch));
   }
 
   private async saveShareLocked(key: StoredKey, share: Uint8Array, epoch: number): Promise<void> {
@@ -149,7 +150,7 @@ export class ShareStore implements ShareVault {
    * key that signs with one consistent epoch.
    */
   async stageEpoch(keyId: string, epoch: number, share: Uint8Array, committee?: StoredKey): Promise<void> {
-    return this.locked(keyId, () => this.stageEpochLocked(keyId, epoch, share, committee));
+    return this.lock.run(keyId, () => this.stageEpochLocked(keyId, epoch, share, committee));
   }
 
   private async stageEpochLocked(keyId: string, epoch: number, share: Uint8Array, committee?: StoredKey): Promise<void> {
@@ -175,7 +176,7 @@ export class ShareStore implements ShareVault {
 
   /** Makes a staged epoch current and erases every older epoch, in one synced batch. */
   async confirmEpoch(keyId: string, epoch: number): Promise<void> {
-    return this.locked(keyId, () => this.confirmEpochLocked(keyId, epoch));
+    return this.lock.run(keyId, () => this.confirmEpochLocked(keyId, epoch));
   }
 
   private async confirmEpochLocked(keyId: string, epoch: number): Promise<void> {
@@ -210,7 +211,7 @@ export class ShareStore implements ShareVault {
   }
 
   async burnPair(keyId: string, peer: PartyId, epoch: number): Promise<void> {
-    return this.locked(keyId, async () => {
+    return this.lock.run(keyId, async () => {
       const meta = await this.meta(keyId);
       // A later epoch brought fresh pairwise setups: the cheat was against one that is gone.
       if (!meta || meta.epoch !== epoch || meta.burned?.includes(peer)) return;
@@ -226,17 +227,6 @@ export class ShareStore implements ShareVault {
     return this.claims.claim(sessionKey(keyId, session));
   }
 
-  /** Runs `f` after every earlier metadata writer of `keyId` has finished. */
-  private locked<T>(keyId: string, f: () => Promise<T>): Promise<T> {
-    const previous = this.keyLocks.get(keyId) ?? Promise.resolve();
-    const run = previous.then(f, f);
-    const tail = run.catch(() => undefined);
-    this.keyLocks.set(keyId, tail);
-    void tail.then(() => {
-      if (this.keyLocks.get(keyId) === tail) this.keyLocks.delete(keyId);
-    });
-    return run;
-  }
 
   async burnedPairs(keyId: string): Promise<PartyId[]> {
     return ((await this.meta(keyId))?.burned ?? []) as PartyId[];
@@ -244,7 +234,7 @@ export class ShareStore implements ShareVault {
 
   /** Erases every epoch of the key and its metadata in one synced batch (crypto-shredding). */
   async destroyKey(keyId: string): Promise<void> {
-    return this.locked(keyId, () => this.destroyKeyLocked(keyId));
+    return this.lock.run(keyId, () => this.destroyKeyLocked(keyId));
   }
 
   private async destroyKeyLocked(keyId: string): Promise<void> {
