@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { keccak256, parseEther, recoverTransactionAddress, serializeTransaction, type TransactionSerializableEIP1559 } from 'viem';
 import { SIGN_REQUEST_DEFAULTS, requestSigningInput, signRequestCodec, type NodeReport, type SignRequest as WireSignRequest } from '../cluster/control.ts';
-import { signApproval, sha256Hex, type ApprovalRequest } from '../cluster/policy/approvals.ts';
+import { approvalRequest, signApproval } from '../cluster/policy/approvals.ts';
 import { adminSigningInput, signPolicyHash } from '../cluster/policy/administrators.ts';
 import { parsePolicy, policyBytes, policyHash, type Policy } from '../cluster/policy/document.ts';
 import { ethereumAddress } from '../protocol/schemes/addresses.ts';
@@ -59,17 +59,7 @@ function transfer(to: string, eth: string, chainId = 1): { tx: TransactionSerial
 /** `request` approved by `approvers` (a fresh request id, a deadline in ten minutes unless given). */
 function approve(keyId: string, request: SignRequest, approvers: readonly string[], deadline = Math.floor(Date.now() / 1000) + 600): SignRequest {
   const requestId = `req-${randomBytes(6).toString('hex')}`;
-  const canonical: ApprovalRequest = {
-    requestId,
-    keyId,
-    messageSha256: sha256Hex(request.message),
-    hash: request.hash ?? '',
-    transaction: request.transaction ?? '',
-    input: request.input ?? 0,
-    derivationPath: request.derivationPath ?? '',
-    taproot: null,
-    deadline,
-  };
+  const canonical = approvalRequest(keyId, { ...request, requestId, deadline });
   const approvals = approvers.map((name) => ({ approver: name, signature: signApproval(approverKeys.find((a) => a.name === name)!.seed, canonical) }));
   return { ...request, requestId, deadline, approvals };
 }

@@ -33,6 +33,34 @@ export interface Approval {
   readonly signature: Uint8Array;
 }
 
+/** What a sign request says that approvers sign over (as the API and the nodes both hold it). */
+export interface ApprovalFields {
+  readonly requestId: string;
+  readonly deadline: number;
+  readonly message: Uint8Array;
+  readonly hash?: string;
+  readonly transaction?: string;
+  readonly input?: number;
+  readonly derivationPath?: string;
+  /** Absent: no Taproot spend; `{}`: BIP86; `{ merkleRoot }`: with a script tree. */
+  readonly taproot?: { readonly merkleRoot?: Uint8Array };
+}
+
+/** The canonical request approvers sign: one builder for the coordinator, the nodes and the tools. */
+export function approvalRequest(keyId: string, f: ApprovalFields): ApprovalRequest {
+  return {
+    requestId: f.requestId,
+    keyId,
+    messageSha256: sha256Hex(f.message),
+    hash: f.hash ?? '',
+    transaction: f.transaction ?? '',
+    input: f.input ?? 0,
+    derivationPath: f.derivationPath ?? '',
+    taproot: f.taproot ? Buffer.from(f.taproot.merkleRoot ?? new Uint8Array()).toString('hex') : null,
+    deadline: f.deadline,
+  };
+}
+
 export const approvalSigningInput = (r: ApprovalRequest): Uint8Array => domainSeparated('mpc-signer/approval/v1', canonicalJson({ ...r }));
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

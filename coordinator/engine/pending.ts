@@ -6,7 +6,7 @@
  * drops waiting requests (their approvals can be sent again with a new request).
  */
 import { randomUUID } from 'node:crypto';
-import { sha256Hex, validApprovers, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
+import { approvalRequest, validApprovers, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
 import { ruleFor } from '../../cluster/policy/evaluate.ts';
 import type { Policy } from '../../cluster/policy/document.ts';
 import { ServiceError, type KeyInfo, type PendingStatus, type PendingView, type RequestContext, type SignRequest, type SignResult } from '../service.ts';
@@ -49,18 +49,7 @@ export class PendingRequests {
     const requestId = request.requestId ?? randomUUID();
     if (this.requests.has(requestId)) throw new ServiceError('invalid_request', `request ${requestId} exists already`);
     const full = { ...request, requestId, deadline };
-    const root = request.taproot ? Buffer.from(request.taproot.merkleRoot ?? new Uint8Array()).toString('hex') : null;
-    const approval: ApprovalRequest = {
-      requestId,
-      keyId: key.id,
-      messageSha256: sha256Hex(request.message),
-      hash: request.hash ?? '',
-      transaction: request.transaction ?? '',
-      input: request.input ?? 0,
-      derivationPath: request.derivationPath ?? '',
-      taproot: root,
-      deadline,
-    };
+    const approval = approvalRequest(key.id, full);
     const pending: Pending = { key, request: full, approval, required: rule.approvals.required, approvals: new Map(), rc, status: 'awaiting_approvals' };
     this.requests.set(requestId, pending);
     for (const a of request.approvals ?? []) this.add(policy, pending, a.approver, a.signature);

@@ -5,8 +5,8 @@
  * request is counted durably (rate and value limits) and its signed receipt goes to the
  * coordinator, which hands it to the client.
  */
-import type { SignRequest } from '../../cluster/control.ts';
-import { sha256Hex, validApprovers, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
+import { taprootSpendOf, type SignRequest } from '../../cluster/control.ts';
+import { approvalRequest, sha256Hex, validApprovers, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
 import type { BitcoinNetwork } from '../../cluster/policy/chains.ts';
 import { decide, ruleFor } from '../../cluster/policy/evaluate.ts';
 import { receiptBytes, receiptSigningInput, type Receipt } from '../../cluster/policy/receipt.ts';
@@ -30,18 +30,9 @@ export interface Admitted {
 
 /** The canonical request approvers sign, rebuilt from what the node received. */
 export function approvalRequestOf(request: SignRequest): ApprovalRequest {
-  const root = request.taproot[0];
-  return {
-    requestId: request.requestId,
-    keyId: request.keyId,
-    messageSha256: sha256Hex(request.message),
-    hash: request.hash,
-    transaction: request.transaction,
-    input: request.input,
-    derivationPath: request.derivationPath,
-    taproot: root === undefined ? null : hex(root),
-    deadline: request.deadline,
-  };
+  const { taproot: field, ...rest } = request;
+  const taproot = taprootSpendOf(field);
+  return approvalRequest(request.keyId, { ...rest, ...(taproot ? { taproot } : {}) });
 }
 
 /**

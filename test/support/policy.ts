@@ -3,7 +3,7 @@
  * sign request exactly as the nodes rebuild it.
  */
 import { randomBytes } from 'node:crypto';
-import { signApproval, sha256Hex, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
+import { approvalRequest, signApproval } from '../../cluster/policy/approvals.ts';
 import { signPolicyHash, type AdminSignature } from '../../cluster/policy/administrators.ts';
 import { parsePolicy, policyBytes, policyHash, type Policy } from '../../cluster/policy/document.ts';
 import type { Administrators } from '../../cluster/transport/manifest.ts';
@@ -32,21 +32,6 @@ export function signedPolicy(policy: Policy, by: readonly TestSigner[]): { docum
   const document = policyBytes(parsePolicy(policy));
   const hash = policyHash(document);
   return { document, signatures: by.map((a) => ({ admin: a.name, signature: signPolicyHash(a.seed, hash) })) };
-}
-
-/** The approval request the nodes rebuild from a sign request for `keyId`. */
-export function approvalRequest(keyId: string, request: SignRequest & { requestId: string; deadline: number }): ApprovalRequest {
-  return {
-    requestId: request.requestId,
-    keyId,
-    messageSha256: sha256Hex(request.message),
-    hash: request.hash ?? '',
-    transaction: request.transaction ?? '',
-    input: request.input ?? 0,
-    derivationPath: request.derivationPath ?? '',
-    taproot: request.taproot ? Buffer.from(request.taproot.merkleRoot ?? new Uint8Array()).toString('hex') : null,
-    deadline: request.deadline,
-  };
 }
 
 /** `request` with `approvers`' approvals attached (a fresh request id and a deadline in 10 minutes unless given). */
