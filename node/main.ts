@@ -139,11 +139,13 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     ...(manifest.administrators ? { administrators: manifest.administrators } : {}),
     vendor: protector.name,
     rng: (n) => new Uint8Array(randomBytes(n)),
-    audit: (entry) =>
-      audit.append(entry).catch((e: unknown) => {
+    audit: async (entry) => {
+      await audit.append(entry).catch((e: unknown) => {
         ops?.auditWriteFailures.inc();
         throw e;
-      }),
+      });
+      if (entry.event === 'policy' && (entry.outcome === 'allowed' || entry.outcome === 'refused') && entry.keyId) ops?.policyDecisions.inc({ decision: entry.outcome, rule: entry.rule ?? '' });
+    },
     onSessionEnd: (outcome) => ops?.sessions.inc({ outcome }),
     sessionTimeoutMs: config.sessionTimeoutMs,
     log: logTo(log),

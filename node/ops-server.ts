@@ -17,6 +17,8 @@ export interface NodeOps {
   readonly sessions: Counter;
   /** Audit-log appends that failed (SECURITY.md: a share is used only after its use is on record). */
   readonly auditWriteFailures: Counter;
+  /** Policy decisions on sign requests, by decision (`allowed`, `refused`) and rule. */
+  readonly policyDecisions: Counter;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -80,6 +82,15 @@ export async function startOpsServer(opts: {
   });
   const sessions = new Counter({ name: 'mpc_node_sessions_total', help: 'Sessions ended, by outcome', labelNames: ['outcome'], registers: [registry] });
   const auditWriteFailures = new Counter({ name: 'mpc_node_audit_write_failures_total', help: 'Audit-log appends that failed (the share was not used)', registers: [registry] });
+  const policyDecisions = new Counter({ name: 'mpc_node_policy_decisions_total', help: 'Policy decisions on sign requests, by decision and rule', labelNames: ['decision', 'rule'], registers: [registry] });
+  new Gauge({
+    name: 'mpc_node_policy_version',
+    help: 'Version of the signing policy this node enforces (0: none)',
+    registers: [registry],
+    async collect() {
+      this.set((await opts.store.policy.active()).version);
+    },
+  });
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => {
@@ -103,6 +114,7 @@ export async function startOpsServer(opts: {
     registry,
     sessions,
     auditWriteFailures,
+    policyDecisions,
     port: (server.address() as AddressInfo).port,
     close: () => new Promise((r) => server.close(() => r())),
   };

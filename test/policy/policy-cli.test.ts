@@ -132,5 +132,14 @@ describe('policy walkthrough (README, "Policy") on real processes', () => {
     let over: PendingRequest = next;
     await until(() => (over = mpc('request', next.requestId).out).status === 'failed', 30_000);
     expect(over.error).toMatchObject({ code: 'policy_denied', message: expect.stringMatching(/over the daily cap/) });
+
+    // Operators see the version each node enforces and its decisions on its metrics endpoint.
+    let refusedOnNodes = 0;
+    for (const n of [1, 2, 3]) {
+      const metrics = await (await fetch(`http://127.0.0.1:${PORT + 200 + n}/metrics`)).text();
+      expect(metrics).toMatch(/^mpc_node_policy_version 1$/m);
+      refusedOnNodes += Number(/^mpc_node_policy_decisions_total\{decision="refused",rule="eth-treasury"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+    }
+    expect(refusedOnNodes).toBeGreaterThanOrEqual(2); // the unapproved transfer, and the one over the cap, by at least one signer each
   }, 180_000);
 });
