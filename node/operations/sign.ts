@@ -47,6 +47,8 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     zeroize(stored.share);
     refuse(ctx, id, refusal);
   };
+  // The node's own copy of the key says what it is; a request that says otherwise goes no further.
+  if (key.scheme !== request.scheme) return refuseLoaded({ reason: `key ${request.keyId} is ${key.scheme}, not ${request.scheme}` });
   const taproot = taprootSpendOf(request.taproot);
   let plan: SigningKeyPlan;
   try {
@@ -58,19 +60,21 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   // transaction), and whether the node's policy allows it: decided before the share is touched.
   const admitted = await admitSign(ctx, id, request, key, plan.publicKey).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `policy check failed: ${(e as Error).message}` } }));
   if (!admitted.ok) return refuseLoaded(admitted.refusal);
-  const { toSign: signed, policyHash } = admitted.value;
-  const decoded = decodeShare(adapter, stored, () => {
-    if (key.scheme !== request.scheme) return { reason: `key ${request.keyId} is ${key.scheme}, not ${request.scheme}` };
-    return adapter.pairwiseSetup ? ctx.pairs.refusal(request.keyId, epoch, signers, stored.burned) : undefined;
-  });
-  if (!decoded.ok) return refuse(ctx, id, decoded.refusal);
+  const { toSign: signed, policyHash, ended } = admitted.value;
+  /** A refusal after admission: the request's approvals stay usable for a retry. */
+  const refuseAdmitted = (refusal: Refusal) => {
+    void ended(false).catch(() => undefined);
+    refuse(ctx, id, refusal);
+  };
+  const decoded = decodeShare(adapter, stored, () => (adapter.pairwiseSetup ? ctx.pairs.refusal(request.keyId, epoch, signers, stored.burned) : undefined));
+  if (!decoded.ok) return refuseAdmitted(decoded.refusal);
   const share = decoded.value;
   let forPlan: ReturnType<typeof shareForPlan<unknown>>;
   try {
     forPlan = shareForPlan(scheme, share, plan);
   } catch (e) {
     adapter.wipe(share);
-    return refuse(ctx, id, { reason: `cannot tweak the share: ${(e as Error).message}` });
+    return refuseAdmitted({ reason: `cannot tweak the share: ${(e as Error).message}` });
   }
   const { share: signingShare, made } = forPlan;
   let completed = false;
@@ -78,7 +82,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     adapter.wipe(share);
     for (const s of made) adapter.wipe(s);
     // A session that did not complete leaves the request's approvals for a retry.
-    if (!completed) void admitted.value.ended(false).catch(() => undefined);
+    if (!completed) void ended(false).catch(() => undefined);
   };
   const base = {
     keyId: request.keyId,
@@ -112,7 +116,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     complete: async (output) => {
       const sig = output as SchemeSignature;
       completed = true;
-      await admitted.value.ended(true);
+      await ended(true);
       await ctx.audit({ event: 'sign', ...base, outcome: 'completed' });
       // A signer that only contributed its share reports nothing; the aggregator reports.
       return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;

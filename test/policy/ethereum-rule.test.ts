@@ -133,6 +133,20 @@ describe('worked example: an Ethereum treasury key under 2-of-3 approvals and a 
     ]);
   });
 
+  it('a request a node refuses after admitting it (a burned OT pair) keeps its approvals for the retry, and is spent once signed', async () => {
+    // (A small value: every attempt a node admits counts against the daily cap, retries included.)
+    const { request } = transfer(BOB_WALLET, '0.01');
+    const good = approved(key.id, request, [alice, bob]);
+    // Node 1's OT setup with node 2 is burned (as after a failed consistency check): node 1 admits
+    // the request under its rule, then refuses to run it with node 2.
+    await cluster.vaults.get(1)!.burnPair(key.id, 2 as PartyId, 0);
+    expect(await refusal(cluster.engine.sign(key.id, good, ctx(3000)))).not.toMatchObject({ code: 'signed' });
+    // A refresh brings fresh pairs; the same approved request then signs, once.
+    await cluster.engine.refreshKey(key.id, ctx());
+    expect((await cluster.engine.sign(key.id, good, ctx())).signers).toEqual([1, 2, 3]);
+    expect(await refusal(cluster.engine.sign(key.id, good, ctx()))).toMatchObject({ code: 'policy_denied', message: expect.stringMatching(/signed already/) });
+  });
+
   it('refuses a transaction whose digest is not the one the client expects, before any node signs', async () => {
     const { request } = transfer(BOB_WALLET, '1');
     const wrong = approved(key.id, { ...request, expectedDigest: new Uint8Array(32).fill(1) }, [alice, bob]);
