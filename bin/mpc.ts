@@ -303,10 +303,11 @@ interface SignOptions {
 /** What a transaction does, read on this machine (the nodes read it again themselves). */
 async function describeTransaction(api: MpcClient, approval: ApprovalRequest, message: Uint8Array): Promise<string | undefined> {
   if (!approval.transaction) return undefined;
-  const key = approval.derivationPath ? await api.getChild(approval.keyId, approval.derivationPath) : await api.getKey(approval.keyId);
+  const root = await api.getKey(approval.keyId);
+  const key = approval.derivationPath ? await api.getChild(approval.keyId, approval.derivationPath) : root;
   const signingKey = approval.taproot !== null ? Buffer.from(key.taproot?.outputKey ?? key.publicKey, 'hex') : Buffer.from(key.publicKey, 'hex');
   try {
-    const { facts } = decodeTransaction(approval.transaction as TransactionFormat, message, { scheme: (await api.getKey(approval.keyId)).scheme, signingKey, input: approval.input, bitcoinNetwork: key.network });
+    const { facts } = decodeTransaction(approval.transaction as TransactionFormat, message, { scheme: root.scheme, signingKey, input: approval.input, bitcoinNetwork: key.network });
     const where = facts.transfers.map((t) => `${t.value} to ${t.to}`).join(', ') || 'no transfer';
     return `${facts.chain}${facts.chainId !== undefined ? ` chain ${facts.chainId}` : ''}: ${where}${facts.opaque.length ? `; also ${facts.opaque.join('; ')}` : ''}`;
   } catch (e) {

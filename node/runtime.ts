@@ -46,8 +46,8 @@ export interface NodeRuntimeOptions {
   readonly policy: PolicyLedger;
   /** Who may sign policy versions: the cluster manifest's administrators (none: no policy can be applied). */
   readonly administrators?: Administrators;
-  /** The vendor protecting this node's shares, for placement rules (`local`, `aws`, `pkcs11:<model>`…). */
-  readonly vendor?: string;
+  /** The vendor protecting this node's shares, for placement rules (`local`, `aws`, `pkcs11`…). */
+  readonly vendor: string;
   readonly rng: Rng;
   /** Sends to the coordinator or a peer node; delivery failures surface as session timeouts. */
   readonly send: (to: Sender, message: ClusterMessage) => void;
@@ -96,7 +96,7 @@ export class NodeRuntime {
       claimSession: (keyId, raw) => this.claimSession(keyId, raw),
       policy: opts.policy,
       ...(opts.administrators ? { administrators: opts.administrators } : {}),
-      ...(opts.vendor ? { vendor: opts.vendor } : {}),
+      vendor: opts.vendor,
       signAsNode: (input) => opts.auth.sign(input),
       report: (message) => opts.send(COORDINATOR, message),
     };

@@ -59,8 +59,6 @@ export class MemoryCluster {
   readonly vaults = new Map<NodeId, ShareStore>();
   /** Each node's provider; set `delayMs` to make its unseals slow. */
   readonly protectors = new Map<NodeId, MemoryProtector>();
-  /** Each node's provider vendor for placement rules (default `local`). */
-  readonly vendors = new Map<NodeId, string>();
   /** The policy administrators the nodes accept. */
   administrators?: Administrators;
   /** Each node's identity signer (the simulation's byzantine nodes sign what they forge). */
@@ -139,7 +137,7 @@ export class MemoryCluster {
           vault: c.vaults.get(id)!,
           policy: c.vaults.get(id)!.policy,
           ...(c.administrators ? { administrators: c.administrators } : {}),
-          vendor: c.vendors.get(id) ?? 'local',
+          vendor: 'local', // the memory protector stands in for the local provider
           rng: (n) => new Uint8Array(randomBytes(n)),
           verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
           send: (to, message) => void c.links.get(id)!.send(to, message).catch(() => undefined),

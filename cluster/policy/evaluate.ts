@@ -53,6 +53,14 @@ export function ruleFor(policy: Policy, keyId: string, label: string | undefined
   return policy.rules.find((r) => !r.keys || r.keys.ids?.includes(keyId) || (label !== undefined && r.keys.labels?.includes(label)));
 }
 
+/**
+ * How a key's PSBT outputs are written as addresses: its rule's Bitcoin network (a PSBT does not
+ * say), mainnet otherwise. The coordinator and every node read transactions with it.
+ */
+export function bitcoinNetworkFor(policy: Policy | undefined, keyId: string, label: string | undefined): 'mainnet' | 'testnet' | 'signet' | 'regtest' {
+  return (policy && ruleFor(policy, keyId, label)?.bitcoin?.network) || 'mainnet';
+}
+
 /** Whether `path` is one of `patterns` (`*` stands for any one step). */
 export function pathAllowed(patterns: readonly string[], path: string): boolean {
   const steps = parsePath(path || 'm');

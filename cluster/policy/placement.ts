@@ -7,15 +7,10 @@
 import type { PartyId } from '../../protocol/core/ids.ts';
 import type { Policy } from './document.ts';
 
-/** Why `committee` may not hold a key with `threshold`, or undefined when it may. */
-export function placementViolation(policy: Policy | undefined, threshold: number, committee: readonly PartyId[], self: PartyId, ownVendor: string | undefined): string | undefined {
+/** Why `committee` may not hold a key with `threshold` under the policy's placement, or undefined when it may. */
+export function committeeViolation(policy: Policy | undefined, threshold: number, committee: readonly PartyId[]): string | undefined {
   const placement = policy?.placement;
-  if (!placement) return undefined;
-  const declared = placement.vendors[String(self)];
-  if (declared && ownVendor && declared !== ownVendor && !declared.startsWith(`${ownVendor}:`)) {
-    return `the policy places node ${self} with ${declared}, but it seals its shares with ${ownVendor}`;
-  }
-  if (placement.allowSingleVendorQuorum) return undefined;
+  if (!placement || placement.allowSingleVendorQuorum) return undefined;
   const byVendor = new Map<string, PartyId[]>();
   for (const p of committee) {
     const vendor = placement.vendors[String(p)];
@@ -26,4 +21,13 @@ export function placementViolation(policy: Policy | undefined, threshold: number
     if (nodes.length >= threshold) return `${vendor} would protect ${nodes.length} shares (nodes ${nodes.join(', ')}), enough to sign alone with threshold ${threshold}`;
   }
   return undefined;
+}
+
+/** A node's own check: the policy's word on its vendor must be true, and the committee placed well. */
+export function placementViolation(policy: Policy | undefined, threshold: number, committee: readonly PartyId[], self: PartyId, ownVendor: string): string | undefined {
+  const declared = policy?.placement?.vendors[String(self)];
+  if (declared && declared !== ownVendor && !declared.startsWith(`${ownVendor}:`)) {
+    return `the policy places node ${self} with ${declared}, but it seals its shares with ${ownVendor}`;
+  }
+  return committeeViolation(policy, threshold, committee);
 }

@@ -8,7 +8,7 @@ import { inferredCustody } from '../../cluster/control.ts';
 import { partyId, sortedParties } from '../../protocol/core/ids.ts';
 import { isScheme, schemeOf } from '../../protocol/schemes/index.ts';
 import { ServiceError, type CreateKeyRequest, type KeyInfo, type NodeId, type RequestContext } from '../service.ts';
-import { placementViolation } from '../../cluster/policy/placement.ts';
+import { committeeViolation } from '../../cluster/policy/placement.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
 import { withProgress } from './progress.ts';
 import { requireMembers, requireOnline, requireThreshold, type EngineContext } from './context.ts';
@@ -23,7 +23,7 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
   const threshold = request.threshold ?? Math.min(opts.defaultThreshold ?? majority(nodes.length), nodes.length);
   requireThreshold(threshold, nodes.length);
   // The nodes check the placement rule themselves; this only answers sooner.
-  const misplaced = placementViolation(ctx.policy.policy, threshold, nodes.map(partyId), partyId(nodes[0]!), undefined);
+  const misplaced = committeeViolation(ctx.policy.policy, threshold, nodes.map(partyId));
   if (misplaced) throw new ServiceError('policy_denied', `placement rule: ${misplaced}`);
   requireOnline(ctx, nodes, 'key generation needs every chosen node online');
   dispatch.admit();

@@ -8,7 +8,7 @@
  */
 import { custodyViolation } from '../../cluster/control.ts';
 import { partyId, sortedParties } from '../../protocol/core/ids.ts';
-import { placementViolation } from '../../cluster/policy/placement.ts';
+import { committeeViolation } from '../../cluster/policy/placement.ts';
 import { schemeOf } from '../../protocol/schemes/index.ts';
 import { ServiceError, type KeyInfo, type KeyStatus, type NodeId, type RequestContext } from '../service.ts';
 import { ENGINE_DEFAULTS } from './defaults.ts';
@@ -71,7 +71,7 @@ export async function reshareKey(
   const broken = custodyViolation(custody, request.threshold, newNodes.map(partyId), ctx.opts.nodes.map(partyId));
   if (broken) throw new ServiceError('invalid_request', `resharing would break key ${id}'s custody: ${broken}`);
   // The nodes check the placement rule themselves; this only answers sooner.
-  const misplaced = placementViolation(ctx.policy.policy, request.threshold, newNodes.map(partyId), partyId(newNodes[0]!), undefined);
+  const misplaced = committeeViolation(ctx.policy.policy, request.threshold, newNodes.map(partyId));
   if (misplaced) throw new ServiceError('policy_denied', `placement rule: ${misplaced}`);
   requireOnline(ctx, newNodes, 'every new holder must be online');
   const candidates = trustedOnline(ctx, key.nodes.filter((n) => n !== opts.notDealing));

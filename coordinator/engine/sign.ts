@@ -7,7 +7,7 @@
 import type { Bytes } from '../../protocol/core/codec.ts';
 import { partyId } from '../../protocol/core/ids.ts';
 import { SIGN_REQUEST_DEFAULTS, taprootField } from '../../cluster/control.ts';
-import { ruleFor } from '../../cluster/policy/evaluate.ts';
+import { bitcoinNetworkFor } from '../../cluster/policy/evaluate.ts';
 import { signedContent } from '../../cluster/policy/signed-content.ts';
 import { planSigningKey, schemeOf } from '../../protocol/schemes/index.ts';
 import { pathSteps, ServiceError, type KeyInfo, type NodeId, type RequestContext, type SignReceipt, type SignRequest, type SignResult } from '../service.ts';
@@ -50,7 +50,6 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
   const publicKey = signingKey(key, request);
   // What the nodes will sign, computed as they will (each does it again itself): a request they
   // would refuse as malformed is answered here, and the signature is checked against it.
-  const policy = ctx.policy.policy;
   const fields = {
     scheme: key.scheme,
     message: request.message as Bytes,
@@ -59,7 +58,7 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
     input: request.input ?? 0,
     expectedDigest: (request.expectedDigest ?? SIGN_REQUEST_DEFAULTS.expectedDigest) as Bytes,
   } as const;
-  const signed = signedContent(fields, publicKey, (policy && ruleFor(policy, keyId, key.label)?.bitcoin?.network) || 'mainnet');
+  const signed = signedContent(fields, publicKey, bitcoinNetworkFor(ctx.policy.policy, keyId, key.label));
   if ('problem' in signed) throw new ServiceError('invalid_request', signed.problem);
   const digest = signed.bytes;
   ctx.dispatch.admit();

@@ -52,7 +52,7 @@ export interface NodeContext {
   /** Who may sign policy versions (the cluster manifest's administrators). */
   readonly administrators?: Administrators;
   /** This node's provider vendor (placement rules): `local`, `aws`, `pkcs11:<model>`… */
-  readonly vendor?: string;
+  readonly vendor: string;
   /** Signs with this node's identity key (receipts). */
   signAsNode(input: Uint8Array): Uint8Array;
   /** Sends a report to the coordinator. */

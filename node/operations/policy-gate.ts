@@ -7,8 +7,7 @@
  */
 import { taprootSpendOf, type SignRequest } from '../../cluster/control.ts';
 import { approvalRequest, sha256Hex, validApprovers, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
-import type { BitcoinNetwork } from '../../cluster/policy/chains.ts';
-import { decide, ruleFor } from '../../cluster/policy/evaluate.ts';
+import { bitcoinNetworkFor, decide, ruleFor } from '../../cluster/policy/evaluate.ts';
 import { receiptBytes, receiptSigningInput, type Receipt } from '../../cluster/policy/receipt.ts';
 import { signedContent } from '../../cluster/policy/signed-content.ts';
 import type { Bytes } from '../../protocol/core/codec.ts';
@@ -62,8 +61,7 @@ export async function admitSign(ctx: NodeContext, id: SessionId, request: SignRe
     return refused('policy_mismatch', 'policy-version', `node ${ctx.self} enforces policy version ${active.version} (${hex(active.hash).slice(0, 16)}…), not the one the request names`);
   }
   const rule = active.policy ? ruleFor(active.policy, request.keyId, key.label) : undefined;
-  const network: BitcoinNetwork = rule?.bitcoin?.network ?? 'mainnet';
-  const content = signedContent(request, signingKey, network);
+  const content = signedContent(request, signingKey, bitcoinNetworkFor(active.policy, request.keyId, key.label));
   if ('problem' in content) return refused('invalid_request', 'content', content.problem);
   const signed = content.bytes.length === 32 ? hex(content.bytes) : sha256Hex(content.bytes);
   const ended = async (completed: boolean) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bytes, decodeCbor, DecodeError, decodeMessage, encodeCbor, encodeMessage, Party, partyId, ProtocolAbort, round, SessionTerminated, signBroadcast, sessionId, struct, uint, type PartyId, type ProtocolMessage, type ProtocolStart } from '../../protocol/core/index.ts';
+import { bytes, decodeCbor, DecodeError, decodeMessage, encodeCbor, encodeMessage, Party, partyId, round, SessionTerminated, signBroadcast, sessionId, struct, uint, type PartyId, type ProtocolMessage, type ProtocolStart } from '../../protocol/core/index.ts';
 import { inProcessAuth, runParties } from '../../protocol/testing/index.ts';
 
 /**

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { array, bytes, decodeCbor, encodeCbor, Party, sessionId, signBroadcast, struct, type PartyId } from '../../protocol/core/index.ts';
 import { inProcessAuth } from '../../protocol/testing/index.ts';

@@ -1,5 +1,4 @@
 /** FROST signing in the RFC 9591 coordinator model: one designated aggregator, no echo round. */
-import { schnorr } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { array, bytes, decodeCbor, encodeCbor, Party, sessionId, SessionTerminated, struct, type PartyId, type ProtocolMessage } from '../../protocol/core/index.ts';
