@@ -158,8 +158,7 @@ async function signAttempt(ctx: EngineContext, command: Command, quorum: readonl
         signedBy = { signature: report.signature, recoveryId: report.recoveryId };
         if (!expectReceipts || receipts.size === quorum.length) settleSigned();
         else grace = setTimeout(settleSigned, RECEIPT_GRACE_MS);
-      }
-      else if (report.type === 'failed') {
+      } else if (report.type === 'failed') {
         // With culprits, the protocol proved who misbehaved; without, the reporter itself could not go on.
         const culprits = report.culprits.filter((c) => quorum.includes(c));
         settle({ ok: false, code: report.code, reason: `node ${node}: ${report.reason}`, culprits, unresponsive: culprits.length ? [] : [node], accuser: node });
