@@ -14,6 +14,11 @@
  *            w_i = H(m)·φ_i + r_x·v_i with v_i = sk_i·(φ_i + Σψ_ji) + Σ(c^v + d^v).
  *   finish:  s = Σw / Σu = (H(m) + r_x·sk)/k; low-S, recovery id, verify.
  *
+ * Only u_i and w_i need the message: `dklsPresign` runs rounds 1–2 and round 3's checks ahead
+ * and outputs the signer's part of a presignature (R, φ_i, u_i, v_i); presigned.ts sends u_i
+ * and w_i once the digest is known. The full protocol is the same code with the digest known
+ * from the start (and bound into the transcript).
+ *
  * sk_i = λ_i·x_i + ζ_i: the Lagrange-weighted Shamir share plus this session's share of zero
  * (ζ from the pairwise zero-sharing seeds), so the signers hold a fresh additive sharing of sk.
  * Every check failure aborts the session for good; r_i, φ_i and the OT-extension state live
@@ -29,13 +34,13 @@
  * - probe Δ across concurrent sessions: with a `guard`, a failed KOS check retires the pair in
  *   the same synchronous step, and no later answer with that Δ is computed, in any session.
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { encodeCbor, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type SessionContext, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
 import type { DklsKeyShare } from './keys.ts';
+import { sendOnlineShare, type DklsPresignature } from './presigned.ts';
 import { aliceRespond, bobFinish, bobStart, type BobState } from './rvole.ts';
 import {
   Fn,
@@ -48,7 +53,6 @@ import {
   r1d,
   r2b,
   r2d,
-  r3b,
   randomScalar,
   scalarBytes,
   signTranscript,
@@ -59,13 +63,13 @@ import {
   type Round1Direct,
   type Round2Broadcast,
   type Round2Direct,
-  type Round3Broadcast,
   type SecpPoint,
 } from './sign-parts.ts';
 
 export { lagrangeAtZero, pairLabel, signTranscript, type EcdsaSignature, type OtPairGuard } from './sign-parts.ts';
 
-export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v2';
+export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v3';
+export const dklsPresignProtocol = 'dkls23-presign/ecdsa-secp256k1/v1';
 
 
 export interface DklsSignOptions {
@@ -87,15 +91,16 @@ export interface DklsSignOptions {
  * OT state) live only here and are dropped by `destroy` however the session ends; `stage` is
  * the round that holds them, since a round's destroy also runs when it is left normally.
  */
-interface SignState {
+interface SignState<O> {
   readonly ctx: SessionContext;
   readonly share: DklsKeyShare;
-  readonly digest: Uint8Array;
+  /** What round 3 does with the presignature: send the shares for the digest, or output it. */
+  readonly then: (p: DklsPresignature) => Transition<O>;
   readonly signers: readonly PartyId[];
   readonly peers: readonly PartyId[];
   readonly aggregator: PartyId | undefined;
   readonly guard: OtPairGuard | undefined;
-  /** signTranscript: session, protocol, signer set, key, digest, context. Everything is bound to it. */
+  /** signTranscript: session, protocol, signer set, key, digest (none when presigning), context. Everything is bound to it. */
   readonly base: Uint8Array;
   readonly secret: { r: bigint; phi: bigint; sk: bigint; readonly salt: Bytes; readonly bob: Map<PartyId, BobState> };
   /** R_i = r_i·G, encoded, and pk_i = sk_i·G. */
@@ -105,16 +110,16 @@ interface SignState {
   stage: 1 | 2 | 3;
 }
 
-const otLabel = (s: SignState, alice: PartyId, bob: PartyId) => pairLabel(s.base, alice, bob);
-const nonceCommitment = (s: SignState, from: PartyId, point: Uint8Array, salt: Uint8Array) => hashTranscript('mpc/dkls23/instance-commitment/v1', s.base, from, point, salt);
+const otLabel = <O>(s: SignState<O>, alice: PartyId, bob: PartyId) => pairLabel(s.base, alice, bob);
+const nonceCommitment = <O>(s: SignState<O>, from: PartyId, point: Uint8Array, salt: Uint8Array) => hashTranscript('mpc/dkls23/instance-commitment/v1', s.base, from, point, salt);
 
-function destroy(s: SignState): void {
+function destroy<O>(s: SignState<O>): void {
   s.secret.r = s.secret.phi = s.secret.sk = 0n; // BigInts cannot be wiped; drop them
   for (const b of s.secret.bob.values()) zeroize(b.beta, b.rows);
   s.secret.bob.clear();
   zeroize(s.secret.salt);
 }
-const destroyIn = (s: SignState, stage: SignState['stage']) => () => {
+const destroyIn = <O>(s: SignState<O>, stage: SignState<O>['stage']) => () => {
   if (s.stage === stage) destroy(s);
 };
 
@@ -122,14 +127,26 @@ const destroyIn = (s: SignState, stage: SignState['stage']) => () => {
 export function dklsSign(share: DklsKeyShare, digest: Uint8Array): ProtocolStart<EcdsaSignature>;
 export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions): ProtocolStart<EcdsaSignature | undefined>;
 export function dklsSign(share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions = {}): ProtocolStart<EcdsaSignature | undefined> {
-  return (ctx) => round1(start(ctx, share, digest, opts));
+  return (ctx) => {
+    if (digest.length !== 32) throw new ProtocolConfigError('ECDSA signs a 32-byte digest');
+    // The full transcript binds the digest, so it is the inputs hash of the last flight too.
+    return round1(start(ctx, share, digest, opts, (p) => sendOnlineShare(p, digest, p.binding, opts.aggregator, 3)));
+  };
+}
+
+/**
+ * Rounds 1–2 and round 3's checks without a message: every signer ends with its part of a
+ * presignature for exactly this signer set and key (`dklsSignPresigned` uses it once). With a
+ * `context`, it is bound to the caller's public inputs (key id, epoch, path) like a signature.
+ */
+export function dklsPresign(share: DklsKeyShare, opts: Omit<DklsSignOptions, 'aggregator'> = {}): ProtocolStart<DklsPresignature> {
+  return (ctx) => round1(start(ctx, share, undefined, opts, (p) => ({ send: {}, output: p })));
 }
 
 /** Checks the inputs and samples the session's secrets: r_i, φ_i, and sk_i = λ_i·x_i + ζ_i. */
-function start(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array, opts: DklsSignOptions): SignState {
+function start<O>(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array | undefined, opts: DklsSignOptions, then: (p: DklsPresignature) => Transition<O>): SignState<O> {
   const { core } = share;
   const signers = ctx.parties;
-  if (digest.length !== 32) throw new ProtocolConfigError('ECDSA signs a 32-byte digest');
   if (signers.length < core.threshold) throw new ProtocolConfigError(`${signers.length} signers cannot sign a ${core.threshold}-of-${core.parties.length} key`);
   const strangers = signers.filter((p) => !core.parties.includes(p));
   if (strangers.length) throw new ProtocolConfigError(`parties ${strangers.join(', ')} hold no share of this key`);
@@ -144,12 +161,12 @@ function start(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array, opt
   return {
     ctx,
     share,
-    digest,
+    then,
     signers,
     peers: signers.filter((p) => p !== ctx.self),
     aggregator,
     guard,
-    base: signTranscript(ctx.protocol, ctx.session, signers, core.groupKey, digest, opts.context ?? new Uint8Array()),
+    base: signTranscript(ctx.protocol, ctx.session, signers, core.groupKey, digest ?? new Uint8Array(), opts.context ?? new Uint8Array()),
     secret: { r, phi, sk, salt: Uint8Array.from(ctx.rng(32)) as Bytes, bob: new Map() },
     ownInstance,
     instancePoint: ownInstance.toBytes(true) as Bytes,
@@ -162,7 +179,7 @@ function start(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array, opt
  * Round 1: broadcast the commitment to R_i and the hash of the public inputs; to each peer j,
  * as Bob of the multiplication where j is Alice, the OT-extension message.
  */
-function round1(s: SignState): Transition<EcdsaSignature | undefined> {
+function round1<O>(s: SignState<O>): Transition<O> {
   const kos = new Map<PartyId, Uint8Array>();
   for (const j of s.peers) {
     const { state, message } = bobStart(s.share.pairs.get(j)!.otReceiver, otLabel(s, j, s.ctx.self), s.ctx.rng);
@@ -180,8 +197,8 @@ function round1(s: SignState): Transition<EcdsaSignature | undefined> {
  * with inputs (r_i, sk_i): the corrections and check, Γ^u = c^u·G, Γ^v = c^v·G, ψ = φ_i − χ;
  * broadcast the opening of R_i and pk_i.
  */
-function round2(s: SignState): Round<EcdsaSignature | undefined> {
-  return round<EcdsaSignature | undefined, Round1Broadcast, Round1Direct>({
+function round2<O>(s: SignState<O>): Round<O> {
+  return round<O, Round1Broadcast, Round1Direct>({
     number: 1,
     broadcast: r1b,
     direct: r1d,
@@ -239,8 +256,8 @@ function round2(s: SignState): Round<EcdsaSignature | undefined> {
  * correlations, and Σ pk_j = PK; then u_i = r_i·(φ_i + Σψ) + Σ(c^u + d^u) and
  * w_i = H(m)·φ_i + r_x·v_i, to everyone or to the aggregator.
  */
-function round3(s: SignState, commitments: ReadonlyMap<PartyId, Uint8Array>, chi: ReadonlyMap<PartyId, bigint>, c: ReadonlyMap<PartyId, bigint[]>): Round<EcdsaSignature | undefined> {
-  return round<EcdsaSignature | undefined, Round2Broadcast, Round2Direct>({
+function round3<O>(s: SignState<O>, commitments: ReadonlyMap<PartyId, Uint8Array>, chi: ReadonlyMap<PartyId, bigint>, c: ReadonlyMap<PartyId, bigint[]>): Round<O> {
+  return round<O, Round2Broadcast, Round2Direct>({
     number: 2,
     broadcast: r2b,
     direct: r2d,
@@ -288,53 +305,20 @@ function round3(s: SignState, commitments: ReadonlyMap<PartyId, Uint8Array>, chi
       if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'multiplication or γ/ψ consistency check failed');
       if (!pkSum.equals(parsePoint(s.share.core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
       if (R.is0()) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
-      const rx = Fn.create(R.toAffine().x);
-      const e = Fn.create(BigInt('0x' + Buffer.from(s.digest).toString('hex')));
       const bigPhi = (secret.phi + psiSum) % N;
-      const ui = (secret.r * bigPhi + uAcc) % N;
-      const vi = (secret.sk * bigPhi + vAcc) % N;
-      const wi = (e * secret.phi + rx * vi) % N;
+      const presignature: DklsPresignature = {
+        self: s.ctx.self,
+        signers: s.signers,
+        groupKey: s.share.core.groupKey,
+        binding: s.base,
+        instance: R.toBytes(true),
+        phi: secret.phi,
+        u: (secret.r * bigPhi + uAcc) % N,
+        v: (secret.sk * bigPhi + vAcc) % N,
+      };
       s.stage = 3;
-      const shares = encodeCbor(r3b, { u: scalarBytes(ui), w: scalarBytes(wi) });
-      if (s.aggregator === undefined) return { send: { broadcast: shares }, next: combine(s, ui, wi, R) };
-      if (s.aggregator === s.ctx.self) return { send: {}, next: combine(s, ui, wi, R) };
       destroy(s);
-      return { send: { direct: new Map([[s.aggregator, shares]]) }, next: round({ number: 3, senders: [], finish: () => ({ send: {}, output: undefined }) }) };
-    },
-  });
-}
-
-/** Finish (on round 3's messages): s = Σw / Σu = (H(m) + r_x·sk)/k, low-S, recovery id, verified. */
-function combine(s: SignState, u: bigint, w: bigint, R: SecpPoint): Round<EcdsaSignature | undefined> {
-  return round<EcdsaSignature | undefined, Round3Broadcast, Round3Broadcast>({
-    number: 3,
-    ...(s.aggregator === undefined ? { broadcast: r3b } : { direct: r3b }),
-    destroy: destroyIn(s, 3),
-    finish: ({ broadcasts, direct }): Transition<EcdsaSignature | undefined> => {
-      let uSum = u;
-      let wSum = w;
-      for (const b of [...broadcasts.values(), ...direct.values()]) {
-        uSum += Fn.fromBytes(b.u);
-        wSum += Fn.fromBytes(b.w);
-      }
-      uSum %= N;
-      wSum %= N;
-      const rx = Fn.create(R.toAffine().x);
-      if (uSum === 0n) throw new ProtocolAbort('invalid_signature', [], 'the shares of k·φ sum to zero');
-      let sig = Fn.div(wSum, uSum);
-      let recoveryId = (R.toAffine().y & 1n ? 1 : 0) | (R.toAffine().x >= N ? 2 : 0);
-      if (sig > N >> 1n) {
-        sig = N - sig;
-        recoveryId ^= 1;
-      }
-      const signature = new Uint8Array(64);
-      signature.set(Fn.toBytes(rx));
-      signature.set(Fn.toBytes(sig), 32);
-      if (sig === 0n || !secp256k1.verify(signature, s.digest, s.share.core.groupKey, { prehash: false })) {
-        // A signer sent a u_i or w_i that does not fit its multiplications; the protocol cannot tell which.
-        throw new ProtocolAbort('invalid_signature', [], 'the combined ECDSA signature does not verify');
-      }
-      return { send: {}, output: { signature, recoveryId } };
+      return s.then(presignature);
     },
   });
 }

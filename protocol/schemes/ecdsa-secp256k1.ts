@@ -8,7 +8,10 @@ import { encodeXpub } from '../derive.ts';
 import { decodeDklsKeyShare, encodeDklsKeyShare, zeroizeDklsKeyShare, type DklsKeyShare } from '../dkls23/keys.ts';
 import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
 import { dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol } from '../dkls23/lifecycle.ts';
-import { dklsSign, dklsSignProtocol } from '../dkls23/sign.ts';
+import { dklsPresign, dklsPresignProtocol, dklsSign, dklsSignProtocol } from '../dkls23/sign.ts';
+import { decodeDklsPresignature, dklsPresignedSignProtocol, dklsSignPresigned, dropDklsPresignature, encodeDklsPresignature } from '../dkls23/presigned.ts';
+import { ProtocolConfigError } from '../core/errors.ts';
+import { constantTimeEqual, zeroize } from '../core/transcript.ts';
 import { tweakFrostKeyShare } from '../threshold/tweak.ts';
 import { ethereumAddress, p2wpkhAddress } from './addresses.ts';
 import { reshareDigest } from './frost-adapter.ts';
@@ -29,6 +32,27 @@ const adapter: SchemeAdapter<DklsKeyShare> = {
     mapOutput(dklsSign(share, digest, { aggregator: ctx.parties[0]!, context, ...(guard ? { guard } : {}) })(ctx), (o) =>
       o ? { signature: o.signature, recoveryId: o.recoveryId } : undefined,
     ),
+  presign: {
+    kind: 'interactive',
+    protocol: dklsPresignProtocol,
+    start: (share, { context, guard }) => (ctx) =>
+      mapOutput(dklsPresign(share, { context, ...(guard ? { guard } : {}) })(ctx), (p) => {
+        const bytes = encodeDklsPresignature(p);
+        dropDklsPresignature(p);
+        return bytes;
+      }),
+    signProtocol: dklsPresignedSignProtocol,
+    sign: (share, digest, presignature, { context }) => (ctx) => {
+      const p = decodeDklsPresignature(presignature);
+      zeroize(presignature);
+      // Made for another (child) key: its R must never meet this key's digest.
+      if (!constantTimeEqual(p.groupKey, share.core.groupKey)) {
+        dropDklsPresignature(p);
+        throw new ProtocolConfigError('the presignature was made for another key');
+      }
+      return mapOutput(dklsSignPresigned(p, digest, { aggregator: ctx.parties[0]!, context })(ctx), (o) => (o ? { signature: o.signature, recoveryId: o.recoveryId } : undefined));
+    },
+  },
   // The child shares the parent's pairwise setups (wiping both is harmless); only the core moves.
   tweak: (share, tweak) => ({ ...share, core: tweakFrostKeyShare(share.core, tweak) }),
   wipe: zeroizeDklsKeyShare,

@@ -6,6 +6,7 @@ import { mapOutput } from '../core/compose.ts';
 import { hashTranscript, zeroize } from '../core/transcript.ts';
 import { frostSignCoordinated, frostSignCoordinatedProtocol } from '../frost/sign-coordinated.ts';
 import { frostSuite } from '../curves/ciphersuites.ts';
+import { decodeFrostPresignature, encodeFrostPresignature, frostCommitAhead, frostPresignedSignProtocol, frostSignPresigned } from '../frost/presigned.ts';
 import { frostDkg, frostDkgProtocol } from '../threshold/dkg.ts';
 import type { FrostKeyShare } from '../threshold/keys.ts';
 import { decodeFrostKeyShare, encodeFrostKeyShare } from '../threshold/share-codec.ts';
@@ -26,6 +27,21 @@ export function frostAdapter(scheme: 'eddsa-ed25519' | 'schnorr-bip340'): Scheme
     // stop with inputs_mismatch instead of blaming each other.
     sign: (share, message, { context }) => (ctx) =>
       mapOutput(frostSignCoordinated(share, message, ctx.parties[0]!, context)(ctx), (o) => (o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined)),
+    presign: {
+      kind: 'local',
+      make: (share, rng) => {
+        const p = frostCommitAhead(share, rng);
+        const secret = encodeFrostPresignature(p);
+        zeroize(p.nonces.hiding, p.nonces.binding);
+        return { secret, commitments: p.commitments };
+      },
+      signProtocol: frostPresignedSignProtocol,
+      sign: (share, message, presignature, list, { context }) => (ctx) => {
+        const own = decodeFrostPresignature(presignature);
+        zeroize(presignature);
+        return mapOutput(frostSignPresigned(share, message, ctx.parties[0]!, own, list, context)(ctx), (o) => (o.kind === 'signature' ? { signature: o.signature, recoveryId: 0 } : undefined));
+      },
+    },
     tweak: (share, tweak) => tweakFrostKeyShare(share, tweak),
     ...(scheme === 'schnorr-bip340' ? { tweakXOnly: (share: FrostKeyShare, tweak: Uint8Array) => tweakFrostKeyShare(share, tweak, { mode: 'x-only' }) } : {}),
     wipe: (share) => zeroize(share.signingShare),

@@ -25,6 +25,37 @@ export interface SignOptions {
   readonly guard?: OtPairGuard;
 }
 
+/** A signer's nonce commitments published ahead (FROST's (D_i, E_i)), as encoded points. */
+export interface PublishedCommitments {
+  readonly hiding: Uint8Array;
+  readonly binding: Uint8Array;
+}
+
+/**
+ * How a scheme signs with work done ahead of the message (node/operations/presign.ts). The secret
+ * part travels as opaque bytes between the protocol and the node's sealed store; the adapter
+ * decodes it, and the bytes given to `sign` are consumed (zeroised) whatever happens.
+ *
+ * - `interactive` (DKLs23): the signers of one set run a session ahead; each ends with its part
+ *   of one presignature for exactly that set and key.
+ * - `local` (FROST): each signer makes nonces alone and publishes their commitments; a signing
+ *   session gets every signer's commitments in its request.
+ */
+export type PresignSupport<S> =
+  | {
+      readonly kind: 'interactive';
+      readonly protocol: string;
+      start(share: S, opts: SignOptions): ProtocolStart<Uint8Array>;
+      readonly signProtocol: string;
+      sign(share: S, message: Uint8Array, presignature: Uint8Array, opts: SignOptions): ProtocolStart<SchemeSignature>;
+    }
+  | {
+      readonly kind: 'local';
+      make(share: S, rng: (n: number) => Uint8Array): { readonly secret: Uint8Array; readonly commitments: PublishedCommitments };
+      signProtocol(share: S): string;
+      sign(share: S, message: Uint8Array, presignature: Uint8Array, list: readonly PublishedCommitments[], opts: SignOptions): ProtocolStart<SchemeSignature>;
+    };
+
 /**
  * How a node runs a scheme's protocols and (de)serialises its key share for the sealed store.
  * The node runtime is written against this interface only, so FROST and DKLs23 plug in the same way.
@@ -35,6 +66,8 @@ export interface SchemeAdapter<S> {
   signProtocol(share: S): string;
   /** Signs under the share's group key (tweak it first with `tweak` for a derived child). */
   sign(share: S, message: Uint8Array, opts: SignOptions): ProtocolStart<SchemeSignature>;
+  /** Signing with work done ahead of the message (presignatures). */
+  readonly presign: PresignSupport<S>;
   /** The share of the child key groupKey + tweak·G (a new object; wipe it as well as the parent). */
   tweak(share: S, tweak: Uint8Array): S;
   /** BIP341's tweak of the x-only key: lift_x(x(groupKey)) + tweak·G (a new object); Taproot schemes only. */

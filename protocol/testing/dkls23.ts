@@ -8,7 +8,8 @@ import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
 import { partyRange, systemRng } from './frost.ts';
 import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
 import type { DklsKeyShare } from '../dkls23/keys.ts';
-import { dklsSign, dklsSignProtocol, type EcdsaSignature } from '../dkls23/sign.ts';
+import { dklsPresign, dklsPresignProtocol, dklsSign, dklsSignProtocol, type EcdsaSignature } from '../dkls23/sign.ts';
+import { dklsPresignedSignProtocol, dklsSignPresigned, type DklsPresignature } from '../dkls23/presigned.ts';
 
 export function runDklsKeygen(
   threshold: number,
@@ -42,5 +43,32 @@ export function runDklsSign(
     const honest = opts.aggregator === undefined ? dklsSign(keys.get(self)!, digest) : dklsSign(keys.get(self)!, digest, { aggregator: opts.aggregator });
     return new Party({ protocol: dklsSignProtocol, session, self, parties: signers, rng: systemRng }, opts.byzantine ? opts.byzantine(self, honest) : honest);
   });
+  return runParties(parties, opts);
+}
+
+/** Presigning for `signers`: each signer's part of one presignature (`context` is bound into it). */
+export function runDklsPresign(keys: ReadonlyMap<PartyId, DklsKeyShare>, signers: readonly PartyId[], opts: DriverOptions & { context?: Uint8Array } = {}): RunResult<DklsPresignature> {
+  const session = sessionId(systemRng(32));
+  const parties = signers.map(
+    (self) => new Party({ protocol: dklsPresignProtocol, session, self, parties: signers, rng: systemRng }, dklsPresign(keys.get(self)!, opts.context ? { context: opts.context } : {})),
+  );
+  return runParties(parties, opts);
+}
+
+/** The one flight of presigned signing; `digestOf` plays a coordinator that gives a signer another digest. */
+export function runDklsSignPresigned(
+  presignatures: ReadonlyMap<PartyId, DklsPresignature>,
+  digest: Uint8Array,
+  opts: DriverOptions & { aggregator?: PartyId; digestOf?: (self: PartyId) => Uint8Array | undefined } = {},
+): RunResult<EcdsaSignature | undefined> {
+  const session = sessionId(systemRng(32));
+  const signers = [...presignatures.keys()].sort((a, b) => a - b);
+  const parties = signers.map(
+    (self) =>
+      new Party(
+        { protocol: dklsPresignedSignProtocol, session, self, parties: signers, rng: systemRng },
+        dklsSignPresigned(presignatures.get(self)!, opts.digestOf?.(self) ?? digest, opts.aggregator === undefined ? {} : { aggregator: opts.aggregator }),
+      ),
+  );
   return runParties(parties, opts);
 }

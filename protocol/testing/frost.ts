@@ -10,6 +10,7 @@ import { frostDkg, frostDkgProtocol } from '../threshold/dkg.ts';
 import type { FrostKeyShare } from '../threshold/keys.ts';
 import { frostSign, frostSignProtocol, type FrostSignature } from '../frost/sign.ts';
 import { frostSignCoordinated, frostSignCoordinatedProtocol, type FrostSignOutcome } from '../frost/sign-coordinated.ts';
+import { frostCommitAhead, frostPresignedSignProtocol, frostSignPresigned, type FrostCommitments, type FrostPresignature } from '../frost/presigned.ts';
 import type { FrostScheme } from '../curves/ciphersuites.ts';
 
 export const systemRng: Rng = (n) => new Uint8Array(randomBytes(n));
@@ -77,6 +78,31 @@ export function runFrostSignCoordinated(
     const inputs = opts.inputsOf?.(self);
     const start = frostSignCoordinated(key, inputs?.message ?? message, aggregator, inputs?.context);
     return new Party({ protocol: frostSignCoordinatedProtocol(key), session, self, parties: signers, rng: systemRng }, start);
+  });
+  const result = runParties(parties, opts);
+  const out = result.outputs.get(aggregator);
+  return out?.kind === 'signature' ? { ...result, signature: out } : result;
+}
+
+/**
+ * Signing with nonces committed ahead: every signer commits (`frostCommitAhead`), the list is
+ * assembled in signer order, and one flight goes to `aggregator` (default: the first signer).
+ * `listOf` plays a coordinator that gives a signer another list.
+ */
+export function runFrostSignPresigned(
+  keys: ReadonlyMap<PartyId, FrostKeyShare>,
+  signers: readonly PartyId[],
+  message: Uint8Array,
+  opts: DriverOptions & { presignatures?: ReadonlyMap<PartyId, FrostPresignature>; listOf?: (self: PartyId, list: FrostCommitments[]) => FrostCommitments[] } = {},
+): RunResult<FrostSignOutcome> & { signature?: FrostSignature } {
+  const aggregator = signers[0]!;
+  const session = sessionId(systemRng(32));
+  const own = opts.presignatures ?? new Map(signers.map((p) => [p, frostCommitAhead(keys.get(p)!, systemRng)] as const));
+  const list = signers.map((p) => own.get(p)!.commitments);
+  const parties = signers.map((self) => {
+    const key = keys.get(self)!;
+    const start = frostSignPresigned(key, message, aggregator, own.get(self)!, opts.listOf?.(self, list) ?? list);
+    return new Party({ protocol: frostPresignedSignProtocol(key), session, self, parties: signers, rng: systemRng }, start);
   });
   const result = runParties(parties, opts);
   const out = result.outputs.get(aggregator);
