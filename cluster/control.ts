@@ -72,7 +72,44 @@ export interface SignRequest {
   readonly approvals: readonly { readonly approver: string; readonly signature: Bytes }[];
   /** The policy version every signer must hold: signers under different policies never combine. */
   readonly policyHash: Bytes;
+  /**
+   * [] for a full signing session; [one] to sign with a presignature every signer holds
+   * (node/operations/presign.ts): the presigning session and index that name it, and for FROST
+   * every signer's commitments in signer order (DKLs23: []).
+   */
+  readonly presignature: readonly PresignatureRef[];
 }
+
+export interface PresignatureRef {
+  readonly session: Bytes;
+  readonly index: number;
+  readonly commitments: readonly NonceCommitmentsWire[];
+}
+
+/** A signer's FROST nonce commitments (D_i, E_i), encoded points. */
+export interface NonceCommitmentsWire {
+  readonly hiding: Bytes;
+  readonly binding: Bytes;
+}
+
+/**
+ * Make presignatures of a key for exactly `signers`, under the signing key that `derivationPath`
+ * and `taproot` select (presignatures never serve another): DKLs23 runs one presigning session
+ * (count 1); FROST signers each commit `count` nonce pairs on their own.
+ */
+export interface PresignRequest {
+  readonly session: Bytes;
+  readonly keyId: string;
+  readonly scheme: Scheme;
+  readonly epoch: number;
+  readonly signers: readonly PartyId[];
+  readonly derivationPath: string;
+  readonly taproot: readonly Bytes[];
+  readonly count: number;
+}
+
+/** The most presignatures one request may ask a node for. */
+export const MAX_PRESIGN_BATCH = 64;
 
 /** The sign request's optional parts, unset: a plain digest, no transaction, no approvals, no policy (version 0). */
 export const SIGN_REQUEST_DEFAULTS = {
@@ -86,6 +123,7 @@ export const SIGN_REQUEST_DEFAULTS = {
   deadline: 0,
   approvals: [],
   policyHash: new Uint8Array(32) as Bytes,
+  presignature: [],
 } as const satisfies Partial<SignRequest>;
 
 /** A Taproot spend as a sign request carries it, and back (`[]`: none; `[empty]`: BIP86). */
@@ -144,6 +182,7 @@ export interface DestroyRequest {
 export type CoordinatorMessage =
   | { readonly type: 'keygen'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'sign'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'presign'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'destroy'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'refresh'; readonly request: Bytes; readonly signature: Bytes }
   | { readonly type: 'confirm_epoch'; readonly request: Bytes; readonly signature: Bytes }
@@ -167,6 +206,8 @@ export type CoordinatorMessage =
 export type NodeReport =
   | { readonly type: 'keygen_done'; readonly session: Bytes; readonly keyId: string; readonly groupKey: Bytes; readonly chainCode: Bytes }
   | { readonly type: 'sign_done'; readonly session: Bytes; readonly signature: Bytes; readonly recoveryId: number }
+  /** Presignatures stored; FROST signers list their commitments (index order), DKLs23 signers none. */
+  | { readonly type: 'presign_done'; readonly session: Bytes; readonly keyId: string; readonly commitments: readonly NonceCommitmentsWire[] }
   /**
    * `code` is what callers may see (a protocol abort reason such as `consistency_check_failed`,
    * or a refusal class: `refused`, `session_reused`, `malformed_request`, `cancelled`, `timeout`,
@@ -288,6 +329,20 @@ export const signRequestCodec = struct<SignRequest>({
   deadline: uint(Number.MAX_SAFE_INTEGER),
   approvals: array(struct({ approver: text(64), signature: bytes(64) }), { min: 0, max: 32 }),
   policyHash: policyHashField,
+  presignature: array(
+    struct<PresignatureRef>({ session, index: uint(MAX_PRESIGN_BATCH), commitments: array(struct<NonceCommitmentsWire>({ hiding: bytes({ min: 32, max: 33 }), binding: bytes({ min: 32, max: 33 }) }), { min: 0, max: MAX_PARTIES }) }),
+    { min: 0, max: 1 },
+  ),
+});
+export const presignRequestCodec = struct<PresignRequest>({
+  session,
+  keyId,
+  scheme,
+  epoch: uint(2 ** 32),
+  signers: parties,
+  derivationPath: text(MAX_PATH_CHARS),
+  taproot: array(bytes({ min: 0, max: 32 }), { min: 0, max: 1 }),
+  count: uint(MAX_PRESIGN_BATCH),
 });
 
 type Variants<M extends { type: string }> = { [K in M['type']]: Codec<Omit<Extract<M, { type: K }>, 'type'>> };
@@ -316,6 +371,7 @@ const request = bytes({ min: 1, max: MAX_SIGN_MESSAGE_BYTES + 4096 });
 export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>({
   keygen: struct({ request, signature }),
   sign: struct({ request, signature }),
+  presign: struct({ request, signature }),
   destroy: struct({ request, signature }),
   refresh: struct({ request, signature }),
   confirm_epoch: struct({ request, signature }),
@@ -325,6 +381,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   ping: struct({ nonce: bytes(16) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
+  presign_done: struct({ session, keyId, commitments: array(struct({ hiding: bytes({ min: 32, max: 33 }), binding: bytes({ min: 32, max: 33 }) }), { min: 0, max: MAX_PRESIGN_BATCH }) }),
   failed: struct({ session, code: text(64), reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   destroyed: struct({ session, keyId }),
   repair_done: struct({ session, keyId }),
@@ -341,12 +398,13 @@ export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbo
 export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbor(clusterMessageCodec, b);
 
 /** Domain-separates the coordinator's request signatures from every other use of its key. */
-export type SignedRequestType = 'keygen' | 'sign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair' | 'reshare';
+export type SignedRequestType = 'keygen' | 'sign' | 'presign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair' | 'reshare';
 
 /** The codec of each signed request type: the coordinator encodes with it, a node decodes with it. */
 export const REQUEST_CODECS = {
   keygen: keygenRequestCodec,
   sign: signRequestCodec,
+  presign: presignRequestCodec,
   destroy: destroyRequestCodec,
   refresh: refreshRequestCodec,
   confirm_epoch: confirmEpochRequestCodec,

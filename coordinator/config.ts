@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadJsonConfig } from '../cluster/config.ts';
 import { BITCOIN_NETWORKS } from '../protocol/schemes/index.ts';
 import { ENGINE_DEFAULTS } from './engine/defaults.ts';
+import { PRESIGN_DEFAULTS } from './engine/presign-pool.ts';
 
 export const coordinatorConfigSchema = z.strictObject({
   /** libp2p listen address the nodes connect to. */
@@ -31,6 +32,20 @@ export const coordinatorConfigSchema = z.strictObject({
   defaultThreshold: z.number().int().min(2).max(65535).optional(),
   attemptTimeoutMs: z.number().int().min(100).max(120_000).default(ENGINE_DEFAULTS.attemptTimeoutMs),
   maxSessions: z.number().int().min(1).max(100_000).default(ENGINE_DEFAULTS.maxSessions),
+  /**
+   * Presignature pools (README, "Presignatures"): `size` per signing key (0: off), refilled in
+   * the background from below `lowWater` (default: half the size), `concurrency` presigning
+   * commands at once, pools for at most `targetsPerKey` signing keys (paths, Taproot spends) per key.
+   */
+  presignatures: z
+    .strictObject({
+      size: z.number().int().min(0).max(4096).default(PRESIGN_DEFAULTS.size),
+      lowWater: z.number().int().min(0).max(4096).optional(),
+      concurrency: z.number().int().min(1).max(64).default(PRESIGN_DEFAULTS.concurrency),
+      targetsPerKey: z.number().int().min(1).max(1024).default(PRESIGN_DEFAULTS.targetsPerKey),
+    })
+    .refine((p) => p.lowWater === undefined || p.lowWater <= p.size, 'lowWater must not exceed size')
+    .default({ size: PRESIGN_DEFAULTS.size, concurrency: PRESIGN_DEFAULTS.concurrency, targetsPerKey: PRESIGN_DEFAULTS.targetsPerKey }),
 });
 
 export type CoordinatorConfig = z.infer<typeof coordinatorConfigSchema>;

@@ -8,7 +8,7 @@ import type { CreateKeyRequest, HealthReport, KeyInfo, KeyQuery, RequestContext,
 import { ServiceError } from './service.ts';
 
 /** A SigningService, and what the engine also tells about itself. */
-type ObservedService = SigningService & { readonly activeSessions?: number; readonly pingsSent?: number };
+type ObservedService = SigningService & { readonly activeSessions?: number; readonly pingsSent?: number; presignPoolSizes?(): Map<string, number> };
 
 export class CoordinatorMetrics {
   readonly registry = new Registry();
@@ -50,6 +50,28 @@ export class CoordinatorMetrics {
     buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
+
+  readonly presignHits = new Counter({ name: 'mpc_presign_hits_total', help: 'Sign requests that found a presignature in the pool', labelNames: ['scheme'], registers: [this.registry] });
+  readonly presignMisses = new Counter({ name: 'mpc_presign_misses_total', help: 'Sign requests that found no presignature and signed in full', labelNames: ['scheme'], registers: [this.registry] });
+  readonly presignRefill = new Histogram({
+    name: 'mpc_presign_refill_duration_seconds',
+    help: 'One presigning command of a background refill (a DKLs23 session, or a batch of FROST commitments)',
+    labelNames: ['scheme'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly presignMade = new Counter({ name: 'mpc_presignatures_made_total', help: 'Presignatures added to the pools', labelNames: ['scheme'], registers: [this.registry] });
+  readonly presignPool = new Gauge({ name: 'mpc_presign_pool_size', help: 'Unused presignatures in the pools', labelNames: ['scheme'], registers: [this.registry] });
+
+  /** The engine's presignature hooks, wired to these metrics. */
+  readonly presignObserver = {
+    hit: (scheme: string) => this.presignHits.inc({ scheme }),
+    miss: (scheme: string) => this.presignMisses.inc({ scheme }),
+    refilled: (scheme: string, seconds: number, made: number) => {
+      this.presignRefill.observe({ scheme }, seconds);
+      this.presignMade.inc({ scheme }, made);
+    },
+  };
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -122,6 +144,8 @@ export class CoordinatorMetrics {
     const active = (await everyKey(service)).filter((k) => k.status !== 'disabled');
     if (active.length) this.quorumMargin.set(Math.min(...active.map((k) => k.nodes.filter((n) => online.has(n)).length - k.threshold)));
     else this.quorumMargin.reset();
+    this.presignPool.reset();
+    for (const [scheme, size] of service.presignPoolSizes?.() ?? []) this.presignPool.set({ scheme }, size);
     return this.registry.metrics();
   }
 }

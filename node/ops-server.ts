@@ -40,6 +40,7 @@ export async function startOpsServer(opts: {
   // process's own metrics (CPU, memory, event-loop lag, open handles) are exported too.
   collectDefaultMetrics({ register: registry });
   new Gauge({ name: 'mpc_node_active_sessions', help: 'Protocol sessions in flight', registers: [registry], collect() { this.set(runtime.activeSessions); } });
+  new Gauge({ name: 'mpc_node_presignatures', help: 'Unused presignatures held (they do not survive a restart)', registers: [registry], collect() { this.set(runtime.presignatures); } });
   new Gauge({ name: 'mpc_node_connected_peers', help: 'Peers with an open authenticated channel', registers: [registry], collect() { this.set(transport.connectedPeers().length); } });
   const fromStore = (name: string, help: string, read: () => number) =>
     new Counter({

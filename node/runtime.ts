@@ -20,6 +20,7 @@ import type { AuditEntry, NodeContext } from './operations/context.ts';
 import { startKeygen } from './operations/keygen.ts';
 import { startRefresh, startRepair, startReshare } from './operations/lifecycle.ts';
 import { startSign } from './operations/sign.ts';
+import { startPresign } from './operations/presign.ts';
 import { applyPolicy } from './operations/policy-update.ts';
 import type { PolicyLedger } from './store/policy-ledger.ts';
 import type { Administrators } from '../cluster/transport/manifest.ts';
@@ -90,6 +91,7 @@ export class NodeRuntime {
       vault: opts.vault,
       sessions,
       pairs,
+      rng: opts.rng,
       audit: async (entry) => {
         await opts.audit?.(entry);
       },
@@ -104,6 +106,11 @@ export class NodeRuntime {
 
   get activeSessions(): number {
     return this.sessions.active;
+  }
+
+  /** Unused presignatures this node holds (metrics). */
+  get presignatures(): number {
+    return this.opts.vault.presignatureCount();
   }
 
   /** Bytes of early messages held for `peer` (tests and metrics). */
@@ -142,6 +149,8 @@ export class NodeRuntime {
         return startKeygen(ctx, this.verified('keygen', message));
       case 'sign':
         return startSign(ctx, this.verified('sign', message));
+      case 'presign':
+        return startPresign(ctx, this.verified('presign', message));
       case 'refresh':
         return startRefresh(ctx, this.verified('refresh', message));
       case 'repair':

@@ -41,7 +41,7 @@ function memoryVault(node: NodeId, protector: MemoryProtector): ShareStore {
 
 export interface MemoryClusterOptions {
   readonly nodes: number;
-  readonly engine?: Partial<Pick<EngineOptions, 'attemptTimeoutMs' | 'keygenTimeoutMs' | 'heartbeatMs' | 'livenessMs' | 'maxSessions' | 'suspectMs'>>;
+  readonly engine?: Partial<Pick<EngineOptions, 'attemptTimeoutMs' | 'keygenTimeoutMs' | 'heartbeatMs' | 'livenessMs' | 'maxSessions' | 'suspectMs' | 'presign'>>;
   readonly link?: LinkHook;
   readonly observe?: EngineOptions['observe'];
   /** The coordinator's key registry (default: a new one in memory). */
@@ -196,11 +196,12 @@ export class MemoryCluster {
   }
 
   /**
-   * Restarts a node's process: a new runtime over the same vault (its disk), with every
-   * in-memory record (running sessions, retired pairs) gone.
+   * Restarts a node's process: a new runtime over the same ledger (its disk), with every
+   * in-memory record (running sessions, retired pairs, unsealed shares, presignatures) gone.
    */
   restartProcess(node: NodeId): void {
     this.runtimes.get(node)!.close();
+    this.vaults.set(node, this.vaults.get(node)!.reopened());
     this.runtimes.set(node, this.makeRuntime(node));
   }
 

@@ -12,6 +12,7 @@ import type { Liveness } from './liveness.ts';
 import type { Reputation } from './reputation.ts';
 import type { PolicyKeeper, PolicyStore } from './policy.ts';
 import type { Administrators } from '../../cluster/transport/manifest.ts';
+import type { PresignObserver, PresignPools, PresignSettings } from './presign-pool.ts';
 
 export interface EngineOptions {
   /** Every node of the cluster manifest. */
@@ -32,6 +33,8 @@ export interface EngineOptions {
   readonly suspectMs?: number;
   /** Who may sign policy versions (the cluster manifest's administrators). */
   readonly administrators?: Administrators;
+  /** Presignature pools (presign-pool.ts); off unless `size` is set. */
+  readonly presign?: Partial<PresignSettings>;
   /** Where the policy in force is kept across restarts (none: in memory). */
   readonly policyStore?: PolicyStore;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -45,6 +48,7 @@ export interface EngineOptions {
     retry?(): void;
     blamed?(node: NodeId): void;
     signed?(scheme: string, outcome: string, seconds: number): void;
+    presign?: PresignObserver;
   };
 }
 
@@ -54,6 +58,7 @@ export interface EngineContext {
   readonly reputation: Reputation;
   readonly dispatch: Dispatcher;
   readonly policy: PolicyKeeper;
+  readonly presign: PresignPools;
 }
 
 export function requireKey(ctx: EngineContext, id: string): KeyInfo {

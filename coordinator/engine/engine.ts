@@ -20,6 +20,7 @@ import { Reputation } from './reputation.ts';
 import { sign } from './sign.ts';
 import { PolicyKeeper } from './policy.ts';
 import { PendingRequests, type PendingView } from './pending.ts';
+import { PRESIGN_DEFAULTS, PresignPools, type SigningTarget } from './presign-pool.ts';
 import type { AdminSignature } from '../../cluster/policy/administrators.ts';
 
 export type { EngineOptions } from './context.ts';
@@ -34,6 +35,10 @@ export class Engine implements SigningService {
       ...(opts.administrators ? { administrators: opts.administrators } : {}),
       ...(opts.policyStore ? { store: opts.policyStore } : {}),
     });
+    const presignSettings = { ...PRESIGN_DEFAULTS, ...opts.presign };
+    const presign = new PresignPools(
+      () => ({ registry: opts.registry, dispatch, liveness, reputation, attemptTimeoutMs: opts.attemptTimeoutMs ?? ENGINE_DEFAULTS.attemptTimeoutMs, ...(opts.log ? { log: opts.log } : {}) }),
+      { ...presignSettings, lowWater: opts.presign?.lowWater ?? Math.ceil(presignSettings.size / 2) }, opts.observe?.presign);
     const reputation = new Reputation({ suspectMs: opts.suspectMs ?? ENGINE_DEFAULTS.suspectMs, onSuspect: (node) => opts.observe?.blamed?.(node) });
     const liveness = new Liveness({
       nodes: opts.nodes,
@@ -45,6 +50,8 @@ export class Engine implements SigningService {
       onBack: (node) => {
         reputation.clearFailures(node);
         void policy.pushTo([node]);
+        // It may have restarted, and its presignatures died with its process.
+        presign.forgetNode(node);
       },
     });
     const dispatch = new Dispatcher({
@@ -54,7 +61,7 @@ export class Engine implements SigningService {
       unreachable: (node) => liveness.markOffline(node),
       ...(opts.log ? { log: opts.log } : {}),
     });
-    this.ctx = { opts, liveness, reputation, dispatch, policy };
+    this.ctx = { opts, liveness, reputation, dispatch, policy, presign };
     this.pending = new PendingRequests((key, request, rc) => sign(this.ctx, key.id, request, rc));
   }
 
@@ -67,12 +74,23 @@ export class Engine implements SigningService {
   }
 
   stop(): void {
+    this.ctx.presign.stop();
     this.ctx.liveness.stop();
     this.ctx.dispatch.cancelAll();
   }
 
   get activeSessions(): number {
     return this.ctx.dispatch.activeSessions;
+  }
+
+  /** Unused presignatures in the pools, per scheme (metrics). */
+  presignPoolSizes(): Map<string, number> {
+    return this.ctx.presign.sizes();
+  }
+
+  /** Presignatures held for one signing key. */
+  presignPoolSize(target: SigningTarget): number {
+    return this.ctx.presign.size(target);
   }
 
   get pingsSent(): number {

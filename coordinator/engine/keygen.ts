@@ -66,6 +66,7 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
       custody,
     };
     await opts.registry.put(info);
+    ctx.presign.warm(info);
     return info;
   });
 }

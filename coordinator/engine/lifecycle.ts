@@ -43,6 +43,7 @@ export async function refreshKey(ctx: EngineContext, id: string, rc: RequestCont
     });
     const next: KeyInfo = { ...key, epoch };
     await ctx.opts.registry.put(next); // commit point
+    ctx.presign.voidKey(id); // the nodes erase theirs as they confirm the new epoch
     dispatch.notify(key.nodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
     return next;
   });
@@ -112,6 +113,7 @@ export async function reshareKey(
     });
     const next: KeyInfo = { ...key, nodes: newNodes, threshold: request.threshold, epoch };
     await ctx.opts.registry.put(next); // commit point
+    ctx.presign.voidKey(id); // the nodes erase theirs as they confirm the new epoch
     dispatch.notify(newNodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
     const removed = key.nodes.filter((n) => !newNodes.includes(n));
     if (removed.length) dispatch.notify(removed, await dispatch.command('destroy', { keyId: id }));
@@ -126,6 +128,8 @@ export async function reshareKey(
 export async function repairKey(ctx: EngineContext, id: string, node: NodeId, rc: RequestContext): Promise<void> {
   const key = requireKey(ctx, id);
   if (!key.nodes.includes(node)) throw new ServiceError('invalid_request', `node ${node} holds no share of key ${id}`);
+  // A node that lost its share lost its presignatures with it.
+  ctx.presign.forgetNode(node);
   const adapter = schemeOf(key.scheme).adapter;
   if (adapter.repairByResharing) {
     if (!ctx.liveness.isOnline(node)) throw new ServiceError('quorum_unavailable', `node ${node} is offline`);
@@ -162,6 +166,7 @@ export async function destroyKey(ctx: EngineContext, id: string, rc: RequestCont
   const key = requireKey(ctx, id);
   requireOnline(ctx, key.nodes, 'destroying a key needs all its nodes online');
   if (key.status !== 'disabled') await setKeyStatus(ctx, id, 'disabled'); // no signing while shares are being erased
+  ctx.presign.voidKey(id);
   const command = await ctx.dispatch.command('destroy', { keyId: id });
   const done = new Set<NodeId>();
   await withProgress(rc, command.session, 'destroy', id, key.nodes, async (nodeDone) => {

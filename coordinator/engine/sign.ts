@@ -1,6 +1,7 @@
 /**
  * Signing: pick t online signers, send them the signed request, and verify the signature they
- * return with code that did not produce it before returning it. A failed attempt (abort,
+ * return with code that did not produce it before returning it. The first attempt signs with a
+ * presignature from the key's pool when there is one (presign-pool.ts). A failed attempt (abort,
  * silence, an unreachable node, an invalid signature) is retried with another quorum while the
  * request's deadline allows, leaving out whoever the failure points at.
  */
@@ -62,13 +63,17 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
   if ('problem' in signed) throw new ServiceError('invalid_request', signed.problem);
   const digest = signed.bytes;
   ctx.dispatch.admit();
+  const target = { keyId, derivationPath: request.derivationPath ?? '', ...(request.taproot ? { taproot: request.taproot } : {}) };
   const failed = new Set<NodeId>();
   let lastReason = '';
   let lastCode = '';
   for (let attempt = 1; ; attempt++) {
     const remaining = rc.deadline - Date.now();
     if (remaining <= 0) throw new ServiceError('deadline_exceeded', `signing did not finish in time${lastCode ? ` (last failure: ${lastCode})` : ''}`);
-    const quorum = ctx.reputation.pickQuorum(key, key.nodes.filter((n) => ctx.liveness.isOnline(n)), failed);
+    // The first attempt uses a presignature when the pool has one whose signers are all fit to
+    // sign; a retry signs in full (the presignature's signers are the ones that just failed).
+    const presigned = attempt === 1 ? ctx.presign.take(key, target, (n) => ctx.liveness.isOnline(n) && !ctx.reputation.isSuspect(n)) : undefined;
+    const quorum = presigned ? [...presigned.signers] : ctx.reputation.pickQuorum(key, key.nodes.filter((n) => ctx.liveness.isOnline(n)), failed);
     const command = await ctx.dispatch.command('sign', {
       ...fields,
       keyId,
@@ -80,6 +85,7 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
       deadline: request.deadline ?? 0,
       approvals: (request.approvals ?? []).map((a) => ({ approver: a.approver, signature: a.signature as Bytes })),
       policyHash: ctx.policy.hash as Bytes,
+      presignature: presigned ? [presigned.ref] : [],
     });
     if (attempt > 1) {
       ctx.opts.observe?.retry?.();
@@ -109,6 +115,11 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
       lastCode = 'invalid_signature';
       ctx.opts.observe?.invalidSignature?.();
       for (const n of quorum) failed.add(n);
+    } else if (outcome.code === 'presignature_unavailable') {
+      // Not a fault: the node lost it (a restart) or never made it. The retry signs in full.
+      lastReason = outcome.reason;
+      lastCode = outcome.code;
+      for (const n of outcome.unresponsive) ctx.presign.forgetNode(n);
     } else if (outcome.code === 'policy_denied') {
       // Every node holds the same policy: another quorum would refuse the same way.
       rc.emit({ type: 'completed', session: command.session, ok: false, error: outcome.code });

@@ -5,7 +5,7 @@
  */
 import { inferredCustody, type Custody } from '../../cluster/control.ts';
 import type { Bytes } from '../../protocol/core/codec.ts';
-import type { PartyId, SessionId } from '../../protocol/core/ids.ts';
+import type { PartyId, Rng, SessionId } from '../../protocol/core/ids.ts';
 import type { PairRetirement } from '../session/pair-retirement.ts';
 import type { SessionRunner } from '../session/runner.ts';
 import type { Refusal } from '../store/share-access.ts';
@@ -35,6 +35,8 @@ export interface AuditEntry {
   readonly policyVersion?: number;
   readonly policyHash?: string;
   readonly requestId?: string;
+  /** The presignature a sign request used (`<presigning session>.<index>`). */
+  readonly presignature?: string;
 }
 
 export interface NodeContext {
@@ -44,6 +46,8 @@ export interface NodeContext {
   readonly vault: ShareVault;
   readonly sessions: SessionRunner;
   readonly pairs: PairRetirement;
+  /** The node's randomness (work done outside a session: FROST nonces committed ahead). */
+  readonly rng: Rng;
   audit(entry: AuditEntry): Promise<void>;
   /** Accepts a session id for a key once, ever; reports and throws when it was used before. */
   claimSession(keyId: string, session: Bytes): Promise<SessionId>;

@@ -3,17 +3,21 @@
  * named epoch, the scheme, burned pairwise setups), derives a child itself from its own copy of
  * the key (the coordinator signed the path; nothing else it says about the child is trusted),
  * and releases the share to the protocol only once its use is on record and its session id is
- * claimed for good.
+ * claimed for good. A request that names a presignature signs in one flight with it, once it is
+ * gone from this node's store for good (node/store/presignatures.ts).
  */
 import { createHash } from 'node:crypto';
-import { taprootSpendOf, type SignRequest } from '../../cluster/control.ts';
+import { taprootSpendOf, type PresignatureRef, type SignRequest } from '../../cluster/control.ts';
 import { bytes, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
-import { sessionId, sortedParties } from '../../protocol/core/ids.ts';
+import { sessionId, sortedParties, type PartyId } from '../../protocol/core/ids.ts';
+import type { ProtocolStart } from '../../protocol/core/party.ts';
 import type { ProtocolAbort } from '../../protocol/core/errors.ts';
-import { MAX_PATH_CHARS, parsePath } from '../../protocol/derive.ts';
-import { planSigningKey, schemeOf, shareForPlan, type SchemeSignature, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
-import { decodeShare, loadAtEpoch, type Refusal } from '../store/share-access.ts';
-import { zeroize } from '../../protocol/core/transcript.ts';
+import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
+import type { SchemeSignature } from '../../protocol/schemes/index.ts';
+import type { Refusal } from '../store/share-access.ts';
+import { presignatureId } from '../store/presignatures.ts';
+import { constantTimeEqual, zeroize } from '../../protocol/core/transcript.ts';
+import { decodeForPlan, planShare } from './signing-share.ts';
 import { refuse, type NodeContext } from './context.ts';
 import { admitSign } from './policy-gate.ts';
 
@@ -36,54 +40,35 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   const id = sessionId(request.session);
   const signers = sortedParties(request.signers);
   if (!signers.includes(ctx.self)) return refuse(ctx, id, { reason: `node ${ctx.self} is not a signer of this request` });
-  const loaded = await loadAtEpoch(ctx.vault, ctx.self, request.keyId, request.epoch);
-  if (!loaded.ok) return refuse(ctx, id, loaded.refusal);
-  const stored = loaded.value;
+  const planned = await planShare(ctx, request);
+  if (!planned.ok) return refuse(ctx, id, planned.refusal);
+  const { stored, scheme, plan } = planned.value;
   const { key, epoch } = stored;
-  const scheme = schemeOf(key.scheme);
   const adapter = scheme.adapter;
-  // Until decodeShare takes it, the unsealed share is this function's to zeroise.
-  const refuseLoaded = (refusal: Refusal) => {
-    zeroize(stored.share);
-    refuse(ctx, id, refusal);
-  };
-  // The node's own copy of the key says what it is; a request that says otherwise goes no further.
-  if (key.scheme !== request.scheme) return refuseLoaded({ reason: `key ${request.keyId} is ${key.scheme}, not ${request.scheme}` });
   const taproot = taprootSpendOf(request.taproot);
-  let plan: SigningKeyPlan;
-  try {
-    plan = planSigningKey(scheme, key, request.derivationPath ? parsePath(request.derivationPath) : [], taproot);
-  } catch (e) {
-    return refuseLoaded({ reason: `cannot derive the signing key: ${(e as Error).message}` });
-  }
   // What is signed (the message, or the digest this node computes itself from a preimage or a
   // transaction), and whether the node's policy allows it: decided before the share is touched.
   const admitted = await admitSign(ctx, id, request, key, plan.publicKey).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `policy check failed: ${(e as Error).message}` } }));
-  if (!admitted.ok) return refuseLoaded(admitted.refusal);
+  if (!admitted.ok) {
+    zeroize(stored.share);
+    return refuse(ctx, id, admitted.refusal);
+  }
   const { toSign: signed, policyHash, ended } = admitted.value;
   /** A refusal after admission: the request's approvals stay usable for a retry. */
   const refuseAdmitted = (refusal: Refusal) => {
     void ended(false).catch(() => undefined);
     refuse(ctx, id, refusal);
   };
-  const decoded = decodeShare(adapter, stored, () => (adapter.pairwiseSetup ? ctx.pairs.refusal(request.keyId, epoch, signers, stored.burned) : undefined));
+  const decoded = decodeForPlan(ctx, planned.value, signers);
   if (!decoded.ok) return refuseAdmitted(decoded.refusal);
-  const share = decoded.value;
-  let forPlan: ReturnType<typeof shareForPlan<unknown>>;
-  try {
-    forPlan = shareForPlan(scheme, share, plan);
-  } catch (e) {
-    adapter.wipe(share);
-    return refuseAdmitted({ reason: `cannot tweak the share: ${(e as Error).message}` });
-  }
-  const { share: signingShare, made } = forPlan;
+  const { signingShare } = decoded.value;
   let completed = false;
   const dispose = () => {
-    adapter.wipe(share);
-    for (const s of made) adapter.wipe(s);
+    decoded.value.wipe();
     // A session that did not complete leaves the request's approvals for a retry.
     if (!completed) void ended(false).catch(() => undefined);
   };
+  const presignature = request.presignature[0];
   const base = {
     keyId: request.keyId,
     session: id,
@@ -92,6 +77,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     ...(request.hash ? { hash: request.hash, signedDigest: Buffer.from(signed).toString('hex') } : {}),
     ...(request.derivationPath ? { derivationPath: request.derivationPath } : {}),
     ...(taproot ? { taproot: { merkleRoot: Buffer.from(taproot.merkleRoot ?? new Uint8Array()).toString('hex') }, signingKey: Buffer.from(plan.publicKey).toString('hex') } : {}),
+    ...(presignature ? { presignature: presignatureId(presignature.session, presignature.index) } : {}),
   };
   try {
     // The share is released only after its use is on record and its session id is claimed for good.
@@ -107,12 +93,35 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   }
   const context = encodeCbor(signContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath, policyHash: policyHash as Bytes });
   const pairwise = adapter.pairwiseSetup;
+  const guard = pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {};
+  let start: ProtocolStart<SchemeSignature>;
+  let protocol: string;
+  if (presignature) {
+    // Gone from this node for good before anything computed with it can leave (presignatures.ts).
+    const taken = await takePresignature(ctx, request, presignature, signers, adapter.groupKey(signingShare), epoch).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `presignature store: ${(e as Error).message}` } }));
+    if (!taken.ok) {
+      dispose();
+      void ctx.audit({ event: 'sign', ...base, outcome: 'aborted', reason: taken.refusal.reason }).catch(() => undefined);
+      return refuse(ctx, id, taken.refusal);
+    }
+    const support = adapter.presign;
+    if (support.kind === 'interactive') {
+      protocol = support.signProtocol;
+      start = support.sign(signingShare, signed, taken.value, { context });
+    } else {
+      protocol = support.signProtocol(signingShare);
+      start = support.sign(signingShare, signed, taken.value, presignature.commitments, { context });
+    }
+  } else {
+    protocol = adapter.signProtocol(signingShare);
+    start = adapter.sign(signingShare, signed, { context, ...guard });
+  }
   ctx.sessions.start({
     id,
     keyId: request.keyId,
-    protocol: adapter.signProtocol(share),
+    protocol,
     parties: signers,
-    start: adapter.sign(signingShare, signed, { context, ...(pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {}) }),
+    start,
     complete: async (output) => {
       const sig = output as SchemeSignature;
       completed = true;
@@ -131,4 +140,34 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
         }
       : {}),
   });
+}
+
+/**
+ * Takes the presignature the request names, for good, and checks it was made for exactly this
+ * request's key, epoch, signer set and signing key. Whatever the check finds, it is gone: a
+ * presignature that reached a request it does not fit is not kept for another try.
+ */
+async function takePresignature(
+  ctx: NodeContext,
+  request: SignRequest,
+  ref: PresignatureRef,
+  signers: readonly PartyId[],
+  signingKey: Uint8Array,
+  epoch: number,
+): Promise<{ ok: true; value: Uint8Array } | { ok: false; refusal: Refusal }> {
+  const taken = await ctx.vault.takePresignature(request.keyId, presignatureId(ref.session, ref.index));
+  if (!taken) return { ok: false, refusal: { code: 'presignature_unavailable', reason: `node ${ctx.self} holds no unused presignature ${presignatureId(ref.session, ref.index)} of key ${request.keyId}` } };
+  const misfit =
+    taken.epoch !== epoch
+      ? `made at epoch ${taken.epoch}`
+      : taken.signers.length !== signers.length || taken.signers.some((p, i) => p !== signers[i])
+        ? `made for signers ${taken.signers.join(', ')}`
+        : !constantTimeEqual(taken.signingKey, signingKey)
+          ? 'made for another signing key'
+          : undefined;
+  if (misfit) {
+    zeroize(taken.secret);
+    return { ok: false, refusal: { code: 'presignature_unavailable', reason: `presignature ${taken.id} does not fit this request: ${misfit}` } };
+  }
+  return { ok: true, value: taken.secret };
 }

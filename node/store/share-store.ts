@@ -27,6 +27,7 @@ import { toMeta, toStoredKey, type KeyMeta, type KeyStatus } from './key-meta.ts
 export type { KeyStatus } from './key-meta.ts';
 import { UnsealCache } from './unseal-cache.ts';
 import { PolicyLedger } from './policy-ledger.ts';
+import { PresignatureStore, type Presignature, type PresignatureId } from './presignatures.ts';
 import type { ShareVault, StoredKey } from './types.ts';
 
 export { bindingBytes, SealedShareError, SEALED_FORMAT_VERSION } from './sealer.ts';
@@ -47,6 +48,8 @@ export interface LedgerParts {
   readonly nodeId: string;
   readonly cacheTtlMs?: number;
   readonly cacheSize?: number;
+  /** The most unused presignatures kept per key (default 256). */
+  readonly presignaturesPerKey?: number;
 }
 
 /** A key's state in the ledger, for inspection (operators, tests): no secret in it. */
@@ -83,6 +86,8 @@ export class ShareStore implements ShareVault {
   private readonly claims: SessionClaims;
   /** The node's policy state, in the same database (backups carry the shares, not this; SECURITY.md). */
   readonly policy: PolicyLedger;
+  /** The node's unused presignatures (presignatures.ts): erased with every change of a key's epoch. */
+  private readonly presignatures: PresignatureStore;
   private readonly cacheCounters = { cacheHits: 0, cacheMisses: 0 };
 
   constructor(parts: LedgerParts) {
@@ -91,12 +96,23 @@ export class ShareStore implements ShareVault {
     this.sealer = parts.sealer;
     this.claims = new SessionClaims(parts.backend);
     this.policy = new PolicyLedger(parts.backend);
+    this.presignatures = new PresignatureStore(parts.backend, parts.nodeId, parts.presignaturesPerKey);
     this.cache = new UnsealCache(parts.cacheTtlMs ?? 5 * 60_000, parts.cacheSize ?? 1024);
   }
 
   /** The daemon's store: LevelDB in `dataDir`, shares sealed under `protector`. */
   static async open(opts: ShareStoreOptions): Promise<ShareStore> {
-    return new ShareStore({ ...opts, backend: await LevelBackend.open(opts.dataDir), sealer: new ShareSealer(opts.protector) });
+    const store = new ShareStore({ ...opts, backend: await LevelBackend.open(opts.dataDir), sealer: new ShareSealer(opts.protector) });
+    await store.presignatures.eraseStale();
+    return store;
+  }
+
+  /**
+   * The same ledger as a new process would open it (simulations restart nodes this way): the
+   * same records, none of this object's memory (unsealed shares, presignatures).
+   */
+  reopened(): ShareStore {
+    return new ShareStore(this.opts);
   }
 
   get counters(): StoreCounters {
@@ -188,11 +204,15 @@ export class ShareStore implements ShareVault {
     }
     if (meta.epoch === epoch) return; // already confirmed (idempotent after a crash)
     if (!(await this.db.get(shareKey(keyId, epoch)))) throw new SealedShareError('not_found', `epoch ${epoch} of ${keyId} was never staged`);
+    // Presignatures of the old epoch go with it (none may be taken from here on).
+    this.presignatures.forget(keyId);
+    const voided = await this.presignatures.eraseOps(keyId);
     const older: string[] = [];
     for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: shareKey(keyId, epoch) })) older.push(k);
     await this.db.batch(
       [
         ...older.map((k) => ({ type: 'del' as const, key: k })),
+        ...voided,
         {
           type: 'put' as const,
           key: metaKey(keyId),
@@ -228,6 +248,31 @@ export class ShareStore implements ShareVault {
   }
 
 
+  /**
+   * Stores presignatures of one key, all made at `epoch`, durably; false (nothing stored) when
+   * the key is no longer at that epoch (a refresh confirmed while they were being made).
+   */
+  async savePresignatures(made: readonly Presignature[]): Promise<boolean> {
+    const first = made[0];
+    if (!first) return true;
+    return this.lock.run(first.keyId, async () => {
+      const meta = await this.meta(first.keyId);
+      if (!meta || meta.status === 'pending' || made.some((p) => p.keyId !== first.keyId || p.epoch !== meta.epoch)) return false;
+      await this.db.batch(this.presignatures.saveOps(made), { sync: true });
+      this.presignatures.commit(made);
+      return true;
+    });
+  }
+
+  /** The unused presignature `id` of `keyId`, durably erased before this resolves (presignatures.ts). */
+  takePresignature(keyId: string, id: PresignatureId): Promise<Presignature | undefined> {
+    return this.presignatures.take(keyId, id);
+  }
+
+  presignatureCount(keyId?: string): number {
+    return this.presignatures.count(keyId);
+  }
+
   async burnedPairs(keyId: string): Promise<PartyId[]> {
     return ((await this.meta(keyId))?.burned ?? []) as PartyId[];
   }
@@ -240,7 +285,9 @@ export class ShareStore implements ShareVault {
   private async destroyKeyLocked(keyId: string): Promise<void> {
     const keys: string[] = [];
     for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: `share!${keyId}"` })) keys.push(k);
-    await this.db.batch([...keys, metaKey(keyId)].map((key) => ({ type: 'del' as const, key })), { sync: true });
+    this.presignatures.forget(keyId);
+    const voided = await this.presignatures.eraseOps(keyId);
+    await this.db.batch([...[...keys, metaKey(keyId)].map((key) => ({ type: 'del' as const, key })), ...voided], { sync: true });
     this.cache.forgetKey(keyId);
   }
 

@@ -5,6 +5,7 @@
 import type { Custody } from '../../cluster/control.ts';
 import type { PartyId, SessionId } from '../../protocol/core/ids.ts';
 import type { Scheme } from '../../protocol/schemes/index.ts';
+import type { Presignature, PresignatureId } from './presignatures.ts';
 
 export interface StoredKey {
   readonly keyId: string;
@@ -50,5 +51,14 @@ export interface ShareVault {
    * across restarts, with no eviction). Resolves only once the record is on disk.
    */
   claimSession(keyId: string, session: SessionId): Promise<boolean>;
+  /**
+   * Stores presignatures of one key made at its current epoch (node/store/presignatures.ts);
+   * false, storing nothing, when the key has moved to another epoch meanwhile.
+   */
+  savePresignatures(made: readonly Presignature[]): Promise<boolean>;
+  /** Removes and returns an unused presignature, durably gone before this resolves; undefined when there is none. */
+  takePresignature(keyId: string, id: PresignatureId): Promise<Presignature | undefined>;
+  /** Unused presignatures held (for one key, or all). */
+  presignatureCount(keyId?: string): number;
 }
 

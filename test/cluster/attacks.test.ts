@@ -260,4 +260,5 @@ const signRequestCodecLoose = struct<SignRequest>({
   deadline: uint(Number.MAX_SAFE_INTEGER),
   approvals: array(struct({ approver: text(1 << 10), signature: bytes({ min: 0, max: 128 }) }), { min: 0, max: 1024 }),
   policyHash: bytes({ min: 0, max: 64 }),
+  presignature: array(struct({ session: bytes({ min: 0, max: 64 }), index: uint(2 ** 32), commitments: array(struct({ hiding: bytes({ min: 0, max: 64 }), binding: bytes({ min: 0, max: 64 }) }), { min: 0, max: 1024 }) }), { min: 0, max: 16 }),
 });

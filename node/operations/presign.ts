@@ -1,0 +1,103 @@
+/**
+ * Presigning on a node: work done ahead of a message, kept in the node's presignature store
+ * (node/store/presignatures.ts) until one sign request uses it.
+ *
+ * - DKLs23: the signers run one presigning session (rounds 1–2 and round 3's checks); each
+ *   stores its part once the session completes.
+ * - FROST: this node alone makes `count` nonce pairs, stores them and reports their commitments.
+ *
+ * Each is bound to the key, its epoch, the signer set and the signing key the request's path and
+ * Taproot spend select (the node plans that key from its own copy, as for signing); the public
+ * inputs go into the presigning transcript like a signature's.
+ */
+import { MAX_PRESIGN_BATCH, type PresignRequest } from '../../cluster/control.ts';
+import { encodeCbor, text, uint, struct, type Bytes } from '../../protocol/core/codec.ts';
+import type { ProtocolAbort } from '../../protocol/core/errors.ts';
+import { sessionId, sortedParties } from '../../protocol/core/ids.ts';
+import { zeroize } from '../../protocol/core/transcript.ts';
+import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
+import { presignatureId, type Presignature } from '../store/presignatures.ts';
+import { refuse, type NodeContext } from './context.ts';
+import { decodeForPlan, planShare } from './signing-share.ts';
+
+/** The public inputs a node binds into a presigning transcript beyond the protocol's own. */
+const presignContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
+
+export async function startPresign(ctx: NodeContext, request: PresignRequest): Promise<void> {
+  const claimed = ctx.claimSession(request.keyId, request.session);
+  claimed.catch(() => undefined);
+  const id = sessionId(request.session);
+  const signers = sortedParties(request.signers);
+  if (!signers.includes(ctx.self)) return refuse(ctx, id, { reason: `node ${ctx.self} is not a signer of this request` });
+  const planned = await planShare(ctx, request);
+  if (!planned.ok) return refuse(ctx, id, planned.refusal);
+  const { stored, scheme } = planned.value;
+  if (signers.length < stored.key.threshold) {
+    zeroize(stored.share);
+    return refuse(ctx, id, { reason: `${signers.length} signers cannot sign a ${stored.key.threshold}-of-${stored.key.parties.length} key` });
+  }
+  const support = scheme.adapter.presign;
+  const count = request.count;
+  if (count < 1 || count > MAX_PRESIGN_BATCH || (support.kind === 'interactive' && count !== 1)) {
+    zeroize(stored.share);
+    return refuse(ctx, id, { reason: `cannot make ${count} presignatures in one ${support.kind === 'interactive' ? 'session' : 'request'}` });
+  }
+  const decoded = decodeForPlan(ctx, planned.value, signers);
+  if (!decoded.ok) return refuse(ctx, id, decoded.refusal);
+  const { signingShare, wipe } = decoded.value;
+  try {
+    await claimed;
+  } catch (e) {
+    wipe();
+    throw e;
+  }
+  const { epoch } = stored;
+  const signingKey = scheme.adapter.groupKey(signingShare);
+  const made = (index: number, secret: Uint8Array): Presignature => ({ keyId: request.keyId, epoch, id: presignatureId(request.session, index), signers, signingKey, secret });
+  const save = async (presignatures: Presignature[]): Promise<boolean> => {
+    try {
+      return await ctx.vault.savePresignatures(presignatures);
+    } finally {
+      for (const p of presignatures) zeroize(p.secret);
+    }
+  };
+
+  if (support.kind === 'local') {
+    const presignatures: Presignature[] = [];
+    const commitments: { hiding: Bytes; binding: Bytes }[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const { secret, commitments: c } = support.make(signingShare, ctx.rng);
+        presignatures.push(made(i, secret));
+        commitments.push({ hiding: c.hiding as Bytes, binding: c.binding as Bytes });
+      }
+    } finally {
+      wipe();
+    }
+    if (!(await save(presignatures))) return refuse(ctx, id, { reason: `key ${request.keyId} is no longer at epoch ${epoch}` });
+    ctx.report({ type: 'presign_done', session: request.session, keyId: request.keyId, commitments });
+    return;
+  }
+
+  const context = encodeCbor(presignContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath });
+  const pairwise = scheme.adapter.pairwiseSetup;
+  ctx.sessions.start({
+    id,
+    keyId: request.keyId,
+    protocol: support.protocol,
+    parties: signers,
+    start: support.start(signingShare, { context, ...(pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {}) }),
+    complete: async (output) => {
+      if (!(await save([made(0, output as Uint8Array)]))) throw new Error(`key ${request.keyId} is no longer at epoch ${epoch}`);
+      return { type: 'presign_done', session: request.session, keyId: request.keyId, commitments: [] };
+    },
+    dispose: wipe,
+    ...(pairwise
+      ? {
+          aborted: (abort: ProtocolAbort) => {
+            for (const peer of pairwise.compromisedBy(abort)) ctx.pairs.retire(request.keyId, epoch, peer);
+          },
+        }
+      : {}),
+  });
+}

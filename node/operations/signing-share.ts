@@ -1,0 +1,89 @@
+/**
+ * What signing and presigning both do before a protocol runs: load the share at the request's
+ * epoch, check the scheme against the node's own copy, plan the signing key the request selects
+ * (derivation path, Taproot spend) from that copy, and decode and tweak the share. The pieces are
+ * separate because signing checks its policy between planning and decoding.
+ */
+import { taprootSpendOf } from '../../cluster/control.ts';
+import type { Bytes } from '../../protocol/core/codec.ts';
+import type { PartyId } from '../../protocol/core/ids.ts';
+import { zeroize } from '../../protocol/core/transcript.ts';
+import { parsePath } from '../../protocol/derive.ts';
+import { planSigningKey, schemeOf, shareForPlan, type SchemeDefinition, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
+import type { Scheme } from '../../protocol/schemes/index.ts';
+import { decodeShare, loadAtEpoch, type LoadedShare, type Result } from '../store/share-access.ts';
+import type { NodeContext } from './context.ts';
+
+/** The parts of a request that select a share and a signing key. */
+export interface SigningTarget {
+  readonly keyId: string;
+  readonly scheme: Scheme;
+  readonly epoch: number;
+  readonly derivationPath: string;
+  readonly taproot: readonly Bytes[];
+}
+
+export interface PlannedShare {
+  readonly stored: LoadedShare;
+  readonly scheme: SchemeDefinition;
+  readonly plan: SigningKeyPlan;
+}
+
+/** Loads the share and plans the signing key; on a refusal the loaded bytes are already zeroised. */
+export async function planShare(ctx: NodeContext, target: SigningTarget): Promise<Result<PlannedShare>> {
+  const loaded = await loadAtEpoch(ctx.vault, ctx.self, target.keyId, target.epoch);
+  if (!loaded.ok) return loaded;
+  const stored = loaded.value;
+  const refuse = (reason: string): Result<PlannedShare> => {
+    zeroize(stored.share);
+    return { ok: false, refusal: { reason } };
+  };
+  // The node's own copy of the key says what it is; a request that says otherwise goes no further.
+  if (stored.key.scheme !== target.scheme) return refuse(`key ${target.keyId} is ${stored.key.scheme}, not ${target.scheme}`);
+  const scheme = schemeOf(stored.key.scheme);
+  try {
+    const plan = planSigningKey(scheme, stored.key, target.derivationPath ? parsePath(target.derivationPath) : [], taprootSpendOf(target.taproot));
+    return { ok: true, value: { stored, scheme, plan } };
+  } catch (e) {
+    return refuse(`cannot derive the signing key: ${(e as Error).message}`);
+  }
+}
+
+/** A decoded share and the (tweaked) share that signs; `wipe` zeroises both, once. */
+export interface SigningShare {
+  readonly share: unknown;
+  readonly signingShare: unknown;
+  wipe(): void;
+}
+
+/**
+ * Decodes the planned share (refusing when a pairwise setup with one of `signers` is burned) and
+ * tweaks it to the signing key. The encoded bytes are zeroised whatever happens.
+ */
+export function decodeForPlan(ctx: NodeContext, planned: PlannedShare, signers: readonly PartyId[]): Result<SigningShare> {
+  const { stored, scheme, plan } = planned;
+  const adapter = scheme.adapter;
+  const decoded = decodeShare(adapter, stored, () => (adapter.pairwiseSetup ? ctx.pairs.refusal(stored.key.keyId, stored.epoch, signers, stored.burned) : undefined));
+  if (!decoded.ok) return decoded;
+  const share = decoded.value;
+  try {
+    const { share: signingShare, made } = shareForPlan(scheme, share, plan);
+    let wiped = false;
+    return {
+      ok: true,
+      value: {
+        share,
+        signingShare,
+        wipe: () => {
+          if (wiped) return;
+          wiped = true;
+          adapter.wipe(share);
+          for (const s of made) adapter.wipe(s);
+        },
+      },
+    };
+  } catch (e) {
+    adapter.wipe(share);
+    return { ok: false, refusal: { reason: `cannot tweak the share: ${(e as Error).message}` } };
+  }
+}
