@@ -4,7 +4,12 @@
  * and 32, for each scheme, 2-of-3 and 3-of-5; beside the in-process cost of the same protocol
  * measured in the same run, so the network overhead shows as a ratio.
  *
- *   npm run bench:cluster [-- --seconds 10 --schemes eddsa-ed25519,schnorr-bip340 --sizes 2-3,3-5]
+ * Each size runs twice: `cold`, a cluster without presignatures (every request signs in full),
+ * and `warm`, one whose coordinator keeps a pool of `--pool` presignatures per key. Each warm level
+ * starts once the pool is full; the pool refills in the background while the load runs, so the
+ * sustained sig/s includes making the presignatures it uses (and full signing once it runs dry).
+ *
+ *   npm run bench:cluster [-- --seconds 10 --schemes eddsa-ed25519,schnorr-bip340 --sizes 2-3,3-5 --modes cold,warm --pool 64]
  *
  * Requests go through the typed client without Idempotency-Keys, so the figures are the signing
  * path's alone (a key costs the coordinator two LevelDB writes per request).
@@ -27,17 +32,22 @@ const { values } = parseArgs({
     schemes: { type: 'string', default: 'eddsa-ed25519,schnorr-bip340,ecdsa-secp256k1' },
     sizes: { type: 'string', default: '2-3,3-5' },
     concurrency: { type: 'string', default: '1,8,32' },
+    modes: { type: 'string', default: 'cold,warm' },
+    pool: { type: 'string', default: '64' },
   },
 });
 const seconds = Number(values.seconds);
 const schemes = values.schemes!.split(',') as Scheme[];
 const sizes = values.sizes!.split(',').map((s) => s.split('-').map(Number) as [number, number]);
 const levels = values.concurrency!.split(',').map(Number);
+const modes = values.modes!.split(',') as ('cold' | 'warm')[];
+const poolSize = Number(values.pool);
 const TOKEN = randomBytes(24).toString('hex');
 
 interface Row {
   scheme: Scheme;
   size: string;
+  mode: 'cold' | 'warm';
   concurrency: number;
   requests: number;
   errors: number;
@@ -50,11 +60,11 @@ interface Row {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  for (const [t, n] of sizes) {
+  for (const [t, n] of sizes) for (const mode of modes) {
     const dataDir = await mkdtemp(join(tmpdir(), 'mpc-bench-'));
     const port = 27700 + Math.floor(Math.random() * 1000) * 4;
     const client = new MpcClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, retries: 0, idempotencyKeys: false });
-    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
+    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--presignatures', String(mode === 'warm' ? poolSize : 0)], {
       stdio: 'ignore',
       env: { ...process.env, MPC_API_TOKEN: TOKEN },
     });
@@ -68,11 +78,12 @@ async function main(): Promise<void> {
         }
         const inProcess = await inProcessSign(scheme, t, n, 20);
         for (const concurrency of levels) {
+          if (mode === 'warm') await poolFull(port, scheme, poolSize);
           const r = await load(client, scheme, key.id, concurrency, seconds * 1000);
-          rows.push({ scheme, size: `${t}-of-${n}`, concurrency, ...r, inProcessMedian: inProcess });
+          rows.push({ scheme, size: `${t}-of-${n}`, mode, concurrency, ...r, inProcessMedian: inProcess });
           const last = rows[rows.length - 1]!;
           console.log(
-            `${scheme.padEnd(16)} ${last.size}  c=${String(concurrency).padStart(2)}  ${String(last.requests).padStart(5)} req  ${last.errors} err  ` +
+            `${scheme.padEnd(16)} ${last.size} ${mode}  c=${String(concurrency).padStart(2)}  ${String(last.requests).padStart(5)} req  ${last.errors} err  ` +
               `median ${last.median.toFixed(1)} ms  p95 ${last.p95.toFixed(1)}  p99 ${last.p99.toFixed(1)}  ${last.throughput.toFixed(1)} sig/s  ` +
               `(in-process ${inProcess.toFixed(1)} ms, x${(last.median / inProcess).toFixed(2)})`,
           );
@@ -115,6 +126,19 @@ async function load(client: MpcClient, scheme: Scheme, keyId: string, concurrenc
     p99: quantile(sorted, 0.99),
     throughput: latencies.length / elapsed,
   };
+}
+
+/** Waits until the coordinator's pool for `scheme` holds `size` presignatures (its /metrics). */
+async function poolFull(port: number, scheme: Scheme, size: number): Promise<void> {
+  const end = Date.now() + 120_000;
+  const pattern = new RegExp(`^mpc_presign_pool_size\\{scheme="${scheme}"\\} (\\d+)`, 'm');
+  while (Date.now() < end) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text(), () => '');
+    if (Number(pattern.exec(text)?.[1] ?? 0) >= size) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const last = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text(), () => '');
+  throw new Error(`the ${scheme} presignature pool did not fill: ${last.split('\n').filter((l) => l.startsWith('mpc_presign')).join('; ')}`);
 }
 
 async function waitHealthy(client: MpcClient): Promise<void> {

@@ -5,6 +5,9 @@
  * later starts reuse them, so keys survive restarts.
  *
  *   npm start -- --nodes 5 --threshold 3 --port 7700 --data-dir .mpc/five
+ *
+ * `--presignatures N` (default 16; 0: off) sets the coordinator's pools per signing key when the
+ * cluster is first created; later edit `presignatures` in coordinator/coordinator.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string', default: '.mpc/dev' },
       'log-level': { type: 'string', default: 'info' },
       'pq-identity': { type: 'boolean', default: false },
+      presignatures: { type: 'string', default: '16' },
     },
   });
   const nodes = Number(values.nodes);
@@ -42,9 +46,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(nodes) || nodes < 2 || nodes > 64) fail('--nodes must be an integer in [2, 64]');
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > nodes) fail(`--threshold must be an integer in [2, ${nodes}]`);
   if (!Number.isInteger(port) || port < 1 || port > 65535 - 200) fail('--port must be a TCP port');
+  const presignatures = Number(values.presignatures);
+  if (!Number.isInteger(presignatures) || presignatures < 0 || presignatures > 4096) fail('--presignatures must be an integer in [0, 4096]');
   const dataDir = resolve(values['data-dir']);
 
-  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false });
+  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false, presignatures });
   if (layout.generatedToken) {
     console.log(`API token (printed once; also stored in ${layout.tokenFile}):\n  ${layout.generatedToken}\n`);
   }
@@ -89,7 +95,9 @@ async function startAll(layout: ClusterLayout, logLevel: string): Promise<Starte
   await mkdir(logs, { recursive: true });
   const start = (role: 'coordinator' | 'node', id: string, config: string, address: string, http?: string): Started => {
     const out = createWriteStream(join(logs, `${id}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mpc.ts'), `start-${role}`, '--config', config], {
+    // MPC_PROFILE_DIR: every member writes a V8 CPU profile there when it stops (bench:cluster profiling).
+    const profile = process.env.MPC_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.MPC_PROFILE_DIR, '--cpu-prof-name', `${id}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...profile, join(ROOT, 'bin/mpc.ts'), `start-${role}`, '--config', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Only the coordinator serves the API: nodes never see its token.
       env: { ...withoutApiToken(process.env), MPC_LOG_LEVEL: logLevel, ...(role === 'coordinator' && process.env.MPC_API_TOKEN ? { MPC_API_TOKEN: process.env.MPC_API_TOKEN } : {}) },

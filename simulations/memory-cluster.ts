@@ -191,7 +191,9 @@ export class MemoryCluster {
     this.engine.markOffline(node);
   }
 
+  /** Brings a crashed node back as a new process over its ledger (`restartProcess`). */
   restart(node: NodeId): void {
+    this.restartProcess(node);
     this.network.setDown(nodeMember(node), false);
   }
 

@@ -172,6 +172,40 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: 'presign-crash',
+    description: 'warm presignature pools of every scheme consumed under load while nodes are killed and restarted: no presignature used twice, every signature verifies',
+    seed: 9,
+    cluster: () => ({ nodes: 5, engine: { attemptTimeoutMs: 800, presign: { size: 12, lowWater: 6 } } }),
+    async run(ctx, figures) {
+      ctx.cluster.recordAudits = true;
+      const keys = [await ctx.createKey('ecdsa-secp256k1', 2, [1, 2, 3]), await ctx.createKey('eddsa-ed25519', 3), await ctx.createKey('schnorr-bip340', 2, [3, 4, 5])];
+      const n = size(ctx.short, 24, 300);
+      // Each key's pool is consumed while, in turn, one of its nodes dies and comes back.
+      for (const victim of [2, 4, 3]) {
+        ctx.mark(`kill node ${victim}`);
+        await Promise.all(
+          keys.map((key) =>
+            ctx.load(key, n, {
+              concurrency: 3,
+              during: async (i) => {
+                if (key === keys[0] && i === Math.floor(n / 3)) await ctx.crash(victim);
+                if (key === keys[0] && i === Math.floor((2 * n) / 3)) {
+                  await ctx.restart(victim);
+                  ctx.mark(`node ${victim} back`);
+                }
+              },
+            }),
+          ),
+        );
+        await ctx.settle();
+      }
+      // Every use of a presignature is in the signers' audit logs; none may appear twice.
+      const uses = ctx.cluster.audits.filter((a) => a.entry.event === 'sign' && a.entry.outcome === 'completed' && a.entry.presignature).map((a) => `${a.node}/${a.entry.keyId}/${a.entry.presignature}`);
+      figures.presignedShares = uses.length;
+      figures.presignaturesUsedTwice = uses.length - new Set(uses).size;
+    },
+  },
+  {
     name: 'rolling-restarts',
     description: 'every node restarted, one at a time, during continuous signing: no share lost, at least 99% succeed',
     seed: 6,

@@ -222,6 +222,8 @@ export class PresignPools {
       } catch (e) {
         pool.retryAt = Date.now() + REFILL_BACKOFF_MS;
         ctx.log?.('presign_failed', { keyId: key.id, error: (e as Error).message });
+        // Tried again after the backoff even when no request comes to trigger it.
+        setTimeout(() => this.maybeRefill(pool), REFILL_BACKOFF_MS).unref();
         return;
       }
     }

@@ -79,6 +79,12 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     ...(taproot ? { taproot: { merkleRoot: Buffer.from(taproot.merkleRoot ?? new Uint8Array()).toString('hex') }, signingKey: Buffer.from(plan.publicKey).toString('hex') } : {}),
     ...(presignature ? { presignature: presignatureId(presignature.session, presignature.index) } : {}),
   };
+  // A named presignature is taken (gone from this node for good, presignatures.ts) alongside the
+  // claim and the audit entry; nothing is computed with it before all three are done. If the
+  // request goes no further it is simply spent.
+  const taking = presignature
+    ? takePresignature(ctx, request, presignature, signers, adapter.groupKey(signingShare), epoch).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `presignature store: ${(e as Error).message}` } }))
+    : undefined;
   try {
     // The share is released only after its use is on record and its session id is claimed for good.
     const [claim, audit] = await Promise.allSettled([claimed, ctx.audit({ event: 'sign', ...base, outcome: 'started' })]);
@@ -89,6 +95,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     if (audit.status === 'rejected') throw audit.reason;
   } catch (e) {
     dispose();
+    void taking?.then((t) => t.ok && zeroize(t.value));
     throw e;
   }
   const context = encodeCbor(signContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath, policyHash: policyHash as Bytes });
@@ -96,9 +103,8 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   const guard = pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {};
   let start: ProtocolStart<SchemeSignature>;
   let protocol: string;
-  if (presignature) {
-    // Gone from this node for good before anything computed with it can leave (presignatures.ts).
-    const taken = await takePresignature(ctx, request, presignature, signers, adapter.groupKey(signingShare), epoch).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `presignature store: ${(e as Error).message}` } }));
+  if (presignature && taking) {
+    const taken = await taking;
     if (!taken.ok) {
       dispose();
       void ctx.audit({ event: 'sign', ...base, outcome: 'aborted', reason: taken.refusal.reason }).catch(() => undefined);

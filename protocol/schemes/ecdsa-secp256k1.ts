@@ -98,9 +98,13 @@ export const ecdsaSecp256k1: SchemeDefinition<'ecdsa-secp256k1'> = {
   verify: (publicKey, message, signature, recoveryId) => {
     try {
       if (publicKey.length !== 33 || message.length !== 32 || signature.length !== 64) return false;
-      if (!secp256k1.verify(signature, message, publicKey, { prehash: false, lowS: true })) return false;
-      if (recoveryId === undefined) return true;
-      const recovered = secp256k1.Signature.fromBytes(signature, 'compact').addRecoveryBit(recoveryId).recoverPublicKey(message).toBytes(true);
+      if (recoveryId === undefined) return secp256k1.verify(signature, message, publicKey, { prehash: false, lowS: true });
+      // With a recovery id, recovery alone is the verification: Q' = r⁻¹(s·R − e·G) equals the key
+      // exactly when s·R = e·G + r·Q, with R the point of x-coordinate r and the id's parity — the
+      // ECDSA equation. One multi-scalar multiplication instead of two.
+      const sig = secp256k1.Signature.fromBytes(signature, 'compact');
+      if (sig.hasHighS()) return false;
+      const recovered = sig.addRecoveryBit(recoveryId).recoverPublicKey(message).toBytes(true);
       return Buffer.from(recovered).equals(Buffer.from(publicKey));
     } catch {
       return false;

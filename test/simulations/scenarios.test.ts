@@ -71,6 +71,14 @@ describe('simulation scenarios (short forms)', () => {
     expect(r.successes).toBe(r.requests);
   });
 
+  it('presign-crash: pools consumed while nodes die and return; no presignature is used twice and every signature verifies', async () => {
+    const r = await runScenario(scenario('presign-crash'), true);
+    expect(r.safety.invalidSignatures).toBe(0);
+    expect(r.figures.presignaturesUsedTwice).toBe(0);
+    expect(r.figures.presignedShares).toBeGreaterThan(20);
+    expect(r.successes / r.requests).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('rolling-restarts: every node restarted in turn, no share lost, at least 99% succeed', async () => {
     const r = await runScenario(scenario('rolling-restarts'), true);
     safe(r);
