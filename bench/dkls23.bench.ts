@@ -10,10 +10,10 @@
  * (at least 3): the WASM key generation takes seconds per run.
  */
 import { createHash } from 'node:crypto';
-import { dklsKeys, runDklsKeygen, runDklsSign } from '../protocol/testing/dkls23.ts';
+import { dklsKeys, runDklsKeygen, runDklsPresign, runDklsSign, runDklsSignPresigned } from '../protocol/testing/dkls23.ts';
 import { partyRange } from '../protocol/testing/frost.ts';
 import { wasmKeygen, wasmSign } from './dkls23-wasm.ts';
-import { measure, printTable, type Stats } from './stats.ts';
+import { measure, measurePrepared, printTable, type Stats } from './stats.ts';
 
 const SIZES: [number, number][] = [
   [2, 3],
@@ -44,6 +44,18 @@ export async function run(): Promise<void> {
     }, signRuns);
     const theirs = await measure(`sign ${t}-of-${n}, dkls23-wasm`, () => wasmSign(wasmParties, signers, digest), signRuns);
     rows.push({ ...ours, note: ratio(ours, theirs) }, theirs);
+    // Presignatures: the message-independent rounds ahead, and the one flight a warm request costs.
+    const presign = () => {
+      const { outputs, aborts } = runDklsPresign(keys, signers);
+      if (aborts.size) throw [...aborts.values()][0];
+      return outputs;
+    };
+    const presigned = await measure(`presign ${t}-of-${n}, ours`, presign, signRuns);
+    const online = await measurePrepared(`sign ${t}-of-${n} with a presignature (the one flight), ours`, presign, (ready) => {
+      const { aborts } = runDklsSignPresigned(ready, digest, { aggregator: signers[0]! });
+      if (aborts.size) throw [...aborts.values()][0];
+    }, signRuns);
+    rows.push(presigned, { ...online, note: 'presigning not timed' });
   }
   printTable('DKLs23 ECDSA (secp256k1), all parties in one process', rows);
 }

@@ -25,11 +25,12 @@ import type { FROST, FrostPublic, FrostSecret } from '@noble/curves/abstract/fro
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { performance } from 'node:perf_hooks';
-import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated } from '../protocol/testing/frost.ts';
+import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, runFrostSignPresigned, systemRng } from '../protocol/testing/frost.ts';
+import { frostCommitAhead } from '../protocol/frost/presigned.ts';
 import { evaluatePolynomial } from '../protocol/threshold/dkg-math.ts';
 import { toNoble } from '../protocol/threshold/keys.ts';
 import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../protocol/curves/ciphersuites.ts';
-import { measure, printTable, type Stats } from './stats.ts';
+import { measure, measurePrepared, printTable, type Stats } from './stats.ts';
 
 const SIZES: [number, number][] = [
   [2, 3],
@@ -135,6 +136,12 @@ export async function run(): Promise<void> {
       }, signRuns, warm);
       rows.push({ ...ours, note: `${ratio(ours, bareS)}; ${(ours.medianMs / singleSign.medianMs).toFixed(0)}x single-party sign` });
       if (!big) {
+        // Nonces committed ahead (presignatures): the one flight a warm request costs.
+        const ahead = () => new Map(signers.map((p) => [p, frostCommitAhead(keys.get(p)!, systemRng)] as const));
+        const online = await measurePrepared(`sign ${t}-of-${n} ours, nonces committed ahead (one flight)`, ahead, (presignatures) => {
+          if (!runFrostSignPresigned(keys, signers, msg, { presignatures }).signature) throw new Error('signing failed');
+        }, signRuns, warm);
+        rows.push({ ...online, note: `${ratio(online, bareS)}; committing not timed` });
         const broadcast = await measure(`sign ${t}-of-${n} ours, broadcast (echo, all aggregate)`, () => {
           if (runFrostSign(keys, signers, msg).outputs.size !== t) throw new Error('signing failed');
         }, signRuns, warm);

@@ -21,11 +21,17 @@ export function summarize(name: string, samplesMs: number[]): Stats {
 
 /** Times `fn` `runs` times after `warmup` untimed runs. */
 export async function measure(name: string, fn: () => unknown, runs: number, warmup = Math.min(3, runs)): Promise<Stats> {
-  for (let i = 0; i < warmup; i++) await fn();
+  return measurePrepared(name, () => undefined, fn, runs, warmup);
+}
+
+/** Times `fn(prepare())` `runs` times after `warmup` untimed runs; `prepare` is not timed (work done ahead). */
+export async function measurePrepared<T>(name: string, prepare: () => T, fn: (ready: T) => unknown, runs: number, warmup = Math.min(3, runs)): Promise<Stats> {
+  for (let i = 0; i < warmup; i++) await fn(prepare());
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const ready = prepare();
     const t0 = performance.now();
-    await fn();
+    await fn(ready);
     samples.push(performance.now() - t0);
   }
   return summarize(name, samples);
