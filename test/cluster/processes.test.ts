@@ -183,6 +183,9 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect(metrics).toMatch(/mpc_quorum_margin 1/);
     expect(metrics).toMatch(/mpc_node_online\{node="2"\} 1/);
     expect(metrics).toMatch(/process_cpu_user_seconds_total [0-9]/);
+    // The local cluster keeps presignature pools: these requests were answered in one flight.
+    expect(metrics).toMatch(/mpc_presign_hits_total\{scheme="eddsa-ed25519"\} [1-9]/);
+    expect(metrics).toMatch(/mpc_presign_pool_size\{scheme="eddsa-ed25519"\} [0-9]/);
     const nodeOps = PORT + 201;
     expect((await fetch(`http://127.0.0.1:${nodeOps}/readyz`)).status).toBe(200);
     const nodeMetrics = await (await fetch(`http://127.0.0.1:${nodeOps}/metrics`)).text();
@@ -192,6 +195,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect(nodeMetrics).toMatch(/mpc_node_provider_unwrap_duration_seconds_count [1-9]/);
     expect(nodeMetrics).toMatch(/mpc_node_audit_write_failures_total 0/);
     expect(nodeMetrics).toMatch(/process_resident_memory_bytes [0-9]/);
+    expect(nodeMetrics).toMatch(/mpc_node_presignatures [0-9]/);
     const { readdir } = await import('node:fs/promises');
     const logs = join(dataDir, 'logs');
     for (const f of await readdir(logs)) expect(await readFile(join(logs, f), 'utf8')).not.toContain(TOKEN);
