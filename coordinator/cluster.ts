@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > nodes) fail(`--threshold must be an integer in [2, ${nodes}]`);
   if (!Number.isInteger(port) || port < 1 || port > 65535 - 200) fail('--port must be a TCP port');
   const presignatures = Number(values.presignatures);
-  if (!Number.isInteger(presignatures) || presignatures < 0 || presignatures > 4096) fail('--presignatures must be an integer in [0, 4096]');
+  if (!Number.isInteger(presignatures) || presignatures < 0 || presignatures > 128) fail('--presignatures must be an integer in [0, 128]');
   const dataDir = resolve(values['data-dir']);
 
   const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false, presignatures });

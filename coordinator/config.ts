@@ -39,10 +39,11 @@ export const coordinatorConfigSchema = z.strictObject({
    */
   presignatures: z
     .strictObject({
-      size: z.number().int().min(0).max(4096).default(PRESIGN_DEFAULTS.size),
-      lowWater: z.number().int().min(0).max(4096).optional(),
+      // size × targetsPerKey stays within what a node keeps per key (1024, node/store/presignatures.ts).
+      size: z.number().int().min(0).max(128).default(PRESIGN_DEFAULTS.size),
+      lowWater: z.number().int().min(0).max(128).optional(),
       concurrency: z.number().int().min(1).max(64).default(PRESIGN_DEFAULTS.concurrency),
-      targetsPerKey: z.number().int().min(1).max(1024).default(PRESIGN_DEFAULTS.targetsPerKey),
+      targetsPerKey: z.number().int().min(1).max(8).default(PRESIGN_DEFAULTS.targetsPerKey),
     })
     .refine((p) => p.lowWater === undefined || p.lowWater <= p.size, 'lowWater must not exceed size')
     .default({ size: PRESIGN_DEFAULTS.size, concurrency: PRESIGN_DEFAULTS.concurrency, targetsPerKey: PRESIGN_DEFAULTS.targetsPerKey }),

@@ -39,7 +39,11 @@ export interface Presignature {
   readonly secret: Uint8Array;
 }
 
-export const DEFAULT_PRESIGNATURES_PER_KEY = 256;
+/**
+ * Enough for every pool the coordinator may keep of one key (at most 128 per signing key, 8
+ * signing keys: coordinator/config.ts), so a working coordinator never sees one pruned.
+ */
+export const DEFAULT_PRESIGNATURES_PER_KEY = 1024;
 
 const PREFIX = 'presig!';
 const recordKey = (keyId: string, id: PresignatureId) => `${PREFIX}${keyId}!${id}`;

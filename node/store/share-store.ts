@@ -48,7 +48,7 @@ export interface LedgerParts {
   readonly nodeId: string;
   readonly cacheTtlMs?: number;
   readonly cacheSize?: number;
-  /** The most unused presignatures kept per key (default 256). */
+  /** The most unused presignatures kept per key (default 1024). */
   readonly presignaturesPerKey?: number;
 }
 
