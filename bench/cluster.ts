@@ -5,9 +5,12 @@
  * measured in the same run, so the network overhead shows as a ratio.
  *
  * Each size runs twice: `cold`, a cluster without presignatures (every request signs in full),
- * and `warm`, one whose coordinator keeps a pool of `--pool` presignatures per key. Each warm level
- * starts once the pool is at its low-water mark (half of it) or above; the pool refills in the background while the load runs, so the
- * sustained sig/s includes making the presignatures it uses (and full signing once it runs dry).
+ * and `warm`, one whose coordinator keeps a pool of `--pool` presignatures per key (low-water mark
+ * a quarter of it). Warm first sends a `burst` of half the pool, one request at a time, from a full
+ * pool: what a request sees while presignatures are ready and no refill competes for the cores.
+ * Then the levels run as in cold: the pool drains and refills in the background meanwhile, so
+ * their sig/s is sustained throughput with the making of the presignatures included (and full
+ * signing whenever the pool runs dry).
  *
  *   npm run bench:cluster [-- --seconds 10 --schemes eddsa-ed25519,schnorr-bip340 --sizes 2-3,3-5 --modes cold,warm --pool 64]
  *
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     schemes: { type: 'string', default: 'eddsa-ed25519,schnorr-bip340,ecdsa-secp256k1' },
     sizes: { type: 'string', default: '2-3,3-5' },
     concurrency: { type: 'string', default: '1,8,32' },
+    /** cold, warm (the burst and the sustained levels). */
     modes: { type: 'string', default: 'cold,warm' },
     pool: { type: 'string', default: '64' },
   },
@@ -47,7 +51,7 @@ const TOKEN = randomBytes(24).toString('hex');
 interface Row {
   scheme: Scheme;
   size: string;
-  mode: 'cold' | 'warm';
+  mode: 'cold' | 'warm' | 'burst';
   concurrency: number;
   requests: number;
   errors: number;
@@ -64,12 +68,13 @@ async function main(): Promise<void> {
     const dataDir = await mkdtemp(join(tmpdir(), 'mpc-bench-'));
     const port = 27700 + Math.floor(Math.random() * 1000) * 4;
     const client = new MpcClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, retries: 0, idempotencyKeys: false });
-    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--presignatures', String(mode === 'warm' ? poolSize : 0)], {
+    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--presignatures', String(mode === 'warm' ? poolSize : 0), '--presign-low-water', String(mode === 'warm' ? poolSize / 4 : 0)], {
       stdio: 'ignore',
       env: { ...process.env, MPC_API_TOKEN: TOKEN },
     });
     try {
       await waitHealthy(client);
+      const done: Scheme[] = [];
       for (const scheme of schemes) {
         // Before the key exists, so a warm cluster's first refill does not share the cores with it.
         const inProcess = await inProcessSign(scheme, t, n, 20);
@@ -78,17 +83,22 @@ async function main(): Promise<void> {
           console.error(`${scheme} ${t}-of-${n}: key creation failed: ${key.code}: ${key.message}`);
           continue;
         }
-        for (const concurrency of levels) {
-          // Warm: the pool is at least at its low-water mark (half its size), where refills keep it.
-          if (mode === 'warm') await poolWarm(port, scheme, poolSize / 2);
-          const r = await load(client, scheme, key.id, concurrency, seconds * 1000);
-          rows.push({ scheme, size: `${t}-of-${n}`, mode, concurrency, ...r, inProcessMedian: inProcess });
-          const last = rows[rows.length - 1]!;
+        const report = (row: Row) => {
+          rows.push(row);
           console.log(
-            `${scheme.padEnd(16)} ${last.size} ${mode}  c=${String(concurrency).padStart(2)}  ${String(last.requests).padStart(5)} req  ${last.errors} err  ` +
-              `median ${last.median.toFixed(1)} ms  p95 ${last.p95.toFixed(1)}  p99 ${last.p99.toFixed(1)}  ${last.throughput.toFixed(1)} sig/s  ` +
-              `(in-process ${inProcess.toFixed(1)} ms, x${(last.median / inProcess).toFixed(2)})`,
+            `${scheme.padEnd(16)} ${row.size} ${row.mode.padEnd(5)} c=${String(row.concurrency).padStart(2)}  ${String(row.requests).padStart(5)} req  ${row.errors} err  ` +
+              `median ${row.median.toFixed(1)} ms  p95 ${row.p95.toFixed(1)}  p99 ${row.p99.toFixed(1)}  ${row.throughput.toFixed(1)} sig/s  ` +
+              `(in-process ${inProcess.toFixed(1)} ms, x${(row.median / inProcess).toFixed(2)})`,
           );
+        };
+        if (mode === 'warm') {
+          // Every pool full: no refill of an earlier scheme's key shares the cores with the burst.
+          for (const s of [...done, scheme]) await poolFull(port, s, poolSize);
+          report({ scheme, size: `${t}-of-${n}`, mode: 'burst', concurrency: 1, ...(await load(client, scheme, key.id, 1, 60_000, poolSize / 2)), inProcessMedian: inProcess });
+        }
+        done.push(scheme);
+        for (const concurrency of levels) {
+          report({ scheme, size: `${t}-of-${n}`, mode, concurrency, ...(await load(client, scheme, key.id, concurrency, seconds * 1000)), inProcessMedian: inProcess });
         }
       }
     } finally {
@@ -100,13 +110,15 @@ async function main(): Promise<void> {
   console.log('\n' + JSON.stringify(rows));
 }
 
-async function load(client: MpcClient, scheme: Scheme, keyId: string, concurrency: number, durationMs: number) {
+/** `concurrency` clients signing for `durationMs`, or until `count` requests were sent. */
+async function load(client: MpcClient, scheme: Scheme, keyId: string, concurrency: number, durationMs: number, count = Infinity) {
   const latencies: number[] = [];
   let errors = 0;
+  let sent = 0;
   const end = Date.now() + durationMs;
   const started = Date.now();
   const worker = async () => {
-    while (Date.now() < end) {
+    while (Date.now() < end && sent++ < count) {
       const message = scheme === 'eddsa-ed25519' ? randomBytes(64) : createHash('sha256').update(randomBytes(16)).digest();
       const t0 = performance.now();
       const signed = await client.sign(keyId, { message: message.toString('hex') }).then(
@@ -131,7 +143,7 @@ async function load(client: MpcClient, scheme: Scheme, keyId: string, concurrenc
 }
 
 /** Waits until the coordinator's pool for `scheme` holds `size` presignatures (its /metrics). */
-async function poolWarm(port: number, scheme: Scheme, size: number): Promise<void> {
+async function poolFull(port: number, scheme: Scheme, size: number): Promise<void> {
   const end = Date.now() + 120_000;
   const pattern = new RegExp(`^mpc_presign_pool_size\\{scheme="${scheme}"\\} (\\d+)`, 'm');
   while (Date.now() < end) {

@@ -44,8 +44,8 @@ export interface InitOptions {
   readonly hostOf?: (memberId: string) => string;
   /** Where the API and the nodes' ops endpoints listen (default 127.0.0.1). */
   readonly httpHost?: string;
-  /** Presignatures kept per signing key by the coordinator (written into its config at creation; 0: none). */
-  readonly presignatures?: number;
+  /** The coordinator's presignature pools (written into its config at creation; size 0 or none: off). */
+  readonly presignatures?: { readonly size: number; readonly lowWater?: number };
   /**
    * Policy administrators to create (sealed keys in <dataDir>/admins, each under a local key file
    * beside it) and list in the manifest: `threshold` of `count` sign policy versions. Default 2 of 3.
@@ -98,7 +98,7 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
               tokenFile,
               defaultThreshold: threshold,
               mldsaIdentity: opts.pqIdentity ?? false,
-              presignatures: { size: opts.presignatures ?? 0 },
+              presignatures: opts.presignatures ?? { size: 0 },
             }
           : {
               id: Number(m.id.slice('node-'.length)),

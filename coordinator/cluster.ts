@@ -6,8 +6,9 @@
  *
  *   npm start -- --nodes 5 --threshold 3 --port 7700 --data-dir .mpc/five
  *
- * `--presignatures N` (default 16; 0: off) sets the coordinator's pools per signing key when the
- * cluster is first created; later edit `presignatures` in coordinator/coordinator.json.
+ * `--presignatures N` (default 16; 0: off) and `--presign-low-water M` (default N/2) set the
+ * coordinator's pools per signing key when the cluster is first created; later edit
+ * `presignatures` in coordinator/coordinator.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       'log-level': { type: 'string', default: 'info' },
       'pq-identity': { type: 'boolean', default: false },
       presignatures: { type: 'string', default: '16' },
+      'presign-low-water': { type: 'string' },
     },
   });
   const nodes = Number(values.nodes);
@@ -48,9 +50,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 1 || port > 65535 - 200) fail('--port must be a TCP port');
   const presignatures = Number(values.presignatures);
   if (!Number.isInteger(presignatures) || presignatures < 0 || presignatures > 128) fail('--presignatures must be an integer in [0, 128]');
+  const lowWater = values['presign-low-water'] === undefined ? undefined : Number(values['presign-low-water']);
+  if (lowWater !== undefined && (!Number.isInteger(lowWater) || lowWater < 0 || lowWater > presignatures)) fail('--presign-low-water must be an integer in [0, --presignatures]');
   const dataDir = resolve(values['data-dir']);
 
-  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false, presignatures });
+  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false, presignatures: { size: presignatures, ...(lowWater === undefined ? {} : { lowWater }) } });
   if (layout.generatedToken) {
     console.log(`API token (printed once; also stored in ${layout.tokenFile}):\n  ${layout.generatedToken}\n`);
   }

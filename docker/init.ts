@@ -40,7 +40,7 @@ const layout = await initCluster({
   threshold: Number(process.env.MPC_THRESHOLD ?? 3),
   port: Number(process.env.MPC_PORT ?? 7700),
   apiToken: process.env.MPC_API_TOKEN,
-  presignatures: Number(process.env.MPC_PRESIGNATURES ?? 16),
+  presignatures: { size: Number(process.env.MPC_PRESIGNATURES ?? 16) },
   hostOf: host ? () => '127.0.0.1' : (id) => id,
   httpHost: host ? '127.0.0.1' : '0.0.0.0',
   providerOf: (id, dir) => (id === pkcs11Node ? { type: 'pkcs11', module: SOFTHSM, tokenLabel: pkcs11Node, pinEnv: 'MPC_PKCS11_PIN' } : { type: 'local', keyFile: join(dir, 'kek.hex') }),
