@@ -92,8 +92,9 @@ async function main(): Promise<void> {
           );
         };
         if (mode === 'warm') {
-          // Every pool full: no refill of an earlier scheme's key shares the cores with the burst.
-          for (const s of [...done, scheme]) await poolFull(port, s, poolSize);
+          // This key's pool full, and no refill of an earlier key's sharing the cores with the burst.
+          await poolAtLeast(port, scheme, poolSize);
+          for (const s of done) await poolAtLeast(port, s, poolSize / 4, { settled: true });
           report({ scheme, size: `${t}-of-${n}`, mode: 'burst', concurrency: 1, ...(await load(client, scheme, key.id, 1, 60_000, poolSize / 2)), inProcessMedian: inProcess });
         }
         done.push(scheme);
@@ -142,17 +143,22 @@ async function load(client: MpcClient, scheme: Scheme, keyId: string, concurrenc
   };
 }
 
-/** Waits until the coordinator's pool for `scheme` holds `size` presignatures (its /metrics). */
-async function poolFull(port: number, scheme: Scheme, size: number): Promise<void> {
+/**
+ * Waits until the coordinator's pool for `scheme` holds at least `size` presignatures (its
+ * /metrics); `settled`: and has not changed for a second (no refill in flight).
+ */
+async function poolAtLeast(port: number, scheme: Scheme, size: number, opts: { settled?: boolean } = {}): Promise<void> {
   const end = Date.now() + 120_000;
   const pattern = new RegExp(`^mpc_presign_pool_size\\{scheme="${scheme}"\\} (\\d+)`, 'm');
+  const read = async () => Number(pattern.exec(await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text(), () => ''))?.[1] ?? 0);
+  let last = -1;
   while (Date.now() < end) {
-    const text = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text(), () => '');
-    if (Number(pattern.exec(text)?.[1] ?? 0) >= size) return;
-    await new Promise((r) => setTimeout(r, 200));
+    const now = await read();
+    if (now >= size && (!opts.settled || now === last)) return;
+    last = now;
+    await new Promise((r) => setTimeout(r, opts.settled ? 1000 : 200));
   }
-  const last = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text(), () => '');
-  throw new Error(`the ${scheme} presignature pool did not fill: ${last.split('\n').filter((l) => l.startsWith('mpc_presign')).join('; ')}`);
+  throw new Error(`the ${scheme} presignature pool did not reach ${size} (${last})`);
 }
 
 async function waitHealthy(client: MpcClient): Promise<void> {
