@@ -13,25 +13,20 @@
 import { MAX_PRESIGN_BATCH, type PresignRequest } from '../../cluster/control.ts';
 import { encodeCbor, text, uint, struct, type Bytes } from '../../protocol/core/codec.ts';
 import type { ProtocolAbort } from '../../protocol/core/errors.ts';
-import { sessionId, sortedParties } from '../../protocol/core/ids.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
 import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
 import { presignatureId, type Presignature } from '../store/presignatures.ts';
 import { refuse, type NodeContext } from './context.ts';
-import { decodeForPlan, planShare } from './signing-share.ts';
+import { beginSigning, decodeForPlan } from './signing-share.ts';
 
 /** The public inputs a node binds into a presigning transcript beyond the protocol's own. */
 const presignContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
 
 export async function startPresign(ctx: NodeContext, request: PresignRequest): Promise<void> {
-  const claimed = ctx.claimSession(request.keyId, request.session);
-  claimed.catch(() => undefined);
-  const id = sessionId(request.session);
-  const signers = sortedParties(request.signers);
-  if (!signers.includes(ctx.self)) return refuse(ctx, id, { reason: `node ${ctx.self} is not a signer of this request` });
-  const planned = await planShare(ctx, request);
-  if (!planned.ok) return refuse(ctx, id, planned.refusal);
-  const { stored, scheme } = planned.value;
+  const begun = await beginSigning(ctx, request);
+  if (!begun) return;
+  const { claimed, id, signers, planned } = begun;
+  const { stored, scheme } = planned;
   if (signers.length < stored.key.threshold) {
     zeroize(stored.share);
     return refuse(ctx, id, { reason: `${signers.length} signers cannot sign a ${stored.key.threshold}-of-${stored.key.parties.length} key` });
@@ -42,7 +37,7 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
     zeroize(stored.share);
     return refuse(ctx, id, { reason: `cannot make ${count} presignatures in one ${support.kind === 'interactive' ? 'session' : 'request'}` });
   }
-  const decoded = decodeForPlan(ctx, planned.value, signers);
+  const decoded = decodeForPlan(ctx, planned, signers);
   if (!decoded.ok) return refuse(ctx, id, decoded.refusal);
   const { signingShare, wipe } = decoded.value;
   try {

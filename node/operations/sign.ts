@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { taprootSpendOf, type PresignatureRef, type SignRequest } from '../../cluster/control.ts';
 import { bytes, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
-import { sessionId, sortedParties, type PartyId } from '../../protocol/core/ids.ts';
+import type { PartyId } from '../../protocol/core/ids.ts';
 import type { ProtocolStart } from '../../protocol/core/party.ts';
 import type { ProtocolAbort } from '../../protocol/core/errors.ts';
 import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
@@ -17,7 +17,7 @@ import type { SchemeSignature } from '../../protocol/schemes/index.ts';
 import type { Refusal } from '../store/share-access.ts';
 import { presignatureId } from '../store/presignatures.ts';
 import { constantTimeEqual, zeroize } from '../../protocol/core/transcript.ts';
-import { decodeForPlan, planShare } from './signing-share.ts';
+import { beginSigning, decodeForPlan } from './signing-share.ts';
 import { refuse, type NodeContext } from './context.ts';
 import { admitSign } from './policy-gate.ts';
 
@@ -34,15 +34,11 @@ const signContextCodec = struct<{ keyId: string; epoch: number; derivationPath: 
 
 export async function startSign(ctx: NodeContext, request: SignRequest): Promise<void> {
   // The claim's synced write overlaps the share's loading and the audit entry: all three are
-  // done before the share is used (a refused claim is reported by claimSession and ends here).
-  const claimed = ctx.claimSession(request.keyId, request.session);
-  claimed.catch(() => undefined);
-  const id = sessionId(request.session);
-  const signers = sortedParties(request.signers);
-  if (!signers.includes(ctx.self)) return refuse(ctx, id, { reason: `node ${ctx.self} is not a signer of this request` });
-  const planned = await planShare(ctx, request);
-  if (!planned.ok) return refuse(ctx, id, planned.refusal);
-  const { stored, scheme, plan } = planned.value;
+  // done before the share is used.
+  const begun = await beginSigning(ctx, request);
+  if (!begun) return;
+  const { claimed, id, signers, planned } = begun;
+  const { stored, scheme, plan } = planned;
   const { key, epoch } = stored;
   const adapter = scheme.adapter;
   const taproot = taprootSpendOf(request.taproot);
@@ -59,7 +55,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     void ended(false).catch(() => undefined);
     refuse(ctx, id, refusal);
   };
-  const decoded = decodeForPlan(ctx, planned.value, signers);
+  const decoded = decodeForPlan(ctx, planned, signers);
   if (!decoded.ok) return refuseAdmitted(decoded.refusal);
   const { signingShare } = decoded.value;
   let completed = false;

@@ -6,13 +6,13 @@
  */
 import { taprootSpendOf } from '../../cluster/control.ts';
 import type { Bytes } from '../../protocol/core/codec.ts';
-import type { PartyId } from '../../protocol/core/ids.ts';
+import { sessionId, sortedParties, type PartyId, type SessionId } from '../../protocol/core/ids.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
 import { parsePath } from '../../protocol/derive.ts';
 import { planSigningKey, schemeOf, shareForPlan, type SchemeDefinition, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
 import type { Scheme } from '../../protocol/schemes/index.ts';
 import { decodeShare, loadAtEpoch, type LoadedShare, type Result } from '../store/share-access.ts';
-import type { NodeContext } from './context.ts';
+import { refuse, type NodeContext } from './context.ts';
 
 /** The parts of a request that select a share and a signing key. */
 export interface SigningTarget {
@@ -27,6 +27,26 @@ export interface PlannedShare {
   readonly stored: LoadedShare;
   readonly scheme: SchemeDefinition;
   readonly plan: SigningKeyPlan;
+}
+
+/**
+ * The start every request that signs or presigns shares: its session id claimed (a synced write
+ * that overlaps the share's loading; the caller awaits `claimed` before the share is used, and a
+ * refused claim is reported by claimSession), this node among the signers, the share loaded and
+ * the signing key planned. Undefined when it was refused (already reported).
+ */
+export async function beginSigning(
+  ctx: NodeContext,
+  request: SigningTarget & { readonly session: Bytes; readonly signers: readonly PartyId[] },
+): Promise<{ claimed: Promise<SessionId>; id: SessionId; signers: PartyId[]; planned: PlannedShare } | undefined> {
+  const claimed = ctx.claimSession(request.keyId, request.session);
+  claimed.catch(() => undefined);
+  const id = sessionId(request.session);
+  const signers = sortedParties(request.signers);
+  if (!signers.includes(ctx.self)) return void refuse(ctx, id, { reason: `node ${ctx.self} is not a signer of this request` });
+  const planned = await planShare(ctx, request);
+  if (!planned.ok) return void refuse(ctx, id, planned.refusal);
+  return { claimed, id, signers, planned: planned.value };
 }
 
 /** Loads the share and plans the signing key; on a refusal the loaded bytes are already zeroised. */

@@ -24,7 +24,7 @@ import { round, type ProtocolStart, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
 import { frostSuite, nobleRng } from '../curves/ciphersuites.ts';
 import { nobleKeyPackage, type FrostKeyShare } from '../threshold/keys.ts';
-import type { FrostSignOutcome } from './sign-coordinated.ts';
+import { aggregateOrBlame, type FrostSignOutcome } from './sign-coordinated.ts';
 import { checkSigners } from './sign.ts';
 
 export const frostPresignedSignProtocol = (key: FrostKeyShare): string => `frost-sign-presigned/${key.scheme}/v1`;
@@ -143,19 +143,7 @@ export function frostSignPresigned(
         finish: ({ direct }): Transition<FrostSignOutcome> => {
           const disagreeing = [...direct].filter(([, p]) => !constantTimeEqual(p.inputs, inputs)).map(([from]) => from);
           if (disagreeing.length) throw new ProtocolAbort('inputs_mismatch', [], `signers ${disagreeing.join(', ')} were given other inputs (message, commitments, session) than this signer`);
-          const shares: Record<string, Uint8Array> = { [suite.identifier(ctx.self)]: ownShare };
-          for (const [from, p] of direct) shares[suite.identifier(from)] = p.share;
-          const publicKey = suite.userPublicKey(key.groupKey);
-          let signature: Uint8Array | undefined;
-          try {
-            signature = frost.aggregate(pkg.public, nobleList, message, shares);
-          } catch {
-            signature = undefined;
-          }
-          if (!signature || !suite.verify(signature, message, publicKey)) {
-            const culprits = [...direct].filter(([from, p]) => !frost.verifyShare(pkg.public, nobleList, message, suite.identifier(from), p.share)).map(([from]) => from);
-            throw new ProtocolAbort(culprits.length ? 'invalid_signature_share' : 'invalid_signature', culprits, 'aggregate signature does not verify');
-          }
+          const { signature, publicKey } = aggregateOrBlame(key, nobleList, message, ctx.self, ownShare, direct);
           return { send: {}, output: { kind: 'signature', signature, publicKey, signers: ctx.parties } };
         },
       }),

@@ -62,6 +62,37 @@ interface SharePayload {
   share: Bytes;
 }
 
+/**
+ * The aggregator's last step: the signature from every share (its own and `others`'), verified
+ * with the ordinary single-signer verifier; when it does not verify, each share is checked (RFC
+ * 9591 section 5.4) to name the culprits.
+ */
+export function aggregateOrBlame(
+  key: FrostKeyShare,
+  list: NonceCommitments[],
+  message: Uint8Array,
+  self: PartyId,
+  ownShare: Uint8Array,
+  others: ReadonlyMap<PartyId, { readonly share: Uint8Array }>,
+): { signature: Uint8Array; publicKey: Uint8Array } {
+  const suite = frostSuite(key.scheme);
+  const pkg = nobleKeyPackage(key);
+  const shares: Record<string, Uint8Array> = { [suite.identifier(self)]: ownShare };
+  for (const [from, p] of others) shares[suite.identifier(from)] = p.share;
+  const publicKey = suite.userPublicKey(key.groupKey);
+  let signature: Uint8Array | undefined;
+  try {
+    signature = suite.frost.aggregate(pkg.public, list, message, shares);
+  } catch {
+    signature = undefined;
+  }
+  if (!signature || !suite.verify(signature, message, publicKey)) {
+    const culprits = [...others].filter(([from, p]) => !suite.frost.verifyShare(pkg.public, list, message, suite.identifier(from), p.share)).map(([from]) => from);
+    throw new ProtocolAbort(culprits.length ? 'invalid_signature_share' : 'invalid_signature', culprits, 'aggregate signature does not verify');
+  }
+  return { signature, publicKey };
+}
+
 /** A round that expects nothing and moves straight on: keeps wire round numbers aligned across roles. */
 function passThrough<O>(number: number, next: () => Transition<O>): Round<O> {
   return round<O>({ number, senders: [], finish: next });
@@ -127,19 +158,7 @@ export function frostSignCoordinated(key: FrostKeyShare, message: Uint8Array, ag
         direct: shareCodec,
         destroy: () => zeroize(ownShare),
         finish: ({ direct }) => {
-          const shares: Record<string, Uint8Array> = { [suite.identifier(ctx.self)]: ownShare! };
-          for (const [from, p] of direct) shares[suite.identifier(from)] = p.share;
-          const publicKey = suite.userPublicKey(key.groupKey);
-          let signature: Uint8Array | undefined;
-          try {
-            signature = frost.aggregate(pkg.public, list, message, shares);
-          } catch {
-            signature = undefined;
-          }
-          if (!signature || !suite.verify(signature, message, publicKey)) {
-            const culprits = [...direct].filter(([from, p]) => !frost.verifyShare(pkg.public, list, message, suite.identifier(from), p.share)).map(([from]) => from);
-            throw new ProtocolAbort(culprits.length ? 'invalid_signature_share' : 'invalid_signature', culprits, 'aggregate signature does not verify');
-          }
+          const { signature, publicKey } = aggregateOrBlame(key, list, message, ctx.self, ownShare!, direct);
           return { send: {}, output: { kind: 'signature', signature, publicKey, signers: ctx.parties } };
         },
       });
