@@ -176,5 +176,6 @@ export async function destroyKey(ctx: EngineContext, id: string, rc: RequestCont
       if (nodeDone(node) === key.nodes.length) finish();
     });
     await ctx.opts.registry.delete(id);
+    ctx.presign.forgetKey(id);
   });
 }

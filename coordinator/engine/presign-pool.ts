@@ -157,6 +157,11 @@ export class PresignPools {
     }
   }
 
+  /** Forgets a destroyed key's pools altogether. */
+  forgetKey(keyId: string): void {
+    this.pools.delete(keyId);
+  }
+
   /** Drops every entry `node` signs in: it no longer holds its parts (it restarted, or said so). */
   forgetNode(node: NodeId): void {
     for (const targets of this.pools.values()) {
