@@ -70,6 +70,12 @@ interface Pool {
   /** Not before this time (ms) after a failed refill. */
   retryAt: number;
   usedAt: number;
+  /**
+   * Requests seen for this signing key. A path or Taproot spend gets presignatures only from its
+   * second request on: one-off signing keys never cost a refill (nor can a client that cycles
+   * through paths make the nodes presign for each of them).
+   */
+  requests: number;
 }
 
 /** What a sign attempt sends: the presignature, and the signers it was made for. */
@@ -130,6 +136,7 @@ export class PresignPools {
     if (!this.enabled) return undefined;
     const pool = this.pool(key, target);
     pool.usedAt = Date.now();
+    pool.requests++;
     const epoch = key.epoch ?? 0;
     // Entries of another epoch can never be used again; drop them on the way.
     for (let i = pool.entries.length - 1; i >= 0; i--) if (pool.entries[i]!.epoch !== epoch) pool.entries.splice(i, 1);
@@ -187,13 +194,15 @@ export class PresignPools {
         const oldest = [...targets.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt)[0]!;
         targets.delete(oldest[0]);
       }
-      targets.set(id, (pool = { target, entries: [], refilling: false, retryAt: 0, usedAt: Date.now() }));
+      targets.set(id, (pool = { target, entries: [], refilling: false, retryAt: 0, usedAt: Date.now(), requests: 0 }));
     }
     return pool;
   }
 
   private maybeRefill(pool: Pool): void {
     if (this.stopped || pool.refilling || pool.entries.length >= Math.max(1, this.settings.lowWater) || Date.now() < pool.retryAt) return;
+    const root = pool.target.derivationPath === '' && !pool.target.taproot;
+    if (!root && pool.requests < 2) return;
     pool.refilling = true;
     this.queue.push(pool);
     this.pump();

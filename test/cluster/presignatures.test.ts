@@ -83,7 +83,7 @@ function presignaturesMade(c: MemoryCluster): { ref: PresignatureRef; signers: P
 const usedPresignatures = (c: MemoryCluster) => c.audits.filter((a) => a.entry.event === 'sign' && a.entry.outcome === 'completed' && a.entry.presignature).map((a) => `${a.node}:${a.entry.presignature}`);
 
 describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('presignatures: %s', (scheme) => {
-  it('a warm pool signs in one flight with 2 of 3 nodes; the signature verifies; a miss signs in full and fills the path\'s pool', async () => {
+  it('a warm pool signs in one flight with 2 of 3 nodes; the signature verifies; a path signs in full until it is asked for again, then gets its pool', async () => {
     const { c, key } = await warmCluster(scheme);
     const message = messageFor(scheme, 'warm');
     const res = await c.engine.sign(key.id, { message }, ctx());
@@ -92,10 +92,14 @@ describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('
     expect(schemeOf(scheme).verify(Buffer.from(res.publicKey, 'hex'), message, Buffer.from(res.signature, 'hex'), res.recoveryId)).toBe(true);
     // Both signers used the same presignature once and hold one fewer.
     expect(usedPresignatures(c)).toHaveLength(2);
-    // A derived child has no pool yet: signed in full, and its pool fills for next time.
+    // A derived child has no pool: signed in full; a one-off child never gets one, a child asked
+    // for again does, for the requests after.
     const child = await c.engine.sign(key.id, { message, derivationPath: 'm/7' }, ctx());
     expect(counts.miss).toBe(1);
     expect(schemeOf(scheme).verify(Buffer.from(child.publicKey, 'hex'), message, Buffer.from(child.signature, 'hex'), child.recoveryId)).toBe(true);
+    expect(c.engine.presignPoolSize({ keyId: key.id, derivationPath: 'm/7' })).toBe(0);
+    await c.engine.sign(key.id, { message: messageFor(scheme, 'child again'), derivationPath: 'm/7' }, ctx());
+    expect(counts.miss).toBe(2);
     await until('the child\'s pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: 'm/7' }) === 4);
     const again = await c.engine.sign(key.id, { message: messageFor(scheme, 'child, warm'), derivationPath: 'm/7' }, ctx());
     expect(counts.hit).toBe(2);
