@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SessionEvent } from '../coordinator/service.ts';
+import type { AuditEntry } from '../node/operations/context.ts';
 import { schemeOf } from '../protocol/schemes/index.ts';
 import { signBroadcast } from '../protocol/core/party.ts';
 import { FaultController } from './faults.ts';
@@ -49,6 +50,11 @@ export interface SimContext {
   /** Nodes the scenario made byzantine: blame of anyone else is wrong blame. */
   readonly byzantine: Set<NodeId>;
   readonly events: SessionEvent[];
+  /**
+   * Every node's audit entries so far: in memory those recorded since `cluster.recordAudits` was
+   * set, over processes each node's audit log on disk (what survived its crashes).
+   */
+  auditEntries(): Promise<readonly { readonly node: NodeId; readonly entry: AuditEntry }[]>;
   sleep(ms: number): Promise<void>;
   /**
    * The coordinator's identity in the attacker's hands (over processes the coordinator process
@@ -130,6 +136,7 @@ export async function runScenario(scenario: Scenario, short: boolean, backend: B
     events,
     mark: (label) => marks.push({ at: Date.now() - started, label }),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    auditEntries: async () => (processes ? processes.auditEntries() : cluster.audits),
     createKey: (scheme, threshold, nodes) =>
       processes
         ? processes.createKey(scheme, threshold, nodes)

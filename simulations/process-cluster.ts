@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MpcApiError, MpcClient } from '../client/index.ts';
 import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SignResult } from '../coordinator/service.ts';
+import type { AuditEntry } from '../node/operations/context.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -39,6 +40,16 @@ export class ProcessCluster {
     const cluster = new ProcessCluster(`http://127.0.0.1:${port}`, token, dataDir, launcher, nodes);
     await cluster.settle(60_000);
     return cluster;
+  }
+
+  /** Every node's audit log entries, read from its data directory. */
+  async auditEntries(): Promise<{ node: NodeId; entry: AuditEntry }[]> {
+    const out: { node: NodeId; entry: AuditEntry }[] = [];
+    for (let node = 1; node <= this.nodes; node++) {
+      const text = await readFile(join(this.dataDir, `node-${node}`, 'audit.log'), 'utf8').catch(() => '');
+      for (const line of text.split('\n')) if (line) out.push({ node, entry: (JSON.parse(line) as { entry: AuditEntry }).entry });
+    }
+    return out;
   }
 
   async createKey(scheme: Scheme, threshold: number, nodes?: readonly NodeId[]): Promise<KeyInfo> {

@@ -131,6 +131,14 @@ describe('simulation scenarios on real processes (short forms)', () => {
     expect(r.successes).toBe(r.requests);
   }, 120_000);
 
+  it('presign-crash over libp2p processes: pools consumed while nodes are SIGKILLed and restarted; no presignature used twice (audit logs on disk)', async () => {
+    const r = await runScenario(scenario('presign-crash'), true, 'processes');
+    expect(r.safety.invalidSignatures).toBe(0);
+    expect(r.figures.presignaturesUsedTwice).toBe(0);
+    expect(r.figures.presignedShares).toBeGreaterThan(20);
+    expect(r.successes / r.requests).toBeGreaterThanOrEqual(0.95);
+  }, 180_000);
+
   it('three-down over processes: refused with quorum_unavailable (not by the deadline), resumes after restarts', async () => {
     const r = await runScenario(scenario('three-down'), true, 'processes');
     expect(r.safety.invalidSignatures).toBe(0);
