@@ -1,5 +1,5 @@
 /**
- * The parts of DKLs23 signing (sign.ts) that are not rounds: the messages of each round and
+ * The parts of DKLs23 signing (sign.ts) that are not rounds: the messages of rounds 1–2 (the last flight's is in presigned.ts) and
  * their codecs, the transcript and its per-pair labels, the zero-sharing, the retirement guard
  * of OT setups, and scalar helpers (OpenSSL's constant-time multiplication by G).
  */
@@ -53,10 +53,6 @@ export interface Round2Direct {
   psi: Bytes;
   nonce: Bytes;
 }
-export interface Round3Broadcast {
-  u: Bytes;
-  w: Bytes;
-}
 
 export const r1b = struct<Round1Broadcast>({ commitment: bytes(32), inputs: bytes(32) });
 export const r1d = struct<Round1Direct>({ u: bytes(kosMessageBytes(XI)), xTilde: bytes(16), tTilde: bytes(16), nonce: bytes(NONCE_BYTES) });
@@ -70,7 +66,6 @@ export const r2d = struct<Round2Direct>({
   psi: suite.scalar,
   nonce: bytes(NONCE_BYTES),
 });
-export const r3b = struct<Round3Broadcast>({ u: suite.scalar, w: suite.scalar });
 
 export const scalarBytes = (x: bigint): Bytes => Fn.toBytes(x) as Bytes;
 export const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, 'point');

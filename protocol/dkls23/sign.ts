@@ -98,7 +98,6 @@ interface SignState<O> {
   readonly then: (p: DklsPresignature) => Transition<O>;
   readonly signers: readonly PartyId[];
   readonly peers: readonly PartyId[];
-  readonly aggregator: PartyId | undefined;
   readonly guard: OtPairGuard | undefined;
   /** signTranscript: session, protocol, signer set, key, digest (none when presigning), context. Everything is bound to it. */
   readonly base: Uint8Array;
@@ -164,7 +163,6 @@ function start<O>(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array |
     then,
     signers,
     peers: signers.filter((p) => p !== ctx.self),
-    aggregator,
     guard,
     base: signTranscript(ctx.protocol, ctx.session, signers, core.groupKey, digest ?? new Uint8Array(), opts.context ?? new Uint8Array()),
     secret: { r, phi, sk, salt: Uint8Array.from(ctx.rng(32)) as Bytes, bob: new Map() },
