@@ -264,6 +264,8 @@ const keyId = text(128);
 const policyHashField = bytes(32);
 const parties = array(party, { min: 1, max: MAX_PARTIES });
 
+const nonceCommitmentsCodec = struct<NonceCommitmentsWire>({ hiding: bytes({ min: 32, max: 33 }), binding: bytes({ min: 32, max: 33 }) });
+
 export const custodyCodec = struct<Custody>({ minThreshold: uint(MAX_PARTIES), minParties: uint(MAX_PARTIES), members: parties });
 
 /** 8 bytes of a custody's hash, in hex: appended to protocol ids so participants that disagree on it never combine. */
@@ -330,7 +332,7 @@ export const signRequestCodec = struct<SignRequest>({
   approvals: array(struct({ approver: text(64), signature: bytes(64) }), { min: 0, max: 32 }),
   policyHash: policyHashField,
   presignature: array(
-    struct<PresignatureRef>({ session, index: uint(MAX_PRESIGN_BATCH), commitments: array(struct<NonceCommitmentsWire>({ hiding: bytes({ min: 32, max: 33 }), binding: bytes({ min: 32, max: 33 }) }), { min: 0, max: MAX_PARTIES }) }),
+    struct<PresignatureRef>({ session, index: uint(MAX_PRESIGN_BATCH), commitments: array(nonceCommitmentsCodec, { min: 0, max: MAX_PARTIES }) }),
     { min: 0, max: 1 },
   ),
 });
@@ -381,7 +383,7 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
   ping: struct({ nonce: bytes(16) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
   sign_done: struct({ session, signature: bytes(64), recoveryId: uint(3) }),
-  presign_done: struct({ session, keyId, commitments: array(struct({ hiding: bytes({ min: 32, max: 33 }), binding: bytes({ min: 32, max: 33 }) }), { min: 0, max: MAX_PRESIGN_BATCH }) }),
+  presign_done: struct({ session, keyId, commitments: array(nonceCommitmentsCodec, { min: 0, max: MAX_PRESIGN_BATCH }) }),
   failed: struct({ session, code: text(64), reason: text(512), culprits: array(party, { min: 0, max: MAX_PARTIES }) }),
   destroyed: struct({ session, keyId }),
   repair_done: struct({ session, keyId }),

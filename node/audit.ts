@@ -81,6 +81,18 @@ export class AuditLog {
 
 export type AuditVerdict = { readonly ok: true; readonly entries: number } | { readonly ok: false; readonly entries: number; readonly brokenAt: number; readonly reason: string };
 
+/** The entries of a log as written, unchecked (`verifyAuditLog` checks them); none when there is no log. */
+export async function readAuditEntries(file: string): Promise<AuditEntry[]> {
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return '';
+    throw e;
+  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { entry: AuditEntry }).entry);
+}
+
 /** Checks a whole log: chain links, sequence numbers and signatures. */
 export async function verifyAuditLog(file: string, verify: AuditVerifier): Promise<AuditVerdict> {
   const text = await readFile(file, 'utf8');

@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { MpcApiError, MpcClient } from '../client/index.ts';
 import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SignResult } from '../coordinator/service.ts';
 import type { AuditEntry } from '../node/operations/context.ts';
+import { readAuditEntries } from '../node/audit.ts';
+import { auditFile } from '../node/main.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -46,8 +48,7 @@ export class ProcessCluster {
   async auditEntries(): Promise<{ node: NodeId; entry: AuditEntry }[]> {
     const out: { node: NodeId; entry: AuditEntry }[] = [];
     for (let node = 1; node <= this.nodes; node++) {
-      const text = await readFile(join(this.dataDir, `node-${node}`, 'audit.log'), 'utf8').catch(() => '');
-      for (const line of text.split('\n')) if (line) out.push({ node, entry: (JSON.parse(line) as { entry: AuditEntry }).entry });
+      for (const entry of await readAuditEntries(auditFile(join(this.dataDir, `node-${node}`)))) out.push({ node, entry });
     }
     return out;
   }

@@ -21,6 +21,8 @@ import { KeyRegistry } from '../coordinator/registry.ts';
 import type { NodeId } from '../coordinator/service.ts';
 import type { AuditEntry } from '../node/operations/context.ts';
 import { loadNodeConfig } from '../node/config.ts';
+import { readAuditEntries } from '../node/audit.ts';
+import { auditFile } from '../node/main.ts';
 import { partyId } from '../protocol/core/ids.ts';
 import type { MemoryCluster } from './memory-cluster.ts';
 import type { AdminKey } from './administrators.ts';
@@ -113,11 +115,7 @@ export async function takeOverCoordinator(dataDir: string): Promise<CoordinatorC
       const out: { node: NodeId; entry: AuditEntry }[] = [];
       for (const p of nodeConfigs) {
         const node = Number(p.id.slice('node-'.length));
-        const lines = (await readFile(join((await loadNodeConfig(p.config)).dataDir, 'audit.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
-        for (const line of lines) {
-          const { entry } = JSON.parse(line) as { entry: AuditEntry };
-          if (entry.event === 'policy') out.push({ node, entry });
-        }
+        for (const entry of await readAuditEntries(auditFile((await loadNodeConfig(p.config)).dataDir))) if (entry.event === 'policy') out.push({ node, entry });
       }
       return out;
     },

@@ -20,7 +20,7 @@ import { Reputation } from './reputation.ts';
 import { sign } from './sign.ts';
 import { PolicyKeeper } from './policy.ts';
 import { PendingRequests, type PendingView } from './pending.ts';
-import { PRESIGN_DEFAULTS, PresignPools, type SigningTarget } from './presign-pool.ts';
+import { PresignPools, type SigningTarget } from './presign-pool.ts';
 import type { AdminSignature } from '../../cluster/policy/administrators.ts';
 
 export type { EngineOptions } from './context.ts';
@@ -35,10 +35,11 @@ export class Engine implements SigningService {
       ...(opts.administrators ? { administrators: opts.administrators } : {}),
       ...(opts.policyStore ? { store: opts.policyStore } : {}),
     });
-    const presignSettings = { ...PRESIGN_DEFAULTS, ...opts.presign };
     const presign = new PresignPools(
       () => ({ registry: opts.registry, dispatch, liveness, reputation, attemptTimeoutMs: opts.attemptTimeoutMs ?? ENGINE_DEFAULTS.attemptTimeoutMs, ...(opts.log ? { log: opts.log } : {}) }),
-      { ...presignSettings, lowWater: opts.presign?.lowWater ?? Math.ceil(presignSettings.size / 2) }, opts.observe?.presign);
+      opts.presign ?? {},
+      opts.observe?.presign,
+    );
     const reputation = new Reputation({ suspectMs: opts.suspectMs ?? ENGINE_DEFAULTS.suspectMs, onSuspect: (node) => opts.observe?.blamed?.(node) });
     const liveness = new Liveness({
       nodes: opts.nodes,

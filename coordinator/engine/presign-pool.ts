@@ -37,7 +37,7 @@ export interface PresignDeps {
 export interface PresignSettings {
   /** Presignatures kept per signing key (0: no pools, every request signs in full). */
   readonly size: number;
-  /** A pool below this is refilled to `size` in the background. */
+  /** A pool below this is refilled to `size` in the background (default: half the size). */
   readonly lowWater: number;
   /** Presigning commands in flight at once, across all pools. */
   readonly concurrency: number;
@@ -45,7 +45,7 @@ export interface PresignSettings {
   readonly targetsPerKey: number;
 }
 
-export const PRESIGN_DEFAULTS: PresignSettings = { size: 0, lowWater: 0, concurrency: 2, targetsPerKey: 8 };
+export const PRESIGN_DEFAULTS = { size: 0, concurrency: 2, targetsPerKey: 8 } as const satisfies Omit<PresignSettings, 'lowWater'>;
 
 /** The signing key a request selects: what a presignature is bound to besides key and signers. */
 export interface SigningTarget {
@@ -103,9 +103,10 @@ export class PresignPools {
   private running = 0;
   private stopped = false;
 
-  constructor(ctx: () => PresignDeps, settings: PresignSettings, observe: PresignObserver = {}) {
+  constructor(ctx: () => PresignDeps, settings: Partial<PresignSettings>, observe: PresignObserver = {}) {
     this.ctx = ctx;
-    this.settings = settings;
+    const size = settings.size ?? PRESIGN_DEFAULTS.size;
+    this.settings = { ...PRESIGN_DEFAULTS, ...settings, lowWater: settings.lowWater ?? Math.ceil(size / 2) };
     this.observe = observe;
   }
 

@@ -12,12 +12,11 @@
  */
 import { MAX_PRESIGN_BATCH, type PresignRequest } from '../../cluster/control.ts';
 import { encodeCbor, text, uint, struct, type Bytes } from '../../protocol/core/codec.ts';
-import type { ProtocolAbort } from '../../protocol/core/errors.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
 import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
 import { presignatureId, type Presignature } from '../store/presignatures.ts';
 import { refuse, type NodeContext } from './context.ts';
-import { beginSigning, decodeForPlan } from './signing-share.ts';
+import { beginSigning, decodeForPlan, pairwiseHooks } from './signing-share.ts';
 
 /** The public inputs a node binds into a presigning transcript beyond the protocol's own. */
 const presignContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
@@ -75,24 +74,18 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
   }
 
   const context = encodeCbor(presignContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath });
-  const pairwise = scheme.adapter.pairwiseSetup;
+  const { guard, aborted } = pairwiseHooks(ctx, scheme.adapter, request.keyId, epoch);
   ctx.sessions.start({
     id,
     keyId: request.keyId,
     protocol: support.protocol,
     parties: signers,
-    start: support.start(signingShare, { context, ...(pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {}) }),
+    start: support.start(signingShare, { context, ...(guard ? { guard } : {}) }),
     complete: async (output) => {
       if (!(await save([made(0, output as Uint8Array)]))) throw new Error(`key ${request.keyId} is no longer at epoch ${epoch}`);
       return { type: 'presign_done', session: request.session, keyId: request.keyId, commitments: [] };
     },
     dispose: wipe,
-    ...(pairwise
-      ? {
-          aborted: (abort: ProtocolAbort) => {
-            for (const peer of pairwise.compromisedBy(abort)) ctx.pairs.retire(request.keyId, epoch, peer);
-          },
-        }
-      : {}),
+    ...(aborted ? { aborted } : {}),
   });
 }

@@ -11,13 +11,12 @@ import { taprootSpendOf, type PresignatureRef, type SignRequest } from '../../cl
 import { bytes, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 import type { ProtocolStart } from '../../protocol/core/party.ts';
-import type { ProtocolAbort } from '../../protocol/core/errors.ts';
 import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
 import type { SchemeSignature } from '../../protocol/schemes/index.ts';
 import type { Refusal } from '../store/share-access.ts';
 import { presignatureId } from '../store/presignatures.ts';
 import { constantTimeEqual, zeroize } from '../../protocol/core/transcript.ts';
-import { beginSigning, decodeForPlan } from './signing-share.ts';
+import { beginSigning, decodeForPlan, pairwiseHooks } from './signing-share.ts';
 import { refuse, type NodeContext } from './context.ts';
 import { admitSign } from './policy-gate.ts';
 
@@ -95,8 +94,9 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     throw e;
   }
   const context = encodeCbor(signContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath, policyHash: policyHash as Bytes });
-  const pairwise = adapter.pairwiseSetup;
-  const guard = pairwise ? { guard: ctx.pairs.guard(request.keyId, epoch) } : {};
+  // Retired at once on an abort that proves a pair compromised (the guard already did for a
+  // failed KOS check); durable in the background.
+  const { guard, aborted } = pairwiseHooks(ctx, adapter, request.keyId, epoch);
   let start: ProtocolStart<SchemeSignature>;
   let protocol: string;
   if (presignature && taking) {
@@ -116,7 +116,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     }
   } else {
     protocol = adapter.signProtocol(signingShare);
-    start = adapter.sign(signingShare, signed, { context, ...guard });
+    start = adapter.sign(signingShare, signed, { context, ...(guard ? { guard } : {}) });
   }
   ctx.sessions.start({
     id,
@@ -133,14 +133,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
       return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
     },
     dispose,
-    ...(pairwise
-      ? {
-          aborted: (abort: ProtocolAbort) => {
-            // Retired at once (the guard already did for a failed KOS check); durable in the background.
-            for (const peer of pairwise.compromisedBy(abort)) ctx.pairs.retire(request.keyId, epoch, peer);
-          },
-        }
-      : {}),
+    ...(aborted ? { aborted } : {}),
   });
 }
 

@@ -11,6 +11,9 @@ import { zeroize } from '../../protocol/core/transcript.ts';
 import { parsePath } from '../../protocol/derive.ts';
 import { planSigningKey, schemeOf, shareForPlan, type SchemeDefinition, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
 import type { Scheme } from '../../protocol/schemes/index.ts';
+import type { ProtocolAbort } from '../../protocol/core/errors.ts';
+import type { OtPairGuard } from '../../protocol/dkls23/sign.ts';
+import type { AnySchemeAdapter } from '../../protocol/schemes/index.ts';
 import { decodeShare, loadAtEpoch, type LoadedShare, type Result } from '../store/share-access.ts';
 import { refuse, type NodeContext } from './context.ts';
 
@@ -50,7 +53,7 @@ export async function beginSigning(
 }
 
 /** Loads the share and plans the signing key; on a refusal the loaded bytes are already zeroised. */
-export async function planShare(ctx: NodeContext, target: SigningTarget): Promise<Result<PlannedShare>> {
+async function planShare(ctx: NodeContext, target: SigningTarget): Promise<Result<PlannedShare>> {
   const loaded = await loadAtEpoch(ctx.vault, ctx.self, target.keyId, target.epoch);
   if (!loaded.ok) return loaded;
   const stored = loaded.value;
@@ -71,7 +74,6 @@ export async function planShare(ctx: NodeContext, target: SigningTarget): Promis
 
 /** A decoded share and the (tweaked) share that signs; `wipe` zeroises both, once. */
 export interface SigningShare {
-  readonly share: unknown;
   readonly signingShare: unknown;
   wipe(): void;
 }
@@ -92,7 +94,6 @@ export function decodeForPlan(ctx: NodeContext, planned: PlannedShare, signers: 
     return {
       ok: true,
       value: {
-        share,
         signingShare,
         wipe: () => {
           if (wiped) return;
@@ -106,4 +107,20 @@ export function decodeForPlan(ctx: NodeContext, planned: PlannedShare, signers: 
     adapter.wipe(share);
     return { ok: false, refusal: { reason: `cannot tweak the share: ${(e as Error).message}` } };
   }
+}
+
+/**
+ * For schemes with pairwise setups (DKLs23): the key's retirement guard for the protocol, and the
+ * session's abort hook, which retires at once every pair the abort proves compromised (durable in
+ * the background). Nothing for the others.
+ */
+export function pairwiseHooks(ctx: NodeContext, adapter: AnySchemeAdapter, keyId: string, epoch: number): { guard?: OtPairGuard; aborted?: (abort: ProtocolAbort) => void } {
+  const pairwise = adapter.pairwiseSetup;
+  if (!pairwise) return {};
+  return {
+    guard: ctx.pairs.guard(keyId, epoch),
+    aborted: (abort) => {
+      for (const peer of pairwise.compromisedBy(abort)) ctx.pairs.retire(keyId, epoch, peer);
+    },
+  };
 }

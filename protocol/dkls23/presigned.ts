@@ -106,7 +106,7 @@ export interface OnlineShare {
 export const onlineShareCodec = struct<OnlineShare>({ u: suite.scalar, w: suite.scalar, inputs: bytes(32) });
 
 /** What every signer of one presigned session must agree on. */
-export function presignedInputs(p: DklsPresignature, protocol: string, session: string, digest: Uint8Array, context: Uint8Array): Uint8Array {
+function presignedInputs(p: DklsPresignature, protocol: string, session: string, digest: Uint8Array, context: Uint8Array): Uint8Array {
   return hashTranscript('mpc/dkls23/presigned-inputs/v1', p.binding, protocol, session, digest, context);
 }
 
@@ -161,7 +161,7 @@ function combineRound(
 }
 
 /** The ECDSA signature from Σu and Σw, verified under `groupKey`; an abort naming no one when it fails. */
-export function combineSignature(uSum: bigint, wSum: bigint, R: ReturnType<typeof parsePoint>, digest: Uint8Array, groupKey: Uint8Array): EcdsaSignature {
+function combineSignature(uSum: bigint, wSum: bigint, R: ReturnType<typeof parsePoint>, digest: Uint8Array, groupKey: Uint8Array): EcdsaSignature {
   if (uSum === 0n) throw new ProtocolAbort('invalid_signature', [], 'the shares of k·φ sum to zero');
   const { x, y } = R.toAffine();
   const rx = Fn.create(x);

@@ -76,7 +76,7 @@ export function decodeFrostPresignature(raw: Uint8Array): FrostPresignature {
   return { nonces: { hiding: s.hidingNonce, binding: s.bindingNonce }, commitments: { hiding: s.hiding, binding: s.binding } };
 }
 
-export const dropFrostPresignature = (p: FrostPresignature): void => zeroize(p.nonces.hiding, p.nonces.binding);
+const dropFrostPresignature = (p: FrostPresignature): void => zeroize(p.nonces.hiding, p.nonces.binding);
 
 interface PresignedShare {
   share: Bytes;

@@ -10,6 +10,7 @@ import type { PartyId } from '../core/ids.ts';
 import type { ProtocolStart } from '../core/party.ts';
 import type { DerivationCurve } from '../derive.ts';
 import type { OtPairGuard } from '../dkls23/sign.ts';
+import type { FrostCommitments } from '../frost/presigned.ts';
 import type { Addresses, BitcoinNetwork } from './addresses.ts';
 import type { MessageHash } from './hashing.ts';
 
@@ -23,12 +24,6 @@ export interface SignOptions {
   readonly context: Uint8Array;
   /** For schemes with pairwise setups: the key's shared retirement of cheating peers. */
   readonly guard?: OtPairGuard;
-}
-
-/** A signer's nonce commitments published ahead (FROST's (D_i, E_i)), as encoded points. */
-export interface PublishedCommitments {
-  readonly hiding: Uint8Array;
-  readonly binding: Uint8Array;
 }
 
 /**
@@ -51,9 +46,9 @@ export type PresignSupport<S> =
     }
   | {
       readonly kind: 'local';
-      make(share: S, rng: (n: number) => Uint8Array): { readonly secret: Uint8Array; readonly commitments: PublishedCommitments };
+      make(share: S, rng: (n: number) => Uint8Array): { readonly secret: Uint8Array; readonly commitments: FrostCommitments };
       signProtocol(share: S): string;
-      sign(share: S, message: Uint8Array, presignature: Uint8Array, list: readonly PublishedCommitments[], opts: SignOptions): ProtocolStart<SchemeSignature>;
+      sign(share: S, message: Uint8Array, presignature: Uint8Array, list: readonly FrostCommitments[], opts: SignOptions): ProtocolStart<SchemeSignature>;
     };
 
 /**
