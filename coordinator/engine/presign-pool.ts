@@ -248,7 +248,9 @@ export class PresignPools {
   private async presign(ctx: PresignDeps, key: KeyInfo, target: SigningTarget, wanted: number): Promise<Entry[]> {
     const signers = ctx.reputation.pickQuorum(key, key.nodes.filter((n) => ctx.liveness.isOnline(n) && !ctx.reputation.isSuspect(n)), new Set());
     const interactive = schemeOf(key.scheme).adapter.presign.kind === 'interactive';
-    const count = interactive ? 1 : Math.min(wanted, MAX_PRESIGN_BATCH);
+    // One command serves one signer set. FROST batches are kept to a quarter of the pool so a pool
+    // holds several sets and requests keep spreading over the nodes as full signing does.
+    const count = interactive ? 1 : Math.min(wanted, MAX_PRESIGN_BATCH, Math.max(1, Math.ceil(this.settings.size / 4)));
     const epoch = key.epoch ?? 0;
     const command = await ctx.dispatch.command('presign', {
       keyId: key.id,
