@@ -8,7 +8,7 @@ import type { CreateKeyRequest, HealthReport, KeyInfo, KeyQuery, RequestContext,
 import { ServiceError } from './service.ts';
 
 /** A SigningService, and what the engine also tells about itself. */
-type ObservedService = SigningService & { readonly activeSessions?: number; readonly pingsSent?: number; presignPoolSizes?(): Map<string, number> };
+type ObservedService = SigningService & { readonly activeSessions?: number; readonly pingsSent?: number; presignPoolStats?(): Map<string, { readonly held: number; readonly low: number }> };
 
 export class CoordinatorMetrics {
   readonly registry = new Registry();
@@ -62,6 +62,12 @@ export class CoordinatorMetrics {
   });
   readonly presignMade = new Counter({ name: 'mpc_presignatures_made_total', help: 'Presignatures added to the pools', labelNames: ['scheme'], registers: [this.registry] });
   readonly presignPool = new Gauge({ name: 'mpc_presign_pool_size', help: 'Unused presignatures in the pools', labelNames: ['scheme'], registers: [this.registry] });
+  readonly presignPoolsLow = new Gauge({
+    name: 'mpc_presign_pools_low',
+    help: 'Pools below their low-water mark (refilling, failing to refill, or outrun by requests)',
+    labelNames: ['scheme'],
+    registers: [this.registry],
+  });
 
   /** The engine's presignature hooks, wired to these metrics. */
   readonly presignObserver = {
@@ -145,7 +151,11 @@ export class CoordinatorMetrics {
     if (active.length) this.quorumMargin.set(Math.min(...active.map((k) => k.nodes.filter((n) => online.has(n)).length - k.threshold)));
     else this.quorumMargin.reset();
     this.presignPool.reset();
-    for (const [scheme, size] of service.presignPoolSizes?.() ?? []) this.presignPool.set({ scheme }, size);
+    this.presignPoolsLow.reset();
+    for (const [scheme, { held, low }] of service.presignPoolStats?.() ?? []) {
+      this.presignPool.set({ scheme }, held);
+      this.presignPoolsLow.set({ scheme }, low);
+    }
     return this.registry.metrics();
   }
 }

@@ -20,7 +20,7 @@ import { Reputation } from './reputation.ts';
 import { sign } from './sign.ts';
 import { PolicyKeeper } from './policy.ts';
 import { PendingRequests, type PendingView } from './pending.ts';
-import { PresignPools, type SigningTarget } from './presign-pool.ts';
+import { PresignPools, type PoolStats, type SigningTarget } from './presign-pool.ts';
 import type { AdminSignature } from '../../cluster/policy/administrators.ts';
 
 export type { EngineOptions } from './context.ts';
@@ -84,9 +84,9 @@ export class Engine implements SigningService {
     return this.ctx.dispatch.activeSessions;
   }
 
-  /** Unused presignatures in the pools, per scheme (metrics). */
-  presignPoolSizes(): Map<string, number> {
-    return this.ctx.presign.sizes();
+  /** Presignatures held and pools below their low-water mark, per scheme (metrics). */
+  presignPoolStats(): Map<string, PoolStats> {
+    return this.ctx.presign.stats();
   }
 
   /** Presignatures held for one signing key. */

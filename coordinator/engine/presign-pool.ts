@@ -78,6 +78,11 @@ interface Pool {
   requests: number;
 }
 
+export interface PoolStats {
+  held: number;
+  low: number;
+}
+
 /** What a sign attempt sends: the presignature, and the signers it was made for. */
 export interface PoolHit {
   readonly signers: readonly NodeId[];
@@ -114,12 +119,21 @@ export class PresignPools {
     return this.settings.size > 0;
   }
 
-  /** Unused presignatures the coordinator knows of, per scheme (metrics). */
-  sizes(): Map<string, number> {
-    const out = new Map<string, number>();
+  /**
+   * Per scheme (metrics): unused presignatures the coordinator knows of, and pools that want
+   * presignatures but hold fewer than the low-water mark. A pool stays low only while its refill
+   * runs, fails, or cannot keep up with the requests, so one low for long is worth an alert.
+   */
+  stats(): Map<string, PoolStats> {
+    const out = new Map<string, PoolStats>();
     for (const [keyId, targets] of this.pools) {
       const scheme = this.ctx().registry.get(keyId)?.scheme ?? 'unknown';
-      for (const p of targets.values()) out.set(scheme, (out.get(scheme) ?? 0) + p.entries.length);
+      const stats = out.get(scheme) ?? { held: 0, low: 0 };
+      for (const p of targets.values()) {
+        stats.held += p.entries.length;
+        if (this.wantsPresignatures(p) && this.isLow(p)) stats.low++;
+      }
+      out.set(scheme, stats);
     }
     return out;
   }
@@ -200,10 +214,18 @@ export class PresignPools {
     return pool;
   }
 
-  private maybeRefill(pool: Pool): void {
-    if (this.stopped || pool.refilling || pool.entries.length >= Math.max(1, this.settings.lowWater) || Date.now() < pool.retryAt) return;
+  private isLow(pool: Pool): boolean {
+    return pool.entries.length < Math.max(1, this.settings.lowWater);
+  }
+
+  /** The root signing key's pool always; a path or Taproot spend's from its second request on. */
+  private wantsPresignatures(pool: Pool): boolean {
     const root = pool.target.derivationPath === '' && !pool.target.taproot;
-    if (!root && pool.requests < 2) return;
+    return root || pool.requests >= 2;
+  }
+
+  private maybeRefill(pool: Pool): void {
+    if (this.stopped || pool.refilling || !this.isLow(pool) || Date.now() < pool.retryAt || !this.wantsPresignatures(pool)) return;
     pool.refilling = true;
     this.queue.push(pool);
     this.pump();
@@ -237,8 +259,13 @@ export class PresignPools {
       } catch (e) {
         pool.retryAt = Date.now() + REFILL_BACKOFF_MS;
         ctx.log?.('presign_failed', { keyId: key.id, error: (e as Error).message });
-        // Tried again after the backoff even when no request comes to trigger it.
-        setTimeout(() => this.maybeRefill(pool), REFILL_BACKOFF_MS).unref();
+        // Tried again after the backoff even when no request comes to trigger it. The timer ends
+        // the backoff itself: it may fire a millisecond before Date.now() reaches retryAt, and a
+        // retry skipped then would wait for the next request.
+        setTimeout(() => {
+          pool.retryAt = 0;
+          this.maybeRefill(pool);
+        }, REFILL_BACKOFF_MS).unref();
         return;
       }
     }

@@ -170,3 +170,32 @@ describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('
     expect(new Set(used).size).toBe(used.length);
   });
 });
+
+describe('presignature pools: what the pool-low alert reads', () => {
+  it('a pool counts as low while it cannot refill, and no longer once it has; a one-off child never counts', async () => {
+    const c = await MemoryCluster.create({ nodes: 3, engine: { presign: { size: 4, lowWater: 4 }, attemptTimeoutMs: 1000 } });
+    cluster = c;
+    await c.settle();
+    const key = await c.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    await until('a full pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 4);
+    const stats = () => c.engine.presignPoolStats().get('eddsa-ed25519');
+    expect(stats()).toEqual({ held: 4, low: 0 });
+    // A child asked for once has a pool that wants nothing: not low.
+    await c.engine.sign(key.id, { message: messageFor('eddsa-ed25519', 'one-off'), derivationPath: 'm/3' }, ctx());
+    expect(stats()).toEqual({ held: 4, low: 0 });
+    // The nodes never see a presign command: the root pool, drawn from, stays below its mark.
+    const dropped = new Set<string>();
+    c.setLink((from, _to, m) => {
+      if (from !== 'coordinator' || m.type !== 'presign') return [0];
+      dropped.add(Buffer.from(m.request).toString('hex'));
+      return [];
+    });
+    await c.engine.sign(key.id, { message: messageFor('eddsa-ed25519', 'draws one') }, ctx());
+    expect(stats()).toEqual({ held: 3, low: 1 });
+    await until('a refill that failed and was tried again', () => dropped.size >= 2, 30_000);
+    expect(stats()).toEqual({ held: 3, low: 1 });
+    c.setLink(undefined);
+    await until('the refill after the back-off', () => stats()?.low === 0, 30_000);
+    expect(stats()?.held).toBe(4);
+  });
+});

@@ -39,6 +39,24 @@ describe.runIf(promtool || required)('Prometheus SLO rules (ops/prometheus)', ()
   });
 });
 
+describe('Prometheus rule tests (ops/prometheus/rules.test.yml)', () => {
+  it('has a unit test for every alert that fires it and one that clears it again', () => {
+    const alerts = [...readFileSync(join(DIR, 'rules.yml'), 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]!);
+    const evals = [...readFileSync(join(DIR, 'rules.test.yml'), 'utf8').matchAll(/eval_time: (\d+)([mh])\n\s+alertname: (\w+)\n\s+exp_alerts:( \[\])?/g)].map((m) => ({
+      minutes: Number(m[1]) * (m[2] === 'h' ? 60 : 1),
+      alert: m[3]!,
+      fires: m[4] === undefined,
+    }));
+    expect(alerts.length).toBeGreaterThan(10);
+    for (const alert of alerts) {
+      const fired = evals.filter((e) => e.alert === alert && e.fires).map((e) => e.minutes);
+      expect(fired.length, `${alert} never fires in rules.test.yml`).toBeGreaterThan(0);
+      const cleared = evals.some((e) => e.alert === alert && !e.fires && e.minutes > Math.min(...fired));
+      expect(cleared, `${alert} never clears after firing in rules.test.yml`).toBe(true);
+    }
+  });
+});
+
 const ROOT = resolve(import.meta.dirname, '../..');
 const dashboard = JSON.parse(readFileSync(join(ROOT, 'ops/grafana/mpc-signer.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
 const queries = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr })));
