@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { partyId } from '../protocol/core/ids.ts';
 import { AuditLog, verifyAuditLog, type AuditVerdict } from './audit.ts';
 import { createBackup, openBackup } from './backup.ts';
-import { loadNodeConfig } from './config.ts';
+import { loadNodeConfig, protocolWorkerCount } from './config.ts';
 import { createAtomically, writeAtomically } from '../cluster/atomic-file.ts';
 import { ed25519PublicKey } from '../protocol/curves/curve25519-keys.ts';
 import { createIdentity, identityPublicKey, loadIdentity, resealIdentity } from '../cluster/identity.ts';
@@ -148,6 +148,7 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     },
     onSessionEnd: (outcome) => ops?.sessions.inc({ outcome }),
     sessionTimeoutMs: config.sessionTimeoutMs,
+    protocolWorkers: protocolWorkerCount(config.protocolWorkers),
     log: logTo(log),
     send: (to, message) => {
       link.send(to, message).catch((e: unknown) => log.warn({ event: 'send_failed', to: memberOf(to), error: (e as Error).message }));
@@ -157,7 +158,7 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
   ops = config.http
     ? await startOpsServer({ host: config.http.host, port: config.http.port, runtime, store, transport, minPeers: 2, dataDir: config.dataDir })
     : undefined;
-  log.info({ event: 'node_started', listen: config.listen, ...(ops ? { ops: ops.port } : {}), keys: (await store.listKeys()).length });
+  log.info({ event: 'node_started', listen: config.listen, protocolWorkers: protocolWorkerCount(config.protocolWorkers), ...(ops ? { ops: ops.port } : {}), keys: (await store.listKeys()).length });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -24,6 +24,7 @@ import { startPresign } from './operations/presign.ts';
 import { applyPolicy } from './operations/policy-update.ts';
 import type { PolicyLedger } from './store/policy-ledger.ts';
 import type { Administrators } from '../cluster/transport/manifest.ts';
+import { ProtocolWorkers } from './session/worker-pool.ts';
 import { PairRetirement } from './session/pair-retirement.ts';
 import { DEFAULT_SESSION_TIMEOUT_MS, SessionRunner } from './session/runner.ts';
 import type { ShareVault } from './store/types.ts';
@@ -57,6 +58,11 @@ export interface NodeRuntimeOptions {
   readonly onSessionEnd?: (outcome: 'completed' | 'failed') => void;
   /** Longest a session may run before it is cancelled (default 60 s). */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Protocol worker threads for signing and presigning sessions (worker-pool.ts); 0 or absent:
+   * every session runs on the main thread.
+   */
+  readonly protocolWorkers?: number;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -66,6 +72,7 @@ export class NodeRuntime {
   private readonly opts: NodeRuntimeOptions;
   private readonly sessions: SessionRunner;
   private readonly ctx: NodeContext;
+  private readonly workers: ProtocolWorkers | undefined;
 
   constructor(opts: NodeRuntimeOptions) {
     this.opts = opts;
@@ -79,18 +86,22 @@ export class NodeRuntime {
       ...(opts.onSessionEnd ? { onSessionEnd: opts.onSessionEnd } : {}),
       log,
     });
+    const workers = opts.protocolWorkers ? new ProtocolWorkers(opts.protocolWorkers, log) : undefined;
     const pairs = new PairRetirement({
       vault: opts.vault,
       abortWith: (keyId, peer) => sessions.abortWithPeer(keyId, peer, `the pairwise setup with node ${peer} was retired`, 'pair_retired'),
       log,
+      ...(workers ? { mirror: (keyId: string, epoch: number, peer: PartyId) => workers.board.retireKey(keyId, epoch, peer) } : {}),
     });
     this.sessions = sessions;
+    this.workers = workers;
     this.ctx = {
       self: opts.self,
       members: opts.members,
       vault: opts.vault,
       sessions,
       pairs,
+      ...(workers ? { workers } : {}),
       rng: opts.rng,
       audit: async (entry) => {
         await opts.audit?.(entry);
@@ -106,6 +117,11 @@ export class NodeRuntime {
 
   get activeSessions(): number {
     return this.sessions.active;
+  }
+
+  /** Signing and presigning sessions this node ran on protocol workers (metrics, tests); 0 without workers. */
+  get workerSessions(): number {
+    return this.workers?.started ?? 0;
   }
 
   /** Unused presignatures this node holds (metrics). */
@@ -132,6 +148,7 @@ export class NodeRuntime {
   /** Cancels every session (shutdown). */
   close(): void {
     this.sessions.closeAll();
+    void this.workers?.close();
   }
 
   private async fromCoordinator(message: CoordinatorMessage): Promise<void> {

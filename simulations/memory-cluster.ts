@@ -43,6 +43,8 @@ export interface MemoryClusterOptions {
   readonly nodes: number;
   readonly engine?: Partial<Pick<EngineOptions, 'attemptTimeoutMs' | 'keygenTimeoutMs' | 'heartbeatMs' | 'livenessMs' | 'maxSessions' | 'suspectMs' | 'presign'>>;
   readonly link?: LinkHook;
+  /** Protocol worker threads per node (node/session/worker-pool.ts); none by default. */
+  readonly protocolWorkers?: number;
   readonly observe?: EngineOptions['observe'];
   /** The coordinator's key registry (default: a new one in memory). */
   readonly registry?: KeyRegistry;
@@ -139,6 +141,7 @@ export class MemoryCluster {
           ...(c.administrators ? { administrators: c.administrators } : {}),
           vendor: 'local', // the memory protector stands in for the local provider
           rng: (n) => new Uint8Array(randomBytes(n)),
+          ...(opts.protocolWorkers ? { protocolWorkers: opts.protocolWorkers } : {}),
           verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
           send: (to, message) => void c.links.get(id)!.send(to, message).catch(() => undefined),
           log: (event, fields) => {

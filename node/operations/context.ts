@@ -8,6 +8,7 @@ import type { Bytes } from '../../protocol/core/codec.ts';
 import type { PartyId, Rng, SessionId } from '../../protocol/core/ids.ts';
 import type { PairRetirement } from '../session/pair-retirement.ts';
 import type { SessionRunner } from '../session/runner.ts';
+import type { ProtocolWorkers } from '../session/worker-pool.ts';
 import type { Refusal } from '../store/share-access.ts';
 import type { ShareVault, StoredKey } from '../store/types.ts';
 import type { PolicyLedger } from '../store/policy-ledger.ts';
@@ -46,6 +47,8 @@ export interface NodeContext {
   readonly vault: ShareVault;
   readonly sessions: SessionRunner;
   readonly pairs: PairRetirement;
+  /** Protocol worker threads, when the node runs signing sessions on them. */
+  readonly workers?: ProtocolWorkers;
   /** The node's randomness (work done outside a session: FROST nonces committed ahead). */
   readonly rng: Rng;
   audit(entry: AuditEntry): Promise<void>;

@@ -29,9 +29,8 @@ export async function startKeygen(ctx: NodeContext, request: KeygenRequest): Pro
   ctx.sessions.start({
     id,
     keyId: request.keyId,
-    protocol: adapter.dkgProtocol,
     parties,
-    start: adapter.dkg(request.threshold),
+    machine: { kind: 'inline', protocol: adapter.dkgProtocol, start: adapter.dkg(request.threshold) },
     complete: async (share) => {
       const key: StoredKey = {
         keyId: request.keyId,

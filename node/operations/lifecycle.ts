@@ -10,7 +10,7 @@ import type { Bytes } from '../../protocol/core/codec.ts';
 import { sortedParties, type PartyId } from '../../protocol/core/ids.ts';
 import { schemeOf } from '../../protocol/schemes/index.ts';
 import { placementViolation } from '../../cluster/policy/placement.ts';
-import type { SessionSpec } from '../session/runner.ts';
+import type { ProtocolStart } from '../../protocol/core/party.ts';
 import { decodeShare, loadAtEpoch, storeShare } from '../store/share-access.ts';
 import type { StoredKey } from '../store/types.ts';
 import { custodyOf, refuse, type NodeContext } from './context.ts';
@@ -30,9 +30,8 @@ export async function startRefresh(ctx: NodeContext, request: RefreshRequest): P
   ctx.sessions.start({
     id,
     keyId: request.keyId,
-    protocol: refresh.protocol(share),
     parties,
-    start: refresh.start(share),
+    machine: { kind: 'inline', protocol: refresh.protocol(share), start: refresh.start(share) },
     dispose: () => adapter.wipe(share),
     complete: async (next) => {
       const groupKey = adapter.groupKey(next);
@@ -75,9 +74,8 @@ export async function startReshare(ctx: NodeContext, request: ReshareRequest): P
   ctx.sessions.start({
     id,
     keyId: request.keyId,
-    protocol: `${reshare.protocol}/${custodyTag(request.custody)}`,
     parties,
-    start: reshare.start({ dealers, newParties, newThreshold: request.newThreshold }, share) as SessionSpec['start'],
+    machine: { kind: 'inline', protocol: `${reshare.protocol}/${custodyTag(request.custody)}`, start: reshare.start({ dealers, newParties, newThreshold: request.newThreshold }, share) as ProtocolStart<unknown> },
     dispose: () => share !== undefined && adapter.wipe(share),
     complete: async (next) => {
       await ctx.audit({ event: 'reshare', ...base, outcome: 'completed' });
@@ -114,9 +112,8 @@ export async function startRepair(ctx: NodeContext, request: RepairRequest): Pro
     ctx.sessions.start({
       id,
       keyId: request.keyId,
-      protocol,
       parties,
-      start: repair.target(),
+      machine: { kind: 'inline', protocol, start: repair.target() },
       complete: async (share) => {
         const key: StoredKey = {
           keyId: request.keyId,
@@ -149,9 +146,8 @@ export async function startRepair(ctx: NodeContext, request: RepairRequest): Pro
   ctx.sessions.start({
     id,
     keyId: request.keyId,
-    protocol,
     parties,
-    start: repair.helper(share, request.lost),
+    machine: { kind: 'inline', protocol, start: repair.helper(share, request.lost) },
     complete: async () => {
       await ctx.audit({ event: 'repair', ...base, outcome: 'completed' });
       return undefined;

@@ -16,7 +16,8 @@ import { zeroize } from '../../protocol/core/transcript.ts';
 import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
 import { presignatureId, type Presignature } from '../store/presignatures.ts';
 import { refuse, type NodeContext } from './context.ts';
-import { beginSigning, decodeForPlan, pairwiseHooks } from './signing-share.ts';
+import { beginSigning, machineFor, pairwiseHooks, prepareShare } from './signing-share.ts';
+import type { SessionMachine } from '../session/runner.ts';
 
 /** The public inputs a node binds into a presigning transcript beyond the protocol's own. */
 const presignContextCodec = struct<{ keyId: string; epoch: number; derivationPath: string }>({ keyId: text(128), epoch: uint(2 ** 32), derivationPath: text(MAX_PATH_CHARS) });
@@ -36,9 +37,11 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
     zeroize(stored.share);
     return refuse(ctx, id, { reason: `cannot make ${count} presignatures in one ${support.kind === 'interactive' ? 'session' : 'request'}` });
   }
-  const decoded = decodeForPlan(ctx, planned, signers);
-  if (!decoded.ok) return refuse(ctx, id, decoded.refusal);
-  const { signingShare, wipe } = decoded.value;
+  // FROST nonces are made here; a DKLs23 session may run on a protocol worker.
+  const prepared = prepareShare(ctx, planned, signers, support.kind === 'interactive');
+  if (!prepared.ok) return refuse(ctx, id, prepared.refusal);
+  const share = prepared.value;
+  const { wipe } = share;
   try {
     await claimed;
   } catch (e) {
@@ -46,7 +49,8 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
     throw e;
   }
   const { epoch } = stored;
-  const signingKey = scheme.adapter.groupKey(signingShare);
+  // The key the signature will verify under: what a sign request's plan must match to use it.
+  const signingKey = planned.plan.publicKey;
   const made = (index: number, secret: Uint8Array): Presignature => ({ keyId: request.keyId, epoch, id: presignatureId(request.session, index), signers, signingKey, secret });
   const save = async (presignatures: Presignature[]): Promise<boolean> => {
     try {
@@ -57,6 +61,8 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
   };
 
   if (support.kind === 'local') {
+    if (share.kind !== 'decoded') throw new Error('FROST nonces are made from a decoded share');
+    const { signingShare } = share;
     const presignatures: Presignature[] = [];
     const commitments: { hiding: Bytes; binding: Bytes }[] = [];
     try {
@@ -75,12 +81,18 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
 
   const context = encodeCbor(presignContextCodec, { keyId: request.keyId, epoch, derivationPath: request.derivationPath });
   const { guard, aborted } = pairwiseHooks(ctx, scheme.adapter, request.keyId, epoch);
+  let machine: SessionMachine;
+  try {
+    machine = machineFor(ctx, planned, share, { id, signers, job: { kind: 'presign' }, context, guard });
+  } catch (e) {
+    wipe();
+    throw e;
+  }
   ctx.sessions.start({
     id,
     keyId: request.keyId,
-    protocol: support.protocol,
     parties: signers,
-    start: support.start(signingShare, { context, ...(guard ? { guard } : {}) }),
+    machine,
     complete: async (output) => {
       if (!(await save([made(0, output as Uint8Array)]))) throw new Error(`key ${request.keyId} is no longer at epoch ${epoch}`);
       return { type: 'presign_done', session: request.session, keyId: request.keyId, commitments: [] };

@@ -10,13 +10,14 @@ import { createHash } from 'node:crypto';
 import { taprootSpendOf, type PresignatureRef, type SignRequest } from '../../cluster/control.ts';
 import { bytes, encodeCbor, struct, text, uint, type Bytes } from '../../protocol/core/codec.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
-import type { ProtocolStart } from '../../protocol/core/party.ts';
 import { MAX_PATH_CHARS } from '../../protocol/derive.ts';
 import type { SchemeSignature } from '../../protocol/schemes/index.ts';
 import type { Refusal } from '../store/share-access.ts';
 import { presignatureId } from '../store/presignatures.ts';
 import { constantTimeEqual, zeroize } from '../../protocol/core/transcript.ts';
-import { beginSigning, decodeForPlan, pairwiseHooks } from './signing-share.ts';
+import { beginSigning, machineFor, pairwiseHooks, prepareShare } from './signing-share.ts';
+import type { SessionMachine } from '../session/runner.ts';
+import type { SigningJob } from '../session/signing-job.ts';
 import { refuse, type NodeContext } from './context.ts';
 import { admitSign } from './policy-gate.ts';
 
@@ -54,12 +55,12 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
     void ended(false).catch(() => undefined);
     refuse(ctx, id, refusal);
   };
-  const decoded = decodeForPlan(ctx, planned, signers);
-  if (!decoded.ok) return refuseAdmitted(decoded.refusal);
-  const { signingShare } = decoded.value;
+  const prepared = prepareShare(ctx, planned, signers, true);
+  if (!prepared.ok) return refuseAdmitted(prepared.refusal);
+  const share = prepared.value;
   let completed = false;
   const dispose = () => {
-    decoded.value.wipe();
+    share.wipe();
     // A session that did not complete leaves the request's approvals for a retry.
     if (!completed) void ended(false).catch(() => undefined);
   };
@@ -78,7 +79,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   // claim and the audit entry; nothing is computed with it before all three are done. If the
   // request goes no further it is simply spent.
   const taking = presignature
-    ? takePresignature(ctx, request, presignature, signers, adapter.groupKey(signingShare), epoch).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `presignature store: ${(e as Error).message}` } }))
+    ? takePresignature(ctx, request, presignature, signers, plan.publicKey, epoch).catch((e: unknown) => ({ ok: false as const, refusal: { code: 'local_failure', reason: `presignature store: ${(e as Error).message}` } }))
     : undefined;
   try {
     // The share is released only after its use is on record and its session id is claimed for good.
@@ -97,8 +98,7 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   // Retired at once on an abort that proves a pair compromised (the guard already did for a
   // failed KOS check); durable in the background.
   const { guard, aborted } = pairwiseHooks(ctx, adapter, request.keyId, epoch);
-  let start: ProtocolStart<SchemeSignature>;
-  let protocol: string;
+  let job: SigningJob = { kind: 'sign', message: signed };
   if (presignature && taking) {
     const taken = await taking;
     if (!taken.ok) {
@@ -106,24 +106,21 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
       void ctx.audit({ event: 'sign', ...base, outcome: 'aborted', reason: taken.refusal.reason }).catch(() => undefined);
       return refuse(ctx, id, taken.refusal);
     }
-    const support = adapter.presign;
-    if (support.kind === 'interactive') {
-      protocol = support.signProtocol;
-      start = support.sign(signingShare, signed, taken.value, { context });
-    } else {
-      protocol = support.signProtocol(signingShare);
-      start = support.sign(signingShare, signed, taken.value, presignature.commitments, { context });
-    }
-  } else {
-    protocol = adapter.signProtocol(signingShare);
-    start = adapter.sign(signingShare, signed, { context, ...(guard ? { guard } : {}) });
+    job = { kind: 'sign-presigned', message: signed, presignature: taken.value, commitments: presignature.commitments };
+  }
+  let machine: SessionMachine;
+  try {
+    machine = machineFor(ctx, planned, share, { id, signers, job, context, guard });
+  } catch (e) {
+    dispose();
+    if (job.kind === 'sign-presigned') zeroize(job.presignature);
+    throw e;
   }
   ctx.sessions.start({
     id,
     keyId: request.keyId,
-    protocol,
     parties: signers,
-    start,
+    machine,
     complete: async (output) => {
       const sig = output as SchemeSignature;
       completed = true;

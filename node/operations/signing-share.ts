@@ -16,6 +16,8 @@ import type { OtPairGuard } from '../../protocol/dkls23/sign.ts';
 import type { AnySchemeAdapter } from '../../protocol/schemes/index.ts';
 import { decodeShare, loadAtEpoch, type LoadedShare, type Result } from '../store/share-access.ts';
 import { refuse, type NodeContext } from './context.ts';
+import type { SessionMachine } from '../session/runner.ts';
+import { startJob, type SigningJob } from '../session/signing-job.ts';
 
 /** The parts of a request that select a share and a signing key. */
 export interface SigningTarget {
@@ -107,6 +109,65 @@ export function decodeForPlan(ctx: NodeContext, planned: PlannedShare, signers: 
     adapter.wipe(share);
     return { ok: false, refusal: { reason: `cannot tweak the share: ${(e as Error).message}` } };
   }
+}
+
+/**
+ * The share a session will run with: decoded here (`decodeForPlan`), or still encoded, bound for
+ * a protocol worker, which decodes and tweaks it itself. Either way `wipe` zeroises what is left
+ * here, once.
+ */
+export type SessionShare = { readonly kind: 'decoded'; readonly signingShare: unknown; wipe(): void } | { readonly kind: 'encoded'; readonly bytes: Uint8Array; wipe(): void };
+
+/**
+ * Prepares the planned share for a session with `signers`: encoded for a worker when the node
+ * runs protocol workers and `onWorker` allows it, decoded here otherwise. The refusal for a
+ * burned pairwise setup is the same either way.
+ */
+export function prepareShare(ctx: NodeContext, planned: PlannedShare, signers: readonly PartyId[], onWorker: boolean): Result<SessionShare> {
+  if (!ctx.workers || !onWorker) {
+    const decoded = decodeForPlan(ctx, planned, signers);
+    return decoded.ok ? { ok: true, value: { kind: 'decoded', ...decoded.value } } : decoded;
+  }
+  const { stored, scheme } = planned;
+  const refusal = scheme.adapter.pairwiseSetup ? ctx.pairs.refusal(stored.key.keyId, stored.epoch, signers, stored.burned) : undefined;
+  if (refusal) {
+    zeroize(stored.share);
+    return { ok: false, refusal };
+  }
+  const bytes = stored.share;
+  return { ok: true, value: { kind: 'encoded', bytes, wipe: () => zeroize(bytes) } };
+}
+
+/** What a session of `job` runs: the protocol here, or on a worker the share bytes move to. */
+export function machineFor(
+  ctx: NodeContext,
+  planned: PlannedShare,
+  share: SessionShare,
+  s: { readonly id: SessionId; readonly signers: readonly PartyId[]; readonly job: SigningJob; readonly context: Uint8Array; readonly guard: OtPairGuard | undefined },
+): SessionMachine {
+  const { stored, scheme, plan } = planned;
+  if (share.kind === 'decoded') {
+    const { protocol, start } = startJob(scheme.adapter, share.signingShare, s.job, s.context, s.guard);
+    return { kind: 'inline', protocol, start };
+  }
+  const { keyId } = stored.key;
+  const epoch = stored.epoch;
+  const pairwise = !!scheme.adapter.pairwiseSetup;
+  const session = ctx.workers!.start({
+    id: s.id,
+    keyId,
+    epoch,
+    self: ctx.self,
+    parties: s.signers,
+    scheme: scheme.name as Scheme,
+    share: share.bytes,
+    plan,
+    job: s.job,
+    context: s.context,
+    ...(pairwise ? { retired: ctx.pairs.retiredPeers(keyId, epoch), onRetired: (peer: PartyId) => ctx.pairs.retire(keyId, epoch, peer) } : {}),
+  });
+  if (!session) throw new Error('every retirement slot of the protocol workers is in use');
+  return { kind: 'worker', session };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface PairRetirementOptions {
   /** Aborts the running sessions of `keyId` with `peer`. */
   readonly abortWith: (keyId: string, peer: PartyId) => void;
   readonly log: (event: string, fields: Record<string, unknown>) => void;
+  /** Told of every retirement the moment it is made (the protocol workers' shared board). */
+  readonly mirror?: (keyId: string, epoch: number, peer: PartyId) => void;
 }
 
 export class PairRetirement {
@@ -40,6 +42,11 @@ export class PairRetirement {
     return undefined;
   }
 
+  /** The peers retired for `keyId` at `epoch` so far (burns on disk join once `refusal` has seen them). */
+  retiredPeers(keyId: string, epoch: number): PartyId[] {
+    return [...this.retiredAt(keyId, epoch)];
+  }
+
   /** The guard every DKLs23 session of one key and epoch shares (see OtPairGuard). */
   guard(keyId: string, epoch: number): OtPairGuard {
     const retired = this.retiredAt(keyId, epoch);
@@ -51,6 +58,7 @@ export class PairRetirement {
     const retired = this.retiredAt(keyId, epoch);
     if (retired.has(peer)) return;
     retired.add(peer);
+    this.opts.mirror?.(keyId, epoch, peer);
     this.burnsInFlight.set(keyId, (this.burnsInFlight.get(keyId) ?? 0) + 1);
     this.opts.log('pair_retired', { keyId, epoch, peer });
     queueMicrotask(() => this.opts.abortWith(keyId, peer));

@@ -11,15 +11,18 @@ import type { Bytes } from '../../protocol/core/codec.ts';
 import { DecodeError, ProtocolAbort, SessionTerminated } from '../../protocol/core/errors.ts';
 import { sessionId, type PartyId, type Rng, type SessionId } from '../../protocol/core/ids.ts';
 import { decodeMessage, encodeMessage, type ProtocolMessage } from '../../protocol/core/message.ts';
-import { Party, type PartyAuth } from '../../protocol/core/party.ts';
+import { Party, type PartyAuth, type ProtocolStart } from '../../protocol/core/party.ts';
 import { EarlyMessages } from './early.ts';
+import type { RemoteSession, RemoteStep } from './worker-pool.ts';
+
+/** Where a session's state machine runs: here, or on a protocol worker (worker-pool.ts). */
+export type SessionMachine = { readonly kind: 'inline'; readonly protocol: string; readonly start: ProtocolStart<unknown> } | { readonly kind: 'worker'; readonly session: RemoteSession };
 
 export interface SessionSpec {
   readonly id: SessionId;
   readonly keyId: string;
-  readonly protocol: string;
   readonly parties: readonly PartyId[];
-  readonly start: ConstructorParameters<typeof Party<unknown>>[1];
+  readonly machine: SessionMachine;
   /** Runs once when the protocol outputs; the session stays registered until it resolves. */
   readonly complete: (output: unknown) => Promise<NodeReport | undefined>;
   /**
@@ -33,7 +36,8 @@ export interface SessionSpec {
 
 interface Session {
   readonly id: SessionId;
-  readonly party: Party<unknown>;
+  readonly machine: { readonly kind: 'inline'; readonly party: Party<unknown> } | { readonly kind: 'worker'; readonly session: RemoteSession };
+  readonly parties: readonly PartyId[];
   readonly keyId: string;
   readonly timer: NodeJS.Timeout;
   readonly complete: SessionSpec['complete'];
@@ -80,17 +84,29 @@ export class SessionRunner {
     return this.early.bytesFrom(peer);
   }
 
-  start({ id, keyId, protocol, parties, start, complete, aborted, dispose }: SessionSpec): void {
-    const party = new Party<unknown>({ protocol, session: id, self: this.opts.self, parties, rng: this.opts.rng, auth: this.opts.auth }, start);
+  start({ id, keyId, parties, machine: spec, complete, aborted, dispose }: SessionSpec): void {
+    const machine: Session['machine'] =
+      spec.kind === 'inline'
+        ? { kind: 'inline', party: new Party<unknown>({ protocol: spec.protocol, session: id, self: this.opts.self, parties, rng: this.opts.rng, auth: this.opts.auth }, spec.start) }
+        : spec;
     const timeout = this.opts.sessionTimeoutMs;
     const timer = setTimeout(() => {
       const s = this.sessions.get(id);
       if (s) this.end(s, `session timed out after ${timeout} ms`, [], 'timeout');
     }, timeout);
     timer.unref();
-    const session: Session = { id, party, keyId, timer, complete, ...(aborted ? { aborted } : {}), ...(dispose ? { dispose: once(dispose) } : {}) };
+    const session: Session = { id, machine, parties: machine.kind === 'inline' ? machine.party.ctx.parties : [...parties].sort((a, b) => a - b), keyId, timer, complete, ...(aborted ? { aborted } : {}), ...(dispose ? { dispose: once(dispose) } : {}) };
     this.sessions.set(id, session);
-    this.step(session, () => party.begin());
+    if (machine.kind === 'inline') {
+      const party = machine.party;
+      this.step(session, () => party.begin());
+    } else {
+      // The worker began the session when it started it; its steps come back in order.
+      machine.session.onStep((step) => this.workerStep(session, step));
+      machine.session.onFailure((error) => {
+        if (this.sessions.has(id)) this.end(session, `protocol worker: ${error}`, [], 'local_failure');
+      });
+    }
     for (const { from, keyId: claimed, message } of this.early.take(id)) {
       if (!this.sessions.has(id)) break;
       if (claimed === keyId) this.deliver(session, from, message);
@@ -120,7 +136,7 @@ export class SessionRunner {
 
   /** Aborts the running sessions of `keyId` that include `peer`, naming it. */
   abortWithPeer(keyId: string, peer: PartyId, reason: string, code: string): void {
-    for (const s of [...this.sessions.values()]) if (s.keyId === keyId && s.party.ctx.parties.includes(peer)) this.end(s, reason, [peer], code);
+    for (const s of [...this.sessions.values()]) if (s.keyId === keyId && s.parties.includes(peer)) this.end(s, reason, [peer], code);
   }
 
   /** Cancels every session (shutdown). */
@@ -137,9 +153,12 @@ export class SessionRunner {
   }
 
   private deliver(session: Session, from: PartyId, message: ProtocolMessage): void {
-    if (session.party.state.status !== 'running') return;
+    const machine = session.machine;
+    if (machine.kind === 'worker') return machine.session.receive(message);
+    const party = machine.party;
+    if (party.state.status !== 'running') return;
     try {
-      this.step(session, () => session.party.receive(message));
+      this.step(session, () => party.receive(message));
     } catch (e) {
       // A malformed or misaddressed message is dropped; the session goes on.
       if (e instanceof DecodeError || e instanceof SessionTerminated) this.opts.log('message_dropped', { session: session.id, from, error: e.message });
@@ -160,23 +179,35 @@ export class SessionRunner {
       throw e;
     }
     this.route(session, out);
-    const state = session.party.state;
-    if (state.status === 'done') {
-      session
-        .complete(state.output)
-        .then((report) => {
-          this.opts.onSessionEnd?.('completed');
-          if (report) this.opts.send(COORDINATOR, report);
-        })
-        .catch((e: unknown) => this.fail(session.id, `could not finish: ${e instanceof Error ? e.message : String(e)}`, [], 'local_failure'))
-        .finally(() => this.forget(session));
-    } else if (state.status === 'aborted') {
-      this.finishAborted(session, state.abort);
-    }
+    if (session.machine.kind !== 'inline') return;
+    const state = session.machine.party.state;
+    if (state.status === 'done') this.finishDone(session, state.output);
+    else if (state.status === 'aborted') this.finishAborted(session, state.abort);
+  }
+
+  /** One step a worker took: what it sent, and the session's end if it ended. */
+  private workerStep(session: Session, step: RemoteStep): void {
+    if (!this.sessions.has(session.id)) return;
+    if (step.dropped) this.opts.log('message_dropped', { session: session.id, error: step.dropped });
+    this.route(session, step.out);
+    const state = step.state;
+    if (state.status === 'done') this.finishDone(session, state.output);
+    else if (state.status === 'aborted') this.finishAborted(session, new ProtocolAbort(state.reason as ProtocolAbort['reason'], state.culprits, state.message));
+  }
+
+  private finishDone(session: Session, output: unknown): void {
+    session
+      .complete(output)
+      .then((report) => {
+        this.opts.onSessionEnd?.('completed');
+        if (report) this.opts.send(COORDINATOR, report);
+      })
+      .catch((e: unknown) => this.fail(session.id, `could not finish: ${e instanceof Error ? e.message : String(e)}`, [], 'local_failure'))
+      .finally(() => this.forget(session));
   }
 
   private route(session: Session, out: readonly ProtocolMessage[]): void {
-    const parties = session.party.ctx.parties;
+    const parties = session.parties;
     const rawSession = Buffer.from(session.id, 'hex') as Bytes;
     for (const m of out) {
       const encoded = encodeMessage(m) as Bytes;
@@ -193,7 +224,8 @@ export class SessionRunner {
 
   private end(session: Session, reason: string, culprits: readonly PartyId[] = [], code = 'cancelled'): void {
     if (!this.sessions.has(session.id)) return;
-    session.party.cancel(reason);
+    if (session.machine.kind === 'inline') session.machine.party.cancel(reason);
+    else session.machine.session.cancel(reason);
     this.forget(session);
     this.fail(session.id, reason, culprits, code);
   }

@@ -120,6 +120,13 @@ export interface OtPairGuard {
    * against this party's Δ, before any other session can evaluate a check with it.
    */
   retire(peer: PartyId): void;
+  /**
+   * Runs one session's checks (and their answers) against this key's pairs with no other
+   * session's in between. Sessions on one thread meet the guard one at a time anyway; a guard
+   * shared by threads (node/session/retirement-board.ts) must make them, or K sessions released
+   * at once on K threads would all be checked before the first miss retires the pair.
+   */
+  exclusive?<T>(run: () => T): T;
 }
 
 /**

@@ -209,35 +209,40 @@ function round2<O>(s: SignState<O>): Round<O> {
         throw new ProtocolAbort('inputs_mismatch', [], `signers ${disagreeing.join(', ')} were given other inputs (key, epoch, message, path or signer set) than this signer`);
       }
       const { guard } = s;
-      const retired = guard ? s.peers.filter((j) => !guard.usable(j)) : [];
-      if (retired.length) throw new ProtocolAbort('pair_retired', retired, `the OT setup with ${retired.join(', ')} is retired after a failed check`);
       const chi = new Map<PartyId, bigint>();
       const c = new Map<PartyId, bigint[]>();
       const send = new Map<PartyId, Uint8Array>();
       const bad: PartyId[] = [];
-      for (const j of s.peers) {
-        const res = aliceRespond(s.share.pairs.get(j)!.otSender, direct.get(j)!, [s.secret.r, s.secret.sk], otLabel(s, s.ctx.self, j), s.ctx.rng);
-        if (!res) {
-          guard?.retire(j);
-          bad.push(j);
-          continue;
+      // The retirement check, the KOS checks and any retirement they cause, as one step (see OtPairGuard.exclusive).
+      const respond = () => {
+        const retired = guard ? s.peers.filter((j) => !guard.usable(j)) : [];
+        if (retired.length) throw new ProtocolAbort('pair_retired', retired, `the OT setup with ${retired.join(', ')} is retired after a failed check`);
+        for (const j of s.peers) {
+          const res = aliceRespond(s.share.pairs.get(j)!.otSender, direct.get(j)!, [s.secret.r, s.secret.sk], otLabel(s, s.ctx.self, j), s.ctx.rng);
+          if (!res) {
+            guard?.retire(j);
+            bad.push(j);
+            continue;
+          }
+          const x = s.secret.bob.get(j)!.b;
+          chi.set(j, x);
+          c.set(j, res.c);
+          send.set(
+            j,
+            encodeCbor(r2d, {
+              tau: res.message.tau as Bytes,
+              checkU: scalarBytes(res.message.checkU),
+              checkDigest: res.message.checkDigest as Bytes,
+              gammaU: mulG(res.c[0]!).toBytes(true) as Bytes,
+              gammaV: mulG(res.c[1]!).toBytes(true) as Bytes,
+              psi: scalarBytes(Fn.create(s.secret.phi - x)),
+              nonce: res.message.nonce as Bytes,
+            }),
+          );
         }
-        const x = s.secret.bob.get(j)!.b;
-        chi.set(j, x);
-        c.set(j, res.c);
-        send.set(
-          j,
-          encodeCbor(r2d, {
-            tau: res.message.tau as Bytes,
-            checkU: scalarBytes(res.message.checkU),
-            checkDigest: res.message.checkDigest as Bytes,
-            gammaU: mulG(res.c[0]!).toBytes(true) as Bytes,
-            gammaV: mulG(res.c[1]!).toBytes(true) as Bytes,
-            psi: scalarBytes(Fn.create(s.secret.phi - x)),
-            nonce: res.message.nonce as Bytes,
-          }),
-        );
-      }
+      };
+      if (guard?.exclusive) guard.exclusive(respond);
+      else respond();
       if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'OT extension consistency check failed');
       s.stage = 2;
       const broadcast = encodeCbor(r2b, { instancePoint: s.instancePoint, salt: s.secret.salt, publicShare: s.ownPublicShare.toBytes(true) as Bytes });

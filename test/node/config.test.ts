@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCoordinatorConfig } from '../../coordinator/config.ts';
-import { loadNodeConfig } from '../../node/config.ts';
+import { loadNodeConfig, protocolWorkerCount } from '../../node/config.ts';
 import { createProtector } from '../../cluster/providers/index.ts';
 
 let dir: string;
@@ -24,6 +24,13 @@ describe('configuration is validated at start-up, and errors name the bad field'
     const c = await loadNodeConfig(await write('node.json', good));
     expect(c.dataDir).toBe(join(dir, 'n1'));
     expect(c.sessionTimeoutMs).toBe(60_000);
+    expect(c.protocolWorkers).toBe('auto');
+  });
+
+  it('protocol workers: a count as given; auto is none below 4 cores, one per core but one from 4 on, at most 8', async () => {
+    expect(protocolWorkerCount((await loadNodeConfig(await write('w.json', { ...good, protocolWorkers: 3 }))).protocolWorkers)).toBe(3);
+    expect([2, 3, 4, 6, 32].map((cores) => protocolWorkerCount('auto', cores))).toEqual([0, 0, 3, 5, 8]);
+    await expect(loadNodeConfig(await write('bad.json', { ...good, protocolWorkers: -1 }))).rejects.toThrow(/field `protocolWorkers`/);
   });
 
   it('names the field for every kind of mistake', async () => {
