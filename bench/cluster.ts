@@ -12,7 +12,7 @@
  * their sig/s is sustained throughput with the making of the presignatures included (and full
  * signing whenever the pool runs dry).
  *
- *   npm run bench:cluster [-- --seconds 10 --schemes eddsa-ed25519,schnorr-bip340 --sizes 2-3,3-5 --modes cold,warm --pool 64]
+ *   npm run bench:cluster [-- --seconds 10 --schemes eddsa-ed25519,schnorr-bip340 --sizes 2-3,3-5 --modes cold,warm --pool 64 --protocol-workers 1]
  *
  * Requests go through the typed client without Idempotency-Keys, so the figures are the signing
  * path's alone (a key costs the coordinator two LevelDB writes per request).
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     /** cold, warm (the burst and the sustained levels). */
     modes: { type: 'string', default: 'cold,warm' },
     pool: { type: 'string', default: '64' },
+    /** Each node's protocol worker threads (auto: none on fewer than 4 cores). */
+    'protocol-workers': { type: 'string', default: 'auto' },
   },
 });
 const seconds = Number(values.seconds);
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
     const dataDir = await mkdtemp(join(tmpdir(), 'mpc-bench-'));
     const port = 27700 + Math.floor(Math.random() * 1000) * 4;
     const client = new MpcClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, retries: 0, idempotencyKeys: false });
-    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--presignatures', String(mode === 'warm' ? poolSize : 0), '--presign-low-water', String(mode === 'warm' ? poolSize / 4 : 0)], {
+    const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--presignatures', String(mode === 'warm' ? poolSize : 0), '--presign-low-water', String(mode === 'warm' ? poolSize / 4 : 0), '--protocol-workers', values['protocol-workers']!], {
       stdio: 'ignore',
       env: { ...process.env, MPC_API_TOKEN: TOKEN },
     });

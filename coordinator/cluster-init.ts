@@ -44,6 +44,8 @@ export interface InitOptions {
   readonly hostOf?: (memberId: string) => string;
   /** Where the API and the nodes' ops endpoints listen (default 127.0.0.1). */
   readonly httpHost?: string;
+  /** Each node's protocol worker threads (written into its config at creation; default `auto`). */
+  readonly protocolWorkers?: number | 'auto';
   /** The coordinator's presignature pools (written into its config at creation; size 0 or none: off). */
   readonly presignatures?: { readonly size: number; readonly lowWater?: number };
   /**
@@ -108,6 +110,7 @@ export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
               provider,
               http: { host: httpHost, port: port + OPS_OFFSET + Number(m.id.slice('node-'.length)) },
               mldsaIdentity: opts.pqIdentity ?? false,
+              protocolWorkers: opts.protocolWorkers ?? 'auto',
             };
       await writeAtomically(m.config, JSON.stringify(config, null, 2) + '\n');
       const protector = await createProtector(provider);

@@ -8,7 +8,8 @@
  *
  * `--presignatures N` (default 16; 0: off) and `--presign-low-water M` (default N/2) set the
  * coordinator's pools per signing key when the cluster is first created; later edit
- * `presignatures` in coordinator/coordinator.json.
+ * `presignatures` in coordinator/coordinator.json. `--protocol-workers N|auto` (default auto) sets
+ * each node's protocol worker threads the same way (`protocolWorkers` in node-<i>/node.json).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       'pq-identity': { type: 'boolean', default: false },
       presignatures: { type: 'string', default: '16' },
       'presign-low-water': { type: 'string' },
+      'protocol-workers': { type: 'string', default: 'auto' },
     },
   });
   const nodes = Number(values.nodes);
@@ -52,9 +54,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(presignatures) || presignatures < 0 || presignatures > 128) fail('--presignatures must be an integer in [0, 128]');
   const lowWater = values['presign-low-water'] === undefined ? undefined : Number(values['presign-low-water']);
   if (lowWater !== undefined && (!Number.isInteger(lowWater) || lowWater < 0 || lowWater > presignatures)) fail('--presign-low-water must be an integer in [0, --presignatures]');
+  const workers = values['protocol-workers'] === 'auto' ? 'auto' : Number(values['protocol-workers']);
+  if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 0 || workers > 64)) fail('--protocol-workers must be auto or an integer in [0, 64]');
   const dataDir = resolve(values['data-dir']);
 
-  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false, presignatures: { size: presignatures, ...(lowWater === undefined ? {} : { lowWater }) } });
+  const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false, presignatures: { size: presignatures, ...(lowWater === undefined ? {} : { lowWater }) }, protocolWorkers: workers });
   if (layout.generatedToken) {
     console.log(`API token (printed once; also stored in ${layout.tokenFile}):\n  ${layout.generatedToken}\n`);
   }

@@ -56,6 +56,8 @@ export async function startOpsServer(opts: {
   fromStore('mpc_node_unseal_cache_hits_total', 'Unseal cache hits', () => store.counters.cacheHits);
   fromStore('mpc_node_unseal_cache_misses_total', 'Unseal cache misses', () => store.counters.cacheMisses);
   fromStore('mpc_node_provider_unwraps_total', 'Provider (HSM/KMS) unwrap calls', () => store.counters.unwrapCount);
+  fromStore('mpc_node_protocol_worker_sessions_total', 'Signing and presigning sessions run on protocol worker threads', () => runtime.workerSessions);
+  new Gauge({ name: 'mpc_node_protocol_workers', help: 'Protocol worker threads (0: sessions run on the main thread)', registers: [registry], collect() { this.set(runtime.protocolWorkers); } });
   fromStore('mpc_node_unseal_failures_total', 'Shares that did not open: provider errors (HSM/KMS down, wrong PIN) or records that fail authentication', () => store.counters.unsealFailures);
   const unwrapDuration = new Histogram({
     name: 'mpc_node_provider_unwrap_duration_seconds',

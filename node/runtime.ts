@@ -119,6 +119,11 @@ export class NodeRuntime {
     return this.sessions.active;
   }
 
+  /** Protocol worker threads (metrics); 0 when sessions run on the main thread. */
+  get protocolWorkers(): number {
+    return this.workers?.size ?? 0;
+  }
+
   /** Signing and presigning sessions this node ran on protocol workers (metrics, tests); 0 without workers. */
   get workerSessions(): number {
     return this.workers?.started ?? 0;

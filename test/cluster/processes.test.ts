@@ -1,7 +1,9 @@
 /**
  * The real thing: `npm start`'s launcher brings up a coordinator and three node processes on
  * loopback; the test talks to the HTTP API like a user, kills processes with SIGKILL and
- * restarts them with the CLI, and verifies every signature with independent verifiers.
+ * restarts them with the CLI, and verifies every signature with independent verifiers. Its nodes
+ * run their signing sessions on a protocol worker thread each (the simulations over processes run
+ * them on the main thread), so both ways are exercised on real processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -94,7 +96,7 @@ async function restartNode(id: string): Promise<void> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mpc-cluster-'));
-  launcher = launch('launcher', [join(ROOT, 'coordinator/cluster.ts'), '--nodes', '3', '--port', String(PORT), '--data-dir', dataDir], { ...process.env, MPC_API_TOKEN: TOKEN });
+  launcher = launch('launcher', [join(ROOT, 'coordinator/cluster.ts'), '--nodes', '3', '--port', String(PORT), '--data-dir', dataDir, '--protocol-workers', '1'], { ...process.env, MPC_API_TOKEN: TOKEN });
   await until(healthy, 60_000);
 }, 90_000);
 
@@ -190,6 +192,9 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect((await fetch(`http://127.0.0.1:${nodeOps}/readyz`)).status).toBe(200);
     const nodeMetrics = await (await fetch(`http://127.0.0.1:${nodeOps}/metrics`)).text();
     expect(nodeMetrics).toMatch(/mpc_node_connected_peers [1-9]/);
+    // This cluster's nodes run their signing sessions on one protocol worker each.
+    expect(nodeMetrics).toMatch(/mpc_node_protocol_workers 1/);
+    expect(nodeMetrics).toMatch(/mpc_node_protocol_worker_sessions_total [1-9]/);
     expect(nodeMetrics).toMatch(/mpc_node_sessions_total\{outcome="completed"\} [1-9]/);
     expect(nodeMetrics).toMatch(/mpc_node_unseal_cache_misses_total [1-9]/);
     expect(nodeMetrics).toMatch(/mpc_node_provider_unwrap_duration_seconds_count [1-9]/);
