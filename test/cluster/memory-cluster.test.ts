@@ -124,17 +124,20 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', threshold: 2 }, ctx());
     faults.state.byzantine.set(2, 'tamper-ot');
     const digest = createHash('sha256').update('probe').digest();
-    const signers: number[][] = [];
-    for (let i = 0; i < 6; i++) {
-      const sig = await cluster.engine.sign(key.id, { message: digest }, ctx());
+    const c = cluster;
+    const burnedBy = async () => {
+      const out: number[] = [];
+      for (const n of [1, 3, 4]) if ((await c.vaults.get(n)!.burnedPairs(key.id)).includes(2 as never)) out.push(n);
+      return out;
+    };
+    // Sign until the quorum choice has put node 2 beside an honest node, which meets it as
+    // extension sender and burns that pair durably; every answer is a valid signature without it.
+    for (let i = 0; (await burnedBy()).length === 0; i++) {
+      expect(i, 'node 2 never met an honest signer').toBeLessThan(40);
+      const sig = await c.engine.sign(key.id, { message: digest }, ctx());
       expect(secp256k1.verify(Buffer.from(sig.signature, 'hex'), digest, Buffer.from(key.publicKey, 'hex'), { prehash: false })).toBe(true);
-      signers.push([...sig.signers]);
+      expect(sig.signers).not.toContain(2);
     }
-    expect(signers.every((s) => !s.includes(2))).toBe(true);
-    // Some honest node met node 2 as extension sender and burned that pair durably.
-    const burnedBy: number[] = [];
-    for (const n of [1, 3, 4]) if ((await cluster.vaults.get(n)!.burnedPairs(key.id)).includes(2 as never)) burnedBy.push(n);
-    expect(burnedBy.length).toBeGreaterThan(0);
     // That a burner refuses node 2 by itself, whatever the coordinator asks and after a restart,
     // is asserted at the node in test/cluster/attacks.test.ts (here the engine's exclusion of the
     // suspect would make any such check pass without the burn).
