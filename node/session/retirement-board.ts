@@ -64,6 +64,10 @@ export class RetirementView {
     }
   }
 
+  protected unlock(slot: number): void {
+    Atomics.store(this.cells, slot * PEERS_PER_SLOT, 0);
+  }
+
   protected clear(slot: number): void {
     const base = slot * PEERS_PER_SLOT;
     for (let i = 0; i < PEERS_PER_SLOT; i++) Atomics.store(this.cells, base + i, 0);
@@ -90,6 +94,9 @@ export class RetirementBoard extends RetirementView {
   hold(keyId: string, epoch: number, retired: Iterable<PartyId>): number | undefined {
     const at = `${keyId}/${epoch}`;
     let entry = this.slots.get(at);
+    // No running session holds it, so no thread can be inside its lock: one that died there
+    // (a worker terminated mid-check) must not leave the key locked.
+    if (entry?.held === 0) this.unlock(entry.slot);
     if (!entry) {
       const slot = this.free.pop() ?? this.reclaim();
       if (slot === undefined) return undefined;

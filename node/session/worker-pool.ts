@@ -18,18 +18,22 @@ import type { SigningJob } from './signing-job.ts';
 /** A session on the pool is named by a handle of the pool's own (a session id may run twice on one pool: the benchmark's parties). */
 type Handle = number;
 
-export interface StartInWorker {
-  readonly type: 'start';
-  readonly handle: Handle;
+/** What a session on a worker runs: its party, the encoded share, the signing-key plan and the job. */
+interface SessionInputs {
   readonly id: SessionId;
   readonly self: PartyId;
   readonly parties: readonly PartyId[];
   readonly scheme: Scheme;
-  /** The encoded share (moved to the worker; zeroised there once decoded). */
+  /** The encoded share: moved to the worker (the caller's bytes are zeroised), zeroised there once decoded. */
   readonly share: Uint8Array;
   readonly plan: SigningKeyPlan;
   readonly job: SigningJob;
   readonly context: Uint8Array;
+}
+
+export interface StartInWorker extends SessionInputs {
+  readonly type: 'start';
+  readonly handle: Handle;
   /** The key's retirement slot, for schemes with pairwise setups. */
   readonly slot?: number;
 }
@@ -60,18 +64,9 @@ export interface RemoteSession {
   cancel(reason: string): void;
 }
 
-export interface RemoteStart {
-  readonly id: SessionId;
+export interface RemoteStart extends SessionInputs {
   readonly keyId: string;
   readonly epoch: number;
-  readonly self: PartyId;
-  readonly parties: readonly PartyId[];
-  readonly scheme: Scheme;
-  /** The encoded share; moved to the worker (this view is empty afterwards). */
-  readonly share: Uint8Array;
-  readonly plan: SigningKeyPlan;
-  readonly job: SigningJob;
-  readonly context: Uint8Array;
   /** Schemes with pairwise setups: the peers this node already retired for the key at `epoch`. */
   readonly retired?: readonly PartyId[];
   /** A pair the session's worker retired (the caller makes it durable and aborts other sessions with it). */

@@ -177,6 +177,30 @@ describe('RetirementBoard', () => {
     }
   });
 
+  it('a thread that dies holding a key\'s lock does not leave the key locked once no session holds its slot', async () => {
+    const board = new RetirementBoard();
+    const spawn = () => new Worker(new URL('../support/board-worker.ts', import.meta.url), { workerData: { board: board.buffer } });
+    const next = (w: Worker) => once(w, 'message').then(([m]) => m as unknown);
+    const dying = spawn();
+    const survivor = spawn();
+    try {
+      const slot = board.hold('k', 0, [])!;
+      const locked = next(dying);
+      dying.postMessage({ op: 'hold-then-retire', slot, peer: 2, go: new SharedArrayBuffer(4) });
+      expect(await locked).toBe('locked');
+      await dying.terminate();
+      // Its session ends with it (the pool reports the worker's sessions closed); the key's next session checks at once.
+      board.release(slot);
+      expect(board.hold('k', 0, [])).toBe(slot);
+      const answer = next(survivor);
+      survivor.postMessage({ op: 'exclusive-usable', slot, peer: 3 });
+      expect(await answer).toBe('entering');
+      expect(await next(survivor)).toBe(true);
+    } finally {
+      await Promise.all([dying, survivor].map((t) => t.terminate()));
+    }
+  });
+
   it('never reclaims a slot a running session holds: with every slot held, a new key gets none (its session runs on the main thread)', () => {
     const board = new RetirementBoard();
     const held: number[] = [];
