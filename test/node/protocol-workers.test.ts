@@ -23,6 +23,14 @@ import { MemoryCluster } from '../../simulations/memory-cluster.ts';
 const ctx = (ms = 30_000): RequestContext => ({ deadline: Date.now() + ms, requestId: 'test', emit: () => undefined });
 const messageFor = (scheme: Scheme, text: string) => (scheme === 'eddsa-ed25519' ? Buffer.from(text) : createHash('sha256').update(text).digest());
 
+async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 let cluster: MemoryCluster | undefined;
 const pools: ProtocolWorkers[] = [];
 afterEach(async () => {
@@ -96,8 +104,7 @@ describe('ProtocolWorkers', () => {
     const signature = outputs.find((o) => o) as { signature: Uint8Array; recoveryId?: number };
     expect(schemeOf(scheme).verify(schemeOf(scheme).userKey(adapter.groupKey(keys.get(1 as PartyId)!)), message, signature.signature, signature.recoveryId)).toBe(true);
     expect(pool.started).toBe(2);
-    await new Promise((r) => setImmediate(r));
-    expect(pool.load.every((n) => n <= 1)).toBe(true);
+    await until('both sessions to close on the workers', () => pool.load.every((n) => n === 0));
   });
 });
 
@@ -111,14 +118,37 @@ describe('ProtocolWorkers: failures', () => {
     const failure = await new Promise<string>((resolve) => session.onFailure(resolve));
     expect(failure.length).toBeGreaterThan(0);
     expect(garbage.every((b) => b === 0)).toBe(true);
-    await new Promise((r) => setImmediate(r));
-    expect(pool.load).toEqual([0]);
+    await until('the session to close on the worker', () => pool.load[0] === 0);
     const adapter = schemeOf('eddsa-ed25519').adapter;
     const keys = frostKeys('eddsa-ed25519', 2, 3);
     const message = messageFor('eddsa-ed25519', 'after a failure');
     const outputs = await signOnWorkers(pool, 'eddsa-ed25519', new Map([1, 2].map((p) => [p as PartyId, adapter.encode(keys.get(p as PartyId)!)] as const)), message, 'ef'.repeat(32) as SessionId);
     const signature = outputs.find((o) => o) as { signature: Uint8Array };
     expect(schemeOf('eddsa-ed25519').verify(schemeOf('eddsa-ed25519').userKey(adapter.groupKey(keys.get(1 as PartyId)!)), message, signature.signature)).toBe(true);
+  });
+});
+
+describe('ProtocolWorkers: a worker that dies', () => {
+  it('fails its running sessions (their shares die with it), releases their slots, and is replaced for the next sessions', async () => {
+    const pool = new ProtocolWorkers(1, () => undefined);
+    pools.push(pool);
+    const adapter = schemeOf('ecdsa-secp256k1').adapter;
+    const keys = dklsKeys(2, 3);
+    const plan = { childKey: new Uint8Array(), publicKey: new Uint8Array() };
+    // Party 1 alone: its session waits for party 2's first message for ever.
+    const waiting = pool.start({ id: '01'.repeat(32) as SessionId, keyId: 'k', epoch: 0, self: 1 as PartyId, parties: [1, 2] as PartyId[], scheme: 'ecdsa-secp256k1', share: adapter.encode(keys.get(1 as PartyId)!), plan, job: { kind: 'sign', message: new Uint8Array(32) }, context: new Uint8Array(4), retired: [] })!;
+    const failure = new Promise<string>((resolve) => waiting.onFailure(resolve));
+    await new Promise<void>((resolve) => waiting.onStep(() => resolve()));
+    expect(pool.load).toEqual([1]);
+    // The pool's own thread, killed from outside (an out-of-memory crash looks the same to the pool).
+    const [thread] = (pool as unknown as { threads: { worker: Worker }[] }).threads;
+    await thread!.worker.terminate();
+    expect(await failure).toBe('protocol worker exited');
+    expect(pool.load).toEqual([0]);
+    const message = messageFor('ecdsa-secp256k1', 'after the crash');
+    const outputs = await signOnWorkers(pool, 'ecdsa-secp256k1', new Map([1, 2].map((p) => [p as PartyId, adapter.encode(keys.get(p as PartyId)!)] as const)), message, '02'.repeat(32) as SessionId);
+    const signature = outputs.find((o) => o) as { signature: Uint8Array; recoveryId: number };
+    expect(schemeOf('ecdsa-secp256k1').verify(schemeOf('ecdsa-secp256k1').userKey(adapter.groupKey(keys.get(1 as PartyId)!)), message, signature.signature, signature.recoveryId)).toBe(true);
   });
 });
 
