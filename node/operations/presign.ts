@@ -86,7 +86,7 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
     machine = machineFor(ctx, planned, share, { id, signers, job: { kind: 'presign' }, context, guard });
   } catch (e) {
     wipe();
-    throw e;
+    return refuse(ctx, id, { code: 'local_failure', reason: `cannot start the session: ${(e as Error).message}` });
   }
   ctx.sessions.start({
     id,

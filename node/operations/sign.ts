@@ -114,7 +114,9 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
   } catch (e) {
     dispose();
     if (job.kind === 'sign-presigned') zeroize(job.presignature);
-    throw e;
+    const reason = `cannot start the session: ${(e as Error).message}`;
+    void ctx.audit({ event: 'sign', ...base, outcome: 'aborted', reason }).catch(() => undefined);
+    return refuse(ctx, id, { code: 'local_failure', reason });
   }
   ctx.sessions.start({
     id,

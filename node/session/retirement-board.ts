@@ -89,7 +89,7 @@ export class RetirementBoard extends RetirementView {
 
   /**
    * The slot of `keyId` at `epoch`, holding at least `retired`, held until `release`; undefined
-   * when every slot is held (the session then runs on the main thread).
+   * when every slot is held (the session is then refused: see signing-share.ts machineFor).
    */
   hold(keyId: string, epoch: number, retired: Iterable<PartyId>): number | undefined {
     const at = `${keyId}/${epoch}`;

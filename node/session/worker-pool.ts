@@ -104,7 +104,7 @@ export class ProtocolWorkers {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i));
   }
 
-  /** Starts a session on the least busy worker; undefined when no retirement slot is free (run it inline). */
+  /** Starts a session on the least busy worker; undefined when no retirement slot is free (the caller refuses it). */
   start(s: RemoteStart): RemoteSession | undefined {
     const slot = s.retired ? this.board.hold(s.keyId, s.epoch, s.retired) : undefined;
     if (s.retired && slot === undefined) return undefined;

@@ -83,6 +83,22 @@ describe('protocol workers in a cluster', () => {
     }
     expect([1, 3, 4].map((n) => c.runtimes.get(n as PartyId)!.workerSessions).reduce((a, b) => a + b)).toBeGreaterThan(0);
   });
+  it('ECDSA: a node whose every retirement slot is held refuses the session at once (local_failure), and the request signs without it', async () => {
+    const c = await MemoryCluster.create({ nodes: 3, protocolWorkers: 1 });
+    cluster = c;
+    await c.settle();
+    c.recordReports = true;
+    const key = await c.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    const board = (c.runtimes.get(1 as PartyId) as unknown as { workers: ProtocolWorkers }).workers.board;
+    for (let i = 0; board.hold(`other-${i}`, 0, []) !== undefined; i++);
+    const digest = messageFor('ecdsa-secp256k1', 'no slot');
+    for (let i = 0; !c.reports.some((r) => r.from === 1 && r.report.type === 'failed'); i++) {
+      expect(i, 'node 1 never chosen').toBeLessThan(40);
+      const sig = await c.engine.sign(key.id, { message: digest }, ctx());
+      expect(schemeOf('ecdsa-secp256k1').verify(Buffer.from(key.publicKey, 'hex'), digest, Buffer.from(sig.signature, 'hex'), sig.recoveryId)).toBe(true);
+    }
+    expect(c.reports.find((r) => r.from === 1 && r.report.type === 'failed')!.report).toMatchObject({ code: 'local_failure', reason: expect.stringMatching(/retirement slot/) });
+  });
 });
 
 describe('ProtocolWorkers', () => {
@@ -231,7 +247,7 @@ describe('RetirementBoard', () => {
     }
   });
 
-  it('never reclaims a slot a running session holds: with every slot held, a new key gets none (its session runs on the main thread)', () => {
+  it('never reclaims a slot a running session holds: with every slot held, a new key gets none (its session is refused)', () => {
     const board = new RetirementBoard();
     const held: number[] = [];
     for (let i = 0; ; i++) {
