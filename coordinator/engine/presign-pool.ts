@@ -67,8 +67,8 @@ interface Pool {
   readonly target: SigningTarget;
   readonly entries: Entry[];
   refilling: boolean;
-  /** Not before this time (ms) after a failed refill. */
-  retryAt: number;
+  /** A refill failed: no new one until its backoff timer ends (requests do not trigger one meanwhile). */
+  backingOff: boolean;
   usedAt: number;
   /**
    * Requests seen for this signing key. A path or Taproot spend gets presignatures only from its
@@ -174,7 +174,7 @@ export class PresignPools {
     if (!targets) return;
     for (const p of targets.values()) {
       p.entries.length = 0;
-      p.retryAt = 0;
+      p.backingOff = false;
       this.maybeRefill(p);
     }
   }
@@ -209,7 +209,7 @@ export class PresignPools {
         const oldest = [...targets.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt)[0]!;
         targets.delete(oldest[0]);
       }
-      targets.set(id, (pool = { target, entries: [], refilling: false, retryAt: 0, usedAt: Date.now(), requests: 0 }));
+      targets.set(id, (pool = { target, entries: [], refilling: false, backingOff: false, usedAt: Date.now(), requests: 0 }));
     }
     return pool;
   }
@@ -225,7 +225,7 @@ export class PresignPools {
   }
 
   private maybeRefill(pool: Pool): void {
-    if (this.stopped || pool.refilling || !this.isLow(pool) || Date.now() < pool.retryAt || !this.wantsPresignatures(pool)) return;
+    if (this.stopped || pool.refilling || pool.backingOff || !this.isLow(pool) || !this.wantsPresignatures(pool)) return;
     pool.refilling = true;
     this.queue.push(pool);
     this.pump();
@@ -257,13 +257,12 @@ export class PresignPools {
         pool.entries.push(...made);
         this.observe.refilled?.(key.scheme, (performance.now() - started) / 1000, made.length);
       } catch (e) {
-        pool.retryAt = Date.now() + REFILL_BACKOFF_MS;
+        pool.backingOff = true;
         ctx.log?.('presign_failed', { keyId: key.id, error: (e as Error).message });
-        // Tried again after the backoff even when no request comes to trigger it. The timer ends
-        // the backoff itself: it may fire a millisecond before Date.now() reaches retryAt, and a
-        // retry skipped then would wait for the next request.
+        // The timer alone ends the backoff (a deadline compared with Date.now() missed it when the
+        // timer fired a millisecond early), and retries even when no request comes to trigger it.
         setTimeout(() => {
-          pool.retryAt = 0;
+          pool.backingOff = false;
           this.maybeRefill(pool);
         }, REFILL_BACKOFF_MS).unref();
         return;

@@ -9,15 +9,15 @@ import type { Bytes } from '../../protocol/core/codec.ts';
 import { sessionId, sortedParties, type PartyId, type SessionId } from '../../protocol/core/ids.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
 import { parsePath } from '../../protocol/derive.ts';
-import { planSigningKey, schemeOf, shareForPlan, type SchemeDefinition, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
+import { planSigningKey, schemeOf, type SchemeDefinition, type SigningKeyPlan } from '../../protocol/schemes/index.ts';
 import type { Scheme } from '../../protocol/schemes/index.ts';
 import type { ProtocolAbort } from '../../protocol/core/errors.ts';
 import type { OtPairGuard } from '../../protocol/dkls23/sign.ts';
 import type { AnySchemeAdapter } from '../../protocol/schemes/index.ts';
-import { decodeShare, loadAtEpoch, type LoadedShare, type Result } from '../store/share-access.ts';
+import { loadAtEpoch, type LoadedShare, type Result } from '../store/share-access.ts';
 import { refuse, type NodeContext } from './context.ts';
 import type { SessionMachine } from '../session/runner.ts';
-import { startJob, type SigningJob } from '../session/signing-job.ts';
+import { decodeSigningShare, startJob, TweakFailed, type SigningJob, type SigningShare } from '../session/signing-job.ts';
 
 /** The parts of a request that select a share and a signing key. */
 export interface SigningTarget {
@@ -74,68 +74,35 @@ async function planShare(ctx: NodeContext, target: SigningTarget): Promise<Resul
   }
 }
 
-/** A decoded share and the (tweaked) share that signs; `wipe` zeroises both, once. */
-export interface SigningShare {
-  readonly signingShare: unknown;
-  wipe(): void;
-}
-
 /**
- * Decodes the planned share (refusing when a pairwise setup with one of `signers` is burned) and
- * tweaks it to the signing key. The encoded bytes are zeroised whatever happens.
+ * The share a session will run with: decoded here, or still encoded, bound for a protocol worker,
+ * which decodes and tweaks it itself. Either way `wipe` zeroises what is left here, once.
  */
-export function decodeForPlan(ctx: NodeContext, planned: PlannedShare, signers: readonly PartyId[]): Result<SigningShare> {
-  const { stored, scheme, plan } = planned;
-  const adapter = scheme.adapter;
-  const decoded = decodeShare(adapter, stored, () => (adapter.pairwiseSetup ? ctx.pairs.refusal(stored.key.keyId, stored.epoch, signers, stored.burned) : undefined));
-  if (!decoded.ok) return decoded;
-  const share = decoded.value;
-  try {
-    const { share: signingShare, made } = shareForPlan(scheme, share, plan);
-    let wiped = false;
-    return {
-      ok: true,
-      value: {
-        signingShare,
-        wipe: () => {
-          if (wiped) return;
-          wiped = true;
-          adapter.wipe(share);
-          for (const s of made) adapter.wipe(s);
-        },
-      },
-    };
-  } catch (e) {
-    adapter.wipe(share);
-    return { ok: false, refusal: { reason: `cannot tweak the share: ${(e as Error).message}` } };
-  }
-}
+export type SessionShare = ({ readonly kind: 'decoded' } & SigningShare) | { readonly kind: 'encoded'; readonly bytes: Uint8Array; wipe(): void };
 
 /**
- * The share a session will run with: decoded here (`decodeForPlan`), or still encoded, bound for
- * a protocol worker, which decodes and tweaks it itself. Either way `wipe` zeroises what is left
- * here, once.
- */
-export type SessionShare = { readonly kind: 'decoded'; readonly signingShare: unknown; wipe(): void } | { readonly kind: 'encoded'; readonly bytes: Uint8Array; wipe(): void };
-
-/**
- * Prepares the planned share for a session with `signers`: encoded for a worker when the node
- * runs protocol workers and `onWorker` allows it, decoded here otherwise. The refusal for a
- * burned pairwise setup is the same either way.
+ * Prepares the planned share for a session with `signers`, refusing when a pairwise setup with
+ * one of them is burned: encoded for a worker when the node runs protocol workers and `onWorker`
+ * allows it, decoded and tweaked to the signing key here otherwise. The encoded bytes here are
+ * zeroised on every path but the hand-over to a worker (`machineFor` moves them).
  */
 export function prepareShare(ctx: NodeContext, planned: PlannedShare, signers: readonly PartyId[], onWorker: boolean): Result<SessionShare> {
-  if (!ctx.workers || !onWorker) {
-    const decoded = decodeForPlan(ctx, planned, signers);
-    return decoded.ok ? { ok: true, value: { kind: 'decoded', ...decoded.value } } : decoded;
-  }
-  const { stored, scheme } = planned;
+  const { stored, scheme, plan } = planned;
   const refusal = scheme.adapter.pairwiseSetup ? ctx.pairs.refusal(stored.key.keyId, stored.epoch, signers, stored.burned) : undefined;
   if (refusal) {
     zeroize(stored.share);
     return { ok: false, refusal };
   }
-  const bytes = stored.share;
-  return { ok: true, value: { kind: 'encoded', bytes, wipe: () => zeroize(bytes) } };
+  if (ctx.workers && onWorker) {
+    const bytes = stored.share;
+    return { ok: true, value: { kind: 'encoded', bytes, wipe: () => zeroize(bytes) } };
+  }
+  try {
+    return { ok: true, value: { kind: 'decoded', ...decodeSigningShare(scheme, stored.share, plan) } };
+  } catch (e) {
+    if (e instanceof TweakFailed) return { ok: false, refusal: { reason: `cannot tweak the share: ${e.message}` } };
+    throw e;
+  }
 }
 
 /** What a session of `job` runs: the protocol here, or on a worker the share bytes move to. */

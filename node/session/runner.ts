@@ -9,7 +9,7 @@ import type { ClusterMessage, NodeReport } from '../../cluster/control.ts';
 import type { Peer } from '../../cluster/link.ts';
 import type { Bytes } from '../../protocol/core/codec.ts';
 import { DecodeError, ProtocolAbort, SessionTerminated } from '../../protocol/core/errors.ts';
-import { sessionId, type PartyId, type Rng, type SessionId } from '../../protocol/core/ids.ts';
+import { sessionId, sortedParties, type PartyId, type Rng, type SessionId } from '../../protocol/core/ids.ts';
 import { decodeMessage, encodeMessage, type ProtocolMessage } from '../../protocol/core/message.ts';
 import { Party, type PartyAuth, type ProtocolStart } from '../../protocol/core/party.ts';
 import { EarlyMessages } from './early.ts';
@@ -95,7 +95,7 @@ export class SessionRunner {
       if (s) this.end(s, `session timed out after ${timeout} ms`, [], 'timeout');
     }, timeout);
     timer.unref();
-    const session: Session = { id, machine, parties: machine.kind === 'inline' ? machine.party.ctx.parties : [...parties].sort((a, b) => a - b), keyId, timer, complete, ...(aborted ? { aborted } : {}), ...(dispose ? { dispose: once(dispose) } : {}) };
+    const session: Session = { id, machine, parties: sortedParties(parties), keyId, timer, complete, ...(aborted ? { aborted } : {}), ...(dispose ? { dispose: once(dispose) } : {}) };
     this.sessions.set(id, session);
     if (machine.kind === 'inline') {
       const party = machine.party;

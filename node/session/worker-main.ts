@@ -13,9 +13,9 @@ import type { PartyId } from '../../protocol/core/ids.ts';
 import type { ProtocolMessage } from '../../protocol/core/message.ts';
 import { Party } from '../../protocol/core/party.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
-import { schemeOf, shareForPlan } from '../../protocol/schemes/index.ts';
+import { schemeOf } from '../../protocol/schemes/index.ts';
 import { RetirementView } from './retirement-board.ts';
-import { startJob } from './signing-job.ts';
+import { decodeSigningShare, startJob } from './signing-job.ts';
 import type { FromWorker, RemoteState, StartInWorker, ToWorker } from './worker-pool.ts';
 
 interface Running {
@@ -64,51 +64,44 @@ port.on('message', (message: ToWorker) => {
 function start(m: StartInWorker): void {
   let running: Running;
   try {
-    const scheme = schemeOf(m.scheme);
-    const adapter = scheme.adapter;
-    let share: unknown;
-    try {
-      share = adapter.decode(m.share);
-    } finally {
-      zeroize(m.share);
-    }
-    let made: readonly unknown[] = [];
-    let wiped = false;
-    const wipe = () => {
-      if (wiped) return;
-      wiped = true;
-      adapter.wipe(share);
-      for (const s of made) adapter.wipe(s);
-      if (m.job.kind === 'sign-presigned') zeroize(m.job.presignature);
-    };
-    try {
-      const planned = shareForPlan(scheme, share, m.plan);
-      made = planned.made;
-      const slot = m.slot;
-      const guard =
-        slot === undefined
-          ? undefined
-          : {
-              usable: (peer: PartyId) => board.usable(slot, peer),
-              retire: (peer: PartyId) => retire(m.handle, slot, peer),
-              // Sessions of this key on other workers check its pairs one at a time with this one.
-              exclusive: <T>(run: () => T): T => board.exclusive(slot, run),
-            };
-      const { protocol, start } = startJob(adapter, planned.share, m.job, m.context, guard);
-      const party = new Party<unknown>({ protocol, session: m.id, self: m.self, parties: m.parties, rng, auth: noAuth }, start);
-      const pairwise = adapter.pairwiseSetup;
-      running = { party, slot, compromisedBy: pairwise && ((abort) => pairwise.compromisedBy(abort)), wipe };
-    } catch (e) {
-      wipe();
-      throw e;
-    }
+    running = open(m);
   } catch (e) {
+    if (m.job.kind === 'sign-presigned') zeroize(m.job.presignature);
     post({ type: 'failed', handle: m.handle, error: e instanceof Error ? e.message : String(e) });
     post({ type: 'closed', handle: m.handle });
     return;
   }
   sessions.set(m.handle, running);
   step(m.handle, running, () => running.party.begin());
+}
+
+/** Decodes the share for the plan's signing key and builds the session's state machine. */
+function open(m: StartInWorker): Running {
+  const scheme = schemeOf(m.scheme);
+  const decoded = decodeSigningShare(scheme, m.share, m.plan);
+  const wipe = () => {
+    decoded.wipe();
+    if (m.job.kind === 'sign-presigned') zeroize(m.job.presignature);
+  };
+  try {
+    const slot = m.slot;
+    const guard =
+      slot === undefined
+        ? undefined
+        : {
+            usable: (peer: PartyId) => board.usable(slot, peer),
+            retire: (peer: PartyId) => retire(m.handle, slot, peer),
+            // Sessions of this key on other workers check its pairs one at a time with this one.
+            exclusive: <T>(run: () => T): T => board.exclusive(slot, run),
+          };
+    const { protocol, start } = startJob(scheme.adapter, decoded.signingShare, m.job, m.context, guard);
+    const party = new Party<unknown>({ protocol, session: m.id, self: m.self, parties: m.parties, rng, auth: noAuth }, start);
+    const pairwise = scheme.adapter.pairwiseSetup;
+    return { party, slot, compromisedBy: pairwise && ((abort) => pairwise.compromisedBy(abort)), wipe };
+  } catch (e) {
+    wipe();
+    throw e;
+  }
 }
 
 /** A retirement in force for every thread at once (the board), then told to the main thread, which makes it durable. */
