@@ -144,6 +144,17 @@ describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('
     expect(c.vaults.get(insider)!.presignatureCount(key.id)).toBe(0);
   });
 
+  it('a presignature made for the root key cannot be aimed at a derived child: every signer refuses it and it is gone', async () => {
+    const { c, key } = await warmCluster(scheme, 1);
+    const [made] = presignaturesMade(c);
+    const forged = forgedSign(c, key, { message: messageFor(scheme, 'aimed at a child') as Bytes, signers: made!.signers, derivationPath: 'm/5', presignature: [made!.ref] });
+    for (const n of made!.signers) c.sendAsCoordinator(n, forged.message);
+    for (const n of made!.signers) {
+      expect(await reportOf(c, n, forged.session)).toMatchObject({ type: 'failed', code: 'presignature_unavailable', reason: expect.stringMatching(/another signing key/) });
+      expect(c.vaults.get(n)!.presignatureCount(key.id)).toBe(0);
+    }
+  });
+
   it('refresh with a full pool voids every presignature; a restarted node holds none; signing goes on', async () => {
     const { c, key } = await warmCluster(scheme, 3);
     const before = presignaturesMade(c);
