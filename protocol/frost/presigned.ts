@@ -111,6 +111,8 @@ export function frostSignPresigned(
     }
     const suite = frostSuite(key.scheme);
     const { frost } = suite;
+    // Checked above to be the list's entry for this signer; sealed with the nonces by this signer.
+    suite.rememberCommitted(own.nonces, own.commitments);
     const pkg = nobleKeyPackage(key);
     const nobleList: NonceCommitments[] = list.map((c, i) => ({ identifier: suite.identifier(ctx.parties[i]!), hiding: suite.point.decode(c.hiding, `list[${i}].hiding`), binding: suite.point.decode(c.binding, `list[${i}].binding`) }));
     const inputs = hashTranscript(
