@@ -15,7 +15,21 @@ const privateKey = (prefix: Buffer, raw: Uint8Array): KeyObject => createPrivate
 /** The raw public key of a key object (a private key's is derived); both SPKI prefixes have the same length. */
 const rawPublicKey = (key: KeyObject): Uint8Array => new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
 
-export const ed25519PublicKey = (raw: Uint8Array): KeyObject => publicKey(ED25519_SPKI, raw);
+/**
+ * Public key objects by raw key: verifiers see the same few keys (group keys, peers' identity
+ * keys) over and over, and building the object costs more than an Ed25519 verification.
+ */
+const MAX_PUBLIC_KEYS = 1024;
+const ed25519PublicKeys = new Map<string, KeyObject>();
+export const ed25519PublicKey = (raw: Uint8Array): KeyObject => {
+  const hex = Buffer.from(raw).toString('hex');
+  const hit = ed25519PublicKeys.get(hex);
+  if (hit) return hit;
+  const key = publicKey(ED25519_SPKI, raw);
+  if (ed25519PublicKeys.size >= MAX_PUBLIC_KEYS) ed25519PublicKeys.clear();
+  ed25519PublicKeys.set(hex, key);
+  return key;
+};
 export const ed25519PrivateKey = (seed: Uint8Array): KeyObject => privateKey(ED25519_PKCS8, seed);
 export const rawEd25519PublicKey = rawPublicKey;
 

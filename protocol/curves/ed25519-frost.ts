@@ -15,6 +15,7 @@
  *   it knows nothing of get noble's recomputation.
  */
 import type { FROST } from '@noble/curves/abstract/frost.js';
+import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, concatBytes, hexToBytes } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -76,8 +77,10 @@ function groupCommitment(groupKey: Uint8Array, list: readonly Commitment[], msg:
   if (hit) return hit;
   const bindingFactors = new Map<string, bigint>();
   for (const c of parsed) bindingFactors.set(c.identifier, h1(concatBytes(prefix, Fn.toBytes(c.id))));
-  let R = ed25519.Point.ZERO;
-  for (const c of parsed) R = R.add(c.hiding).add(c.binding.multiplyUnsafe(bindingFactors.get(c.identifier)!));
+  // R = Σ D_i + Σ ρ_i·E_i: the hiding terms added, the binding ones in one interleaved MSM (public inputs).
+  let hidingSum = ed25519.Point.ZERO;
+  for (const c of parsed) hidingSum = hidingSum.add(c.hiding);
+  const R = hidingSum.add(mulAddUnsafe(ed25519.Point, parsed.map((c) => c.binding), parsed.map((c) => bindingFactors.get(c.identifier)!)));
   const encodedR = R.toBytes();
   const result: GroupCommitment = { ids: parsed.map((c) => c.id), bindingFactors, R: encodedR, challenge: h2(concatBytes(encodedR, groupKey, msg)) };
   if (remembered.size >= MAX_REMEMBERED) remembered.clear();

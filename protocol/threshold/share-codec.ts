@@ -14,7 +14,7 @@
 import { array, bytes, decodeCbor, encodeCbor, party, partyMap, struct, text, uint, type Bytes, type Codec } from '../core/codec.ts';
 import { DecodeError } from '../core/errors.ts';
 import { MAX_PARTY_ID, type PartyId } from '../core/ids.ts';
-import { constantTimeEqual } from '../core/transcript.ts';
+import { constantTimeEqual, hashTranscript } from '../core/transcript.ts';
 import type { FrostKeyShare } from './keys.ts';
 import { FROST_SCHEMES, frostSuite, type FrostScheme } from '../curves/ciphersuites.ts';
 import { eq, mulBase } from '../curves/group.ts';
@@ -102,12 +102,28 @@ export function decodeFrostKeyShare(raw: Uint8Array): FrostKeyShare {
   };
 }
 
+/**
+ * Shares already seen to match, by a one-way digest of (scheme, signing share, verifying share):
+ * a node decodes its share for every signature, and the check is a constant-time base
+ * multiplication. Bounded; the digests reveal nothing of the shares.
+ */
+const MAX_CHECKED = 4096;
+const imageChecked = new Set<string>();
+
 function publicImageMatches(scheme: FrostScheme, signingShare: Uint8Array, verifyingShare: Uint8Array): boolean {
+  const digest = Buffer.from(hashTranscript('mpc-signer/share-image-checked/v1', scheme, signingShare, verifyingShare)).toString('hex');
+  if (imageChecked.has(digest)) return true;
   const group = frostSuite(scheme).group;
+  let matches: boolean;
   try {
     const x = group.Fn.fromBytes(signingShare);
-    return x !== 0n && eq(mulBase(group, x), group.decode(verifyingShare));
+    matches = x !== 0n && eq(mulBase(group, x), group.decode(verifyingShare));
   } catch {
-    return false; // a zero share (multiply refuses 0) is no valid share either
+    matches = false; // a zero share (multiply refuses 0) is no valid share either
   }
+  if (matches) {
+    if (imageChecked.size >= MAX_CHECKED) imageChecked.clear();
+    imageChecked.add(digest);
+  }
+  return matches;
 }
