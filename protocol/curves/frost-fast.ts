@@ -1,0 +1,274 @@
+/**
+ * FROST signing, RFC 9591 sections 4.4–5.3, for the two steps whose generic versions in noble
+ * repeat work: `signShare` (section 5.2) and `aggregate` (section 5.3). One core here, thin
+ * per-ciphersuite parts below it (Ed25519; secp256k1 with BIP340's x-only Taproot rules). The
+ * math is the RFC's and noble's (the RFC 9591 and Zcash vectors run through it, and
+ * test/frost/frost-fast.test.ts checks it share for share against noble's own suites); what
+ * differs is what each step does not redo:
+ *
+ * - The group commitment R = Σ D_i + ρ_i·E_i, an MSM, is computed once per (group key, message,
+ *   commitment list) and process: the aggregator signs its own share and then aggregates over
+ *   the same list, and noble computes R for each.
+ * - `aggregate` checks the signature once, with the suite's ordinary verifier (OpenSSL's for
+ *   Ed25519); noble verifies with its FROST-internal verifier and callers verify again. Only
+ *   when it fails does it hand over to noble's, which names the shares that do not fit.
+ * - `signShare` checks that the list holds this signer's commitments against the pair `commit`
+ *   returned (remembered by nonce object) or the caller vouched for (`rememberCommitted`: a
+ *   presignature read back from the sealed store), instead of recomputing d·G and e·G; nonces
+ *   it knows nothing of get noble's signShare and its recomputation.
+ */
+import type { FROST } from '@noble/curves/abstract/frost.js';
+import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { schnorr, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { bytesToNumberBE, bytesToNumberLE, concatBytes, hexToBytes } from '@noble/curves/utils.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { validEd25519Point, validSecp256k1Point } from './points.ts';
+
+/** The group operations the core uses, as noble's edwards and weierstrass points both have them. */
+interface GroupPoint<P> {
+  add(other: P): P;
+  negate(): P;
+  toBytes(): Uint8Array;
+}
+
+interface ScalarField {
+  readonly ZERO: bigint;
+  readonly ONE: bigint;
+  fromBytes(b: Uint8Array): bigint;
+  toBytes(n: bigint): Uint8Array;
+  add(a: bigint, b: bigint): bigint;
+  sub(a: bigint, b: bigint): bigint;
+  mul(a: bigint, b: bigint): bigint;
+  div(a: bigint, b: bigint): bigint;
+  neg(a: bigint): bigint;
+  is0(a: bigint): boolean;
+}
+
+/** What a ciphersuite adds to the core: its group, its hashes H1/H4/H5, its challenge and its encodings. */
+export interface FrostSuiteParts<P extends GroupPoint<P>> {
+  readonly Point: { readonly ZERO: P };
+  readonly Fn: ScalarField;
+  /** Σ k_i·P_i over public inputs (variable time). */
+  msm(points: P[], scalars: bigint[]): P;
+  /** A fully validated group element (memoised in points.ts, so callers' earlier decoding makes this a lookup). */
+  parsePoint(b: Uint8Array, path: string): P;
+  readonly h1: (m: Uint8Array) => bigint;
+  readonly h4: (m: Uint8Array) => Uint8Array;
+  readonly h5: (m: Uint8Array) => Uint8Array;
+  /**
+   * The group key as signing uses it, from `pub.commitments[0]`: its encoding in the binding
+   * factors, and whether signing shares are negated for it (BIP340: a key of odd Y signs as its
+   * even twin).
+   */
+  signingKey(groupKey: Uint8Array): { readonly encoded: Uint8Array; readonly negate: boolean };
+  /** c = H2(R, PK, msg) as the suite defines it. */
+  challenge(R: P, encodedKey: Uint8Array, msg: Uint8Array): bigint;
+  /** BIP340: an R of odd Y is used as its even twin, so every signer negates its nonces. */
+  negatesNonces(R: P): boolean;
+  encodeSignature(R: P, z: bigint): Uint8Array;
+}
+
+interface GroupCommitment<P> {
+  /** Identifiers of the signers, as scalars, in list order. */
+  readonly ids: readonly bigint[];
+  readonly bindingFactors: ReadonlyMap<string, bigint>;
+  readonly R: P;
+  readonly challenge: bigint;
+}
+
+/** A signer's entry in the commitment list, as noble's API passes it. */
+interface Commitment {
+  readonly identifier: string;
+  readonly hiding: Uint8Array;
+  readonly binding: Uint8Array;
+}
+
+interface NoncePair {
+  readonly hiding: Uint8Array;
+  readonly binding: Uint8Array;
+}
+
+export interface FastFrost extends FROST {
+  /**
+   * Vouches that `nonces` are the ones behind `commitments` (a signer's own pair, sealed together
+   * and read back), so that signShare need not recompute d·G and e·G for them.
+   */
+  rememberCommitted(nonces: NoncePair, commitments: NoncePair): void;
+}
+
+/**
+ * Group commitments per process, by binding-factor prefix PK ‖ H4(msg) ‖ H5(list): the prefix
+ * commits to everything R and c are computed from, so a hit is the same computation. Bounded;
+ * R is public.
+ */
+const MAX_REMEMBERED = 512;
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * `core`'s FROST with the faster `commit`, `signShare` and `aggregate` of this module;
+ * `verifySignature(signature, message, groupKey)` is the suite's ordinary verifier.
+ */
+export function fastFrost<P extends GroupPoint<P>>(
+  core: FROST,
+  parts: FrostSuiteParts<P>,
+  verifySignature: (signature: Uint8Array, message: Uint8Array, groupKey: Uint8Array) => boolean,
+): FastFrost {
+  const { Fn } = parts;
+  const remembered = new Map<string, GroupCommitment<P>>();
+
+  /** RFC 9591 sections 4.4 (binding factors), 4.5 (group commitment) and 4.6 (challenge). */
+  function groupCommitment(encodedKey: Uint8Array, list: readonly Commitment[], msg: Uint8Array): GroupCommitment<P> {
+    const parsed = list.map((c, i) => ({
+      identifier: c.identifier,
+      id: Fn.fromBytes(hexToBytes(c.identifier)),
+      hiding: parts.parsePoint(c.hiding, `commitments[${i}].hiding`),
+      binding: parts.parsePoint(c.binding, `commitments[${i}].binding`),
+      hidingBytes: c.hiding,
+      bindingBytes: c.binding,
+    }));
+    parsed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const encodedList = concatBytes(...parsed.flatMap((c) => [Fn.toBytes(c.id), c.hidingBytes, c.bindingBytes]));
+    const prefix = concatBytes(encodedKey, parts.h4(msg), parts.h5(encodedList));
+    const key = Buffer.from(prefix).toString('hex');
+    const hit = remembered.get(key);
+    if (hit) return hit;
+    const bindingFactors = new Map<string, bigint>();
+    for (const c of parsed) bindingFactors.set(c.identifier, parts.h1(concatBytes(prefix, Fn.toBytes(c.id))));
+    // R = Σ D_i + Σ ρ_i·E_i: the hiding terms added, the binding ones in one interleaved MSM (public inputs).
+    let R = parts.Point.ZERO;
+    for (const c of parsed) R = R.add(c.hiding);
+    R = R.add(parts.msm(parsed.map((c) => c.binding), parsed.map((c) => bindingFactors.get(c.identifier)!)));
+    const result: GroupCommitment<P> = { ids: parsed.map((c) => c.id), bindingFactors, R, challenge: parts.challenge(R, encodedKey, msg) };
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    remembered.set(key, result);
+    return result;
+  }
+
+  /** λ_i over the signer set (RFC 9591 section 4.2). */
+  function lagrangeAtZero(ids: readonly bigint[], self: bigint): bigint {
+    let num = Fn.ONE;
+    let den = Fn.ONE;
+    for (const x of ids) {
+      if (x === self) continue;
+      num = Fn.mul(num, x);
+      den = Fn.mul(den, Fn.sub(x, self));
+    }
+    return Fn.div(num, den);
+  }
+
+  /** The commitments `commit` gave out (or a caller vouched for), by their nonces object. */
+  const committed = new WeakMap<object, NoncePair>();
+  return {
+    ...core,
+    rememberCommitted(nonces, commitments) {
+      committed.set(nonces, { hiding: Uint8Array.from(commitments.hiding), binding: Uint8Array.from(commitments.binding) });
+    },
+    commit(secret, rng) {
+      const out = core.commit(secret, rng);
+      committed.set(out.nonces, out.commitments);
+      return out;
+    },
+    signShare(secret, pub, nonces, commitmentList, msg) {
+      const own = commitmentList.find((c) => c.identifier === secret.identifier);
+      const known = committed.get(nonces);
+      // Nonces from elsewhere get noble's own checks, d·G and e·G recomputed included.
+      if (!known || !own || !sameBytes(own.hiding, known.hiding) || !sameBytes(own.binding, known.binding)) {
+        return core.signShare(secret, pub, nonces, commitmentList, msg);
+      }
+      if (commitmentList.length < pub.signers.min || commitmentList.length > pub.signers.max) throw new Error('wrong number of commitments');
+      let d = Fn.fromBytes(nonces.hiding);
+      let e = Fn.fromBytes(nonces.binding);
+      if (Fn.is0(d) || Fn.is0(e)) throw new Error('signing nonces already used');
+      const signingKey = parts.signingKey(pub.commitments[0]!);
+      const gc = groupCommitment(signingKey.encoded, commitmentList, msg);
+      if (new Set(gc.ids).size !== gc.ids.length) throw new Error('duplicate identifiers in the commitment list');
+      const lambda = lagrangeAtZero(gc.ids, Fn.fromBytes(hexToBytes(secret.identifier)));
+      let s = Fn.fromBytes(secret.signingShare);
+      if (signingKey.negate) s = Fn.neg(s);
+      if (parts.negatesNonces(gc.R)) {
+        d = Fn.neg(d);
+        e = Fn.neg(e);
+      }
+      // z_i = d_i + e_i·ρ_i + λ_i·s_i·c
+      const z = Fn.add(Fn.add(d, Fn.mul(e, gc.bindingFactors.get(secret.identifier)!)), Fn.mul(Fn.mul(lambda, s), gc.challenge));
+      // Single use, as noble: a second call with these nonces fails closed.
+      nonces.hiding.fill(0);
+      nonces.binding.fill(0);
+      committed.delete(nonces);
+      return Fn.toBytes(z) as ReturnType<FROST['signShare']>;
+    },
+    aggregate(pub, commitmentList, msg, sigShares) {
+      const ids = commitmentList.map((c) => c.identifier);
+      const complete =
+        commitmentList.length >= pub.signers.min &&
+        commitmentList.length <= pub.signers.max &&
+        new Set(ids).size === ids.length &&
+        ids.length === Object.keys(sigShares).length &&
+        ids.every((id) => id in sigShares && id in pub.verifyingShares);
+      if (complete) {
+        const { R } = groupCommitment(parts.signingKey(pub.commitments[0]!).encoded, commitmentList, msg);
+        let z = Fn.ZERO;
+        for (const id of ids) z = Fn.add(z, Fn.fromBytes(sigShares[id]!));
+        const signature = parts.encodeSignature(R, z);
+        if (verifySignature(signature, msg, pub.commitments[0]!)) return signature as ReturnType<FROST['aggregate']>;
+      }
+      // Not a valid signature: noble's aggregate says why and names the shares that fail.
+      return core.aggregate(pub, commitmentList, msg, sigShares);
+    },
+  };
+}
+
+/** FROST-ED25519-SHA512-v1 (RFC 9591 section 6.1). */
+const ED25519_CONTEXT = 'FROST-ED25519-SHA512-v1';
+const edPrefix = (tag: string): Uint8Array => utf8ToBytes(ED25519_CONTEXT + tag);
+const ED_H1 = edPrefix('rho');
+const ED_H4 = edPrefix('msg');
+const ED_H5 = edPrefix('com');
+const edScalar = (digest: Uint8Array): bigint => ed25519.Point.Fn.create(bytesToNumberLE(digest));
+type EdPoint = ReturnType<typeof ed25519.Point.fromBytes>;
+
+export const ED25519_PARTS: FrostSuiteParts<EdPoint> = {
+  Point: ed25519.Point,
+  Fn: ed25519.Point.Fn,
+  msm: (points, scalars) => mulAddUnsafe(ed25519.Point, points, scalars),
+  parsePoint: (b, path) => validEd25519Point(b, path),
+  h1: (m) => edScalar(sha512(concatBytes(ED_H1, m))),
+  h4: (m) => sha512(concatBytes(ED_H4, m)),
+  h5: (m) => sha512(concatBytes(ED_H5, m)),
+  signingKey: (groupKey) => ({ encoded: groupKey, negate: false }),
+  // H2 is undecorated for this suite, as RFC 8032's challenge.
+  challenge: (R, key, msg) => edScalar(sha512(concatBytes(R.toBytes(), key, msg))),
+  negatesNonces: () => false,
+  encodeSignature: (R, z) => concatBytes(R.toBytes(), ed25519.Point.Fn.toBytes(z)),
+};
+
+/** FROST-secp256k1-SHA256-TR-v1 (Zcash's frost-secp256k1-tr): BIP340 keys, nonces and challenge. */
+const TR_CONTEXT = 'FROST-secp256k1-SHA256-TR-v1';
+const trPrefix = (tag: string): Uint8Array => utf8ToBytes(TR_CONTEXT + tag);
+const TR_H1 = trPrefix('rho');
+const TR_H4 = trPrefix('msg');
+const TR_H5 = trPrefix('com');
+type SecpPoint = ReturnType<typeof secp256k1.Point.fromBytes>;
+const hasOddY = (p: SecpPoint): boolean => (p.toAffine().y & 1n) === 1n;
+const xOnly = (p: SecpPoint): Uint8Array => p.toBytes(true).subarray(1);
+
+export const BIP340_PARTS: FrostSuiteParts<SecpPoint> = {
+  Point: secp256k1.Point,
+  Fn: secp256k1.Point.Fn,
+  msm: (points, scalars) => mulAddUnsafe(secp256k1.Point, points, scalars),
+  parsePoint: (b, path) => validSecp256k1Point(b, path),
+  h1: (m) => secp256k1_hasher.hashToScalar(m, { DST: TR_H1 }),
+  h4: (m) => sha256(concatBytes(TR_H4, m)),
+  h5: (m) => sha256(concatBytes(TR_H5, m)),
+  // A key of odd Y signs as its even twin: the binding factors see 0x02 ‖ x, and shares are negated.
+  signingKey: (groupKey) => {
+    const odd = hasOddY(validSecp256k1Point(groupKey, 'group key'));
+    return { encoded: concatBytes(Uint8Array.of(0x02), groupKey.subarray(1)), negate: odd };
+  },
+  challenge: (R, key, msg) => secp256k1.Point.Fn.create(bytesToNumberBE(schnorr.utils.taggedHash('BIP0340/challenge', xOnly(R), key.subarray(1), msg))),
+  negatesNonces: (R) => hasOddY(R),
+  encodeSignature: (R, z) => concatBytes(xOnly(R), secp256k1.Point.Fn.toBytes(z)),
+};
