@@ -14,16 +14,17 @@
  * (every party re-parses and subgroup-checks every commitment for every share: the estimate
  * is ~90 min on Ed25519), so its rounds 2 and 3 are timed for one party and scaled by n: "est.".
  *
- * "bare" runs on the same ciphersuite objects as ours; for Ed25519 that is our instance with the
- * memoised subgroup check (`protocol/frost/suites.ts`), so the "as shipped" rows time noble's
- * own `ed25519_FROST`. In one process every party shares that memo, which separate nodes do
- * not: `npm run bench:cluster` shows the effect on real processes.
+ * "bare" runs on the same ciphersuite objects as ours (`protocol/curves/ciphersuites.ts`): for
+ * Ed25519 and BIP340 noble's `createFROST` with our signShare/aggregate (`frost-fast.ts`), and
+ * for Ed25519 the memoised subgroup check; the "as shipped" rows time noble's own
+ * `ed25519_FROST` and `schnorr_FROST`. In one process every party shares the memo, which
+ * separate nodes do not: `npm run bench:cluster` shows the effect on real processes.
  *
  * `FROST_BENCH_MAX_N=10 npm run bench -- frost` skips 67-of-100.
  */
 import type { FROST, FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
-import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, schnorr_FROST, secp256k1 } from '@noble/curves/secp256k1.js';
 import { performance } from 'node:perf_hooks';
 import { frostKeys, partyRange, runFrostDkg, runFrostSign, runFrostSignCoordinated, runFrostSignPresigned, systemRng } from '../protocol/testing/frost.ts';
 import { frostCommitAhead } from '../protocol/frost/presigned.ts';
@@ -101,6 +102,11 @@ const single: Record<FrostScheme, () => void> = {
   })(),
 };
 
+const SHIPPED: Partial<Record<FrostScheme, { name: string; frost: FROST }>> = {
+  'eddsa-ed25519': { name: 'ed25519_FROST', frost: ed25519_FROST },
+  'schnorr-bip340': { name: 'schnorr_FROST', frost: schnorr_FROST },
+};
+
 const ratio = (ours: Stats, bare: Stats, est = false) => `${(ours.medianMs / bare.medianMs).toFixed(2)}x bare${est ? ' (est.)' : ''}`;
 
 export async function run(): Promise<void> {
@@ -122,9 +128,9 @@ export async function run(): Promise<void> {
         ? estimatedBareDkg(`DKG ${t}-of-${n} bare createFROST (est.: rounds 2-3 of 1 party ×${n})`, scheme, frost, t, n)
         : await measure(`DKG ${t}-of-${n} bare createFROST`, () => bareDkg(frost, t, n), runs, warm);
       rows.push({ ...dkg, note: ratio(dkg, bareDkgStats, big) }, bareDkgStats);
-      // Our Ed25519 suite memoises the subgroup check; noble's own instance shows what that saves.
-      const stock = scheme === 'eddsa-ed25519' && !big;
-      if (stock) rows.push(await measure(`DKG ${t}-of-${n} noble ed25519_FROST as shipped`, () => bareDkg(ed25519_FROST, t, n), runs, warm));
+      // noble's own instances show what our suites' memo and signShare/aggregate save.
+      const shipped = big ? undefined : SHIPPED[scheme];
+      if (shipped) rows.push(await measure(`DKG ${t}-of-${n} noble ${shipped.name} as shipped`, () => bareDkg(shipped.frost, t, n), runs, warm));
 
       const keys = frostKeys(scheme, t, n);
       const bareKeys = [...keys.values()].map(toNoble);
@@ -148,7 +154,7 @@ export async function run(): Promise<void> {
         rows.push({ ...broadcast, note: ratio(broadcast, bareS) });
       }
       rows.push(bareS);
-      if (stock) rows.push(await measure(`sign ${t}-of-${n} noble ed25519_FROST as shipped`, () => bareSign(ed25519_FROST, bareKeys, t), signRuns, warm));
+      if (shipped) rows.push(await measure(`sign ${t}-of-${n} noble ${shipped.name} as shipped`, () => bareSign(shipped.frost, bareKeys, t), signRuns, warm));
     }
     printTable(`FROST ${scheme}: in-process, all parties' CPU`, rows);
   }
