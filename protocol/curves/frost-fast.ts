@@ -73,7 +73,8 @@ export interface FrostSuiteParts<P extends GroupPoint<P>> {
 interface GroupCommitment<P> {
   /** Identifiers of the signers, as scalars, in list order. */
   readonly ids: readonly bigint[];
-  readonly bindingFactors: ReadonlyMap<string, bigint>;
+  /** ρ_i by identifier scalar (not by its hex spelling, which callers may write differently). */
+  readonly bindingFactors: ReadonlyMap<bigint, bigint>;
   readonly R: P;
   readonly challenge: bigint;
 }
@@ -122,7 +123,6 @@ export function fastFrost<P extends GroupPoint<P>>(
   /** RFC 9591 sections 4.4 (binding factors), 4.5 (group commitment) and 4.6 (challenge). */
   function groupCommitment(encodedKey: Uint8Array, list: readonly Commitment[], msg: Uint8Array): GroupCommitment<P> {
     const parsed = list.map((c, i) => ({
-      identifier: c.identifier,
       id: Fn.fromBytes(hexToBytes(c.identifier)),
       hiding: parts.parsePoint(c.hiding, `commitments[${i}].hiding`),
       binding: parts.parsePoint(c.binding, `commitments[${i}].binding`),
@@ -135,12 +135,12 @@ export function fastFrost<P extends GroupPoint<P>>(
     const key = Buffer.from(prefix).toString('hex');
     const hit = remembered.get(key);
     if (hit) return hit;
-    const bindingFactors = new Map<string, bigint>();
-    for (const c of parsed) bindingFactors.set(c.identifier, parts.h1(concatBytes(prefix, Fn.toBytes(c.id))));
+    const bindingFactors = new Map<bigint, bigint>();
+    for (const c of parsed) bindingFactors.set(c.id, parts.h1(concatBytes(prefix, Fn.toBytes(c.id))));
     // R = Σ D_i + Σ ρ_i·E_i: the hiding terms added, the binding ones in one interleaved MSM (public inputs).
     let R = parts.Point.ZERO;
     for (const c of parsed) R = R.add(c.hiding);
-    R = R.add(parts.msm(parsed.map((c) => c.binding), parsed.map((c) => bindingFactors.get(c.identifier)!)));
+    R = R.add(parts.msm(parsed.map((c) => c.binding), parsed.map((c) => bindingFactors.get(c.id)!)));
     const result: GroupCommitment<P> = { ids: parsed.map((c) => c.id), bindingFactors, R, challenge: parts.challenge(R, encodedKey, msg) };
     if (remembered.size >= MAX_REMEMBERED) remembered.clear();
     remembered.set(key, result);
@@ -185,7 +185,10 @@ export function fastFrost<P extends GroupPoint<P>>(
       const signingKey = parts.signingKey(pub.commitments[0]!);
       const gc = groupCommitment(signingKey.encoded, commitmentList, msg);
       if (new Set(gc.ids).size !== gc.ids.length) throw new Error('duplicate identifiers in the commitment list');
-      const lambda = lagrangeAtZero(gc.ids, Fn.fromBytes(hexToBytes(secret.identifier)));
+      const self = Fn.fromBytes(hexToBytes(secret.identifier));
+      const rho = gc.bindingFactors.get(self);
+      if (rho === undefined) throw new Error('missing signer commitment');
+      const lambda = lagrangeAtZero(gc.ids, self);
       let s = Fn.fromBytes(secret.signingShare);
       if (signingKey.negate) s = Fn.neg(s);
       if (parts.negatesNonces(gc.R)) {
@@ -193,7 +196,7 @@ export function fastFrost<P extends GroupPoint<P>>(
         e = Fn.neg(e);
       }
       // z_i = d_i + e_i·ρ_i + λ_i·s_i·c
-      const z = Fn.add(Fn.add(d, Fn.mul(e, gc.bindingFactors.get(secret.identifier)!)), Fn.mul(Fn.mul(lambda, s), gc.challenge));
+      const z = Fn.add(Fn.add(d, Fn.mul(e, rho)), Fn.mul(Fn.mul(lambda, s), gc.challenge));
       // Single use, as noble: a second call with these nonces fails closed.
       nonces.hiding.fill(0);
       nonces.binding.fill(0);
