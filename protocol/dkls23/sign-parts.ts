@@ -85,6 +85,9 @@ export function mulG(x: bigint): SecpPoint {
   }
 }
 
+/** A random weight for a batched check: in [1, 2^128], enough for 128-bit soundness, half the cost of a full scalar. */
+export const batchWeight = (rng: (n: number) => Uint8Array): bigint => 1n + BigInt('0x' + Buffer.from(rng(16)).toString('hex'));
+
 export function randomScalar(rng: (n: number) => Uint8Array): bigint {
   for (;;) {
     const x = BigInt('0x' + Buffer.from(rng(48)).toString('hex')) % N;

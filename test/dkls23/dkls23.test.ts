@@ -168,6 +168,10 @@ describe('DKLs23 aborts name the culprit', () => {
     const otherPoint = () => secp256k1.Point.BASE.multiply(12345n).toBytes(true);
     expectBlamed(attack(2, 'direct', 3 as PartyId, 3, otherPoint), 'consistency_check_failed', 3 as PartyId);
   });
+  it('a Γ^v that does not match the multiplication fails the γ/ψ check too (the ρ-weighted half of the batched check)', () => {
+    const otherPoint = () => secp256k1.Point.BASE.multiply(54321n).toBytes(true);
+    expectBlamed(attack(2, 'direct', 2 as PartyId, 4, otherPoint), 'consistency_check_failed', 2 as PartyId);
+  });
   it('a wrong commitment opening (instance point or salt) is blamed on its sender', () => {
     expectBlamed(attack(2, 'broadcast', 2 as PartyId, 1, flipByte(5)), 'invalid_commitment_opening', 2 as PartyId);
   });
