@@ -63,8 +63,6 @@ export interface FrostSuite {
 
 const recomputesCommitments = (): void => undefined;
 
-
-
 /**
  * FROST-ED25519-SHA512-v1 exactly as noble's `ed25519_FROST` (same name, hash, undecorated H2
  * and point checks; the RFC vectors test it), except that its points are `MemoisedEd25519Point`s

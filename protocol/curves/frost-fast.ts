@@ -24,6 +24,8 @@ import { schnorr, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js
 import { bytesToNumberBE, bytesToNumberLE, concatBytes, hexToBytes } from '@noble/curves/utils.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { lagrangeCoefficient } from '../core/lagrange.ts';
+import { constantTimeEqual } from '../core/transcript.ts';
 import { validEd25519Point, validSecp256k1Point } from './points.ts';
 
 /** The group operations the core uses, as noble's edwards and weierstrass points both have them. */
@@ -106,8 +108,6 @@ export interface FastFrost extends FROST {
  */
 const MAX_REMEMBERED = 512;
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
 /**
  * `core`'s FROST with the faster `commit`, `signShare` and `aggregate` of this module;
  * `verifySignature(signature, message, groupKey)` is the suite's ordinary verifier.
@@ -147,18 +147,6 @@ export function fastFrost<P extends GroupPoint<P>>(
     return result;
   }
 
-  /** λ_i over the signer set (RFC 9591 section 4.2). */
-  function lagrangeAtZero(ids: readonly bigint[], self: bigint): bigint {
-    let num = Fn.ONE;
-    let den = Fn.ONE;
-    for (const x of ids) {
-      if (x === self) continue;
-      num = Fn.mul(num, x);
-      den = Fn.mul(den, Fn.sub(x, self));
-    }
-    return Fn.div(num, den);
-  }
-
   /** The commitments `commit` gave out (or a caller vouched for), by their nonces object. */
   const committed = new WeakMap<object, NoncePair>();
   return {
@@ -175,7 +163,7 @@ export function fastFrost<P extends GroupPoint<P>>(
       const own = commitmentList.find((c) => c.identifier === secret.identifier);
       const known = committed.get(nonces);
       // Nonces from elsewhere get noble's own checks, d·G and e·G recomputed included.
-      if (!known || !own || !sameBytes(own.hiding, known.hiding) || !sameBytes(own.binding, known.binding)) {
+      if (!known || !own || !constantTimeEqual(own.hiding, known.hiding) || !constantTimeEqual(own.binding, known.binding)) {
         return core.signShare(secret, pub, nonces, commitmentList, msg);
       }
       if (commitmentList.length < pub.signers.min || commitmentList.length > pub.signers.max) throw new Error('wrong number of commitments');
@@ -188,7 +176,7 @@ export function fastFrost<P extends GroupPoint<P>>(
       const self = Fn.fromBytes(hexToBytes(secret.identifier));
       const rho = gc.bindingFactors.get(self);
       if (rho === undefined) throw new Error('missing signer commitment');
-      const lambda = lagrangeAtZero(gc.ids, self);
+      const lambda = lagrangeCoefficient(Fn, gc.ids, self); // λ_i at 0 over the signer set (RFC 9591 section 4.2)
       let s = Fn.fromBytes(secret.signingShare);
       if (signingKey.negate) s = Fn.neg(s);
       if (parts.negatesNonces(gc.R)) {
