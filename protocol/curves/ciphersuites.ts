@@ -12,6 +12,7 @@ import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
 import { verify } from 'node:crypto';
 import { ed25519PublicKey } from './curve25519-keys.ts';
 import { BIP340_PARTS, ED25519_PARTS, fastFrost } from './frost-fast.ts';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { type Bytes, type Codec } from '../core/codec.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
 import { ED25519, SECP256K1, type Group } from './group.ts';
@@ -143,14 +144,13 @@ const secp256k1Suite: FrostSuite = {
  * `aggregate` checks the signature and its caller checks it again with `verify`.
  */
 const MAX_VERIFIED = 256;
-const bip340Verified = new Set<string>();
+const bip340Verified = new BoundedMap<string, true>(MAX_VERIFIED);
 function verifyBip340(sig: Uint8Array, msg: Uint8Array, xOnlyKey: Uint8Array): boolean {
   if (sig.length !== 64 || xOnlyKey.length !== 32) return false;
   const digest = Buffer.from(sha256(concatBytes(sig, xOnlyKey, msg))).toString('hex');
   if (bip340Verified.has(digest)) return true;
   if (!schnorr.verify(sig, msg, xOnlyKey)) return false;
-  if (bip340Verified.size >= MAX_VERIFIED) bip340Verified.clear();
-  bip340Verified.add(digest);
+  bip340Verified.set(digest, true);
   return true;
 }
 

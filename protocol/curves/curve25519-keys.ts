@@ -4,6 +4,7 @@
  * fixed prefix followed by the raw bytes (RFC 8410).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { BoundedMap } from '../core/bounded-map.ts';
 
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -20,13 +21,12 @@ const rawPublicKey = (key: KeyObject): Uint8Array => new Uint8Array(createPublic
  * keys) over and over, and building the object costs more than an Ed25519 verification.
  */
 const MAX_PUBLIC_KEYS = 1024;
-const ed25519PublicKeys = new Map<string, KeyObject>();
+const ed25519PublicKeys = new BoundedMap<string, KeyObject>(MAX_PUBLIC_KEYS);
 export const ed25519PublicKey = (raw: Uint8Array): KeyObject => {
   const hex = Buffer.from(raw).toString('hex');
   const hit = ed25519PublicKeys.get(hex);
   if (hit) return hit;
   const key = publicKey(ED25519_SPKI, raw);
-  if (ed25519PublicKeys.size >= MAX_PUBLIC_KEYS) ed25519PublicKeys.clear();
   ed25519PublicKeys.set(hex, key);
   return key;
 };

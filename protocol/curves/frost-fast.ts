@@ -24,6 +24,7 @@ import { schnorr, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js
 import { bytesToNumberBE, bytesToNumberLE, concatBytes, hexToBytes } from '@noble/curves/utils.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import { validEd25519Point, validSecp256k1Point } from './points.ts';
@@ -118,7 +119,7 @@ export function fastFrost<P extends GroupPoint<P>>(
   verifySignature: (signature: Uint8Array, message: Uint8Array, groupKey: Uint8Array) => boolean,
 ): FastFrost {
   const { Fn } = parts;
-  const remembered = new Map<string, GroupCommitment<P>>();
+  const remembered = new BoundedMap<string, GroupCommitment<P>>(MAX_REMEMBERED);
 
   /** RFC 9591 sections 4.4 (binding factors), 4.5 (group commitment) and 4.6 (challenge). */
   function groupCommitment(encodedKey: Uint8Array, list: readonly Commitment[], msg: Uint8Array): GroupCommitment<P> {
@@ -142,7 +143,6 @@ export function fastFrost<P extends GroupPoint<P>>(
     for (const c of parsed) R = R.add(c.hiding);
     R = R.add(parts.msm(parsed.map((c) => c.binding), parsed.map((c) => bindingFactors.get(c.id)!)));
     const result: GroupCommitment<P> = { ids: parsed.map((c) => c.id), bindingFactors, R, challenge: parts.challenge(R, encodedKey, msg) };
-    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
     remembered.set(key, result);
     return result;
   }

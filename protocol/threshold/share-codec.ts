@@ -12,6 +12,7 @@
  * party's verifying share (so a corrupted or mismatched secret is caught before it signs).
  */
 import { array, bytes, decodeCbor, encodeCbor, party, partyMap, struct, text, uint, type Bytes, type Codec } from '../core/codec.ts';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { DecodeError } from '../core/errors.ts';
 import { MAX_PARTY_ID, type PartyId } from '../core/ids.ts';
 import { constantTimeEqual, hashTranscript } from '../core/transcript.ts';
@@ -108,7 +109,7 @@ export function decodeFrostKeyShare(raw: Uint8Array): FrostKeyShare {
  * multiplication. Bounded; the digests reveal nothing of the shares.
  */
 const MAX_CHECKED = 4096;
-const imageChecked = new Set<string>();
+const imageChecked = new BoundedMap<string, true>(MAX_CHECKED);
 
 function publicImageMatches(scheme: FrostScheme, signingShare: Uint8Array, verifyingShare: Uint8Array): boolean {
   const digest = Buffer.from(hashTranscript('mpc-signer/share-image-checked/v1', scheme, signingShare, verifyingShare)).toString('hex');
@@ -121,9 +122,6 @@ function publicImageMatches(scheme: FrostScheme, signingShare: Uint8Array, verif
   } catch {
     matches = false; // a zero share (multiply refuses 0) is no valid share either
   }
-  if (matches) {
-    if (imageChecked.size >= MAX_CHECKED) imageChecked.clear();
-    imageChecked.add(digest);
-  }
+  if (matches) imageChecked.set(digest, true);
   return matches;
 }
