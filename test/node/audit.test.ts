@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditLog, verifyAuditLog } from '../../node/audit.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 
@@ -55,5 +55,55 @@ describe('audit log', () => {
     await writeFile(file, (await readFile(file, 'utf8')) + '{"entry":{"ev');
     await expect(AuditLog.open(file, signer)).rejects.toThrow(/partial line/);
     expect(await verifyAuditLog(file, verifier)).toMatchObject({ ok: false, brokenAt: 2 });
+  });
+});
+
+describe('audit log group commit', () => {
+  it('writes concurrent appends in batches, one fsync each, in call order, each on disk when it resolves', async () => {
+    const file = join(dir, 'audit.log');
+    const log = await AuditLog.open(file, signer);
+    const fileHandle = Object.getPrototypeOf((log as unknown as { fh: object }).fh) as { sync(): Promise<void> };
+    const syncs = vi.spyOn(fileHandle, 'sync');
+    const onDisk: number[] = [];
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        log.append(entry(i)).then(async () => {
+          // Resolved means written and synced: the entry is in the file already (complete lines
+          // only: the next batch may be half-written by now).
+          const keys = (await readFile(file, 'utf8')).split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { entry: { keyId: string } }).entry.keyId);
+          if (keys.includes(`k${i}`)) onDisk.push(i);
+        }),
+      ),
+    );
+    await log.close();
+    expect(onDisk).toHaveLength(40);
+    // The first append goes out alone; the 39 that arrived while it was on its way share one batch.
+    expect(syncs.mock.calls.length).toBeLessThan(40);
+    expect(syncs.mock.calls.length).toBeGreaterThanOrEqual(2);
+    syncs.mockRestore();
+    expect(await verifyAuditLog(file, verifier)).toEqual({ ok: true, entries: 40 });
+    const keys = (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { entry: { keyId: string; seq: number } }).entry);
+    expect(keys.map((e) => e.keyId)).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`));
+    expect(keys.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('fails every entry of a batch that cannot be written, and the chain goes on from the last one that was', async () => {
+    const file = join(dir, 'audit.log');
+    const log = await AuditLog.open(file, signer);
+    await log.append(entry(0));
+    let failSigning = true;
+    const flaky = await AuditLog.open(file, (m) => {
+      if (failSigning) throw new Error('identity key unavailable');
+      return signer(m);
+    });
+    const failed = await Promise.allSettled([flaky.append(entry(1)), flaky.append(entry(2)), flaky.append(entry(3))]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    failSigning = false;
+    await flaky.append(entry(4));
+    await flaky.close();
+    await log.close();
+    expect(await verifyAuditLog(file, verifier)).toEqual({ ok: true, entries: 2 });
+    const entries = (await readFile(file, 'utf8')).split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { entry: { keyId: string; seq: number } }).entry);
+    expect(entries.map((e) => [e.keyId, e.seq])).toEqual([['k0', 0], ['k4', 1]]);
   });
 });
