@@ -11,6 +11,7 @@ import type { FROST, FrostSecret, NonceCommitments, Nonces } from '@noble/curves
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { BIP340_PARTS, ED25519_PARTS, fastFrost, type FrostSuiteParts } from '../../protocol/curves/frost-fast.ts';
+import { frostSuite } from '../../protocol/curves/ciphersuites.ts';
 
 interface Case {
   readonly name: string;
@@ -165,5 +166,25 @@ describe.each(CASES)('FROST signShare and aggregate, ours against noble ($name)'
     const { nonces, list } = roundOne(secret, signers);
     const shares = { [signers[0]!]: ours.signShare(secret(signers[0]!), deal.public, nonces.get(signers[0]!)!, list, msg) };
     expect(() => ours.aggregate(deal.public, list, msg, shares)).toThrow(/aggregation failed/);
+  });
+});
+
+describe('the suites\' verifiers remember what they accepted, and nothing else', () => {
+  it.each([
+    ['eddsa-ed25519' as const, (m: Uint8Array, sk: Uint8Array) => ed25519.sign(m, sk), (sk: Uint8Array) => ed25519.getPublicKey(sk)],
+    ['schnorr-bip340' as const, (m: Uint8Array, sk: Uint8Array) => schnorr.sign(m, sk), (sk: Uint8Array) => schnorr.getPublicKey(sk)],
+  ])('%s: an accepted signature does not pass for another message or key, nor with bytes moved between key and message', (scheme, sign, publicKeyOf) => {
+    const suite = frostSuite(scheme);
+    const sk = randomBytes(32);
+    const pk = publicKeyOf(sk);
+    const msg = randomBytes(40);
+    const sig = sign(msg, sk);
+    expect(suite.verify(sig, msg, pk)).toBe(true);
+    expect(suite.verify(sig, msg, pk)).toBe(true); // remembered
+    expect(suite.verify(sig, randomBytes(40), pk)).toBe(false);
+    expect(suite.verify(sig, msg, publicKeyOf(randomBytes(32)))).toBe(false);
+    // The same bytes, split differently: the digest of sig ‖ key ‖ message would match.
+    expect(suite.verify(sig, Uint8Array.from([pk[31]!, ...msg]), pk.subarray(0, 31))).toBe(false);
+    expect(suite.verify(sig.subarray(0, 63), Uint8Array.from([...pk.subarray(1), ...msg]), Uint8Array.from([sig[63]!, pk[0]!]))).toBe(false);
   });
 });
