@@ -15,7 +15,7 @@
  * Ephemerals are fresh per stream and dropped after the handshake (forward secrecy). A hello
  * without an ML-KEM key, or an accept without a ciphertext, is refused: no downgrade.
  */
-import { createHash, hkdfSync } from 'node:crypto';
+import { createHash, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { AEAD_TAG_BYTES, aeadOpen, aeadSeal } from '../aead.ts';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
@@ -242,12 +242,19 @@ const nonceFor = (counter: bigint) => {
   return nonce;
 };
 
+/** The channel key as an OpenSSL secret key (imported once, not per frame); the bytes are wiped. */
+function channelKey(key: Uint8Array): KeyObject {
+  const secret = createSecretKey(key);
+  key.fill(0);
+  return secret;
+}
+
 /** AES-256-GCM sealing with a strictly increasing counter as nonce. */
 export class FrameSealer {
-  private readonly key: Uint8Array;
+  private readonly key: KeyObject;
   private counter = 0n;
   constructor(key: Uint8Array) {
-    this.key = key;
+    this.key = channelKey(key);
   }
   seal(plaintext: Uint8Array): Uint8Array {
     return aeadSeal(this.key, nonceFor(this.counter++), plaintext);
@@ -256,10 +263,10 @@ export class FrameSealer {
 
 /** Opens frames in order; a replayed, reordered, dropped or forged frame fails. */
 export class FrameOpener {
-  private readonly key: Uint8Array;
+  private readonly key: KeyObject;
   private counter = 0n;
   constructor(key: Uint8Array) {
-    this.key = key;
+    this.key = channelKey(key);
   }
   open(frame: Uint8Array): Uint8Array {
     if (frame.length < AEAD_TAG_BYTES) throw new HandshakeError('frame too short');
