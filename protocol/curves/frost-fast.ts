@@ -27,6 +27,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { BoundedMap } from '../core/bounded-map.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
+import { x25519Msm } from './ed25519-x25519-msm.ts';
 import { validEd25519Point, validSecp256k1Point } from './points.ts';
 
 /** The group operations the core uses, as noble's edwards and weierstrass points both have them. */
@@ -224,7 +225,8 @@ type EdPoint = ReturnType<typeof ed25519.Point.fromBytes>;
 export const ED25519_PARTS: FrostSuiteParts<EdPoint> = {
   Point: ed25519.Point,
   Fn: ed25519.Point.Fn,
-  msm: (points, scalars) => mulAddUnsafe(ed25519.Point, points, scalars),
+  // OpenSSL's X25519 ladder per term (ed25519-x25519-msm.ts), noble's MSM in its corner cases.
+  msm: (points, scalars) => x25519Msm(points, scalars, () => mulAddUnsafe(ed25519.Point, points, scalars)),
   parsePoint: (b, path) => validEd25519Point(b, path),
   h1: (m) => edScalar(sha512(concatBytes(ED_H1, m))),
   h4: (m) => sha512(concatBytes(ED_H4, m)),
