@@ -20,6 +20,7 @@
 import type { FROST } from '@noble/curves/abstract/frost.js';
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { _splitEndoScalar } from '@noble/curves/abstract/weierstrass.js';
 import { schnorr, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE, concatBytes, hexToBytes } from '@noble/curves/utils.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -248,10 +249,37 @@ type SecpPoint = ReturnType<typeof secp256k1.Point.fromBytes>;
 const hasOddY = (p: SecpPoint): boolean => (p.toAffine().y & 1n) === 1n;
 const xOnly = (p: SecpPoint): Uint8Array => p.toBytes(true).subarray(1);
 
+/**
+ * secp256k1's GLV endomorphism ψ(x, y) = (β·x, y) = [λ]·(x, y) and the reduced basis that splits
+ * a scalar k into k1 + k2·λ with |k1|, |k2| < 2^128 (the constants of noble's secp256k1 module).
+ */
+const SECP_BETA = 0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501een;
+const SECP_GLV_BASIS: [[bigint, bigint], [bigint, bigint]] = [
+  [0x3086d221a7d46bcde86c90e49284eb15n, -0xe4437ed6010e88286f547fa90abfe4c3n],
+  [0x114ca50f7a8e2f3f657c1108d9d44cfd8n, 0x3086d221a7d46bcde86c90e49284eb15n],
+];
+
+/**
+ * Σ s_i·P_i for public inputs with every scalar split by the endomorphism: one shared walk over
+ * 128-bit halves (noble's `mulAddUnsafe` over the full scalars walks 256 bits; ~1.1 against 1.5
+ * ms for two terms).
+ */
+function secp256k1GlvMsm(points: SecpPoint[], scalars: bigint[]): SecpPoint {
+  const halves: SecpPoint[] = [];
+  const halfScalars: bigint[] = [];
+  points.forEach((p, i) => {
+    const { k1neg, k1, k2neg, k2 } = _splitEndoScalar(scalars[i]!, SECP_GLV_BASIS, secp256k1.Point.Fn.ORDER);
+    const psi = new secp256k1.Point(secp256k1.Point.Fp.mul(p.X, SECP_BETA), p.Y, p.Z);
+    halves.push(k1neg ? p.negate() : p, k2neg ? psi.negate() : psi);
+    halfScalars.push(k1, k2);
+  });
+  return mulAddUnsafe(secp256k1.Point, halves, halfScalars);
+}
+
 export const BIP340_PARTS: FrostSuiteParts<SecpPoint> = {
   Point: secp256k1.Point,
   Fn: secp256k1.Point.Fn,
-  msm: (points, scalars) => mulAddUnsafe(secp256k1.Point, points, scalars),
+  msm: secp256k1GlvMsm,
   parsePoint: (b, path) => validSecp256k1Point(b, path),
   h1: (m) => secp256k1_hasher.hashToScalar(m, { DST: TR_H1 }),
   h4: (m) => sha256(concatBytes(TR_H4, m)),

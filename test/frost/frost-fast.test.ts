@@ -6,7 +6,8 @@
  * Zcash vectors run through the suites' in vectors.test.ts.)
  */
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
-import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
+import { schnorr, schnorr_FROST, secp256k1 } from '@noble/curves/secp256k1.js';
+import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import type { FROST, FrostSecret, NonceCommitments, Nonces } from '@noble/curves/abstract/frost.js';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
@@ -186,5 +187,19 @@ describe('the suites\' verifiers remember what they accepted, and nothing else',
     // The same bytes, split differently: the digest of sig ‖ key ‖ message would match.
     expect(suite.verify(sig, Uint8Array.from([pk[31]!, ...msg]), pk.subarray(0, 31))).toBe(false);
     expect(suite.verify(sig.subarray(0, 63), Uint8Array.from([...pk.subarray(1), ...msg]), Uint8Array.from([sig[63]!, pk[0]!]))).toBe(false);
+  });
+});
+
+describe('the BIP340 suite\'s MSM splits scalars by the GLV endomorphism', () => {
+  it('equals noble\'s MSM over the full scalars for one to five random terms, zero scalars included', () => {
+    const { Point } = secp256k1;
+    const scalar = () => Point.Fn.create(BigInt('0x' + randomBytes(48).toString('hex')));
+    for (let run = 0; run < 100; run++) {
+      const n = 1 + (run % 5);
+      const points = Array.from({ length: n }, () => Point.BASE.multiply(scalar()));
+      const scalars = Array.from({ length: n }, scalar);
+      if (run % 9 === 0) scalars[0] = 0n;
+      expect(BIP340_PARTS.msm(points, scalars).equals(mulAddUnsafe(Point, points, scalars))).toBe(true);
+    }
   });
 });
