@@ -16,6 +16,10 @@
  *
  * Requests go through the typed client without Idempotency-Keys, so the figures are the signing
  * path's alone (a key costs the coordinator two LevelDB writes per request).
+ *
+ * On Linux each row also gives the CPU one signature cost while the level ran (process-cpu.ts):
+ * the coordinator's, all nodes' together, and this client's. On a shared host it moves less than
+ * sig/s, which also counts the time processes wait for a core.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -26,6 +30,7 @@ import { parseArgs } from 'node:util';
 import { MpcApiError, MpcClient } from '../client/index.ts';
 import type { Scheme } from '../protocol/schemes/index.ts';
 import { inProcessSign } from './in-process.ts';
+import { cpuPerSignature, cpuSnapshot, type CpuByRole } from './process-cpu.ts';
 import { quantile } from './stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -62,6 +67,8 @@ interface Row {
   p99: number;
   throughput: number;
   inProcessMedian: number;
+  /** CPU ms per signature while the level ran, per role (Linux only). */
+  cpuPerSignature?: CpuByRole & { readonly total: number };
 }
 
 async function main(): Promise<void> {
@@ -87,21 +94,30 @@ async function main(): Promise<void> {
         }
         const report = (row: Row) => {
           rows.push(row);
+          const cpu = row.cpuPerSignature;
           console.log(
             `${scheme.padEnd(16)} ${row.size} ${row.mode.padEnd(5)} c=${String(row.concurrency).padStart(2)}  ${String(row.requests).padStart(5)} req  ${row.errors} err  ` +
               `median ${row.median.toFixed(1)} ms  p95 ${row.p95.toFixed(1)}  p99 ${row.p99.toFixed(1)}  ${row.throughput.toFixed(1)} sig/s  ` +
-              `(in-process ${inProcess.toFixed(1)} ms, x${(row.median / inProcess).toFixed(2)})`,
+              `(in-process ${inProcess.toFixed(1)} ms, x${(row.median / inProcess).toFixed(2)})` +
+              (cpu ? `  cpu/sig ${cpu.total.toFixed(1)} ms (coordinator ${cpu.coordinator.toFixed(1)}, nodes ${cpu.nodes.toFixed(1)}, client ${cpu.client.toFixed(1)})` : ''),
           );
+        };
+        /** One level of load, with the CPU the cluster and this client spent on it. */
+        const measured = async (concurrency: number, durationMs: number, count?: number) => {
+          const before = await cpuSnapshot(launcher.pid!);
+          const result = await load(client, scheme, key.id, concurrency, durationMs, count);
+          const cpu = cpuPerSignature(before, await cpuSnapshot(launcher.pid!), result.requests - result.errors);
+          return { ...result, ...(cpu ? { cpuPerSignature: cpu } : {}) };
         };
         if (mode === 'warm') {
           // This key's pool full, and no refill of an earlier key's sharing the cores with the burst.
           await poolAtLeast(port, scheme, poolSize);
           for (const s of done) await poolAtLeast(port, s, poolSize / 4, { settled: true });
-          report({ scheme, size: `${t}-of-${n}`, mode: 'burst', concurrency: 1, ...(await load(client, scheme, key.id, 1, 60_000, poolSize / 2)), inProcessMedian: inProcess });
+          report({ scheme, size: `${t}-of-${n}`, mode: 'burst', concurrency: 1, ...(await measured(1, 60_000, poolSize / 2)), inProcessMedian: inProcess });
         }
         done.push(scheme);
         for (const concurrency of levels) {
-          report({ scheme, size: `${t}-of-${n}`, mode, concurrency, ...(await load(client, scheme, key.id, concurrency, seconds * 1000)), inProcessMedian: inProcess });
+          report({ scheme, size: `${t}-of-${n}`, mode, concurrency, ...(await measured(concurrency, seconds * 1000)), inProcessMedian: inProcess });
         }
       }
     } finally {
