@@ -8,7 +8,9 @@
  *
  * - The group commitment R = Σ D_i + ρ_i·E_i, an MSM, is computed once per (group key, message,
  *   commitment list) and process: the aggregator signs its own share and then aggregates over
- *   the same list, and noble computes R for each.
+ *   the same list, and noble computes R for each. The MSM itself is each suite's: OpenSSL's
+ *   X25519 ladder per term on edwards25519 (ed25519-x25519-msm.ts), one walk over GLV-split
+ *   halves on secp256k1.
  * - `aggregate` checks the signature once, with the suite's ordinary verifier (OpenSSL's for
  *   Ed25519); noble verifies with its FROST-internal verifier and callers verify again. Only
  *   when it fails does it hand over to noble's, which names the shares that do not fit.
