@@ -5,12 +5,13 @@
  * (DKG and share lifecycle) and FROST signing both build on them.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { schnorr, schnorr_FROST, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberLE, concatBytes } from '@noble/curves/utils.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
-import { createHash, verify } from 'node:crypto';
+import { createHash, randomBytes, verify } from 'node:crypto';
 import { ed25519PublicKey } from './curve25519-keys.ts';
+import { compressSec1, secp256k1BaseMul } from './secp256k1-base-mul.ts';
 import { BIP340_PARTS, ED25519_PARTS, fastFrost } from './frost-fast.ts';
 import { BoundedMap } from '../core/bounded-map.ts';
 import { type Bytes, type Codec } from '../core/codec.ts';
@@ -163,7 +164,30 @@ const secp256k1Suite: FrostSuite = {
 /** BIP340 verification (noble's, ~1.5 ms). */
 const verifyBip340 = rememberingAccepted(32, (sig, msg, xOnlyKey) => schnorr.verify(sig, msg, xOnlyKey));
 
-const bip340Frost = fastFrost(schnorr_FROST, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340(sig, msg, groupKey.subarray(1)));
+/**
+ * RFC 9591's round one for FROST-secp256k1-SHA256-TR-v1 as noble's `commit` does it (each nonce
+ * nonce_generate's H3(random(32) ‖ SerializeScalar(secret)), hiding first), with the commitments
+ * d·G and e·G made by OpenSSL instead of noble's blinded multiplication.
+ */
+const TR_NONCE_DST = utf8ToBytes('FROST-secp256k1-SHA256-TR-v1nonce');
+const schnorrFrostOpenSslCommit: FROST = {
+  ...schnorr_FROST,
+  commit(secret, rng) {
+    const random = (n: number) => (rng ? rng(n) : new Uint8Array(randomBytes(n)));
+    const { Fn } = secp256k1.Point;
+    const encodedSecret = Fn.toBytes(Fn.fromBytes(secret.signingShare));
+    const nonceGenerate = () => secp256k1_hasher.hashToScalar(concatBytes(random(32), encodedSecret), { DST: TR_NONCE_DST });
+    const hiding = nonceGenerate();
+    const binding = nonceGenerate();
+    encodedSecret.fill(0);
+    return {
+      nonces: { hiding: Fn.toBytes(hiding), binding: Fn.toBytes(binding) },
+      commitments: { identifier: secret.identifier, hiding: compressSec1(secp256k1BaseMul(hiding)), binding: compressSec1(secp256k1BaseMul(binding)) },
+    } as ReturnType<FROST['commit']>;
+  },
+};
+
+const bip340Frost = fastFrost(schnorrFrostOpenSslCommit, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340(sig, msg, groupKey.subarray(1)));
 
 const bip340Suite: FrostSuite = {
   scheme: 'schnorr-bip340',
