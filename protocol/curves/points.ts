@@ -10,6 +10,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { custom, type Bytes, type Codec } from '../core/codec.ts';
 import { DecodeError } from '../core/errors.ts';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { inPrimeOrderSubgroup } from './ed25519-subgroup.ts';
 
 interface GroupPoint {
@@ -30,7 +31,7 @@ export interface PointValidator<P extends GroupPoint> {
 }
 
 function pointValidator<P extends GroupPoint>(length: number, parse: (b: Uint8Array) => P, extra?: (p: P) => boolean): PointValidator<P> {
-  const validated = new Map<string, P>();
+  const validated = new BoundedMap<string, P>(MAX_VALIDATED);
   return (b, path) => {
     const key = Buffer.from(b).toString('hex');
     const hit = validated.get(key);
@@ -48,7 +49,6 @@ function pointValidator<P extends GroupPoint>(length: number, parse: (b: Uint8Ar
     // Canonical encoding: re-encoding must give the same bytes.
     const again = p.toBytes();
     if (again.length !== b.length || again.some((x, i) => x !== b[i])) throw new DecodeError('invalid_point', `${path}: non-canonical encoding`);
-    if (validated.size >= MAX_VALIDATED) validated.clear();
     validated.set(key, p);
     return p;
   };
@@ -99,9 +99,9 @@ export function scalarCodec(Fn: { fromBytes(b: Uint8Array): bigint; isValid(n: b
 // Bounded (cleared when full): fresh nonce commitments arrive with every signature and are
 // re-parsed only within it, while key points come back at once after a clear.
 const MAX_MEMOISED = 16_384;
-const torsionFree = new Set<string>();
+const torsionFree = new BoundedMap<string, true>(MAX_MEMOISED);
 /** Decoded points by encoding (points are immutable), and the encoding each came from. */
-const decoded = new Map<string, MemoisedEd25519Point>();
+const decoded = new BoundedMap<string, MemoisedEd25519Point>(MAX_MEMOISED);
 const encodingOf = new WeakMap<MemoisedEd25519Point, string>();
 export class MemoisedEd25519Point extends ed25519.Point {
   // noble's MSM checks `p instanceof Point` against the class it was given, while sums and
@@ -115,7 +115,6 @@ export class MemoisedEd25519Point extends ed25519.Point {
     if (hit) return hit;
     const p = ed25519.Point.fromBytes(bytes, zip215);
     const point = new MemoisedEd25519Point(p.X, p.Y, p.Z, p.T);
-    if (decoded.size >= MAX_MEMOISED) decoded.clear();
     decoded.set(key, point);
     encodingOf.set(point, key);
     return point;
@@ -133,6 +132,5 @@ export class MemoisedEd25519Point extends ed25519.Point {
 
 /** Records an encoding as known to be of prime order (a signer's own nonce commitments are, by construction). */
 export function rememberPrimeOrder(key: string): void {
-  if (torsionFree.size >= MAX_MEMOISED) torsionFree.clear();
-  torsionFree.add(key);
+  torsionFree.set(key, true);
 }
