@@ -28,8 +28,9 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 
 const Fp = ed25519.Point.Fp;
 const P = Fp.ORDER;
-/** The Montgomery coefficient of curve25519. */
-const A = 486662n;
+/** The Montgomery coefficient of curve25519 (v² = u³ + A·u² + u), the same group as edwards25519. */
+export const MONTGOMERY_A = 486662n;
+const A = MONTGOMERY_A;
 const HALF = Fp.inv(2n);
 
 /** The Legendre symbol (a | p) is 1 (a is a nonzero square), by the binary Jacobi algorithm. */

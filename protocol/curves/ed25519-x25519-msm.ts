@@ -26,14 +26,15 @@
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
+import { MONTGOMERY_A } from './ed25519-subgroup.ts';
 
 type EdPoint = InstanceType<typeof ed25519.Point>;
 
 const Fp = ed25519.Point.Fp;
 const Fn = ed25519.Point.Fn;
-/** curve25519's Montgomery coefficient, and the constant of the birational maps. */
-const A = 486662n;
-const C = Fp.sqrt(Fp.neg(486664n));
+/** 2A of the Montgomery form, and c = √(−(A + 2)), the constant of RFC 7748's birational maps. */
+const TWO_A = 2n * MONTGOMERY_A;
+const C = Fp.sqrt(Fp.neg(MONTGOMERY_A + 2n));
 const TWO_254 = 1n << 254n;
 const TWO_251 = 1n << 251n;
 const INV8 = Fn.inv(8n);
@@ -80,7 +81,7 @@ function mulByLadder(P: EdPoint, s: bigint): EdPoint | undefined {
   if (uQ === undefined || uR === undefined) return undefined;
   // v_Q = num / (2·v_P), kept as a fraction: the Edwards point below absorbs the denominator.
   const diff = Fp.sub(uP, uQ);
-  const num = Fp.sub(Fp.sub(Fp.mul(Fp.add(Fp.mul(uP, uQ), 1n), Fp.add(Fp.add(uP, uQ), Fp.mul(2n, A))), Fp.mul(2n, A)), Fp.mul(Fp.sqr(diff), uR));
+  const num = Fp.sub(Fp.sub(Fp.mul(Fp.add(Fp.mul(uP, uQ), 1n), Fp.add(Fp.add(uP, uQ), TWO_A)), TWO_A), Fp.mul(Fp.sqr(diff), uR));
   const twoVP = Fp.mul(2n, vP);
   // x = c·u_Q/v_Q = c·u_Q·2v_P/num and y = (u_Q − 1)/(u_Q + 1), over the common Z = num·(u_Q + 1).
   const x = Fp.mul(Fp.mul(C, uQ), Fp.mul(twoVP, Fp.add(uQ, 1n)));
