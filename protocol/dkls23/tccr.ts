@@ -7,13 +7,27 @@
  *
  * π is AES-128 under a key derived from the multiplication's label, public and fresh per
  * multiplication; the tweak is the OT index j and the output block k (each string yields
- * OUTPUT_BLOCKS blocks, the bytes of WIDTH 384-bit scalars). Every row of a multiplication goes
+ * as many blocks as the caller asks, the bytes of its scalars). Every row of a multiplication goes
  * through native AES in two calls (AES-NI where the CPU has it), instead of one SHAKE call per
  * row: the hash was the largest single cost of a DKLs23 signature.
  */
 import { createCipheriv, createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 
 const BLOCK = 16;
+/** 32-bit words per block. */
+const WORDS = BLOCK / 4;
+
+// The tweak is XORed into the blocks as 32-bit words of the host's (little-endian) order.
+if (endianness() !== 'LE') throw new Error('the TCCR hash assumes a little-endian host');
+const bigEndianWord = (x: number): number => ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x << 8) & 0xff0000) | (x << 24)) >>> 0;
+
+/** A copy of `bytes` in memory aligned for 32-bit words (native AES output need not be). */
+function alignedWords(bytes: Uint8Array): Uint32Array {
+  const words = new Uint32Array(bytes.length / 4);
+  new Uint8Array(words.buffer).set(bytes);
+  return words;
+}
 
 /**
  * `count` strings of 16 bytes in `strings`; string s is hashed under tweak j = `indexOf(s)`.
@@ -23,29 +37,37 @@ export function tccrExpand(label: Uint8Array, strings: Uint8Array, count: number
   const key = createHash('sha256').update('mpc/dkls23/tccr-key/v1').update(label).digest().subarray(0, BLOCK);
   const pi = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
   // π(x) for every string, once.
-  const px = pi.update(strings.subarray(0, BLOCK * count));
-  // π(x) ⊕ i for every output block: i = (j, k) in the block's first 8 bytes.
-  const tweaked = Buffer.alloc(BLOCK * blocks * count);
+  const encrypted = pi.update(strings.subarray(0, BLOCK * count));
+  const px = alignedWords(encrypted);
+  encrypted.fill(0);
+  // π(x) ⊕ i for every output block: i = (j, k), big-endian, in the block's first 8 bytes.
+  const tweaked = new Uint32Array(WORDS * blocks * count);
   for (let s = 0; s < count; s++) {
-    const j = indexOf(s);
+    const j = bigEndianWord(indexOf(s));
+    const from = WORDS * s;
     for (let k = 0; k < blocks; k++) {
-      const at = BLOCK * (blocks * s + k);
-      px.copy(tweaked, at, BLOCK * s, BLOCK * (s + 1));
-      tweaked.writeUInt32BE((tweaked.readUInt32BE(at) ^ j) >>> 0, at);
-      tweaked.writeUInt32BE((tweaked.readUInt32BE(at + 4) ^ k) >>> 0, at + 4);
+      const at = WORDS * (blocks * s + k);
+      tweaked[at] = px[from]! ^ j;
+      tweaked[at + 1] = px[from + 1]! ^ bigEndianWord(k);
+      tweaked[at + 2] = px[from + 2]!;
+      tweaked[at + 3] = px[from + 3]!;
     }
   }
-  const out = pi.update(tweaked);
+  const tweakedBytes = new Uint8Array(tweaked.buffer);
+  const ciphertext = pi.update(tweakedBytes);
   pi.final();
+  const out = alignedWords(ciphertext);
+  ciphertext.fill(0);
   // ⊕ π(x): the Davies–Meyer feed-forward that makes it non-invertible.
   for (let s = 0; s < count; s++) {
+    const from = WORDS * s;
     for (let k = 0; k < blocks; k++) {
-      const at = BLOCK * (blocks * s + k);
-      for (let b = 0; b < BLOCK; b++) out[at + b]! ^= px[BLOCK * s + b]!;
+      const at = WORDS * (blocks * s + k);
+      for (let w = 0; w < WORDS; w++) out[at + w]! ^= px[from + w]!;
     }
   }
   px.fill(0);
-  tweaked.fill(0);
+  tweakedBytes.fill(0);
   key.fill(0);
-  return out;
+  return Buffer.from(out.buffer);
 }
