@@ -58,24 +58,48 @@ const GADGET: readonly bigint[] = (() => {
   return g;
 })();
 
-/** Bytes of one derived scalar: 48, so reducing mod q leaves a bias below 2^-128. */
-const SCALAR_BYTES = 48;
+/** Bytes of one derived scalar. */
+const SCALAR_BYTES = 32;
 /** TCCR output blocks per OT string: WIDTH scalars. */
 const EXPAND_BLOCKS = (WIDTH * SCALAR_BYTES) / 16;
 
 /**
+ * The scalar in 32 big-endian bytes at `at`, uniform in [0, q) by rejection: bytes that read as
+ * q or more (probability below 2^-127, since q > 2^256 − 2^129) are replaced by `resample(attempt)`
+ * until a value falls below q. Exact uniformity is what keeps Alice's corrections one-time pads.
+ */
+export function scalarByRejection(view: DataView, at: number, resample: (attempt: number) => Uint8Array): bigint {
+  for (let attempt = 0; ; attempt++) {
+    const x = readBytes32(view, at);
+    if (x < Q) return x;
+    const fresh = resample(attempt);
+    view = new DataView(fresh.buffer, fresh.byteOffset, fresh.byteLength);
+    at = 0;
+  }
+}
+
+/**
  * The WIDTH scalars of each OT string (16 bytes each) in `strings`, string s under OT index
- * `indexOf(s)`: the TCCR hash (tccr.ts) under the multiplication's label. Left unreduced
- * (< 2^384): every use reduces its result mod q once.
+ * `indexOf(s)`: the TCCR hash (tccr.ts) under the multiplication's label, 32 bytes a scalar,
+ * uniform in [0, q). A rejected scalar is replaced by further output blocks of the same string
+ * and index, beyond any the first pass uses, one pair per scalar and attempt.
  */
 function expandAll(label: Uint8Array, strings: Uint8Array, count: number, indexOf: (s: number) => number): bigint[][] {
   const raw = tccrExpand(label, strings, count, EXPAND_BLOCKS, indexOf);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out: bigint[][] = [];
   for (let s = 0; s < count; s++) {
     const scalars: bigint[] = [];
     for (let k = 0; k < WIDTH; k++) {
-      const at = (WIDTH * s + k) * SCALAR_BYTES;
-      scalars.push(BigInt('0x' + raw.toString('hex', at, at + SCALAR_BYTES)));
+      scalars.push(
+        scalarByRejection(view, (WIDTH * s + k) * SCALAR_BYTES, (attempt) => {
+          const first = EXPAND_BLOCKS + 2 * (WIDTH * attempt + k);
+          const blocks = tccrExpand(label, strings.subarray(16 * s, 16 * (s + 1)), 1, first + 2, () => indexOf(s));
+          const fresh = Uint8Array.from(blocks.subarray(16 * first));
+          blocks.fill(0);
+          return fresh;
+        }),
+      );
     }
     out.push(scalars);
   }
@@ -93,13 +117,34 @@ function checkChallenges(label: Uint8Array, tau: Uint8Array): bigint[] {
   return Array.from({ length: ELL }, (_, k) => mod(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1)))));
 }
 
-// Buffer's native hex decoding: this runs ξ·ℓ times per multiplication, where noble's JS decoder shows in profiles.
-const toBytes32 = (x: bigint): Uint8Array => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
-const fromBytes32 = (b: Uint8Array, offset: number): bigint => BigInt('0x' + Buffer.from(b.buffer, b.byteOffset + offset, 32).toString('hex'));
+const LOW64 = (1n << 64n) - 1n;
+/** x < 2^256 as 32 big-endian bytes at `at` of `view`. */
+function writeBytes32(view: DataView, at: number, x: bigint): void {
+  view.setBigUint64(at, x >> 192n);
+  view.setBigUint64(at + 8, (x >> 128n) & LOW64);
+  view.setBigUint64(at + 16, (x >> 64n) & LOW64);
+  view.setBigUint64(at + 24, x & LOW64);
+}
+/** The 32 big-endian bytes at `at` of `view` as an integer. */
+function readBytes32(view: DataView, at: number): bigint {
+  return (((view.getBigUint64(at) << 64n) | view.getBigUint64(at + 8)) << 128n) | (view.getBigUint64(at + 16) << 64n) | view.getBigUint64(at + 24);
+}
+const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+/** g_j·x: a shift for the powers of two that make up the gadget's first 256 entries. */
+const SHIFTS: readonly bigint[] = Array.from({ length: 256 }, (_, j) => BigInt(j));
+const gadgetTimes = (j: number, x: bigint): bigint => (j < 256 ? x << SHIFTS[j]! : GADGET[j]! * x);
+
+/** x1 − x0 + a mod q for x0, x1, a in [0, q). */
+function correction(x1: bigint, x0: bigint, a: bigint): bigint {
+  const v = x1 - x0 + a;
+  return v < 0n ? v + Q : v >= Q ? v - Q : v;
+}
 
 function checkDigest(label: Uint8Array, r: readonly bigint[]): Uint8Array {
   const all = new Uint8Array(32 * r.length);
-  r.forEach((x, j) => all.set(toBytes32(x), 32 * j));
+  const view = viewOf(all);
+  r.forEach((x, j) => writeBytes32(view, 32 * j, x));
   return createHash('sha256').update('mpc/dkls23/rvole-check/v1').update(label).update(all).digest();
 }
 
@@ -163,11 +208,12 @@ export function aliceRespond(
   }
   const x = expandAll(label, strings, 2 * XI, (s) => s >>> 1);
   zeroize(q, strings);
+  const tauView = viewOf(tau);
   for (let j = 0; j < XI; j++) {
     const x0 = x[2 * j]!;
     const x1 = x[2 * j + 1]!;
-    for (let k = 0; k < WIDTH; k++) tau.set(toBytes32(mod(x1[k]! - x0[k]! + alpha[k]!)), 32 * (WIDTH * j + k));
-    for (let k = 0; k < ELL; k++) c[k]! += GADGET[j]! * x0[k]!;
+    for (let k = 0; k < WIDTH; k++) writeBytes32(tauView, 32 * (WIDTH * j + k), correction(x1[k]!, x0[k]!, alpha[k]!));
+    for (let k = 0; k < ELL; k++) c[k]! += gadgetTimes(j, x0[k]!);
     x0s.push(x0);
   }
   x.length = 0;
@@ -189,17 +235,18 @@ export function bobFinish(state: BobState, alice: AliceMessage): bigint[] | unde
     const chi = checkChallenges(label, alice.tau);
     const d = new Array<bigint>(ELL).fill(0n);
     const x = expandAll(label, state.rows, XI, (s) => s);
+    const tauView = viewOf(alice.tau);
     const r: bigint[] = [];
     for (let j = 0; j < XI; j++) {
       const bit = BigInt((state.beta[j >>> 3]! >>> (j & 7)) & 1);
       const xb = x[j]!;
       const bt: bigint[] = [];
       for (let k = 0; k < WIDTH; k++) {
-        const t = fromBytes32(alice.tau, 32 * (WIDTH * j + k));
+        const t = readBytes32(tauView, 32 * (WIDTH * j + k));
         if (t >= Q) return undefined; // public: τ is Alice's message
         bt.push(bit * t - xb[k]!);
       }
-      for (let k = 0; k < ELL; k++) d[k]! += GADGET[j]! * bt[k]!;
+      for (let k = 0; k < ELL; k++) d[k]! += gadgetTimes(j, bt[k]!);
       const combined = chi.reduce((acc, ch, k) => acc + ch * bt[k]!, bt[ELL]!);
       r.push(mod(bit * alice.checkU - combined));
     }

@@ -69,8 +69,11 @@ import {
 
 export { lagrangeAtZero, pairLabel, signTranscript, type EcdsaSignature, type OtPairGuard } from './sign-parts.ts';
 
-export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v3';
-export const dklsPresignProtocol = 'dkls23-presign/ecdsa-secp256k1/v1';
+// v4 / v2: OT strings become scalars by rejection from 32 bytes (rvole.ts). The id is bound
+// into the inputs hash, so a node still on the old derivation aborts with inputs_mismatch
+// (naming no one) instead of failing a multiplication check and being blamed.
+export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v4';
+export const dklsPresignProtocol = 'dkls23-presign/ecdsa-secp256k1/v2';
 
 
 export interface DklsSignOptions {
