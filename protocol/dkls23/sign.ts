@@ -39,6 +39,7 @@ import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type SessionContext, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
+import { secp256k1MulSecret } from '../curves/secp256k1-mul-secret.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { sendOnlineShare, type DklsPresignature } from './presigned.ts';
 import { aliceRespond, bobFinish, bobStart, type BobState } from './rvole.ts';
@@ -301,7 +302,7 @@ function round3<O>(s: SignState<O>, commitments: ReadonlyMap<PartyId, Uint8Array
         // random bits (drawn after j's messages are in) misses a cheat with probability 2^-128,
         // and its two multiplications cost half those of a full-size ρ.
         const rho = batchWeight(s.ctx.rng);
-        const lhs = Rj.add(pkj.multiplyUnsafe(rho)).multiply(x).subtract(parsePoint(m.gammaU)).subtract(parsePoint(m.gammaV).multiplyUnsafe(rho));
+        const lhs = secp256k1MulSecret(Rj.add(pkj.multiplyUnsafe(rho)), x).subtract(parsePoint(m.gammaU)).subtract(parsePoint(m.gammaV).multiplyUnsafe(rho));
         if (!lhs.equals(mulG((d[0]! + rho * d[1]!) % N))) {
           bad.push(j);
           continue;
