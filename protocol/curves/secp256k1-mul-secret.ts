@@ -13,36 +13,16 @@
  * arithmetic (the split itself) is not constant time; SECURITY.md says what that leaves.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { psi, splitScalar, type SecpPoint } from './secp256k1-glv.ts';
 
-type SecpPoint = InstanceType<typeof secp256k1.Point>;
 const { Point } = secp256k1;
-const Fp = Point.Fp;
 const N = Point.Fn.ORDER;
-
-/** β, a cube root of unity in Fp, and the reduced lattice basis of λ (noble's secp256k1 constants). */
-const BETA = 0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501een;
-const A1 = 0x3086d221a7d46bcde86c90e49284eb15n;
-const B1 = -0xe4437ed6010e88286f547fa90abfe4c3n;
-const A2 = 0x114ca50f7a8e2f3f657c1108d9d44cfd8n;
-const B2 = A1;
 
 const HALF_BITS = 128n;
 const HALF_MASK = (1n << HALF_BITS) - 1n;
 const WINDOW = 4;
 const WINDOWS = 128 / WINDOW;
 const TABLE = 1 << WINDOW;
-
-/** a/b rounded to nearest, for a ≥ 0 and b > 0 (both numerators below are: B2 > 0 > B1, k ≥ 0). */
-const divNearest = (a: bigint, b: bigint): bigint => (a + b / 2n) / b;
-
-/** k1, k2 with k ≡ k1 + k2·λ (mod n), each in (−2^128, 2^128) (Babai rounding on the basis). */
-export function splitScalar(k: bigint): [bigint, bigint] {
-  const c1 = divNearest(B2 * k, N);
-  const c2 = divNearest(-B1 * k, N);
-  return [k - c1 * A1 - c2 * A2, -c1 * B1 - c2 * B2];
-}
-
-const psi = (p: SecpPoint): SecpPoint => new Point(Fp.mul(p.X, BETA), p.Y, p.Z);
 
 /** table[d] for d = digit, touching every entry. */
 function select(table: readonly SecpPoint[], digit: number): SecpPoint {

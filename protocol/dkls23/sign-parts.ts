@@ -73,9 +73,6 @@ export const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, '
 /** x·G for a secret x (OpenSSL, secp256k1-base-mul.ts); x = 0 gives the identity, which OpenSSL refuses as a key. */
 export const mulG = (x: bigint): SecpPoint => (x === 0n ? Point.ZERO : Point.fromBytes(secp256k1BaseMul(x)));
 
-/** A random weight for a batched check: in [1, 2^128], enough for 128-bit soundness, half the cost of a full scalar. */
-export const batchWeight = (rng: (n: number) => Uint8Array): bigint => 1n + BigInt('0x' + Buffer.from(rng(16)).toString('hex'));
-
 export function randomScalar(rng: (n: number) => Uint8Array): bigint {
   for (;;) {
     const x = BigInt('0x' + Buffer.from(rng(48)).toString('hex')) % N;

@@ -39,12 +39,12 @@ import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type SessionContext, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
+import { glvWeight, mulWeight } from '../curves/secp256k1-glv.ts';
 import { secp256k1MulSecret } from '../curves/secp256k1-mul-secret.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { sendOnlineShare, type DklsPresignature } from './presigned.ts';
 import { aliceRespond, bobFinish, bobStart, type BobState } from './rvole.ts';
 import {
-  batchWeight,
   Fn,
   lagrangeAtZero,
   mulG,
@@ -298,12 +298,13 @@ function round3<O>(s: SignState<O>, commitments: ReadonlyMap<PartyId, Uint8Array
         // The γ/ψ correlation check, that j used r_j and sk_j (the openings of R_j and pk_j) as
         // Alice: χ·R_j − Γ^u = d^u·G and χ·pk_j − Γ^v = d^v·G, both at once as their combination
         // with a random ρ only this party knows (one secret-scalar multiplication instead of two).
-        // If either equation fails, at most one ρ in the group makes the sum hold, so a ρ of 128
-        // random bits (drawn after j's messages are in) misses a cheat with probability 2^-128,
-        // and its two multiplications cost half those of a full-size ρ.
-        const rho = batchWeight(s.ctx.rng);
-        const lhs = secp256k1MulSecret(Rj.add(pkj.multiplyUnsafe(rho)), x).subtract(parsePoint(m.gammaU)).subtract(parsePoint(m.gammaV).multiplyUnsafe(rho));
-        if (!lhs.equals(mulG((d[0]! + rho * d[1]!) % N))) {
+        // If either equation fails, at most one ρ in the group makes the sum hold, so a ρ of 2^128
+        // possible values (drawn after j's messages are in) misses a cheat with probability
+        // 2^-128; drawn as ρ1 + ρ2·λ with 64-bit halves (secp256k1-glv.ts), its multiples cost a
+        // quarter of a full-size ρ's.
+        const rho = glvWeight(s.ctx.rng);
+        const lhs = secp256k1MulSecret(Rj.add(mulWeight(pkj, rho)), x).subtract(parsePoint(m.gammaU)).subtract(mulWeight(parsePoint(m.gammaV), rho));
+        if (!lhs.equals(mulG((d[0]! + rho.value * d[1]!) % N))) {
           bad.push(j);
           continue;
         }
