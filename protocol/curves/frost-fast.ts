@@ -22,7 +22,6 @@
 import type { FROST } from '@noble/curves/abstract/frost.js';
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { _splitEndoScalar } from '@noble/curves/abstract/weierstrass.js';
 import { schnorr, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE, concatBytes, hexToBytes } from '@noble/curves/utils.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -31,7 +30,7 @@ import { BoundedMap } from '../core/bounded-map.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
 import { x25519Msm } from './ed25519-x25519-msm.ts';
-import { GLV_BASIS, psi } from './secp256k1-glv.ts';
+import { psi, splitScalar } from './secp256k1-glv.ts';
 import { validEd25519Point, validSecp256k1Point } from './points.ts';
 
 /** The group operations the core uses, as noble's edwards and weierstrass points both have them. */
@@ -261,10 +260,11 @@ function secp256k1GlvMsm(points: SecpPoint[], scalars: bigint[]): SecpPoint {
   const halves: SecpPoint[] = [];
   const halfScalars: bigint[] = [];
   points.forEach((p, i) => {
-    const { k1neg, k1, k2neg, k2 } = _splitEndoScalar(scalars[i]!, GLV_BASIS, secp256k1.Point.Fn.ORDER);
+    // The wNAF walk takes non-negative scalars: a negative half negates its point instead.
+    const [k1, k2] = splitScalar(scalars[i]!);
     const psiP = psi(p);
-    halves.push(k1neg ? p.negate() : p, k2neg ? psiP.negate() : psiP);
-    halfScalars.push(k1, k2);
+    halves.push(k1 < 0n ? p.negate() : p, k2 < 0n ? psiP.negate() : psiP);
+    halfScalars.push(k1 < 0n ? -k1 : k1, k2 < 0n ? -k2 : k2);
   });
   return mulAddUnsafe(secp256k1.Point, halves, halfScalars);
 }

@@ -12,10 +12,10 @@ const { Point } = secp256k1;
 const N = Point.Fn.ORDER;
 
 /** β, a primitive cube root of unity in Fp; λ, the matching one in Fn. */
-export const BETA = 0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501een;
+const BETA = 0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501een;
 export const LAMBDA = 0x5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72n;
 /** The reduced basis (a1, b1), (a2, b2) of {(a, b) : a + b·λ ≡ 0 (mod n)}; its vectors are ~2^128 long. */
-export const GLV_BASIS: [[bigint, bigint], [bigint, bigint]] = [
+const GLV_BASIS: [[bigint, bigint], [bigint, bigint]] = [
   [0x3086d221a7d46bcde86c90e49284eb15n, -0xe4437ed6010e88286f547fa90abfe4c3n],
   [0x114ca50f7a8e2f3f657c1108d9d44cfd8n, 0x3086d221a7d46bcde86c90e49284eb15n],
 ];
