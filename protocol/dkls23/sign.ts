@@ -70,9 +70,9 @@ import {
 
 export { lagrangeAtZero, pairLabel, signTranscript, type EcdsaSignature, type OtPairGuard } from './sign-parts.ts';
 
-// v4 / v2: OT strings become scalars by rejection from 32 bytes (rvole.ts). The id is bound
-// into the inputs hash, so a node still on the old derivation aborts with inputs_mismatch
-// (naming no one) instead of failing a multiplication check and being blamed.
+// v4 / v2: OT strings become scalars by rejection from 32 bytes (rvole.ts). A node still on the
+// old derivation refuses the other's messages as another protocol's (party.ts), so no
+// multiplication check runs between the two and neither is blamed for the other's version.
 export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v4';
 export const dklsPresignProtocol = 'dkls23-presign/ecdsa-secp256k1/v2';
 
