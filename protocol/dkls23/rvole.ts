@@ -63,6 +63,20 @@ const SCALAR_BYTES = 32;
 /** TCCR output blocks per OT string: WIDTH scalars. */
 const EXPAND_BLOCKS = (WIDTH * SCALAR_BYTES) / 16;
 
+const LOW64 = (1n << 64n) - 1n;
+/** x < 2^256 as 32 big-endian bytes at `at` of `view`. */
+function writeBytes32(view: DataView, at: number, x: bigint): void {
+  view.setBigUint64(at, x >> 192n);
+  view.setBigUint64(at + 8, (x >> 128n) & LOW64);
+  view.setBigUint64(at + 16, (x >> 64n) & LOW64);
+  view.setBigUint64(at + 24, x & LOW64);
+}
+/** The 32 big-endian bytes at `at` of `view` as an integer. */
+function readBytes32(view: DataView, at: number): bigint {
+  return (((view.getBigUint64(at) << 64n) | view.getBigUint64(at + 8)) << 128n) | (view.getBigUint64(at + 16) << 64n) | view.getBigUint64(at + 24);
+}
+const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
 /**
  * The scalar in 32 big-endian bytes at `at`, uniform in [0, q) by rejection: bytes that read as
  * q or more (probability below 2^-127, since q > 2^256 − 2^129) are replaced by `resample(attempt)`
@@ -73,7 +87,7 @@ export function scalarByRejection(view: DataView, at: number, resample: (attempt
     const x = readBytes32(view, at);
     if (x < Q) return x;
     const fresh = resample(attempt);
-    view = new DataView(fresh.buffer, fresh.byteOffset, fresh.byteLength);
+    view = viewOf(fresh);
     at = 0;
   }
 }
@@ -86,7 +100,7 @@ export function scalarByRejection(view: DataView, at: number, resample: (attempt
  */
 function expandAll(label: Uint8Array, strings: Uint8Array, count: number, indexOf: (s: number) => number): bigint[][] {
   const raw = tccrExpand(label, strings, count, EXPAND_BLOCKS, indexOf);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const view = viewOf(raw);
   const out: bigint[][] = [];
   for (let s = 0; s < count; s++) {
     const scalars: bigint[] = [];
@@ -116,20 +130,6 @@ function checkChallenges(label: Uint8Array, tau: Uint8Array): bigint[] {
     .digest();
   return Array.from({ length: ELL }, (_, k) => mod(BigInt('0x' + raw.toString('hex', 48 * k, 48 * (k + 1)))));
 }
-
-const LOW64 = (1n << 64n) - 1n;
-/** x < 2^256 as 32 big-endian bytes at `at` of `view`. */
-function writeBytes32(view: DataView, at: number, x: bigint): void {
-  view.setBigUint64(at, x >> 192n);
-  view.setBigUint64(at + 8, (x >> 128n) & LOW64);
-  view.setBigUint64(at + 16, (x >> 64n) & LOW64);
-  view.setBigUint64(at + 24, x & LOW64);
-}
-/** The 32 big-endian bytes at `at` of `view` as an integer. */
-function readBytes32(view: DataView, at: number): bigint {
-  return (((view.getBigUint64(at) << 64n) | view.getBigUint64(at + 8)) << 128n) | (view.getBigUint64(at + 16) << 64n) | view.getBigUint64(at + 24);
-}
-const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 /** g_j·x: a shift for the powers of two that make up the gadget's first 256 entries. */
 const SHIFTS: readonly bigint[] = Array.from({ length: 256 }, (_, j) => BigInt(j));
