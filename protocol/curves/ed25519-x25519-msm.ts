@@ -23,44 +23,23 @@
  * Variable time, and only for public inputs: OpenSSL's ladder is constant time, the rest is not.
  * Tested against noble's multiplication (test/frost/ed25519-x25519-msm.test.ts).
  */
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
-import { MONTGOMERY_A } from './ed25519-subgroup.ts';
+import { clampedFor, ladder, MONTGOMERY_A, x25519Point, x25519Scalar } from './x25519-ladder.ts';
 
 type EdPoint = InstanceType<typeof ed25519.Point>;
 
 const Fp = ed25519.Point.Fp;
-const Fn = ed25519.Point.Fn;
 /** 2A of the Montgomery form, and c = √(−(A + 2)), the constant of RFC 7748's birational maps. */
 const TWO_A = 2n * MONTGOMERY_A;
 const C = Fp.sqrt(Fp.neg(MONTGOMERY_A + 2n));
-const TWO_254 = 1n << 254n;
-const TWO_251 = 1n << 251n;
-const INV8 = Fn.inv(8n);
 
-// DER wrappers of a raw X25519 private scalar (PKCS #8) and public u-coordinate (SPKI).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-
-/** The clamped X25519 scalar k with u([k]P) = u([s]P) for every P of order L, if there is one. */
-function clampedFor(s: bigint): Uint8Array | undefined {
-  for (const t of [s, Fn.neg(s)]) {
-    const m = Fn.mul(Fn.sub(t, Fn.create(TWO_254)), INV8);
-    if (m < TWO_251) return numberToBytesLE(TWO_254 + 8n * m, 32);
-  }
-  return undefined;
-}
-
-/** u([s]P) by X25519, or undefined when OpenSSL refuses (an all-zero result: [s]P = O) or s has no clamped form. */
-function ladder(s: bigint, uP: KeyObject): bigint | undefined {
+/** u([s]P) for P of prime order, or undefined when s has no clamped form or [s]P = O. */
+function uOfMultiple(s: bigint, uP: KeyObject): bigint | undefined {
   const k = clampedFor(s);
   if (!k) return undefined;
   try {
-    const secret = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, k]), format: 'der', type: 'pkcs8' });
-    return bytesToNumberLE(diffieHellman({ privateKey: secret, publicKey: uP }));
-  } catch {
-    return undefined;
+    return ladder(x25519Scalar(k), uP);
   } finally {
     k.fill(0);
   }
@@ -75,9 +54,9 @@ function mulByLadder(P: EdPoint, s: bigint): EdPoint | undefined {
   const inv = Fp.inv(den);
   const uP = Fp.mul(Fp.mul(Fp.add(Z, Y), X), inv);
   const vP = Fp.mul(Fp.mul(Fp.mul(C, Fp.add(Z, Y)), Z), inv);
-  const publicU = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, numberToBytesLE(uP, 32)]), format: 'der', type: 'spki' });
-  const uQ = ladder(s, publicU);
-  const uR = ladder(Fn.add(s, 1n), publicU);
+  const publicU = x25519Point(uP);
+  const uQ = uOfMultiple(s, publicU);
+  const uR = uOfMultiple(ed25519.Point.Fn.add(s, 1n), publicU);
   if (uQ === undefined || uR === undefined) return undefined;
   // v_Q = num / (2·v_P), kept as a fraction: the Edwards point below absorbs the denominator.
   const diff = Fp.sub(uP, uQ);

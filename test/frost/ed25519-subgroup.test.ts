@@ -1,5 +1,5 @@
 /**
- * The halving subgroup check (protocol/curves/ed25519-subgroup.ts) against noble's [L]·P = O,
+ * The X25519-ladder subgroup check (protocol/curves/ed25519-subgroup.ts) against noble's [L]·P = O,
  * which we did not write, on points of every order: each coset of the 8-torsion subgroup
  * (noble's ED25519_TORSION_SUBGROUP), the torsion points themselves and the identity.
  */
@@ -12,7 +12,7 @@ import { validEd25519Point } from '../../protocol/curves/points.ts';
 const Point = ed25519.Point;
 const torsion = ED25519_TORSION_SUBGROUP.map((hex) => Point.fromHex(hex));
 
-describe('edwards25519 prime-order subgroup membership by halving', () => {
+describe('edwards25519 prime-order subgroup membership by one X25519 ladder', () => {
   it('the eight torsion points: only the identity is in the subgroup, as noble says', () => {
     expect(torsion).toHaveLength(8);
     for (const t of torsion) expect(inPrimeOrderSubgroup(t)).toBe(t.isTorsionFree());
