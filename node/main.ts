@@ -142,6 +142,7 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     audit: async (entry) => {
       await audit.append(entry).catch((e: unknown) => {
         ops?.auditWriteFailures.inc();
+        log.error({ event: 'audit_write_failed', entry: entry.event, outcome: entry.outcome, keyId: entry.keyId, session: entry.session, error: e instanceof Error ? e.message : String(e) });
         throw e;
       });
       if (entry.event === 'policy' && (entry.outcome === 'allowed' || entry.outcome === 'refused') && entry.keyId) ops?.policyDecisions.inc({ decision: entry.outcome, rule: entry.rule ?? '' });

@@ -79,6 +79,11 @@ export class MemoryCluster {
   /** Every node's audit entries, when `recordAudits` is set. */
   readonly audits: { node: NodeId; entry: AuditEntry }[] = [];
   recordAudits = false;
+  /**
+   * Each node's audit-log disk: when set, an append is on disk when the returned promise
+   * resolves (never, for a disk that stalls) and fails when it rejects. Unset: at once.
+   */
+  auditDisk?: (node: NodeId, entry: AuditEntry) => Promise<void>;
   private readonly network: MemoryNetwork;
   private readonly links = new Map<NodeId, ClusterLink>();
   private readonly coordinatorLink: ClusterLink;
@@ -147,8 +152,9 @@ export class MemoryCluster {
           log: (event, fields) => {
             if (c.recordLogs) c.logs.push({ node: id, event, fields });
           },
-          audit: (entry) => {
+          audit: async (entry) => {
             if (c.recordAudits) c.audits.push({ node: id, entry });
+            await c.auditDisk?.(id, entry);
           },
         }),
     });

@@ -201,8 +201,12 @@ export const SCENARIOS: readonly Scenario[] = [
         );
         await ctx.settle();
       }
-      // Every use of a presignature is in the signers' audit logs; none may appear twice.
-      const uses = (await ctx.auditEntries()).filter((a) => a.entry.event === 'sign' && a.entry.outcome === 'completed' && a.entry.presignature).map((a) => `${a.node}/${a.entry.keyId}/${a.entry.presignature}`);
+      // Every use of a presignature is in the signers' audit logs, as a "started" entry synced
+      // before the share is touched (the "completed" one may be lost to a kill); a session that
+      // logged "aborted" did not use it. None may appear twice.
+      const entries = (await ctx.auditEntries()).filter((a) => a.entry.event === 'sign' && a.entry.presignature);
+      const aborted = new Set(entries.filter((a) => a.entry.outcome === 'aborted').map((a) => `${a.node}/${a.entry.session}`));
+      const uses = entries.filter((a) => a.entry.outcome === 'started' && !aborted.has(`${a.node}/${a.entry.session}`)).map((a) => `${a.node}/${a.entry.keyId}/${a.entry.presignature}`);
       figures.presignedShares = uses.length;
       figures.presignaturesUsedTwice = uses.length - new Set(uses).size;
     },

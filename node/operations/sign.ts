@@ -127,9 +127,15 @@ export async function startSign(ctx: NodeContext, request: SignRequest): Promise
       const sig = output as SchemeSignature;
       completed = true;
       await ended(true);
-      await ctx.audit({ event: 'sign', ...base, outcome: 'completed' });
+      // The share's use went on record (the synced "started" entry) before the share was touched;
+      // this entry says how the session ended, and the aggregator's signature does not wait for
+      // its fsync. A crash in between leaves "started" without an end: used, outcome unknown. A
+      // failed write is counted (mpc_node_audit_write_failures_total), which pages.
+      const recorded = ctx.audit({ event: 'sign', ...base, outcome: 'completed' });
       // A signer that only contributed its share reports nothing; the aggregator reports.
-      return sig ? { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId } : undefined;
+      if (!sig) return recorded.then(() => undefined);
+      recorded.catch(() => undefined);
+      return { type: 'sign_done', session: request.session, signature: sig.signature as Bytes, recoveryId: sig.recoveryId };
     },
     dispose,
     ...(aborted ? { aborted } : {}),

@@ -392,6 +392,29 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(verifies(afterRepair)).toBe(true);
   });
 
+  it('audit-log disk: no share is used before its "started" entry is on disk; the signature does not wait for the "completed" one', async () => {
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
+    const never = () => new Promise<void>(() => undefined);
+    // A disk that accepts "completed" entries and never finishes writing them: the share was used
+    // once "started" was on disk, and the signature goes out without waiting.
+    cluster.auditDisk = (_node, entry) => (entry.event === 'sign' && entry.outcome === 'completed' ? never() : Promise.resolve());
+    const msg = Buffer.from('stalled after use');
+    const sig = await cluster.engine.sign(key.id, { message: msg }, ctx([], 5000));
+    expect(opensslEd25519Verifies(Buffer.from(sig.signature, 'hex'), msg, Buffer.from(sig.publicKey, 'hex'))).toBe(true);
+    // A disk that stalls on "started": no node sends a single protocol message, and no signature comes.
+    cluster.auditDisk = (_node, entry) => (entry.event === 'sign' && entry.outcome === 'started' ? never() : Promise.resolve());
+    const protocolMessages: unknown[] = [];
+    cluster.setLink((_from, _to, m) => {
+      if (m.type === 'protocol') protocolMessages.push(m);
+      return [0];
+    });
+    const err = await cluster.engine.sign(key.id, { message: Buffer.from('stalled before use') }, ctx([], 1500)).catch((e: unknown) => e);
+    expect((err as ServiceError).code).toBe('deadline_exceeded');
+    expect(protocolMessages).toEqual([]);
+  });
+
   it('refuses a sign request that the coordinator did not sign', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();
