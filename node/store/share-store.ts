@@ -17,7 +17,7 @@
 import type { Scheme } from '../../protocol/schemes/index.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
 import type { ShareProtector } from '../../cluster/providers/types.ts';
-import type { KeyValueBackend } from './backend.ts';
+import type { BatchOp, KeyValueBackend } from './backend.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { LevelBackend } from './level-backend.ts';
 import { SealedShareError, ShareSealer } from './sealer.ts';
@@ -73,6 +73,15 @@ export interface StoreCounters {
 
 const pad = (epoch: number) => epoch.toString().padStart(10, '0');
 const metaKey = (keyId: string) => `meta!${keyId}`;
+/** A parsed record, frozen all the way down: the remembered copy is handed to every reader. */
+function frozen<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) frozen(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 const shareKey = (keyId: string, epoch: number) => `share!${keyId}!${pad(epoch)}`;
 const sessionKey = (keyId: string, session: string) => `session!${keyId}!${session}`;
 
@@ -89,6 +98,14 @@ export class ShareStore implements ShareVault {
   /** The node's unused presignatures (presignatures.ts): erased with every change of a key's epoch. */
   private readonly presignatures: PresignatureStore;
   private readonly cacheCounters = { cacheHits: 0, cacheMisses: 0 };
+  /**
+   * Each held key's metadata as this store last read or wrote it. Only this store writes it (one
+   * process holds the database's lock), so a signature's path reads it without a database round
+   * trip. A write drops the entry first and counts in `metaWrites`, so a read that raced it is
+   * not remembered.
+   */
+  private readonly metas = new Map<string, KeyMeta>();
+  private metaWrites = 0;
 
   constructor(parts: LedgerParts) {
     this.db = parts.backend;
@@ -149,15 +166,8 @@ export class ShareStore implements ShareVault {
 
   private async saveShareLocked(key: StoredKey, share: Uint8Array, epoch: number): Promise<void> {
     if (await this.hasKey(key.keyId)) throw new SealedShareError('corrupt', `key ${key.keyId} already exists`);
-    const meta = toMeta(key, epoch);
     const record = await this.seal({ keyId: key.keyId, scheme: key.scheme, epoch }, share);
-    await this.db.batch(
-      [
-        { type: 'put', key: shareKey(key.keyId, epoch), value: record },
-        { type: 'put', key: metaKey(key.keyId), value: Buffer.from(JSON.stringify(meta)) },
-      ],
-      { sync: true },
-    );
+    await this.writeMeta(key.keyId, toMeta(key, epoch), (meta) => [{ type: 'put', key: shareKey(key.keyId, epoch), value: record }, meta]);
   }
 
   /**
@@ -177,17 +187,14 @@ export class ShareStore implements ShareVault {
       if (!committee) throw new SealedShareError('not_found', `no key ${keyId}`);
       meta = { ...toMeta(committee, epoch), status: 'pending' };
       const record = await this.seal({ keyId, scheme: meta.scheme, epoch }, share);
-      await this.db.batch([{ type: 'put', key: shareKey(keyId, epoch), value: record }, { type: 'put', key: metaKey(keyId), value: Buffer.from(JSON.stringify(meta)) }], { sync: true });
+      await this.writeMeta(keyId, meta, (m) => [{ type: 'put', key: shareKey(keyId, epoch), value: record }, m]);
       return;
     }
     // A staged but never confirmed epoch (an interrupted refresh) is simply replaced.
     if (epoch <= meta.epoch) throw new SealedShareError('corrupt', `epoch ${epoch} is not after the current epoch ${meta.epoch}`);
     const record = await this.seal({ keyId, scheme: meta.scheme, epoch }, share);
     const staged = committee ? { epoch, threshold: committee.threshold, parties: [...committee.parties] } : undefined;
-    await this.db.batch(
-      [{ type: 'put', key: shareKey(keyId, epoch), value: record }, { type: 'put', key: metaKey(keyId), value: Buffer.from(JSON.stringify({ ...meta, staged })) }],
-      { sync: true },
-    );
+    await this.writeMeta(keyId, { ...meta, staged }, (m) => [{ type: 'put', key: shareKey(keyId, epoch), value: record }, m]);
   }
 
   /** Makes a staged epoch current and erases every older epoch, in one synced batch. */
@@ -199,7 +206,7 @@ export class ShareStore implements ShareVault {
     const meta = await this.meta(keyId);
     if (!meta) throw new SealedShareError('not_found', `no key ${keyId}`);
     if (meta.status === 'pending' && meta.epoch === epoch) {
-      await this.db.put(metaKey(keyId), Buffer.from(JSON.stringify({ ...meta, status: 'active' })), { sync: true });
+      await this.writeMeta(keyId, { ...meta, status: 'active' }, (m) => [m]);
       return;
     }
     if (meta.epoch === epoch) return; // already confirmed (idempotent after a crash)
@@ -209,24 +216,11 @@ export class ShareStore implements ShareVault {
     const voided = await this.presignatures.eraseOps(keyId);
     const older: string[] = [];
     for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: shareKey(keyId, epoch) })) older.push(k);
-    await this.db.batch(
-      [
-        ...older.map((k) => ({ type: 'del' as const, key: k })),
-        ...voided,
-        {
-          type: 'put' as const,
-          key: metaKey(keyId),
-          value: Buffer.from(
-            JSON.stringify(
-              meta.staged?.epoch === epoch
-                ? { ...meta, epoch, threshold: meta.staged.threshold, parties: meta.staged.parties, staged: undefined, burned: undefined }
-                : { ...meta, epoch, staged: undefined, burned: undefined },
-            ),
-          ),
-        },
-      ],
-      { sync: true },
-    );
+    const confirmed: KeyMeta =
+      meta.staged?.epoch === epoch
+        ? { ...meta, epoch, threshold: meta.staged.threshold, parties: meta.staged.parties, staged: undefined, burned: undefined }
+        : { ...meta, epoch, staged: undefined, burned: undefined };
+    await this.writeMeta(keyId, confirmed, (m) => [...older.map((k) => ({ type: 'del' as const, key: k })), ...voided, m]);
     this.cache.forgetKey(keyId);
   }
 
@@ -235,7 +229,7 @@ export class ShareStore implements ShareVault {
       const meta = await this.meta(keyId);
       // A later epoch brought fresh pairwise setups: the cheat was against one that is gone.
       if (!meta || meta.epoch !== epoch || meta.burned?.includes(peer)) return;
-      await this.db.put(metaKey(keyId), Buffer.from(JSON.stringify({ ...meta, burned: [...(meta.burned ?? []), peer].sort((a, b) => a - b) })), { sync: true });
+      await this.writeMeta(keyId, { ...meta, burned: [...(meta.burned ?? []), peer].sort((a, b) => a - b) }, (m) => [m]);
     });
   }
 
@@ -287,7 +281,7 @@ export class ShareStore implements ShareVault {
     for await (const k of this.db.keys({ gte: `share!${keyId}!`, lt: `share!${keyId}"` })) keys.push(k);
     this.presignatures.forget(keyId);
     const voided = await this.presignatures.eraseOps(keyId);
-    await this.db.batch([...[...keys, metaKey(keyId)].map((key) => ({ type: 'del' as const, key })), ...voided], { sync: true });
+    await this.writeMeta(keyId, undefined, (m) => [...keys.map((key) => ({ type: 'del' as const, key })), m, ...voided]);
     this.cache.forgetKey(keyId);
   }
 
@@ -360,8 +354,31 @@ export class ShareStore implements ShareVault {
   }
 
   private async meta(keyId: string): Promise<KeyMeta | undefined> {
+    const known = this.metas.get(keyId);
+    if (known) return known;
+    const writes = this.metaWrites;
     const raw = await this.db.get(metaKey(keyId));
-    return raw ? (JSON.parse(Buffer.from(raw).toString('utf8')) as KeyMeta) : undefined;
+    if (!raw) return undefined;
+    const meta = frozen(JSON.parse(Buffer.from(raw).toString('utf8')) as KeyMeta);
+    if (writes === this.metaWrites) this.metas.set(keyId, meta);
+    return meta;
+  }
+
+  /**
+   * Commits `ops` (which place the operation on the key's metadata, given to them: `meta` put,
+   * or deleted when undefined) in one synced batch, and remembers what is now on disk. The
+   * caller holds the key's lock, so writes to one key's metadata do not interleave.
+   */
+  private async writeMeta(keyId: string, meta: KeyMeta | undefined, ops: (metaOp: BatchOp) => BatchOp[]): Promise<void> {
+    const json = meta && JSON.stringify(meta);
+    this.metas.delete(keyId);
+    this.metaWrites++;
+    try {
+      await this.db.batch(ops(json ? { type: 'put', key: metaKey(keyId), value: Buffer.from(json) } : { type: 'del', key: metaKey(keyId) }), { sync: true });
+    } finally {
+      this.metaWrites++;
+    }
+    if (json) this.metas.set(keyId, frozen(JSON.parse(json) as KeyMeta));
   }
 
   private seal(binding: { keyId: string; scheme: Scheme; epoch: number }, share: Uint8Array): Promise<Uint8Array> {

@@ -136,4 +136,66 @@ describe.each(BACKENDS)('share ledger over $name', (backend) => {
     expect(await store.loadShare('c')).toMatchObject({ epoch: 1, key: { threshold: 3, parties: [2, 3, 4] } });
     await store.close();
   });
+
+  it('the metadata a ledger remembers is what is on disk: after every kind of write, a new ledger over the same disk reads the same', async () => {
+    const store = await open();
+    const seen = async (s: ShareStore) => ({ state: await s.inspect('m'), has: await s.hasKey('m'), keys: (await s.listKeys()).map((k) => k.keyId) });
+    const committee = { ...key('m'), threshold: 3, parties: [1, 2, 3, 4] as PartyId[] };
+    const writes: [string, () => Promise<void>][] = [
+      ['save', () => store.saveShare(key('m'), new Uint8Array(32).fill(1))],
+      ['burn', () => store.burnPair('m', 2 as PartyId, 0)],
+      ['stage', () => store.stageEpoch('m', 1, new Uint8Array(32).fill(2), committee)],
+      ['confirm', () => store.confirmEpoch('m', 1)],
+      ['burn again', () => store.burnPair('m', 3 as PartyId, 1)],
+      ['destroy', () => store.destroyKey('m')],
+      ['pending', () => store.stageEpoch('m', 5, new Uint8Array(32).fill(5), committee)],
+      ['activate', () => store.confirmEpoch('m', 5)],
+    ];
+    for (const [what, write] of writes) {
+      await write();
+      expect({ what, ...(await seen(store)) }).toEqual({ what, ...(await seen(store.reopened())) });
+    }
+    expect((await seen(store)).state).toMatchObject({ epoch: 5, status: 'active', burned: [], key: { threshold: 3 } });
+    await store.close();
+  });
+});
+
+describe('share ledger metadata in memory', () => {
+  /** A disk whose next read hands back what it read only when `release` is called. */
+  class HeldReadBackend extends MemoryBackend {
+    private hold?: Promise<void>;
+    release = () => undefined as void;
+    holdNextRead(): void {
+      this.hold = new Promise((r) => (this.release = r));
+    }
+    override async get(k: string): Promise<Uint8Array | undefined> {
+      const value = await super.get(k);
+      const hold = this.hold;
+      this.hold = undefined;
+      await hold;
+      return value;
+    }
+  }
+
+  it('a read that raced a write of the same key is not remembered', async () => {
+    const backend = new HeldReadBackend();
+    const store = new ShareStore({ backend, sealer: await sealer(), nodeId: 'node-1', cacheTtlMs: 0 });
+    await store.saveShare(key('r'), new Uint8Array(32).fill(1));
+    const fresh = store.reopened(); // remembers nothing yet
+    backend.holdNextRead();
+    const stale = fresh.burnedPairs('r'); // read from disk before the burn, answered after it
+    await fresh.burnPair('r', 2 as PartyId, 0);
+    backend.release();
+    expect(await stale).toEqual([]);
+    expect(await fresh.burnedPairs('r')).toEqual([2]);
+    expect(await fresh.reopened().burnedPairs('r')).toEqual([2]);
+  });
+
+  it('hands out frozen metadata: a caller cannot change what the next one reads', async () => {
+    const store = new ShareStore({ backend: new MemoryBackend(), sealer: await sealer(), nodeId: 'node-1', cacheTtlMs: 0 });
+    await store.saveShare(key('f'), new Uint8Array(32).fill(1));
+    const loaded = (await store.loadShare('f'))!;
+    expect(() => (loaded.key.parties as PartyId[]).push(9 as PartyId)).toThrow(TypeError);
+    expect((await store.loadShare('f'))!.key.parties).toEqual([1, 2, 3]);
+  });
 });
