@@ -73,6 +73,9 @@ export interface StoreCounters {
 
 const pad = (epoch: number) => epoch.toString().padStart(10, '0');
 const metaKey = (keyId: string) => `meta!${keyId}`;
+const shareKey = (keyId: string, epoch: number) => `share!${keyId}!${pad(epoch)}`;
+const sessionKey = (keyId: string, session: string) => `session!${keyId}!${session}`;
+
 /** A parsed record, frozen all the way down: the remembered copy is handed to every reader. */
 function frozen<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -81,9 +84,6 @@ function frozen<T>(value: T): T {
   }
   return value;
 }
-
-const shareKey = (keyId: string, epoch: number) => `share!${keyId}!${pad(epoch)}`;
-const sessionKey = (keyId: string, session: string) => `session!${keyId}!${session}`;
 
 export class ShareStore implements ShareVault {
   private readonly db: KeyValueBackend;

@@ -30,6 +30,7 @@ import { clampedFor, ladder, MONTGOMERY_A, x25519Point, x25519Scalar } from './x
 type EdPoint = InstanceType<typeof ed25519.Point>;
 
 const Fp = ed25519.Point.Fp;
+const Fn = ed25519.Point.Fn;
 /** 2A of the Montgomery form, and c = √(−(A + 2)), the constant of RFC 7748's birational maps. */
 const TWO_A = 2n * MONTGOMERY_A;
 const C = Fp.sqrt(Fp.neg(MONTGOMERY_A + 2n));
@@ -56,7 +57,7 @@ function mulByLadder(P: EdPoint, s: bigint): EdPoint | undefined {
   const vP = Fp.mul(Fp.mul(Fp.mul(C, Fp.add(Z, Y)), Z), inv);
   const publicU = x25519Point(uP);
   const uQ = uOfMultiple(s, publicU);
-  const uR = uOfMultiple(ed25519.Point.Fn.add(s, 1n), publicU);
+  const uR = uOfMultiple(Fn.add(s, 1n), publicU);
   if (uQ === undefined || uR === undefined) return undefined;
   // v_Q = num / (2·v_P), kept as a fraction: the Edwards point below absorbs the denominator.
   const diff = Fp.sub(uP, uQ);
