@@ -5,7 +5,7 @@
  * (DKG and share lifecycle) and FROST signing both build on them.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { schnorr_FROST, secp256k1, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberLE, concatBytes } from '@noble/curves/utils.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
@@ -17,6 +17,7 @@ import { BoundedMap } from '../core/bounded-map.ts';
 import { type Bytes, type Codec } from '../core/codec.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
 import { ED25519, SECP256K1, type Group } from './group.ts';
+import { verifyBip340 } from './bip340-verify.ts';
 import { MemoisedEd25519Point, pointCodec, rememberPrimeOrder, scalarCodec, validEd25519Point, validSecp256k1Point } from './points.ts';
 
 export { validEd25519Point, validSecp256k1Point } from './points.ts';
@@ -161,8 +162,12 @@ const secp256k1Suite: FrostSuite = {
   rememberCommitted: recomputesCommitments,
 };
 
-/** BIP340 verification (noble's, ~1.5 ms). */
-const verifyBip340 = rememberingAccepted(32, (sig, msg, xOnlyKey) => schnorr.verify(sig, msg, xOnlyKey));
+/**
+ * BIP340 verification with the key lifted once and, from its second signature, its own table of
+ * multiples (bip340-verify.ts: ~0.55 against noble's ~1.25 ms). The coordinator checks every
+ * signature again with noble's own `schnorr.verify` (protocol/schemes/schnorr-bip340.ts).
+ */
+const verifyBip340Remembering = rememberingAccepted(32, verifyBip340);
 
 /**
  * RFC 9591's round one for FROST-secp256k1-SHA256-TR-v1 as noble's `commit` does it (each nonce
@@ -187,7 +192,7 @@ const schnorrFrostOpenSslCommit: FROST = {
   },
 };
 
-const bip340Frost = fastFrost(schnorrFrostOpenSslCommit, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340(sig, msg, groupKey.subarray(1)));
+const bip340Frost = fastFrost(schnorrFrostOpenSslCommit, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340Remembering(sig, msg, groupKey.subarray(1)));
 
 const bip340Suite: FrostSuite = {
   scheme: 'schnorr-bip340',
@@ -204,7 +209,7 @@ const bip340Suite: FrostSuite = {
   identifier: (id) => schnorr_FROST.Identifier.fromNumber(id),
   // BIP340 keys are x-only: drop the SEC1 parity byte.
   userPublicKey: (k) => (k.length === 33 ? k.slice(1) : k),
-  verify: verifyBip340,
+  verify: verifyBip340Remembering,
   rememberCommitted: (nonces, commitments) => bip340Frost.rememberCommitted(nonces, commitments),
 };
 
