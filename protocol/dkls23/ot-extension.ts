@@ -18,11 +18,9 @@
  * loops run over public lengths). JavaScript gives no guarantee beyond that; see SECURITY.md.
  */
 import { createHash, hash } from 'node:crypto';
-import { endianness } from 'node:os';
 import { zeroize } from '../core/transcript.ts';
+import { alignedWords } from './words.ts';
 import { gf128Equal, gf128FromBytes, gf128HornerX, gf128Mul, gf128ToBytes, gf128XorInto, gf128XorMaskedInto, type Gf128 } from './gf128.ts';
-
-if (endianness() !== 'LE') throw new Error('the OT extension assumes a little-endian host');
 
 /** Number of base OTs (computational security parameter κ). */
 export const KAPPA = 128;
@@ -75,7 +73,7 @@ export function kosPrg(seeds: Uint8Array, label: Uint8Array, bytes: number): (i:
 export function kosChallenges(label: Uint8Array, u: Uint8Array, count: number): Uint32Array {
   const uDigest = createHash('sha256').update(u).digest();
   const raw = createHash('shake256', { outputLength: 16 * count }).update('mpc/dkls23/kos-chi/v1').update(label).update(uDigest).digest();
-  return new Uint32Array(Uint8Array.from(raw).buffer);
+  return alignedWords(raw);
 }
 
 /**

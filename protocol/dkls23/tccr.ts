@@ -12,22 +12,14 @@
  * row: the hash was the largest single cost of a DKLs23 signature.
  */
 import { createCipheriv, createHash } from 'node:crypto';
-import { endianness } from 'node:os';
+import { alignedWords } from './words.ts';
 
 const BLOCK = 16;
 /** 32-bit words per block. */
 const WORDS = BLOCK / 4;
 
-// The tweak is XORed into the blocks as 32-bit words of the host's (little-endian) order.
-if (endianness() !== 'LE') throw new Error('the TCCR hash assumes a little-endian host');
+// The tweak is XORed into the blocks as 32-bit words of the host's (little-endian, words.ts) order.
 const bigEndianWord = (x: number): number => ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x << 8) & 0xff0000) | (x << 24)) >>> 0;
-
-/** A copy of `bytes` in memory aligned for 32-bit words (native AES output need not be). */
-function alignedWords(bytes: Uint8Array): Uint32Array {
-  const words = new Uint32Array(bytes.length / 4);
-  new Uint8Array(words.buffer).set(bytes);
-  return words;
-}
 
 /**
  * `count` strings of 16 bytes in `strings`; string s is hashed under tweak j = `indexOf(s)`.
