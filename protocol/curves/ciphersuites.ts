@@ -6,11 +6,13 @@
  */
 import { sha512 } from '@noble/hashes/sha2.js';
 import { schnorr_FROST, secp256k1, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, concatBytes } from '@noble/curves/utils.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
 import { createHash, randomBytes, verify } from 'node:crypto';
 import { ed25519PublicKey } from './curve25519-keys.ts';
+import { ed25519BaseMul } from './ed25519-base-mul.ts';
 import { compressSec1, secp256k1BaseMul } from './secp256k1-base-mul.ts';
 import { BIP340_PARTS, ED25519_PARTS, fastFrost } from './frost-fast.ts';
 import { BoundedMap } from '../core/bounded-map.ts';
@@ -83,11 +85,46 @@ const ed25519FrostCore = createFROST({
   hash: sha512,
   H2: '',
 });
-/** A signer's own nonce commitments are multiples of the base point, of prime order by construction. */
+/**
+ * RFC 9591's round one (section 5.1) as noble's `commit` does it: each nonce is nonce_generate's
+ * H3(random(32) ‖ SerializeScalar(secret)), hiding first; the commitments d·G and e·G come from
+ * `baseMul`, a constant-time multiplication faster than noble's blinded one. The RFC vectors pin
+ * nonces and commitments (test/frost/vectors.test.ts).
+ */
+function commitWith(
+  Fn: { fromBytes(b: Uint8Array): bigint; toBytes(n: bigint): Uint8Array; readonly BYTES: number },
+  h3: (m: Uint8Array) => bigint,
+  baseMul: (x: bigint) => Uint8Array,
+): FROST['commit'] {
+  return (secret, rng) => {
+    if (secret.signingShare.length !== Fn.BYTES) throw new RangeError(`signing share of ${secret.signingShare.length} bytes, expected ${Fn.BYTES}`);
+    const random = (n: number) => (rng ? rng(n) : new Uint8Array(randomBytes(n)));
+    const encodedSecret = Fn.toBytes(Fn.fromBytes(secret.signingShare));
+    try {
+      const hiding = h3(concatBytes(random(32), encodedSecret));
+      const binding = h3(concatBytes(random(32), encodedSecret));
+      return {
+        nonces: { hiding: Fn.toBytes(hiding), binding: Fn.toBytes(binding) },
+        commitments: { identifier: secret.identifier, hiding: baseMul(hiding), binding: baseMul(binding) },
+      } as ReturnType<FROST['commit']>;
+    } finally {
+      encodedSecret.fill(0);
+    }
+  };
+}
+
+/** H3 of FROST-ED25519-SHA512-v1: SHA-512 of "FROST-ED25519-SHA512-v1nonce" ‖ m, little-endian, mod L. */
+const ED25519_NONCE_DST = utf8ToBytes('FROST-ED25519-SHA512-v1nonce');
+const ed25519Commit = commitWith(ed25519.Point.Fn, (m) => ed25519.Point.Fn.create(bytesToNumberLE(sha512(concatBytes(ED25519_NONCE_DST, m)))), ed25519BaseMul);
+
+/**
+ * Round one with libsodium's base multiplication (ed25519-base-mul.ts); a signer's own nonce
+ * commitments are multiples of the base point, of prime order by construction.
+ */
 const ed25519FrostRemembering: FROST = {
   ...ed25519FrostCore,
   commit(secret, rng) {
-    const out = ed25519FrostCore.commit(secret, rng);
+    const out = ed25519Commit(secret, rng);
     rememberPrimeOrder(Buffer.from(out.commitments.hiding).toString('hex'));
     rememberPrimeOrder(Buffer.from(out.commitments.binding).toString('hex'));
     return out;
@@ -169,27 +206,11 @@ const secp256k1Suite: FrostSuite = {
  */
 const verifyBip340Remembering = rememberingAccepted(32, verifyBip340);
 
-/**
- * RFC 9591's round one for FROST-secp256k1-SHA256-TR-v1 as noble's `commit` does it (each nonce
- * nonce_generate's H3(random(32) ‖ SerializeScalar(secret)), hiding first), with the commitments
- * d·G and e·G made by OpenSSL instead of noble's blinded multiplication.
- */
+/** Round one for FROST-secp256k1-SHA256-TR-v1 with OpenSSL's base multiplication (secp256k1-base-mul.ts). */
 const TR_NONCE_DST = utf8ToBytes('FROST-secp256k1-SHA256-TR-v1nonce');
 const schnorrFrostOpenSslCommit: FROST = {
   ...schnorr_FROST,
-  commit(secret, rng) {
-    const random = (n: number) => (rng ? rng(n) : new Uint8Array(randomBytes(n)));
-    const { Fn } = secp256k1.Point;
-    const encodedSecret = Fn.toBytes(Fn.fromBytes(secret.signingShare));
-    const nonceGenerate = () => secp256k1_hasher.hashToScalar(concatBytes(random(32), encodedSecret), { DST: TR_NONCE_DST });
-    const hiding = nonceGenerate();
-    const binding = nonceGenerate();
-    encodedSecret.fill(0);
-    return {
-      nonces: { hiding: Fn.toBytes(hiding), binding: Fn.toBytes(binding) },
-      commitments: { identifier: secret.identifier, hiding: compressSec1(secp256k1BaseMul(hiding)), binding: compressSec1(secp256k1BaseMul(binding)) },
-    } as ReturnType<FROST['commit']>;
-  },
+  commit: commitWith(secp256k1.Point.Fn, (m) => secp256k1_hasher.hashToScalar(m, { DST: TR_NONCE_DST }), (x) => compressSec1(secp256k1BaseMul(x))),
 };
 
 const bip340Frost = fastFrost(schnorrFrostOpenSslCommit, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340Remembering(sig, msg, groupKey.subarray(1)));
