@@ -12,7 +12,7 @@ import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
 import { createHash, randomBytes, verify } from 'node:crypto';
 import { ed25519PublicKey } from './curve25519-keys.ts';
-import { ed25519BaseMul } from './ed25519-base-mul.ts';
+import { ed25519BaseMul } from './ed25519-sodium.ts';
 import { compressSec1, secp256k1BaseMul } from './secp256k1-base-mul.ts';
 import { BIP340_PARTS, ED25519_PARTS, fastFrost } from './frost-fast.ts';
 import { BoundedMap } from '../core/bounded-map.ts';
@@ -20,7 +20,7 @@ import { type Bytes, type Codec } from '../core/codec.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
 import { ED25519, SECP256K1, type Group } from './group.ts';
 import { verifyBip340 } from './bip340-verify.ts';
-import { MemoisedEd25519Point, pointCodec, rememberPrimeOrder, scalarCodec, validEd25519Point, validSecp256k1Point } from './points.ts';
+import { MemoisedEd25519Point, pointCodec, rememberPrimeOrder, scalarCodec, validEd25519Encoding, validSecp256k1Point } from './points.ts';
 
 export { validEd25519Point, validSecp256k1Point } from './points.ts';
 
@@ -118,7 +118,7 @@ const ED25519_NONCE_DST = utf8ToBytes('FROST-ED25519-SHA512-v1nonce');
 const ed25519Commit = commitWith(ed25519.Point.Fn, (m) => ed25519.Point.Fn.create(bytesToNumberLE(sha512(concatBytes(ED25519_NONCE_DST, m)))), ed25519BaseMul);
 
 /**
- * Round one with libsodium's base multiplication (ed25519-base-mul.ts); a signer's own nonce
+ * Round one with libsodium's base multiplication (ed25519-sodium.ts); a signer's own nonce
  * commitments are multiples of the base point, of prime order by construction.
  */
 const ed25519FrostRemembering: FROST = {
@@ -173,7 +173,7 @@ const ed25519Suite: FrostSuite = {
   scalarBytes: 32,
   pointBytes: 32,
   signatureBytes: 64,
-  point: pointCodec(32, validEd25519Point),
+  point: pointCodec(32, validEd25519Encoding),
   scalar: scalarCodec(ed25519_FROST.utils.Fn, 32),
   identifier: (id) => ed25519_FROST.Identifier.fromNumber(id),
   userPublicKey: (k) => k,

@@ -8,9 +8,9 @@
  *
  * - The group commitment R = Σ D_i + ρ_i·E_i, an MSM, is computed once per (group key, message,
  *   commitment list) and process: the aggregator signs its own share and then aggregates over
- *   the same list, and noble computes R for each. The MSM itself is each suite's: OpenSSL's
- *   X25519 ladder per term on edwards25519 (ed25519-x25519-msm.ts), one walk over GLV-split
- *   halves on secp256k1.
+ *   the same list, and noble computes R for each. The group arithmetic is each suite's: on
+ *   edwards25519, points stay encodings and libsodium adds and multiplies them
+ *   (ed25519-sodium.ts); on secp256k1, noble's points and one MSM walk over GLV-split halves.
  * - `aggregate` checks the signature once, with the suite's ordinary verifier (OpenSSL's for
  *   Ed25519); noble verifies with its FROST-internal verifier and callers verify again. Only
  *   when it fails does it hand over to noble's, which names the shares that do not fit.
@@ -29,9 +29,9 @@ import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { BoundedMap } from '../core/bounded-map.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
-import { x25519Msm } from './ed25519-x25519-msm.ts';
+import { Ed25519Encoded } from './ed25519-sodium.ts';
 import { psi, splitScalar } from './secp256k1-glv.ts';
-import { validEd25519Point, validSecp256k1Point } from './points.ts';
+import { validEd25519Encoding, validSecp256k1Point } from './points.ts';
 
 /** The group operations the core uses, as noble's edwards and weierstrass points both have them. */
 interface GroupPoint<P> {
@@ -223,14 +223,30 @@ const ED_H1 = edPrefix('rho');
 const ED_H4 = edPrefix('msg');
 const ED_H5 = edPrefix('com');
 const edScalar = (digest: Uint8Array): bigint => ed25519.Point.Fn.create(bytesToNumberLE(digest));
-type EdPoint = ReturnType<typeof ed25519.Point.fromBytes>;
 
-export const ED25519_PARTS: FrostSuiteParts<EdPoint> = {
-  Point: ed25519.Point,
+/**
+ * Σ s_i·P_i for public scalars and validated points, by libsodium per term; noble's MSM (over the
+ * decoded points) for a list with a term libsodium refuses (s = 0, or a product that is the identity).
+ */
+function ed25519Msm(points: Ed25519Encoded[], scalars: bigint[]): Ed25519Encoded {
+  let sum = Ed25519Encoded.ZERO;
+  for (let i = 0; i < points.length; i++) {
+    const term = points[i]!.multiplyPublic(scalars[i]!);
+    if (!term) {
+      const decoded = points.map((p) => ed25519.Point.fromBytes(p.toBytes()));
+      return Ed25519Encoded.of(mulAddUnsafe(ed25519.Point, decoded, scalars).toBytes());
+    }
+    sum = sum.add(term);
+  }
+  return sum;
+}
+
+export const ED25519_PARTS: FrostSuiteParts<Ed25519Encoded> = {
+  Point: Ed25519Encoded,
   Fn: ed25519.Point.Fn,
-  // OpenSSL's X25519 ladder per term (ed25519-x25519-msm.ts), noble's MSM in its corner cases.
-  msm: (points, scalars) => x25519Msm(points, scalars, () => mulAddUnsafe(ed25519.Point, points, scalars)),
-  parsePoint: (b, path) => validEd25519Point(b, path),
+  msm: ed25519Msm,
+  // Checked on its encoding by libsodium and memoised (points.ts); never decoded into a noble point here.
+  parsePoint: (b, path) => Ed25519Encoded.of(validEd25519Encoding(b, path)),
   h1: (m) => edScalar(sha512(concatBytes(ED_H1, m))),
   h4: (m) => sha512(concatBytes(ED_H4, m)),
   h5: (m) => sha512(concatBytes(ED_H5, m)),
