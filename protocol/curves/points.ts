@@ -13,6 +13,7 @@ import { custom, type Bytes, type Codec } from '../core/codec.ts';
 import { DecodeError } from '../core/errors.ts';
 import { BoundedMap } from '../core/bounded-map.ts';
 import { inPrimeOrderSubgroup, isValidEd25519Encoding } from './ed25519-sodium.ts';
+import { isValidSecp256k1Encoding } from './secp256k1-libsecp.ts';
 
 interface GroupPoint {
   is0(): boolean;
@@ -76,6 +77,26 @@ export function validEd25519Encoding(b: Uint8Array, path: string): Uint8Array {
     throw new DecodeError('invalid_point', `${path}: not a valid group element`);
   }
   rememberPrimeOrder(key);
+  return b;
+}
+
+/** Compressed secp256k1 encodings libsecp256k1 accepted (on the curve, x < p), by hex. */
+const validSecpEncodings = new BoundedMap<string, true>(MAX_VALIDATED);
+
+/**
+ * A strictly validated secp256k1 encoding (33-byte compressed SEC1, on the curve, so not the
+ * point at infinity), checked by libsecp256k1 without decoding it into a noble point; when it is
+ * refused, noble's decoding (`validSecp256k1Point`) says why.
+ */
+export function validSecp256k1Encoding(b: Uint8Array, path: string): Uint8Array {
+  const key = Buffer.from(b).toString('hex');
+  if (validSecpEncodings.has(key)) return b;
+  if (b.length !== 33) throw new DecodeError('wrong_length', `${path}: ${b.length} bytes, expected 33`);
+  if (!isValidSecp256k1Encoding(b)) {
+    validSecp256k1Point(b, path);
+    throw new DecodeError('invalid_point', `${path}: not a valid group element`);
+  }
+  validSecpEncodings.set(key, true);
   return b;
 }
 
