@@ -90,9 +90,6 @@ export class Ed25519Encoded {
     if (other === Ed25519Encoded.ZERO) return this;
     return new Ed25519Encoded(sodium.crypto_core_ed25519_add(this.bytes, other.bytes));
   }
-  negate(): Ed25519Encoded {
-    return new Ed25519Encoded(sodium.crypto_core_ed25519_sub(IDENTITY, this.bytes));
-  }
   /**
    * s·P for a public s in [1, L), or undefined where libsodium refuses: the product is the
    * identity, or P is not of prime order (which a validated point is).

@@ -33,10 +33,9 @@ import { Ed25519Encoded } from './ed25519-sodium.ts';
 import { Secp256k1Encoded } from './secp256k1-libsecp.ts';
 import { validEd25519Encoding, validSecp256k1Encoding } from './points.ts';
 
-/** The group operations the core uses, as noble's edwards and weierstrass points both have them. */
+/** The group operations the core uses, as the suites' encoded points (Ed25519Encoded, Secp256k1Encoded) have them. */
 interface GroupPoint<P> {
   add(other: P): P;
-  negate(): P;
   toBytes(): Uint8Array;
 }
 

@@ -64,41 +64,44 @@ export const validEd25519Point: PointValidator<EdPoint> = pointValidator(32, (b)
 export const validSecp256k1Point: PointValidator<SecpPoint> = pointValidator(33, (b) => secp256k1.Point.fromBytes(b));
 
 /**
- * A strictly validated edwards25519 encoding (canonical, on the curve, prime-order subgroup, not
- * the identity), checked by libsodium without decoding it; when libsodium refuses it, noble's
- * decoding (`validEd25519Point`) says why.
+ * A validator of encodings by a C library's check (`isValid`), without decoding them into noble
+ * points; memoised by encoding (`remember` records one), and when the library refuses one,
+ * noble's decoding (`explain`) says why.
  */
-export function validEd25519Encoding(b: Uint8Array, path: string): Uint8Array {
-  const key = Buffer.from(b).toString('hex');
-  if (validEncodings.has(key)) return b;
-  if (b.length !== 32) throw new DecodeError('wrong_length', `${path}: ${b.length} bytes, expected 32`);
-  if (!isValidEd25519Encoding(b)) {
-    validEd25519Point(b, path);
-    throw new DecodeError('invalid_point', `${path}: not a valid group element`);
-  }
-  rememberPrimeOrder(key);
-  return b;
+function encodingValidator(
+  length: number,
+  isValid: (b: Uint8Array) => boolean,
+  explain: PointValidator<GroupPoint>,
+  known: { has(key: string): boolean },
+  remember: (key: string) => void,
+): (b: Uint8Array, path: string) => Uint8Array {
+  return (b, path) => {
+    const key = Buffer.from(b).toString('hex');
+    if (known.has(key)) return b;
+    if (b.length !== length) throw new DecodeError('wrong_length', `${path}: ${b.length} bytes, expected ${length}`);
+    if (!isValid(b)) {
+      explain(b, path);
+      throw new DecodeError('invalid_point', `${path}: not a valid group element`);
+    }
+    remember(key);
+    return b;
+  };
 }
 
+/**
+ * A strictly validated edwards25519 encoding (canonical, on the curve, prime-order subgroup, not
+ * the identity), by libsodium (ed25519-sodium.ts).
+ */
+export const validEd25519Encoding = encodingValidator(32, isValidEd25519Encoding, validEd25519Point, { has: (key) => validEd25519Encodings.has(key) }, (key) => rememberPrimeOrder(key));
+
 /** Compressed secp256k1 encodings libsecp256k1 accepted (on the curve, x < p), by hex. */
-const validSecpEncodings = new BoundedMap<string, true>(MAX_VALIDATED);
+const validSecp256k1Encodings = new BoundedMap<string, true>(MAX_VALIDATED);
 
 /**
  * A strictly validated secp256k1 encoding (33-byte compressed SEC1, on the curve, so not the
- * point at infinity), checked by libsecp256k1 without decoding it into a noble point; when it is
- * refused, noble's decoding (`validSecp256k1Point`) says why.
+ * point at infinity), by libsecp256k1 (secp256k1-libsecp.ts).
  */
-export function validSecp256k1Encoding(b: Uint8Array, path: string): Uint8Array {
-  const key = Buffer.from(b).toString('hex');
-  if (validSecpEncodings.has(key)) return b;
-  if (b.length !== 33) throw new DecodeError('wrong_length', `${path}: ${b.length} bytes, expected 33`);
-  if (!isValidSecp256k1Encoding(b)) {
-    validSecp256k1Point(b, path);
-    throw new DecodeError('invalid_point', `${path}: not a valid group element`);
-  }
-  validSecpEncodings.set(key, true);
-  return b;
-}
+export const validSecp256k1Encoding = encodingValidator(33, isValidSecp256k1Encoding, validSecp256k1Point, validSecp256k1Encodings, (key) => validSecp256k1Encodings.set(key, true));
 
 /** A point field of a message: `length` bytes that `validate` accepts. */
 export function pointCodec(length: number, validate: (b: Uint8Array, path: string) => unknown): Codec<Bytes> {
@@ -139,7 +142,7 @@ export function scalarCodec(Fn: { fromBytes(b: Uint8Array): bigint; isValid(n: b
 const MAX_MEMOISED = 16_384;
 const torsionFree = new BoundedMap<string, true>(MAX_MEMOISED);
 /** Encodings known to be valid elements (canonical, of prime order, not the identity), by hex. */
-const validEncodings = new BoundedMap<string, true>(MAX_MEMOISED);
+const validEd25519Encodings = new BoundedMap<string, true>(MAX_MEMOISED);
 /** Decoded points by encoding (points are immutable), and the encoding each came from. */
 const decoded = new BoundedMap<string, MemoisedEd25519Point>(MAX_MEMOISED);
 const encodingOf = new WeakMap<MemoisedEd25519Point, string>();
@@ -176,5 +179,5 @@ export class MemoisedEd25519Point extends ed25519.Point {
  */
 export function rememberPrimeOrder(key: string): void {
   torsionFree.set(key, true);
-  validEncodings.set(key, true);
+  validEd25519Encodings.set(key, true);
 }

@@ -34,12 +34,6 @@ export class Secp256k1Encoded {
     if (other === Secp256k1Encoded.ZERO) return this;
     return new Secp256k1Encoded(atInfinity(libsecp.pointAdd(this.bytes, other.bytes, true)));
   }
-  negate(): Secp256k1Encoded {
-    if (this === Secp256k1Encoded.ZERO) return this;
-    const out = Uint8Array.from(this.bytes);
-    out[0] = out[0] === 2 ? 3 : 2;
-    return new Secp256k1Encoded(out);
-  }
   /** s·P for a public s in [1, n) (32 bytes, big-endian). */
   multiplyPublic(s: Uint8Array): Secp256k1Encoded {
     if (this === Secp256k1Encoded.ZERO) return this;

@@ -56,15 +56,14 @@ describe('points as encodings, added and multiplied by libsodium', () => {
     expect(Ed25519Encoded.of(twin.toBytes()).multiplyPublic(3n)).toBeUndefined();
   });
 
-  it('sums and negations equal noble\'s; the identity is neutral and P + (−P) is it', () => {
+  it('sums equal noble\'s; the identity is neutral and P + (−P) is it', () => {
     for (let i = 0; i < 60; i++) {
       const [P, Q] = [randomPoint(), randomPoint()];
       const [p, q] = [Ed25519Encoded.of(P.toBytes()), Ed25519Encoded.of(Q.toBytes())];
       expect(hex(p.add(q).toBytes())).toBe(P.add(Q).toHex());
-      expect(hex(p.negate().toBytes())).toBe(P.negate().toHex());
       expect(hex(Ed25519Encoded.ZERO.add(p).toBytes())).toBe(P.toHex());
       expect(hex(p.add(Ed25519Encoded.ZERO).toBytes())).toBe(P.toHex());
-      expect(hex(p.add(p.negate()).toBytes())).toBe(Point.ZERO.toHex());
+      expect(hex(p.add(Ed25519Encoded.of(P.negate().toBytes())).toBytes())).toBe(Point.ZERO.toHex());
     }
   });
 

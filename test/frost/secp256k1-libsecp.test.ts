@@ -67,13 +67,12 @@ describe('BIP340 verification by libsecp256k1', () => {
 });
 
 describe('points as compressed encodings, added and multiplied by libsecp256k1', () => {
-  it('s·P, P + Q and −P equal noble\'s for random points and scalars, and the edge scalars', () => {
+  it('s·P and P + Q equal noble\'s for random points and scalars, and the edge scalars', () => {
     for (let i = 0; i < 60; i++) {
       const [P, Q] = [randomPoint(), randomPoint()];
       const [p, q] = [Secp256k1Encoded.of(P.toBytes(true)), Secp256k1Encoded.of(Q.toBytes(true))];
       for (const s of [randomScalar(), 1n, 2n, Fn.ORDER - 1n]) expect(hex(p.multiplyPublic(Fn.toBytes(s)).toBytes())).toBe(P.multiply(s).toHex(true));
       expect(hex(p.add(q).toBytes())).toBe(P.add(Q).toHex(true));
-      expect(hex(p.negate().toBytes())).toBe(P.negate().toHex(true));
       expect(p.hasOddY()).toBe((P.toAffine().y & 1n) === 1n);
       expect(hex(Secp256k1Encoded.ZERO.add(p).toBytes())).toBe(P.toHex(true));
       expect(hex(p.add(p).toBytes())).toBe(P.double().toHex(true));
@@ -81,8 +80,9 @@ describe('points as compressed encodings, added and multiplied by libsecp256k1',
   });
 
   it('the point at infinity has no encoding: P + (−P) and 0·P throw rather than yield bytes', () => {
-    const p = Secp256k1Encoded.of(randomPoint().toBytes(true));
-    expect(() => p.add(p.negate())).toThrow(/infinity/);
+    const P = randomPoint();
+    const p = Secp256k1Encoded.of(P.toBytes(true));
+    expect(() => p.add(Secp256k1Encoded.of(P.negate().toBytes(true)))).toThrow(/infinity/);
     expect(() => p.multiplyPublic(new Uint8Array(32))).toThrow();
     expect(() => Secp256k1Encoded.ZERO.toBytes()).toThrow(/infinity/);
   });
