@@ -3,20 +3,14 @@
  * write: the BIP340 vectors (../shared/vectors/bip/bip340-test-vectors.csv) and noble's
  * `schnorr.verify`, on a key's first use (no table) and later ones (through its own table).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes, numberToBytesBE } from '@noble/curves/utils.js';
 import { describe, expect, it } from 'vitest';
 import { verifyBip340 } from '../../protocol/curves/bip340-verify.ts';
+import { bip340Rows, flip } from '../support/bip340-vectors.ts';
 
-const VECTORS = path.resolve(import.meta.dirname, '../../../shared/vectors');
-const rows = readFileSync(path.join(VECTORS, 'bip', 'bip340-test-vectors.csv'), 'utf8')
-  .trim()
-  .split(/\r?\n/)
-  .slice(1)
-  .map((line) => line.split(','));
+const rows = bip340Rows;
 
 const liftable = (x: bigint) => {
   try {
@@ -27,12 +21,6 @@ const liftable = (x: bigint) => {
   }
 };
 
-/** Each way of spoiling a valid signature, message or key. */
-const flip = (b: Uint8Array, i: number) => {
-  const c = Uint8Array.from(b);
-  c[i] = c[i]! ^ 1;
-  return c;
-};
 
 describe('BIP340 verification with remembered keys', () => {
   it('every published vector, three times over (the first without the key\'s table, the third with it)', () => {

@@ -3,30 +3,19 @@
  * either way: the BIP340 vectors (../shared/vectors/bip/bip340-test-vectors.csv) and noble's
  * arithmetic and `schnorr.verify`.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes } from '@noble/curves/utils.js';
 import { describe, expect, it } from 'vitest';
 import { isValidSecp256k1Encoding, Secp256k1Encoded, verifyBip340Libsecp } from '../../protocol/curves/secp256k1-libsecp.ts';
+import { bip340Rows, flip } from '../support/bip340-vectors.ts';
 
 const { Point } = secp256k1;
 const Fn = Point.Fn;
-const VECTORS = path.resolve(import.meta.dirname, '../../../shared/vectors');
-const rows = readFileSync(path.join(VECTORS, 'bip', 'bip340-test-vectors.csv'), 'utf8')
-  .trim()
-  .split(/\r?\n/)
-  .slice(1)
-  .map((line) => line.split(','));
+const rows = bip340Rows;
 const randomScalar = (): bigint => Fn.create(BigInt('0x' + randomBytes(48).toString('hex')));
 const randomPoint = () => Point.BASE.multiply(randomScalar());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const flip = (b: Uint8Array, i: number) => {
-  const c = Uint8Array.from(b);
-  c[i] = c[i]! ^ 1;
-  return c;
-};
 
 describe('BIP340 verification by libsecp256k1', () => {
   it('every published vector with a 32-byte message; other lengths are left to the caller', () => {

@@ -17,6 +17,7 @@ import { bytes, decodeCbor, encodeCbor } from '../../protocol/core/codec.ts';
 import { DecodeError } from '../../protocol/core/errors.ts';
 import { partyId } from '../../protocol/core/ids.ts';
 import { frostSuite, type FrostScheme, type FrostSuite } from '../../protocol/curves/ciphersuites.ts';
+import { bip340Rows } from '../support/bip340-vectors.ts';
 
 const VECTORS = path.resolve(import.meta.dirname, '../../../shared/vectors');
 const FROST_VECTORS = path.join(VECTORS, 'frost');
@@ -302,11 +303,7 @@ describe('the memoised Ed25519 subgroup check', () => {
 
 describe('BIP340 vectors through the schnorr-bip340 verifier', () => {
   const suite = frostSuite('schnorr-bip340');
-  const rows = readFileSync(path.join(VECTORS, 'bip', 'bip340-test-vectors.csv'), 'utf8')
-    .trim()
-    .split(/\r?\n/)
-    .slice(1)
-    .map((line) => line.split(','));
+  const rows = bip340Rows;
 
   it('has the published rows', () => expect(rows.length).toBeGreaterThanOrEqual(15));
 
