@@ -21,7 +21,7 @@ import type { PartyId, Rng } from '../core/ids.ts';
 import { ED25519, SECP256K1, type Group } from './group.ts';
 import { verifyBip340 } from './bip340-verify.ts';
 import { verifyBip340Libsecp } from './secp256k1-libsecp.ts';
-import { MemoisedEd25519Point, pointCodec, rememberPrimeOrder, scalarCodec, validEd25519Encoding, validSecp256k1Encoding } from './points.ts';
+import { MemoisedEd25519Point, pointCodec, rememberPrimeOrder, scalarCodec, validEd25519Encoding, validSecp256k1Encoding, validSecp256k1Point } from './points.ts';
 
 export { validEd25519Point, validSecp256k1Point } from './points.ts';
 
@@ -192,7 +192,8 @@ const secp256k1Suite: FrostSuite = {
   scalarBytes: 32,
   pointBytes: 33,
   signatureBytes: 65,
-  point: pointCodec(33, validSecp256k1Encoding),
+  // DKLs23's wire codec too, whose arithmetic needs noble's points: decoded once here, memoised.
+  point: pointCodec(33, validSecp256k1Point),
   scalar: scalarCodec(secp256k1_FROST.utils.Fn, 32),
   identifier: (id) => secp256k1_FROST.Identifier.fromNumber(id),
   userPublicKey: (k) => k,
