@@ -5,7 +5,7 @@
  * (DKG and share lifecycle) and FROST signing both build on them.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { schnorr_FROST, secp256k1, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, concatBytes } from '@noble/curves/utils.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
@@ -19,7 +19,6 @@ import { BoundedMap } from '../core/bounded-map.ts';
 import { type Bytes, type Codec } from '../core/codec.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
 import { ED25519, SECP256K1, type Group } from './group.ts';
-import { verifyBip340 } from './bip340-verify.ts';
 import { verifyBip340Libsecp } from './secp256k1-libsecp.ts';
 import { MemoisedEd25519Point, pointCodec, rememberPrimeOrder, scalarCodec, validEd25519Encoding, validSecp256k1Encoding, validSecp256k1Point } from './points.ts';
 
@@ -202,12 +201,21 @@ const secp256k1Suite: FrostSuite = {
 };
 
 /**
- * BIP340 verification by libsecp256k1 for 32-byte messages (secp256k1-libsecp.ts, ~0.3 ms), and
- * for other lengths with the key lifted once and, from its second signature, its own table of
- * multiples (bip340-verify.ts). The coordinator checks every signature again with noble's own
+ * BIP340 verification by libsecp256k1 (secp256k1-libsecp.ts, ~0.3 ms) for a 32-byte message,
+ * the only length the schnorr-bip340 scheme signs; noble's `schnorr.verify` for any other a
+ * protocol-level caller passes. The coordinator checks every signature again with noble's own
  * `schnorr.verify` (protocol/schemes/schnorr-bip340.ts).
  */
-const verifyBip340Remembering = rememberingAccepted(32, (sig, msg, pk) => verifyBip340Libsecp(sig, msg, pk) ?? verifyBip340(sig, msg, pk));
+function verifyBip340(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean {
+  const fast = verifyBip340Libsecp(sig, msg, pk);
+  if (fast !== undefined) return fast;
+  try {
+    return schnorr.verify(sig, msg, pk);
+  } catch {
+    return false;
+  }
+}
+const verifyBip340Remembering = rememberingAccepted(32, verifyBip340);
 
 /** Round one for FROST-secp256k1-SHA256-TR-v1 with OpenSSL's base multiplication (secp256k1-base-mul.ts). */
 const TR_NONCE_DST = utf8ToBytes('FROST-secp256k1-SHA256-TR-v1nonce');

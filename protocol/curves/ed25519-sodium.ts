@@ -62,10 +62,10 @@ export function isValidEd25519Encoding(b: Uint8Array): boolean {
 
 type EdPoint = InstanceType<typeof ed25519.Point>;
 
-/** Whether a point (on the curve) lies in the subgroup of prime order L: [L]·P = O. */
-export function inPrimeOrderSubgroup(point: EdPoint): boolean {
+/** Whether a point (on the curve) lies in the subgroup of prime order L: [L]·P = O. `encoding` is its canonical encoding, when the caller has it. */
+export function inPrimeOrderSubgroup(point: EdPoint, encoding: Uint8Array = point.toBytes()): boolean {
   // is_valid_point refuses every point of small order, the identity among them.
-  return point.is0() || isValidEd25519Encoding(point.toBytes());
+  return point.is0() || isValidEd25519Encoding(encoding);
 }
 
 const IDENTITY = Uint8Array.of(1, ...new Array<number>(31).fill(0));

@@ -27,6 +27,16 @@ interface GroupPoint {
  */
 const MAX_VALIDATED = 200_000;
 
+/**
+ * edwards25519 encodings known to be of prime order (keyed by hex, '/zip215' appended for a
+ * lenient decoding) and known to be valid elements (canonical, of prime order, not the identity).
+ * Bounded (cleared when full): fresh nonce commitments arrive with every signature and are
+ * re-parsed only within it, while key points come back at once after a clear.
+ */
+const MAX_MEMOISED = 16_384;
+const torsionFree = new BoundedMap<string, true>(MAX_MEMOISED);
+const validEd25519Encodings = new BoundedMap<string, true>(MAX_MEMOISED);
+
 export interface PointValidator<P extends GroupPoint> {
   (b: Uint8Array, path: string): P;
 }
@@ -92,7 +102,7 @@ function encodingValidator(
  * A strictly validated edwards25519 encoding (canonical, on the curve, prime-order subgroup, not
  * the identity), by libsodium (ed25519-sodium.ts).
  */
-export const validEd25519Encoding = encodingValidator(32, isValidEd25519Encoding, validEd25519Point, { has: (key) => validEd25519Encodings.has(key) }, (key) => rememberPrimeOrder(key));
+export const validEd25519Encoding = encodingValidator(32, isValidEd25519Encoding, validEd25519Point, validEd25519Encodings, rememberPrimeOrder);
 
 /** Compressed secp256k1 encodings libsecp256k1 accepted (on the curve, x < p), by hex. */
 const validSecp256k1Encodings = new BoundedMap<string, true>(MAX_VALIDATED);
@@ -133,19 +143,15 @@ export function scalarCodec(Fn: { fromBytes(b: Uint8Array): bigint; isValid(n: b
   );
 }
 
+/** Decoded points by encoding (points are immutable), and the encoding each came from. */
+const decoded = new BoundedMap<string, MemoisedEd25519Point>(MAX_MEMOISED);
+const encodingOf = new WeakMap<MemoisedEd25519Point, string>();
+const ZIP215 = '/zip215';
+
 /**
  * An edwards25519 point whose decoding and subgroup check are memoised by encoding. An encoding
  * that once decoded to a point of prime order always does, so a hit is sound.
  */
-// Bounded (cleared when full): fresh nonce commitments arrive with every signature and are
-// re-parsed only within it, while key points come back at once after a clear.
-const MAX_MEMOISED = 16_384;
-const torsionFree = new BoundedMap<string, true>(MAX_MEMOISED);
-/** Encodings known to be valid elements (canonical, of prime order, not the identity), by hex. */
-const validEd25519Encodings = new BoundedMap<string, true>(MAX_MEMOISED);
-/** Decoded points by encoding (points are immutable), and the encoding each came from. */
-const decoded = new BoundedMap<string, MemoisedEd25519Point>(MAX_MEMOISED);
-const encodingOf = new WeakMap<MemoisedEd25519Point, string>();
 export class MemoisedEd25519Point extends ed25519.Point {
   // noble's MSM checks `p instanceof Point` against the class it was given, while sums and
   // multiples come out as plain edwards points: every edwards point counts as one of these.
@@ -153,7 +159,7 @@ export class MemoisedEd25519Point extends ed25519.Point {
     return x instanceof ed25519.Point;
   }
   static override fromBytes(bytes: Uint8Array, zip215 = false): MemoisedEd25519Point {
-    const key = Buffer.from(bytes).toString('hex') + (zip215 ? '/zip215' : '');
+    const key = Buffer.from(bytes).toString('hex') + (zip215 ? ZIP215 : '');
     const hit = decoded.get(key);
     if (hit) return hit;
     const p = ed25519.Point.fromBytes(bytes, zip215);
@@ -164,10 +170,14 @@ export class MemoisedEd25519Point extends ed25519.Point {
   }
   override isTorsionFree(): boolean {
     if (this.is0()) return true;
-    const key = encodingOf.get(this) ?? Buffer.from(this.toBytes()).toString('hex');
+    const known = encodingOf.get(this);
+    // A strict decoding came from the canonical encoding (noble refuses y ≥ p and x = 0 with the
+    // sign bit set), so it is checked as it came, without re-encoding the point.
+    const encoding = known !== undefined && !known.endsWith(ZIP215) ? Buffer.from(known, 'hex') : this.toBytes();
+    const key = known ?? Buffer.from(encoding).toString('hex');
     if (torsionFree.has(key)) return true;
     // libsodium's [L]·P (ed25519-sodium.ts) instead of noble's: the same answer, ~5x faster.
-    if (!inPrimeOrderSubgroup(this)) return false;
+    if (!inPrimeOrderSubgroup(this, encoding)) return false;
     torsionFree.set(key, true);
     return true;
   }

@@ -130,7 +130,7 @@ describe('malicious parties are caught and named', () => {
   });
 
   // The aggregate fails its suite's verifier (BIP340: libsecp256k1's for a 32-byte message,
-  // bip340-verify.ts for other lengths), and noble's aggregate names the share.
+  // noble's for other lengths), and noble's aggregate names the share.
   it.each([
     ['eddsa-ed25519', msg.length, msg],
     ['schnorr-bip340', msg.length, msg],
