@@ -13,13 +13,12 @@ import { createFROST, type FROST } from '@noble/curves/abstract/frost.js';
 import { createHash, randomBytes, verify } from 'node:crypto';
 import { ed25519PublicKey } from './curve25519-keys.ts';
 import { ed25519BaseMul } from './ed25519-sodium.ts';
-import { compressSec1, secp256k1BaseMul } from './secp256k1-base-mul.ts';
 import { BIP340_PARTS, ED25519_PARTS, fastFrost } from './frost-fast.ts';
 import { BoundedMap } from '../core/bounded-map.ts';
 import { type Bytes, type Codec } from '../core/codec.ts';
 import type { PartyId, Rng } from '../core/ids.ts';
 import { ED25519, SECP256K1, type Group } from './group.ts';
-import { verifyBip340Libsecp } from './secp256k1-libsecp.ts';
+import { secp256k1BaseMulSecret, verifyBip340Libsecp } from './secp256k1-libsecp.ts';
 import { MemoisedEd25519Point, pointCodec, rememberPrimeOrder, scalarCodec, validEd25519Encoding, validSecp256k1Encoding, validSecp256k1Point } from './points.ts';
 
 export { validEd25519Point, validSecp256k1Point } from './points.ts';
@@ -217,14 +216,14 @@ function verifyBip340(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean
 }
 const verifyBip340Remembering = rememberingAccepted(32, verifyBip340);
 
-/** Round one for FROST-secp256k1-SHA256-TR-v1 with OpenSSL's base multiplication (secp256k1-base-mul.ts). */
+/** Round one for FROST-secp256k1-SHA256-TR-v1 with libsecp256k1's constant-time base multiplication (secp256k1-libsecp.ts). */
 const TR_NONCE_DST = utf8ToBytes('FROST-secp256k1-SHA256-TR-v1nonce');
-const schnorrFrostOpenSslCommit: FROST = {
+const schnorrFrostLibsecpCommit: FROST = {
   ...schnorr_FROST,
-  commit: commitWith(secp256k1.Point.Fn, (m) => secp256k1_hasher.hashToScalar(m, { DST: TR_NONCE_DST }), (x) => compressSec1(secp256k1BaseMul(x))),
+  commit: commitWith(secp256k1.Point.Fn, (m) => secp256k1_hasher.hashToScalar(m, { DST: TR_NONCE_DST }), (x) => secp256k1BaseMulSecret(x, 'compressed')),
 };
 
-const bip340Frost = fastFrost(schnorrFrostOpenSslCommit, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340Remembering(sig, msg, groupKey.subarray(1)));
+const bip340Frost = fastFrost(schnorrFrostLibsecpCommit, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340Remembering(sig, msg, groupKey.subarray(1)));
 
 const bip340Suite: FrostSuite = {
   scheme: 'schnorr-bip340',

@@ -1,8 +1,7 @@
 /**
- * secp256k1's GLV endomorphism ψ(x, y) = (β·x, y) = [λ]·(x, y), and what it buys: a scalar
- * split into halves of 128 bits (Babai rounding on the reduced basis of λ's lattice, the
- * constants of noble's secp256k1 module), and random check weights drawn directly as
- * ρ1 + ρ2·λ with 64-bit halves, whose multiples cost a 64-bit walk.
+ * secp256k1's GLV endomorphism ψ(x, y) = (β·x, y) = [λ]·(x, y), and what it buys for public
+ * checks: random check weights drawn directly as ρ1 + ρ2·λ with 64-bit halves, whose multiples
+ * cost a 64-bit walk.
  */
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -14,23 +13,8 @@ const N = Point.Fn.ORDER;
 /** β, a primitive cube root of unity in Fp; λ, the matching one in Fn. */
 const BETA = 0x7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501een;
 export const LAMBDA = 0x5363ad4cc05c30e0a5261c028812645a122e22ea20816678df02967c1b23bd72n;
-/** The reduced basis (a1, b1), (a2, b2) of {(a, b) : a + b·λ ≡ 0 (mod n)}; its vectors are ~2^128 long. */
-const GLV_BASIS: [[bigint, bigint], [bigint, bigint]] = [
-  [0x3086d221a7d46bcde86c90e49284eb15n, -0xe4437ed6010e88286f547fa90abfe4c3n],
-  [0x114ca50f7a8e2f3f657c1108d9d44cfd8n, 0x3086d221a7d46bcde86c90e49284eb15n],
-];
-
 /** ψ(P) = λ·P: one field product in projective coordinates. */
 export const psi = (p: SecpPoint): SecpPoint => new Point(Point.Fp.mul(p.X, BETA), p.Y, p.Z);
-
-/** k1, k2 with k ≡ k1 + k2·λ (mod n), each in (−2^128, 2^128), for k in [0, n). */
-export function splitScalar(k: bigint): [bigint, bigint] {
-  const [[a1, b1], [a2, b2]] = GLV_BASIS;
-  // Nearest-integer quotients; both numerators are ≥ 0 (b2 > 0 > b1, k ≥ 0), so (a + n/2) / n rounds.
-  const c1 = (b2 * k + N / 2n) / N;
-  const c2 = (-b1 * k + N / 2n) / N;
-  return [k - c1 * a1 - c2 * a2, -c1 * b1 - c2 * b2];
-}
 
 /** A check weight ρ = low + high·λ mod n, with its halves. */
 export interface GlvWeight {

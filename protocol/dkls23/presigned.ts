@@ -20,13 +20,13 @@
  * would combine into a signature that does not verify and blame nobody, so the aggregator
  * compares them first and ends with `inputs_mismatch`, the coordinator's doing.
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, decodeCbor, encodeCbor, party, struct, type Bytes } from '../core/codec.ts';
 import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import type { PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript } from '../core/transcript.ts';
 import { frostSuite } from '../curves/ciphersuites.ts';
+import { verifyEcdsaLibsecp } from '../curves/secp256k1-libsecp.ts';
 import { Fn, N, parsePoint, scalarBytes, type EcdsaSignature } from './sign-parts.ts';
 
 export const dklsPresignedSignProtocol = 'dkls23-sign-presigned/ecdsa-secp256k1/v1';
@@ -174,7 +174,7 @@ function combineSignature(uSum: bigint, wSum: bigint, R: ReturnType<typeof parse
   const signature = new Uint8Array(64);
   signature.set(Fn.toBytes(rx));
   signature.set(Fn.toBytes(s), 32);
-  if (s === 0n || !secp256k1.verify(signature, digest, groupKey, { prehash: false })) {
+  if (s === 0n || !verifyEcdsaLibsecp(signature, digest, groupKey)) {
     // A signer sent a u_i or w_i that does not fit its multiplications; the protocol cannot tell which.
     throw new ProtocolAbort('invalid_signature', [], 'the combined ECDSA signature does not verify');
   }

@@ -1,7 +1,7 @@
 /**
  * The parts of DKLs23 signing (sign.ts) that are not rounds: the messages of rounds 1–2 (the last flight's is in presigned.ts) and
  * their codecs, the transcript and its per-pair labels, the zero-sharing, the retirement guard
- * of OT setups, and scalar helpers (OpenSSL's constant-time multiplication by G).
+ * of OT setups, and scalar helpers (libsecp256k1's constant-time multiplications for secret scalars).
  */
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -10,7 +10,7 @@ import type { PartyId } from '../core/ids.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { hashTranscript } from '../core/transcript.ts';
 import { frostSuite, validSecp256k1Point } from '../curves/ciphersuites.ts';
-import { secp256k1BaseMul } from '../curves/secp256k1-base-mul.ts';
+import { secp256k1BaseMulSecret, secp256k1MulSecret } from '../curves/secp256k1-libsecp.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { kosMessageBytes } from './ot-extension.ts';
 import { NONCE_BYTES, TAU_BYTES, XI } from './rvole.ts';
@@ -70,8 +70,16 @@ export const r2d = struct<Round2Direct>({
 
 export const scalarBytes = (x: bigint): Bytes => Fn.toBytes(x) as Bytes;
 export const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, 'point');
-/** x·G for a secret x (OpenSSL, secp256k1-base-mul.ts); x = 0 gives the identity, which OpenSSL refuses as a key. */
-export const mulG = (x: bigint): SecpPoint => (x === 0n ? Point.ZERO : Point.fromBytes(secp256k1BaseMul(x)));
+/**
+ * x·G for a secret x (libsecp256k1, constant time); x = 0 gives the identity, which has no
+ * encoding. Uncompressed, so that noble takes the point without a square root.
+ */
+export const mulG = (x: bigint): SecpPoint => (x === 0n ? Point.ZERO : Point.fromBytes(secp256k1BaseMulSecret(x, 'uncompressed')));
+/** The compressed encoding of x·G for a secret x in [1, n), for a message. */
+export const mulGBytes = (x: bigint): Bytes => secp256k1BaseMulSecret(x, 'compressed') as Bytes;
+/** k·P for a secret k and a public point (libsecp256k1, constant time in k). */
+export const mulSecret = (p: SecpPoint, k: bigint): SecpPoint =>
+  p.is0() || k === 0n ? Point.ZERO : Point.fromBytes(secp256k1MulSecret(p.toBytes(true), k, 'uncompressed'));
 
 export function randomScalar(rng: (n: number) => Uint8Array): bigint {
   for (;;) {

@@ -40,7 +40,6 @@ import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type SessionContext, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
 import { glvWeight, mulWeight } from '../curves/secp256k1-glv.ts';
-import { secp256k1MulSecret } from '../curves/secp256k1-mul-secret.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { sendOnlineShare, type DklsPresignature } from './presigned.ts';
 import { aliceRespond, bobFinish, bobStart, type BobState } from './rvole.ts';
@@ -48,6 +47,8 @@ import {
   Fn,
   lagrangeAtZero,
   mulG,
+  mulGBytes,
+  mulSecret,
   N,
   pairLabel,
   parsePoint,
@@ -238,8 +239,8 @@ function round2<O>(s: SignState<O>): Round<O> {
               tau: res.message.tau as Bytes,
               checkU: scalarBytes(res.message.checkU),
               checkDigest: res.message.checkDigest as Bytes,
-              gammaU: mulG(res.c[0]!).toBytes(true) as Bytes,
-              gammaV: mulG(res.c[1]!).toBytes(true) as Bytes,
+              gammaU: mulGBytes(res.c[0]!),
+              gammaV: mulGBytes(res.c[1]!),
               psi: scalarBytes(Fn.create(s.secret.phi - x)),
               nonce: res.message.nonce as Bytes,
             }),
@@ -303,7 +304,7 @@ function round3<O>(s: SignState<O>, commitments: ReadonlyMap<PartyId, Uint8Array
         // 2^-128; drawn as ρ1 + ρ2·λ with 64-bit halves (secp256k1-glv.ts), its multiples cost a
         // quarter of a full-size ρ's.
         const rho = glvWeight(s.ctx.rng);
-        const lhs = secp256k1MulSecret(Rj.add(mulWeight(pkj, rho)), x).subtract(parsePoint(m.gammaU)).subtract(mulWeight(parsePoint(m.gammaV), rho));
+        const lhs = mulSecret(Rj.add(mulWeight(pkj, rho)), x).subtract(parsePoint(m.gammaU)).subtract(mulWeight(parsePoint(m.gammaV), rho));
         if (!lhs.equals(mulG((d[0]! + rho.value * d[1]!) % N))) {
           bad.push(j);
           continue;

@@ -1,13 +1,21 @@
 /**
  * secp256k1 by libsecp256k1 (protocol/curves/secp256k1-libsecp.ts) against what we did not write
- * either way: the BIP340 vectors (../shared/vectors/bip/bip340-test-vectors.csv) and noble's
- * arithmetic and `schnorr.verify`.
+ * either way: the BIP340 vectors (../shared/vectors/bip/bip340-test-vectors.csv), Wycheproof's
+ * ECDSA secp256k1 vectors (../shared/vectors/wycheproof/), and noble's arithmetic and verifiers.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes } from '@noble/curves/utils.js';
 import { describe, expect, it } from 'vitest';
-import { isValidSecp256k1Encoding, Secp256k1Encoded, verifyBip340Libsecp } from '../../protocol/curves/secp256k1-libsecp.ts';
+import {
+  isValidSecp256k1Encoding,
+  secp256k1BaseMulSecret,
+  secp256k1MulSecret,
+  Secp256k1Encoded,
+  verifyBip340Libsecp,
+  verifyEcdsaLibsecp,
+} from '../../protocol/curves/secp256k1-libsecp.ts';
 import { bip340Rows, flip } from '../support/bip340-vectors.ts';
 
 const { Point } = secp256k1;
@@ -85,5 +93,100 @@ describe('points as compressed encodings, added and multiplied by libsecp256k1',
     expect(isValidSecp256k1Encoding(hexToBytes('02' + '00'.repeat(31) + '05'))).toBe(false); // x = 5: not on the curve
     expect(isValidSecp256k1Encoding(Uint8Array.of(0x04, ...P.toBytes(true).subarray(1)))).toBe(false);
     expect(isValidSecp256k1Encoding(P.toBytes(true).subarray(1))).toBe(false);
+  });
+});
+
+describe('ECDSA verification by libsecp256k1', () => {
+  it('agrees with every Wycheproof secp256k1/SHA-256 Bitcoin vector (DER parsed by noble, then r ‖ s)', () => {
+    const file = JSON.parse(readFileSync(new URL('../../../shared/vectors/wycheproof/ecdsa_secp256k1_sha256_bitcoin_test.json', import.meta.url), 'utf8')) as {
+      testGroups: { publicKey: { uncompressed: string }; tests: { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable' }[] }[];
+    };
+    let checked = 0;
+    for (const g of file.testGroups) {
+      const key = hexToBytes(g.publicKey.uncompressed);
+      for (const t of g.tests) {
+        if (t.result === 'acceptable') continue;
+        let compact: Uint8Array | undefined;
+        try {
+          compact = secp256k1.Signature.fromBytes(hexToBytes(t.sig), 'der').toBytes('compact');
+        } catch {
+          compact = undefined; // not DER: invalid before any verifier sees it
+        }
+        const digest = createHash('sha256').update(hexToBytes(t.msg)).digest();
+        const ok = compact !== undefined && verifyEcdsaLibsecp(compact, digest, key);
+        expect([t.tcId, ok]).toEqual([t.tcId, t.result === 'valid']);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(400);
+  });
+
+  it('agrees with noble on valid signatures and on each one altered in signature, digest or key; refuses high s', () => {
+    for (let i = 0; i < 40; i++) {
+      const secret = randomBytes(32);
+      const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
+      const sig = secp256k1.sign(digest, secret, { prehash: false });
+      const cases: [Uint8Array, Uint8Array, Uint8Array][] = [[sig, digest, key], [flip(sig, i % 64), digest, key], [sig, flip(digest, i % 32), key], [sig, digest, flip(key, 1 + (i % 32))]];
+      for (const [s, d, p] of cases) {
+        let expected: boolean;
+        try {
+          expected = secp256k1.verify(s, d, p, { prehash: false });
+        } catch {
+          expected = false;
+        }
+        expect(verifyEcdsaLibsecp(s, d, p)).toBe(expected);
+      }
+      const high = Uint8Array.from([...sig.subarray(0, 32), ...Fn.toBytes(Fn.ORDER - Fn.fromBytes(sig.subarray(32)))]);
+      expect(verifyEcdsaLibsecp(high, digest, key)).toBe(false);
+    }
+  });
+});
+
+describe('secret multiplications by libsecp256k1', () => {
+  it('x·G equals noble\'s, compressed and uncompressed, for random and edge scalars', () => {
+    for (const x of [1n, 2n, Fn.ORDER - 1n, ...Array.from({ length: 60 }, randomScalar)]) {
+      const expected = Point.BASE.multiply(x);
+      expect(hex(secp256k1BaseMulSecret(x, 'compressed')), `x = ${x}`).toBe(expected.toHex(true));
+      expect(hex(secp256k1BaseMulSecret(x, 'uncompressed')), `x = ${x}`).toBe(expected.toHex(false));
+    }
+  });
+
+  it('k·P equals noble\'s for random and edge scalars, whichever form P comes in', () => {
+    for (let i = 0; i < 40; i++) {
+      const P = randomPoint();
+      for (const k of [randomScalar(), 1n, 2n, Fn.ORDER - 1n]) {
+        expect(hex(secp256k1MulSecret(P.toBytes(true), k, 'compressed'))).toBe(P.multiply(k).toHex(true));
+        expect(hex(secp256k1MulSecret(P.toBytes(false), k, 'uncompressed'))).toBe(P.multiply(k).toHex(false));
+      }
+    }
+  });
+
+  it('refuses 0 and scalars out of range rather than reducing them, and a point that does not parse', () => {
+    const P = randomPoint().toBytes(true);
+    for (const x of [0n, -1n, Fn.ORDER, Fn.ORDER + 1n]) {
+      expect(() => secp256k1BaseMulSecret(x, 'compressed')).toThrow(RangeError);
+      expect(() => secp256k1MulSecret(P, x, 'compressed')).toThrow(RangeError);
+    }
+    expect(() => secp256k1MulSecret(hexToBytes('02' + '00'.repeat(31) + '05'), 3n, 'compressed')).toThrow();
+  });
+
+  it('leaves no copy of the scalar\'s bytes in the WebAssembly module\'s memory', async () => {
+    // tiny-secp256k1's own loader module, the instance its functions run in (the package
+    // exports only its functions). What libsecp256k1 leaves on its stack in this memory, the
+    // scalar as little-endian limbs until the next call overwrites them, is not ours to wipe
+    // (SECURITY.md).
+    const loader = (await import(new URL('./wasm_loader.js', import.meta.resolve('tiny-secp256k1')).href)) as { default: { memory: { buffer: ArrayBuffer } } };
+    const memory = (): Buffer => Buffer.from(loader.default.memory.buffer);
+    for (let i = 0; i < 20; i++) {
+      const k = randomScalar();
+      const before = Buffer.from(memory());
+      if (i % 2) secp256k1BaseMulSecret(k, 'compressed');
+      else secp256k1MulSecret(randomPoint().toBytes(true), k, 'compressed');
+      expect(memory().equals(before), 'the call ran in this memory').toBe(false);
+      const encoded = Buffer.from(Fn.toBytes(k));
+      expect(memory().indexOf(encoded.subarray(16))).toBe(-1);
+      expect(memory().indexOf(encoded.subarray(8, 24))).toBe(-1);
+      expect(memory().indexOf(encoded.subarray(0, 16))).toBe(-1);
+    }
   });
 });
