@@ -13,7 +13,7 @@ import { custom, type Bytes, type Codec } from '../core/codec.ts';
 import { DecodeError } from '../core/errors.ts';
 import { BoundedMap } from '../core/bounded-map.ts';
 import { inPrimeOrderSubgroup, isValidEd25519Encoding } from './ed25519-sodium.ts';
-import { isValidSecp256k1Encoding } from './secp256k1-libsecp.ts';
+import { decompressSecp256k1, isValidSecp256k1Encoding } from './secp256k1-libsecp.ts';
 
 interface GroupPoint {
   is0(): boolean;
@@ -70,8 +70,12 @@ type SecpPoint = ReturnType<typeof secp256k1.Point.fromBytes>;
 
 /** A strictly validated edwards25519 point (canonical, on the curve, prime-order subgroup, not the identity). */
 export const validEd25519Point: PointValidator<EdPoint> = pointValidator(32, (b) => MemoisedEd25519Point.fromBytes(b, false), (p) => p.isTorsionFree());
-/** A strictly validated secp256k1 point (33-byte compressed SEC1, on the curve, not the identity). */
-export const validSecp256k1Point: PointValidator<SecpPoint> = pointValidator(33, (b) => secp256k1.Point.fromBytes(b));
+/**
+ * A strictly validated secp256k1 point (33-byte compressed SEC1, on the curve, not the identity).
+ * libsecp256k1 takes the square root, so noble only reads the uncompressed coordinates (and
+ * checks them again); an encoding libsecp256k1 refuses goes to noble's decoding, to say why.
+ */
+export const validSecp256k1Point: PointValidator<SecpPoint> = pointValidator(33, (b) => secp256k1.Point.fromBytes(decompressSecp256k1(b) ?? b));
 
 /**
  * A validator of encodings by a C library's check (`isValid`), without decoding them into noble

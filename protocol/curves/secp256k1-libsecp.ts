@@ -23,6 +23,15 @@ export function isValidSecp256k1Encoding(b: Uint8Array): boolean {
 }
 
 /**
+ * The 65-byte uncompressed encoding of a valid compressed one (libsecp256k1's square root, ~0.03
+ * against noble's ~0.1–0.2 ms here), or undefined when it is not a valid compressed encoding.
+ */
+export function decompressSecp256k1(b: Uint8Array): Uint8Array | undefined {
+  if (!isValidSecp256k1Encoding(b)) return undefined;
+  return libsecp.pointCompress(b, false);
+}
+
+/**
  * A secp256k1 point as its compressed encoding, for sums and public multiples of validated
  * points (`isValidSecp256k1Encoding`). The point at infinity has no encoding: it is `ZERO` as
  * the neutral start of a sum, and a sum or multiple that reaches it throws.

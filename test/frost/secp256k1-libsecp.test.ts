@@ -9,6 +9,7 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes } from '@noble/curves/utils.js';
 import { describe, expect, it } from 'vitest';
 import {
+  decompressSecp256k1,
   isValidSecp256k1Encoding,
   secp256k1BaseMulSecret,
   secp256k1MulSecret,
@@ -82,6 +83,15 @@ describe('points as compressed encodings, added and multiplied by libsecp256k1',
     expect(() => p.add(Secp256k1Encoded.of(P.negate().toBytes(true)))).toThrow(/infinity/);
     expect(() => p.multiplyPublic(new Uint8Array(32))).toThrow();
     expect(() => Secp256k1Encoded.ZERO.toBytes()).toThrow(/infinity/);
+  });
+
+  it('decompression gives noble\'s uncompressed encoding, and nothing for an encoding that is not a valid compressed one', () => {
+    for (let i = 0; i < 40; i++) {
+      const P = randomPoint();
+      expect(hex(decompressSecp256k1(P.toBytes(true))!)).toBe(P.toHex(false));
+    }
+    for (const bad of ['02' + 'ff'.repeat(32), '02' + '00'.repeat(31) + '05', '04' + '11'.repeat(32), '02' + '11'.repeat(31)]) expect(decompressSecp256k1(hexToBytes(bad))).toBeUndefined();
+    expect(decompressSecp256k1(randomPoint().toBytes(false))).toBeUndefined();
   });
 
   it('an encoding is valid only if compressed (02/03), with x < p and on the curve', () => {
