@@ -220,7 +220,7 @@ const verifyBip340Remembering = rememberingAccepted(32, verifyBip340);
 const TR_NONCE_DST = utf8ToBytes('FROST-secp256k1-SHA256-TR-v1nonce');
 const schnorrFrostLibsecpCommit: FROST = {
   ...schnorr_FROST,
-  commit: commitWith(secp256k1.Point.Fn, (m) => secp256k1_hasher.hashToScalar(m, { DST: TR_NONCE_DST }), (x) => secp256k1BaseMulSecret(x, 'compressed')),
+  commit: commitWith(secp256k1.Point.Fn, (m) => secp256k1_hasher.hashToScalar(m, { DST: TR_NONCE_DST }), secp256k1BaseMulSecret),
 };
 
 const bip340Frost = fastFrost(schnorrFrostLibsecpCommit, BIP340_PARTS, (sig, msg, groupKey) => verifyBip340Remembering(sig, msg, groupKey.subarray(1)));

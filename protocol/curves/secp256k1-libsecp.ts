@@ -2,10 +2,11 @@
  * secp256k1 through libsecp256k1 (Bitcoin Core's library, compiled to WebAssembly by
  * bitcoinjs's tiny-secp256k1). Public values: points kept as 33-byte compressed encodings,
  * validated, added and multiplied by a public scalar; BIP340 and ECDSA verification. Secret
- * scalars: x·G and k·P by libsecp256k1's constant-time multiplications. Here ~0.03 against
- * noble's ~0.12 ms to decode a point, ~0.4 against ~2.2 ms (our GLV walk) or ~5 ms (noble) for a
- * secret multiple of a point, ~0.22 against OpenSSL's ~0.8 ms for x·G, ~0.3 against ~0.9 (BIP340)
- * and ~2.7 ms (ECDSA) for a verification.
+ * scalars: x·G and k·P by libsecp256k1's constant-time multiplications. On this project's 2-core
+ * host: ~0.03 against noble's ~0.1–0.2 ms to decode a point; 0.15–0.4 ms for any multiple of a
+ * point, against ~0.7 for noble's 64-bit two-term MSM, ~2.2 for the GLV walk DKLs23 had and ~5
+ * for noble's constant-time multiply; ~0.22 against OpenSSL's ~0.8 ms for x·G; ~0.3 ms for a
+ * verification against noble's ~0.9 (BIP340) and ~2.7 (ECDSA).
  *
  * A secret scalar's bytes are wiped here, and tiny-secp256k1 wipes its input buffers in the
  * module's memory after every call; what libsecp256k1 leaves on its own stack in that memory
@@ -56,6 +57,24 @@ export class Secp256k1Encoded {
     if (this === Secp256k1Encoded.ZERO) return this;
     return new Secp256k1Encoded(atInfinity(libsecp.pointMultiply(this.bytes, s, true)));
   }
+  /** k·P for a secret k in [1, n), constant time in k (`secp256k1MulSecret`). */
+  multiplySecret(k: bigint): Secp256k1Encoded {
+    if (this === Secp256k1Encoded.ZERO) return this;
+    return new Secp256k1Encoded(secp256k1MulSecret(this.bytes, k));
+  }
+  /** x·G for a secret x in [1, n) (`secp256k1BaseMulSecret`). */
+  static baseMultiplySecret(x: bigint): Secp256k1Encoded {
+    return new Secp256k1Encoded(secp256k1BaseMulSecret(x));
+  }
+  /** Whether both are the same point (encodings are canonical). */
+  equals(other: Secp256k1Encoded): boolean {
+    return this.bytes.length === other.bytes.length && this.bytes.every((b, i) => b === other.bytes[i]);
+  }
+  /** The affine x coordinate, in [0, p). */
+  x(): bigint {
+    if (this === Secp256k1Encoded.ZERO) throw new RangeError('the point at infinity has no coordinates');
+    return BigInt('0x' + Buffer.from(this.bytes.subarray(1)).toString('hex'));
+  }
   /** Whether y is odd (the 03 prefix). */
   hasOddY(): boolean {
     return this.bytes[0] === 3;
@@ -99,19 +118,17 @@ export function verifyEcdsaLibsecp(signature: Uint8Array, digest: Uint8Array, pu
   }
 }
 
-export type Sec1Form = 'compressed' | 'uncompressed';
-
-/** x·G for a secret x in [1, n), in constant time, as a SEC1 encoding (33 or 65 bytes). */
-export function secp256k1BaseMulSecret(x: bigint, form: Sec1Form): Uint8Array {
-  return withScalarBytes(x, (k) => libsecp.pointFromScalar(k, form === 'compressed'));
+/** x·G for a secret x in [1, n), in constant time, compressed. */
+export function secp256k1BaseMulSecret(x: bigint): Uint8Array {
+  return withScalarBytes(x, (k) => libsecp.pointFromScalar(k, true));
 }
 
 /**
- * k·P for a secret k in [1, n) and a point's valid SEC1 encoding, constant time in k; the
- * result in the form asked for. P is public (its encoding is not wiped).
+ * k·P for a secret k in [1, n) and a point's valid SEC1 encoding, constant time in k,
+ * compressed. P is public (its encoding is not wiped).
  */
-export function secp256k1MulSecret(point: Uint8Array, k: bigint, form: Sec1Form): Uint8Array {
-  return withScalarBytes(k, (kb) => libsecp.pointMultiply(point, kb, form === 'compressed'));
+export function secp256k1MulSecret(point: Uint8Array, k: bigint): Uint8Array {
+  return withScalarBytes(k, (kb) => libsecp.pointMultiply(point, kb, true));
 }
 
 function withScalarBytes(x: bigint, multiply: (k: Uint8Array) => Uint8Array | null): Uint8Array {

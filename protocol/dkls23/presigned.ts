@@ -26,8 +26,8 @@ import type { PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript } from '../core/transcript.ts';
 import { frostSuite } from '../curves/ciphersuites.ts';
-import { verifyEcdsaLibsecp } from '../curves/secp256k1-libsecp.ts';
-import { Fn, N, parsePoint, scalarBytes, type EcdsaSignature } from './sign-parts.ts';
+import { verifyEcdsaLibsecp, type Secp256k1Encoded } from '../curves/secp256k1-libsecp.ts';
+import { dklsPoint, encoded, Fn, N, scalarBytes, type EcdsaSignature } from './sign-parts.ts';
 
 export const dklsPresignedSignProtocol = 'dkls23-sign-presigned/ecdsa-secp256k1/v1';
 
@@ -61,9 +61,9 @@ interface StoredPresignature {
 const storedCodec = struct<StoredPresignature>({
   self: party,
   signers: array(party, { min: 2, max: 1024 }),
-  groupKey: suite.point,
+  groupKey: dklsPoint,
   binding: bytes(32),
-  instance: suite.point,
+  instance: dklsPoint,
   phi: suite.scalar,
   u: suite.scalar,
   v: suite.scalar,
@@ -116,8 +116,8 @@ function presignedInputs(p: DklsPresignature, protocol: string, session: string,
  * dropped before this returns: the caller must already hold nothing else that could reuse them.
  */
 export function sendOnlineShare(p: DklsPresignature, digest: Uint8Array, inputs: Uint8Array, aggregator: PartyId | undefined, roundNumber: number): Transition<EcdsaSignature | undefined> {
-  const R = parsePoint(p.instance);
-  const rx = Fn.create(R.toAffine().x);
+  const R = encoded(p.instance);
+  const rx = Fn.create(R.x());
   const e = Fn.create(BigInt('0x' + Buffer.from(digest).toString('hex')));
   const u = p.u;
   const w = (e * p.phi + rx * p.v) % N;
@@ -136,7 +136,7 @@ function combineRound(
   inputs: Uint8Array,
   u: bigint,
   w: bigint,
-  R: ReturnType<typeof parsePoint>,
+  R: Secp256k1Encoded,
   aggregator: PartyId | undefined,
   roundNumber: number,
 ): Round<EcdsaSignature | undefined> {
@@ -161,12 +161,12 @@ function combineRound(
 }
 
 /** The ECDSA signature from Σu and Σw, verified under `groupKey`; an abort naming no one when it fails. */
-function combineSignature(uSum: bigint, wSum: bigint, R: ReturnType<typeof parsePoint>, digest: Uint8Array, groupKey: Uint8Array): EcdsaSignature {
+function combineSignature(uSum: bigint, wSum: bigint, R: Secp256k1Encoded, digest: Uint8Array, groupKey: Uint8Array): EcdsaSignature {
   if (uSum === 0n) throw new ProtocolAbort('invalid_signature', [], 'the shares of k·φ sum to zero');
-  const { x, y } = R.toAffine();
+  const x = R.x();
   const rx = Fn.create(x);
   let s = Fn.div(wSum, uSum);
-  let recoveryId = (y & 1n ? 1 : 0) | (x >= N ? 2 : 0);
+  let recoveryId = (R.hasOddY() ? 1 : 0) | (x >= N ? 2 : 0);
   if (s > N >> 1n) {
     s = N - s;
     recoveryId ^= 1;

@@ -9,14 +9,14 @@ import { bytes, struct, type Bytes } from '../core/codec.ts';
 import type { PartyId } from '../core/ids.ts';
 import { lagrangeCoefficient } from '../core/lagrange.ts';
 import { hashTranscript } from '../core/transcript.ts';
-import { frostSuite, validSecp256k1Point } from '../curves/ciphersuites.ts';
-import { secp256k1BaseMulSecret, secp256k1MulSecret } from '../curves/secp256k1-libsecp.ts';
+import { frostSuite } from '../curves/ciphersuites.ts';
+import { pointCodec, validSecp256k1Encoding } from '../curves/points.ts';
+import { Secp256k1Encoded } from '../curves/secp256k1-libsecp.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { kosMessageBytes } from './ot-extension.ts';
 import { NONCE_BYTES, TAU_BYTES, XI } from './rvole.ts';
 
-export const Point = secp256k1.Point;
-export type SecpPoint = InstanceType<typeof Point>;
+const Point = secp256k1.Point;
 export const Fn = Point.Fn;
 export const N = Fn.ORDER;
 
@@ -28,6 +28,12 @@ export interface EcdsaSignature {
 }
 
 const suite = frostSuite('frost-secp256k1');
+/**
+ * A point of a signing message: 33-byte compressed SEC1, on the curve (so never the identity),
+ * checked by libsecp256k1 on its encoding; signing adds and multiplies encodings and never
+ * decodes one into a noble point.
+ */
+export const dklsPoint = pointCodec(33, validSecp256k1Encoding);
 
 export interface Round1Broadcast {
   commitment: Bytes;
@@ -57,29 +63,70 @@ export interface Round2Direct {
 
 export const r1b = struct<Round1Broadcast>({ commitment: bytes(32), inputs: bytes(32) });
 export const r1d = struct<Round1Direct>({ u: bytes(kosMessageBytes(XI)), xTilde: bytes(16), tTilde: bytes(16), nonce: bytes(NONCE_BYTES) });
-export const r2b = struct<Round2Broadcast>({ instancePoint: suite.point, salt: bytes(32), publicShare: suite.point });
+export const r2b = struct<Round2Broadcast>({ instancePoint: dklsPoint, salt: bytes(32), publicShare: dklsPoint });
 export const r2d = struct<Round2Direct>({
   tau: bytes(TAU_BYTES),
   checkU: suite.scalar,
   checkDigest: bytes(32),
-  gammaU: suite.point,
-  gammaV: suite.point,
+  gammaU: dklsPoint,
+  gammaV: dklsPoint,
   psi: suite.scalar,
   nonce: bytes(NONCE_BYTES),
 });
 
 export const scalarBytes = (x: bigint): Bytes => Fn.toBytes(x) as Bytes;
-export const parsePoint = (b: Uint8Array): SecpPoint => validSecp256k1Point(b, 'point');
+/** A point of a validated message field (`dklsPoint`). */
+export const encoded = (b: Uint8Array): Secp256k1Encoded => Secp256k1Encoded.of(b);
+
 /**
- * x·G for a secret x (libsecp256k1, constant time); x = 0 gives the identity, which has no
- * encoding. Uncompressed, so that noble takes the point without a square root.
+ * The γ/ψ correlation check of round 3 for one peer j, both equations at once under a random
+ * weight ρ only this party knows:
+ *
+ *   χ·(R_j + ρ·pk_j) = Γ^u + ρ·Γ^v + (d^u + ρ·d^v)·G
+ *
+ * If either χ·R_j − Γ^u = d^u·G or χ·pk_j − Γ^v = d^v·G fails, at most one ρ makes the sum hold,
+ * so a ρ of 2^128 possible values drawn after j's messages are in misses a cheat with
+ * probability 2^-128. χ and d = d^u + ρ·d^v are secret (libsecp256k1's constant-time
+ * multiplications); the rest is public. A sum that reaches the point at infinity (which no
+ * encoding holds; never met in practice) is recomputed with noble's points, exactly.
  */
-export const mulG = (x: bigint): SecpPoint => (x === 0n ? Point.ZERO : Point.fromBytes(secp256k1BaseMulSecret(x, 'uncompressed')));
-/** The compressed encoding of x·G for a secret x in [1, n), for a message. */
-export const mulGBytes = (x: bigint): Bytes => secp256k1BaseMulSecret(x, 'compressed') as Bytes;
-/** k·P for a secret k and a public point (libsecp256k1, constant time in k). */
-export const mulSecret = (p: SecpPoint, k: bigint): SecpPoint =>
-  p.is0() || k === 0n ? Point.ZERO : Point.fromBytes(secp256k1MulSecret(p.toBytes(true), k, 'uncompressed'));
+export function correlationHolds(m: { Rj: Uint8Array; pkj: Uint8Array; gammaU: Uint8Array; gammaV: Uint8Array }, chi: bigint, rho: bigint, d: bigint): boolean {
+  const rhoBytes = Fn.toBytes(rho);
+  try {
+    const lhs = encoded(m.Rj).add(encoded(m.pkj).multiplyPublic(rhoBytes)).multiplySecret(chi);
+    const rhs = encoded(m.gammaU).add(encoded(m.gammaV).multiplyPublic(rhoBytes)).add(Secp256k1Encoded.baseMultiplySecret(d));
+    return lhs.equals(rhs);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const [Rj, pkj, gammaU, gammaV] = [m.Rj, m.pkj, m.gammaU, m.gammaV].map((b) => Point.fromBytes(b)) as [NoblePoint, NoblePoint, NoblePoint, NoblePoint];
+    return times(Rj.add(times(pkj, rho)), chi).equals(gammaU.add(times(gammaV, rho)).add(times(Point.BASE, d)));
+  }
+}
+
+/**
+ * Σ of validated encodings, or undefined for the point at infinity. A partial sum that reaches
+ * it (which libsecp256k1's encodings cannot hold) is redone with noble's points, exactly.
+ */
+export function sumPoints(points: readonly Uint8Array[]): Secp256k1Encoded | undefined {
+  try {
+    return points.reduce((sum, p) => sum.add(encoded(p)), Secp256k1Encoded.ZERO);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const sum = points.reduce((acc, p) => acc.add(Point.fromBytes(p)), Point.ZERO);
+    return sum.is0() ? undefined : encoded(sum.toBytes(true));
+  }
+}
+
+type NoblePoint = InstanceType<typeof Point>;
+const times = (p: NoblePoint, k: bigint): NoblePoint => (p.is0() || k === 0n ? Point.ZERO : p.multiply(k));
+
+/** A random ρ in [1, 2^128): the weight of `correlationHolds`. */
+export function correlationWeight(rng: (n: number) => Uint8Array): bigint {
+  for (;;) {
+    const rho = BigInt('0x' + Buffer.from(rng(16)).toString('hex'));
+    if (rho !== 0n) return rho;
+  }
+}
 
 export function randomScalar(rng: (n: number) => Uint8Array): bigint {
   for (;;) {

@@ -39,19 +39,19 @@ import { ProtocolAbort, ProtocolConfigError } from '../core/errors.ts';
 import { sessionIdBytes, type PartyId } from '../core/ids.ts';
 import { round, type ProtocolStart, type Round, type SessionContext, type Transition } from '../core/party.ts';
 import { constantTimeEqual, hashTranscript, zeroize } from '../core/transcript.ts';
-import { glvWeight, mulWeight } from '../curves/secp256k1-glv.ts';
+import { Secp256k1Encoded } from '../curves/secp256k1-libsecp.ts';
 import type { DklsKeyShare } from './keys.ts';
 import { sendOnlineShare, type DklsPresignature } from './presigned.ts';
 import { aliceRespond, bobFinish, bobStart, type BobState } from './rvole.ts';
 import {
+  correlationHolds,
+  correlationWeight,
+  encoded,
+  sumPoints,
   Fn,
   lagrangeAtZero,
-  mulG,
-  mulGBytes,
-  mulSecret,
   N,
   pairLabel,
-  parsePoint,
   r1b,
   r1d,
   r2b,
@@ -66,7 +66,6 @@ import {
   type Round1Direct,
   type Round2Broadcast,
   type Round2Direct,
-  type SecpPoint,
 } from './sign-parts.ts';
 
 export { lagrangeAtZero, pairLabel, signTranscript, type EcdsaSignature, type OtPairGuard } from './sign-parts.ts';
@@ -108,10 +107,9 @@ interface SignState<O> {
   /** signTranscript: session, protocol, signer set, key, digest (none when presigning), context. Everything is bound to it. */
   readonly base: Uint8Array;
   readonly secret: { r: bigint; phi: bigint; sk: bigint; readonly salt: Bytes; readonly bob: Map<PartyId, BobState> };
-  /** R_i = r_i·G, encoded, and pk_i = sk_i·G. */
-  readonly ownInstance: SecpPoint;
+  /** R_i = r_i·G (what round 1 commits to) and pk_i = sk_i·G, encoded. */
   readonly instancePoint: Bytes;
-  readonly ownPublicShare: SecpPoint;
+  readonly publicShare: Bytes;
   stage: 1 | 2 | 3;
 }
 
@@ -162,7 +160,6 @@ function start<O>(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array |
   const r = randomScalar(ctx.rng); // instance key r_i
   const phi = randomScalar(ctx.rng); // inversion mask φ_i
   const sk = (lagrangeAtZero(ctx.self, signers) * Fn.fromBytes(core.signingShare) + zeroShare(share, ctx.self, signers, session)) % N;
-  const ownInstance = mulG(r);
   return {
     ctx,
     share,
@@ -172,9 +169,8 @@ function start<O>(ctx: SessionContext, share: DklsKeyShare, digest: Uint8Array |
     guard,
     base: signTranscript(ctx.protocol, ctx.session, signers, core.groupKey, digest ?? new Uint8Array(), opts.context ?? new Uint8Array()),
     secret: { r, phi, sk, salt: Uint8Array.from(ctx.rng(32)) as Bytes, bob: new Map() },
-    ownInstance,
-    instancePoint: ownInstance.toBytes(true) as Bytes,
-    ownPublicShare: mulG(sk),
+    instancePoint: Secp256k1Encoded.baseMultiplySecret(r).toBytes() as Bytes,
+    publicShare: Secp256k1Encoded.baseMultiplySecret(sk).toBytes() as Bytes,
     stage: 1,
   };
 }
@@ -239,8 +235,8 @@ function round2<O>(s: SignState<O>): Round<O> {
               tau: res.message.tau as Bytes,
               checkU: scalarBytes(res.message.checkU),
               checkDigest: res.message.checkDigest as Bytes,
-              gammaU: mulGBytes(res.c[0]!),
-              gammaV: mulGBytes(res.c[1]!),
+              gammaU: Secp256k1Encoded.baseMultiplySecret(res.c[0]!).toBytes() as Bytes,
+              gammaV: Secp256k1Encoded.baseMultiplySecret(res.c[1]!).toBytes() as Bytes,
               psi: scalarBytes(Fn.create(s.secret.phi - x)),
               nonce: res.message.nonce as Bytes,
             }),
@@ -251,7 +247,7 @@ function round2<O>(s: SignState<O>): Round<O> {
       else respond();
       if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'OT extension consistency check failed');
       s.stage = 2;
-      const broadcast = encodeCbor(r2b, { instancePoint: s.instancePoint, salt: s.secret.salt, publicShare: s.ownPublicShare.toBytes(true) as Bytes });
+      const broadcast = encodeCbor(r2b, { instancePoint: s.instancePoint, salt: s.secret.salt, publicShare: s.publicShare });
       return {
         send: { broadcast, direct: send },
         next: round3(s, new Map([...broadcasts].map(([j, b]) => [j, b.commitment] as const)), chi, c),
@@ -278,8 +274,8 @@ function round3<O>(s: SignState<O>, commitments: ReadonlyMap<PartyId, Uint8Array
         return !constantTimeEqual(nonceCommitment(s, j, b.instancePoint, b.salt), commitments.get(j)!);
       });
       if (badOpenings.length) throw new ProtocolAbort('invalid_commitment_opening', badOpenings, 'instance point does not open its round-1 commitment');
-      let R = s.ownInstance;
-      let pkSum = s.ownPublicShare;
+      const instances: Uint8Array[] = [s.instancePoint];
+      const publicShares: Uint8Array[] = [s.publicShare];
       let psiSum = 0n;
       let uAcc = 0n;
       let vAcc = 0n;
@@ -293,38 +289,31 @@ function round3<O>(s: SignState<O>, commitments: ReadonlyMap<PartyId, Uint8Array
           bad.push(j);
           continue;
         }
-        const Rj = parsePoint(b.instancePoint);
-        const pkj = parsePoint(b.publicShare);
         const x = chi.get(j)!;
-        // The γ/ψ correlation check, that j used r_j and sk_j (the openings of R_j and pk_j) as
-        // Alice: χ·R_j − Γ^u = d^u·G and χ·pk_j − Γ^v = d^v·G, both at once as their combination
-        // with a random ρ only this party knows (one secret-scalar multiplication instead of two).
-        // If either equation fails, at most one ρ in the group makes the sum hold, so a ρ of 2^128
-        // possible values (drawn after j's messages are in) misses a cheat with probability
-        // 2^-128; drawn as ρ1 + ρ2·λ with 64-bit halves (secp256k1-glv.ts), its multiples cost a
-        // quarter of a full-size ρ's.
-        const rho = glvWeight(s.ctx.rng);
-        const lhs = mulSecret(Rj.add(mulWeight(pkj, rho)), x).subtract(parsePoint(m.gammaU)).subtract(mulWeight(parsePoint(m.gammaV), rho));
-        if (!lhs.equals(mulG((d[0]! + rho.value * d[1]!) % N))) {
+        // The γ/ψ check, that j used r_j and sk_j (the openings of R_j and pk_j) as Alice.
+        const rho = correlationWeight(s.ctx.rng);
+        if (!correlationHolds({ Rj: b.instancePoint, pkj: b.publicShare, gammaU: m.gammaU, gammaV: m.gammaV }, x, rho, (d[0]! + rho * d[1]!) % N)) {
           bad.push(j);
           continue;
         }
-        R = R.add(Rj);
-        pkSum = pkSum.add(pkj);
+        instances.push(b.instancePoint);
+        publicShares.push(b.publicShare);
         psiSum += Fn.fromBytes(m.psi);
         uAcc += c.get(j)![0]! + d[0]!;
         vAcc += c.get(j)![1]! + d[1]!;
       }
       if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'multiplication or γ/ψ consistency check failed');
-      if (!pkSum.equals(parsePoint(s.share.core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
-      if (R.is0()) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
+      const pkSum = sumPoints(publicShares);
+      if (!pkSum?.equals(encoded(s.share.core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
+      const R = sumPoints(instances);
+      if (!R) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
       const bigPhi = (secret.phi + psiSum) % N;
       const presignature: DklsPresignature = {
         self: s.ctx.self,
         signers: s.signers,
         groupKey: s.share.core.groupKey,
         binding: s.base,
-        instance: R.toBytes(true),
+        instance: R.toBytes(),
         phi: secret.phi,
         u: (secret.r * bigPhi + uAcc) % N,
         v: (secret.sk * bigPhi + vAcc) % N,
