@@ -17,9 +17,10 @@
  * secret, so every loop over them selects with masks, never with branches or early exits (the
  * loops run over public lengths). JavaScript gives no guarantee beyond that; see SECURITY.md.
  */
-import { createHash, hash } from 'node:crypto';
-import { zeroize } from '../core/transcript.ts';
+import { createHash } from 'node:crypto';
+import { hashTranscript, zeroize } from '../core/transcript.ts';
 import { alignedWords } from './words.ts';
+import { tccrExpand } from './tccr.ts';
 import { gf128Equal, gf128FromBytes, gf128HornerX, gf128Mul, gf128ToBytes, gf128XorInto, gf128XorMaskedInto, type Gf128 } from './gf128.ts';
 
 /** Number of base OTs (computational security parameter κ). */
@@ -51,22 +52,23 @@ export interface KosMessage {
 export const kosMessageBytes = (m: number): number => (KAPPA * (m + KOS_PADDING)) / 8;
 
 /**
- * PRG(k, label, i): the columns of m' bits, one per base OT. Fixed-length hash input (domain,
- * label 32, i 4, k 16) in one reused buffer, one-shot SHAKE256 per column.
+ * The PRG that stretches each base-OT seed into its column: all κ columns of `colBytes` bytes,
+ * column-major, G(k_i) = the TCCR hash of k_i (tccr.ts) under tweaks (i, block), with π keyed by
+ * this extension's label. The seeds are uniform, secret and independent (base-OT outputs), so
+ * each π(k_i) is unknown to whoever lacks k_i, and the blocks are π at unpredictable, distinct
+ * points masked by it: pseudorandom in the ideal-cipher model the rVOLE's hash already rests
+ * on. A fresh label per extension gives a fresh π, so a seed reused across sessions yields
+ * unrelated columns. Two native AES passes for all κ columns, where one SHAKE256 call per
+ * column cost ~4 µs each.
  */
-export function kosPrg(seeds: Uint8Array, label: Uint8Array, bytes: number): (i: number) => Buffer {
-  const domain = Buffer.from('mpc/dkls23/kos-prg/v1');
-  const input = Buffer.alloc(domain.length + 32 + 4 + SEED_BYTES);
-  domain.copy(input);
-  input.set(label, domain.length);
-  const at = domain.length + 32;
-  return (i) => {
-    input.writeUInt32BE(i, at);
-    input.set(seeds.subarray(SEED_BYTES * i, SEED_BYTES * (i + 1)), at + 4);
-    const out = hash('shake256', input, { outputLength: bytes, outputEncoding: 'buffer' } as never) as unknown as Buffer;
-    if (i === KAPPA - 1) input.fill(0);
-    return out;
-  };
+export function kosColumns(seeds: Uint8Array, label: Uint8Array, colBytes: number): Uint8Array {
+  const blocks = Math.ceil(colBytes / 16);
+  const expanded = tccrExpand(hashTranscript('mpc/dkls23/kos-prg/v2', label), seeds, KAPPA, blocks, (i) => i);
+  if (16 * blocks === colBytes) return expanded;
+  const columns = new Uint8Array(KAPPA * colBytes);
+  for (let i = 0; i < KAPPA; i++) columns.set(expanded.subarray(16 * blocks * i, 16 * blocks * i + colBytes), colBytes * i);
+  expanded.fill(0);
+  return columns;
 }
 
 /** The Fiat–Shamir challenges χ_1..χ_m' ∈ GF(2^128), from the label and the whole matrix u. */
@@ -139,20 +141,14 @@ export function kosReceive(seeds: OtReceiverSeeds, choices: Uint8Array, m: numbe
   const x = new Uint8Array(colBytes);
   x.set(choices.subarray(0, m / 8));
   x.set(rng(KOS_PADDING / 8), m / 8);
-  const t = new Uint8Array(KAPPA * colBytes);
+  const t = kosColumns(seeds.seeds0, label, colBytes);
+  const t1 = kosColumns(seeds.seeds1, label, colBytes);
   const u = new Uint8Array(KAPPA * colBytes);
-  const column0 = kosPrg(seeds.seeds0, label, colBytes);
-  const column1 = kosPrg(seeds.seeds1, label, colBytes);
   for (let i = 0; i < KAPPA; i++) {
-    const t0 = column0(i);
-    const t1 = column1(i);
     const o = i * colBytes;
-    for (let b = 0; b < colBytes; b++) {
-      t[o + b] = t0[b]!;
-      u[o + b] = t0[b]! ^ t1[b]! ^ x[b]!;
-    }
-    zeroize(t0, t1);
+    for (let b = 0; b < colBytes; b++) u[o + b] = t[o + b]! ^ t1[o + b]! ^ x[b]!;
   }
+  zeroize(t1);
   const chi = kosChallenges(label, u, m + KOS_PADDING);
   const xTilde = new Uint32Array(4);
   for (let j = 0; j < m + KOS_PADDING; j++) gf128XorMaskedInto(xTilde, chi, 4 * j, x[j >>> 3]! >>> (j & 7));
@@ -169,14 +165,11 @@ export function kosReceive(seeds: OtReceiverSeeds, choices: Uint8Array, m: numbe
 export function kosSend(seeds: OtSenderSeeds, message: KosMessage, m: number, label: Uint8Array): Uint8Array | undefined {
   const colBytes = checkLength(m);
   if (message.u.length !== KAPPA * colBytes || message.xTilde.length !== 16 || message.tTilde.length !== 16) return undefined;
-  const q = new Uint8Array(KAPPA * colBytes);
-  const column = kosPrg(seeds.seeds, label, colBytes);
+  const q = kosColumns(seeds.seeds, label, colBytes);
   for (let i = 0; i < KAPPA; i++) {
-    const k = column(i);
     const o = i * colBytes;
     const take = -((seeds.delta[i >>> 3]! >>> (i & 7)) & 1) & 0xff;
-    for (let b = 0; b < colBytes; b++) q[o + b] = k[b]! ^ (message.u[o + b]! & take);
-    zeroize(k);
+    for (let b = 0; b < colBytes; b++) q[o + b]! ^= message.u[o + b]! & take;
   }
   const chi = kosChallenges(label, message.u, m + KOS_PADDING);
   const qTilde = kosCombineRows(q, colBytes, chi);

@@ -70,11 +70,12 @@ import {
 
 export { lagrangeAtZero, pairLabel, signTranscript, type EcdsaSignature, type OtPairGuard } from './sign-parts.ts';
 
-// v4 / v2: OT strings become scalars by rejection from 32 bytes (rvole.ts). A node still on the
-// old derivation refuses the other's messages as another protocol's (party.ts), so no
+// v5 / v3: the OT extension's columns come from the TCCR hash of the base-OT seeds
+// (ot-extension.ts `kosColumns`) instead of SHAKE256. A node still on an older derivation
+// refuses the other's messages as another protocol's (party.ts), so no extension or
 // multiplication check runs between the two and neither is blamed for the other's version.
-export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v4';
-export const dklsPresignProtocol = 'dkls23-presign/ecdsa-secp256k1/v2';
+export const dklsSignProtocol = 'dkls23-sign/ecdsa-secp256k1/v5';
+export const dklsPresignProtocol = 'dkls23-presign/ecdsa-secp256k1/v3';
 
 
 export interface DklsSignOptions {

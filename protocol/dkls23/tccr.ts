@@ -9,7 +9,8 @@
  * multiplication; the tweak is the OT index j and the output block k (each string yields
  * as many blocks as the caller asks, the bytes of its scalars). Every row of a multiplication goes
  * through native AES in two calls (AES-NI where the CPU has it), instead of one SHAKE call per
- * row: the hash was the largest single cost of a DKLs23 signature.
+ * row: the hash was the largest single cost of a DKLs23 signature. The extension's PRG
+ * (ot-extension.ts `kosColumns`) is the same hash over the base-OT seeds.
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import { alignedWords } from './words.ts';

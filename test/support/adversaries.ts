@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, decodeCbor, encodeCbor, type Rng } from '../../protocol/core/index.ts';
 import { gf128FromBytes, gf128MulXInto, gf128ToBytes, gf128XorInto, gf128XorMaskedInto } from '../../protocol/dkls23/gf128.ts';
-import { KAPPA, KOS_PADDING, kosChallenges, kosCombineRows, kosPrg, type OtReceiverSeeds } from '../../protocol/dkls23/ot-extension.ts';
+import { KAPPA, KOS_PADDING, kosChallenges, kosColumns, kosCombineRows, type OtReceiverSeeds } from '../../protocol/dkls23/ot-extension.ts';
 import { kosLabel, NONCE_BYTES, XI } from '../../protocol/dkls23/rvole.ts';
 
 const Fn = secp256k1.Point.Fn;
@@ -68,17 +68,11 @@ export function kosProbe(seeds: OtReceiverSeeds, pairLabel: Uint8Array, probe: {
   const nonce = rng(NONCE_BYTES);
   const label = kosLabel(pairLabel, nonce);
   const x = rng(colBytes);
-  const column0 = kosPrg(seeds.seeds0, label, colBytes);
-  const column1 = kosPrg(seeds.seeds1, label, colBytes);
-  const t = new Uint8Array(KAPPA * colBytes);
+  const t = kosColumns(seeds.seeds0, label, colBytes);
+  const t1 = kosColumns(seeds.seeds1, label, colBytes);
   const u = new Uint8Array(KAPPA * colBytes);
   for (let i = 0; i < KAPPA; i++) {
-    const t0 = column0(i);
-    const t1 = column1(i);
-    for (let b = 0; b < colBytes; b++) {
-      t[i * colBytes + b] = t0[b]!;
-      u[i * colBytes + b] = t0[b]! ^ t1[b]! ^ x[b]!;
-    }
+    for (let b = 0; b < colBytes; b++) u[i * colBytes + b] = t[i * colBytes + b]! ^ t1[i * colBytes + b]! ^ x[b]!;
   }
   // The inconsistent column: choice bit `row` flipped in column `column` only.
   u[probe.column * colBytes + (probe.row >>> 3)]! ^= 1 << (probe.row & 7);
