@@ -1,19 +1,17 @@
 /**
- * Raw 32-byte Ed25519 and X25519 keys as node:crypto KeyObjects, for OpenSSL's Ed25519
- * (RFC 8032) and X25519 (RFC 7748). OpenSSL only takes DER, and for these curves the DER is a
- * fixed prefix followed by the raw bytes (RFC 8410).
+ * Raw 32-byte Ed25519 keys as node:crypto KeyObjects, for OpenSSL's Ed25519 (RFC 8032).
+ * OpenSSL only takes DER, and for this curve the DER is a fixed prefix followed by the raw
+ * bytes (RFC 8410).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { BoundedMap } from '../core/bounded-map.ts';
 
 const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
-const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
-const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 const publicKey = (prefix: Buffer, raw: Uint8Array): KeyObject => createPublicKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'spki' });
 const privateKey = (prefix: Buffer, raw: Uint8Array): KeyObject => createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' });
-/** The raw public key of a key object (a private key's is derived); both SPKI prefixes have the same length. */
+/** The raw public key of a key object (a private key's is derived). */
 const rawPublicKey = (key: KeyObject): Uint8Array => new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(ED25519_SPKI.length));
 
 /**
@@ -35,7 +33,3 @@ export const rawEd25519PublicKey = rawPublicKey;
 
 /** A fresh 32-byte secret seed from OpenSSL's generator. */
 export const newEd25519Seed = (): Uint8Array => new Uint8Array(generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(ED25519_PKCS8.length));
-
-export const x25519PublicKey = (u: Uint8Array): KeyObject => publicKey(X25519_SPKI, u);
-export const x25519PrivateKey = (k: Uint8Array): KeyObject => privateKey(X25519_PKCS8, k);
-export const rawX25519PublicKey = rawPublicKey;

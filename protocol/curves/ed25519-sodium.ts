@@ -14,6 +14,8 @@
  * - `Ed25519Encoded`, points kept as their encodings, with libsodium's addition and its
  *   multiplication of a validated point by a public scalar (variable time is fine: the FROST
  *   group commitment's inputs are all public).
+ * - `x25519`, RFC 7748's function for a secret key, wiped like `ed25519BaseMul`'s scalar
+ *   (DKLs23's base OTs).
  */
 import sodium from 'libsodium-wrappers-sumo';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -26,11 +28,13 @@ interface SodiumModule {
   _free(address: number): void;
   /** q = n·B for a 32-byte little-endian n < 2^255 (no clamping); −1 when q is the identity. */
   _crypto_scalarmult_ed25519_base_noclamp(q: number, n: number): number;
+  /** q = X25519(n, p) (RFC 7748: n clamped, p a Montgomery u-coordinate); −1 when q is all zeros. */
+  _crypto_scalarmult(q: number, n: number, p: number): number;
 }
 
 await sodium.ready;
 const exported = (sodium as unknown as { readonly libsodium?: Partial<SodiumModule> }).libsodium;
-if (typeof exported?._crypto_scalarmult_ed25519_base_noclamp !== 'function' || typeof exported._malloc !== 'function' || typeof exported._free !== 'function') {
+if (typeof exported?._crypto_scalarmult_ed25519_base_noclamp !== 'function' || typeof exported._crypto_scalarmult !== 'function' || typeof exported._malloc !== 'function' || typeof exported._free !== 'function') {
   throw new Error('libsodium-wrappers-sumo no longer exposes its module: ed25519-sodium.ts needs updating');
 }
 const lib = exported as SodiumModule;
@@ -52,6 +56,26 @@ export function ed25519BaseMul(x: bigint): Uint8Array {
     lib.HEAPU8.fill(0, address, address + 32);
     lib._free(address);
     secret.fill(0);
+  }
+}
+
+/**
+ * X25519(k, u) of RFC 7748 for a secret 32-byte private key k (clamped inside) and a public
+ * u-coordinate, or undefined when the result is all zeros (u of small order). The key and the
+ * shared value are wiped in the module's memory, as in `ed25519BaseMul`.
+ */
+export function x25519(privateKey: Uint8Array, u: Uint8Array): Uint8Array | undefined {
+  if (privateKey.length !== 32 || u.length !== 32) throw new RangeError('X25519 takes a 32-byte key and a 32-byte u-coordinate');
+  const address = lib._malloc(96);
+  if (address === 0) throw new Error('libsodium: out of memory');
+  try {
+    lib.HEAPU8.set(privateKey, address);
+    lib.HEAPU8.set(u, address + 32);
+    if (lib._crypto_scalarmult(address + 64, address, address + 32) !== 0) return undefined;
+    return lib.HEAPU8.slice(address + 64, address + 96);
+  } finally {
+    lib.HEAPU8.fill(0, address, address + 96);
+    lib._free(address);
   }
 }
 
@@ -89,6 +113,14 @@ export class Ed25519Encoded {
     if (this === Ed25519Encoded.ZERO) return other;
     if (other === Ed25519Encoded.ZERO) return this;
     return new Ed25519Encoded(sodium.crypto_core_ed25519_add(this.bytes, other.bytes));
+  }
+  subtract(other: Ed25519Encoded): Ed25519Encoded {
+    if (other === Ed25519Encoded.ZERO) return this;
+    return new Ed25519Encoded(sodium.crypto_core_ed25519_sub(this.bytes, other.bytes));
+  }
+  /** Whether this is the identity (encodings are canonical). */
+  isZero(): boolean {
+    return this.bytes.every((b, i) => b === IDENTITY[i]);
   }
   /**
    * s·P for a public s in [1, L), or undefined where libsodium refuses: the product is the

@@ -11,32 +11,23 @@
  * sender's other key needs CDH to compute. Each key's hash binds the session, both parties,
  * the OT index, A and B, so a receiver cannot relate keys across OTs or sessions.
  *
- * The group is edwards25519 and every scalar multiplication is native X25519 (node:crypto,
- * OpenSSL): X25519 of a clamped scalar kills any small-order component, and the
- * Montgomery u-coordinate is sign-blind, so B's ± ambiguity after u→Edwards does not matter.
- * Only the point additions use noble. A DH result of all zeros (low-order input) is rejected.
+ * The group is edwards25519 and its arithmetic libsodium's, on encodings (ed25519-sodium.ts): a
+ * and b are clamped X25519 private keys, A = a·G and b·G by the constant-time base
+ * multiplication of a mod ℓ, B by addition, and every DH value by X25519 on the Montgomery
+ * u-coordinate of the other's point, which an encoding gives without a square root. Every
+ * point received must be a valid element (canonical, of prime order ℓ); a DH result of all
+ * zeros is refused.
  */
-import { createHash, diffieHellman, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
-import { rawX25519PublicKey, x25519PrivateKey, x25519PublicKey } from '../curves/curve25519-keys.ts';
 import { constantTimeEqual } from '../core/transcript.ts';
+import { ed25519BaseMul, Ed25519Encoded, isValidEd25519Encoding, x25519 } from '../curves/ed25519-sodium.ts';
 import { KAPPA, SEED_BYTES } from './ot-extension.ts';
 
-const Point = ed25519.Point;
-type EdPoint = InstanceType<typeof Point>;
-const Fp = Point.Fp;
-const L = Point.Fn.ORDER;
-
-/** X25519(k, u), or undefined for a low-order u (all-zero result). */
-function dh(k: KeyObject, u: Uint8Array): Uint8Array | undefined {
-  try {
-    const s = new Uint8Array(diffieHellman({ privateKey: k, publicKey: x25519PublicKey(u) }));
-    return s.some((x) => x !== 0) ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const Fp = ed25519.Point.Fp;
+const Fn = ed25519.Point.Fn;
+const L = Fn.ORDER;
 
 /** The RFC 7748 clamped scalar of a 32-byte X25519 private key, reduced mod ℓ. */
 function clampedScalar(k: Uint8Array): bigint {
@@ -50,18 +41,23 @@ function clampedScalar(k: Uint8Array): bigint {
 }
 
 /**
- * Montgomery u = (1 + y)/(1 − y) = (Z + Y)/(Z − Y) of each point (none the identity), with one
- * field inversion for all of them (Montgomery's trick): inversions were a seventh of key generation.
+ * The Montgomery u = (1 + y)/(1 − y) of each valid encoding (none the identity), with one field
+ * inversion for all of them (Montgomery's trick).
  */
-function montgomeryUs(points: readonly EdPoint[]): Uint8Array[] {
-  const inverses = Fp.invertBatch(points.map((p) => Fp.sub(p.Z, p.Y)));
-  return points.map((p, i) => Fp.toBytes(Fp.mul(Fp.add(p.Z, p.Y), inverses[i]!)));
+function montgomeryUs(encodings: readonly Uint8Array[]): Uint8Array[] {
+  const ys = encodings.map((e) => {
+    const y = Uint8Array.from(e);
+    y[31]! &= 0x7f; // the sign of x
+    return Fp.fromBytes(y);
+  });
+  const inverses = Fp.invertBatch(ys.map((y) => Fp.sub(1n, y)));
+  return ys.map((y, i) => Fp.toBytes(Fp.mul(Fp.add(1n, y), inverses[i]!)));
 }
 
-/** Some Edwards point with each Montgomery coordinate u, y = (u − 1)/(u + 1) (the sign of x is irrelevant here). */
-function edwardsFromUs(us: readonly Uint8Array[]): EdPoint[] {
-  const inverses = Fp.invertBatch(us.map((u) => Fp.add(Fp.fromBytes(u), 1n)));
-  return us.map((u, i) => Point.fromBytes(Fp.toBytes(Fp.mul(Fp.sub(Fp.fromBytes(u), 1n), inverses[i]!))));
+/** 32 bytes of `ifOne` where bit is 1, of `ifZero` where it is 0, without a branch on the bit. */
+function select(bit: number, ifOne: Uint8Array, ifZero: Uint8Array): Uint8Array {
+  const mask = -(bit & 1) & 0xff;
+  return Uint8Array.from(ifZero, (z, k) => z ^ ((z ^ ifOne[k]!) & mask));
 }
 
 /** Public context of one pair's base OTs: session, OT sender, OT receiver. */
@@ -94,70 +90,56 @@ export interface SenderHello {
   readonly proof: Uint8Array; // R (32) ‖ z (32, little-endian)
 }
 
+/** The OT sender's secret between its hello and the receiver's answer: wipe `privateKey` after `senderKeys`. */
 export interface SenderSecret {
-  readonly key: KeyObject;
-  readonly a: Uint8Array;
-  readonly point: EdPoint;
+  readonly privateKey: Uint8Array; // 32-byte X25519 private key a
+  readonly a: Uint8Array; // A's encoding
 }
 
 export function senderHello(ctx: BaseOtContext, rng: (n: number) => Uint8Array): { hello: SenderHello; secret: SenderSecret } {
-  const raw = Uint8Array.from(rng(32));
-  const key = x25519PrivateKey(raw);
-  const s = clampedScalar(raw);
-  raw.fill(0);
-  const point = Point.BASE.multiply(s);
-  const a = point.toBytes();
+  const privateKey = Uint8Array.from(rng(32));
+  const s = clampedScalar(privateKey);
+  const a = ed25519BaseMul(s);
   const k = bytesToNumberLE(rng(64)) % L || 1n;
-  const r = Point.BASE.multiply(k).toBytes();
+  const r = ed25519BaseMul(k);
   const z = (k + proofChallenge(ctx, a, r) * s) % L;
   const proof = new Uint8Array(64);
   proof.set(r);
-  proof.set(Point.Fn.toBytes(z), 32);
-  return { hello: { a, proof }, secret: { key, a, point } };
+  proof.set(Fn.toBytes(z), 32);
+  return { hello: { a, proof }, secret: { privateKey, a } };
 }
 
-/** Receiver: checks the sender's A and proof; returns the parsed point or undefined (sender cheated). */
-export function checkSenderHello(ctx: BaseOtContext, hello: SenderHello): EdPoint | undefined {
-  try {
-    const a = Point.fromBytes(hello.a);
-    if (a.isSmallOrder() || !a.isTorsionFree() || !constantTimeEqual(a.toBytes(), hello.a)) return undefined;
-    const r = Point.fromBytes(hello.proof.subarray(0, 32));
-    const z = bytesToNumberLE(hello.proof.subarray(32));
-    if (z >= L) return undefined;
-    const c = proofChallenge(ctx, hello.a, hello.proof.subarray(0, 32));
-    return Point.BASE.multiply(z || L).equals(r.add(a.multiply(c || L))) || (z === 0n && c === 0n) ? a : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * Receiver: whether the sender's A is a valid element with a valid proof of knowledge (z·G =
+ * R + c·A); false means the sender cheated (or drew a zero z or c, probability 2^-252).
+ */
+export function checkSenderHello(ctx: BaseOtContext, hello: SenderHello): boolean {
+  const R = hello.proof.subarray(0, 32);
+  if (hello.a.length !== 32 || hello.proof.length !== 64 || !isValidEd25519Encoding(hello.a) || !isValidEd25519Encoding(R)) return false;
+  const z = bytesToNumberLE(hello.proof.subarray(32));
+  const c = proofChallenge(ctx, hello.a, R);
+  if (z === 0n || z >= L || c === 0n) return false;
+  const cA = Ed25519Encoded.of(hello.a).multiplyPublic(c);
+  return !!cA && constantTimeEqual(ed25519BaseMul(z), Ed25519Encoded.of(R).add(cA).toBytes());
 }
 
 /**
  * Receiver: for choice bits `choices` (KAPPA bits, LSB first) sends B_1..B_κ and keeps k_{c_i}.
+ * `senderA` is a hello `checkSenderHello` accepted.
  */
-export function receiverChoose(
-  ctx: BaseOtContext,
-  senderPoint: EdPoint,
-  senderA: Uint8Array,
-  choices: Uint8Array,
-  rng: (n: number) => Uint8Array,
-): { bs: Uint8Array; seeds: Uint8Array } {
-  const [uA] = montgomeryUs([senderPoint]) as [Uint8Array];
+export function receiverChoose(ctx: BaseOtContext, senderA: Uint8Array, choices: Uint8Array, rng: (n: number) => Uint8Array): { bs: Uint8Array; seeds: Uint8Array } {
+  const [uA] = montgomeryUs([senderA]) as [Uint8Array];
+  const A = Ed25519Encoded.of(senderA);
   const bs = new Uint8Array(32 * KAPPA);
   const seeds = new Uint8Array(SEED_BYTES * KAPPA);
-  const keys = Array.from({ length: KAPPA }, () => {
-    const raw = Uint8Array.from(rng(32));
-    const key = x25519PrivateKey(raw);
-    raw.fill(0);
-    return key;
-  });
-  const points = edwardsFromUs(keys.map(rawX25519PublicKey));
   for (let i = 0; i < KAPPA; i++) {
-    const key = keys[i]!;
-    let b = points[i]!;
-    if ((choices[i >>> 3]! >>> (i & 7)) & 1) b = b.add(senderPoint);
-    const bBytes = b.toBytes();
+    const privateKey = Uint8Array.from(rng(32));
+    const bG = ed25519BaseMul(clampedScalar(privateKey));
+    // Both candidates are computed and one is taken by mask: the choice bit is secret.
+    const bBytes = select((choices[i >>> 3]! >>> (i & 7)) & 1, Ed25519Encoded.of(bG).add(A).toBytes(), bG);
     bs.set(bBytes, 32 * i);
-    const shared = dh(key, uA);
+    const shared = x25519(privateKey, uA);
+    privateKey.fill(0);
     if (!shared) throw new Error('base OT: degenerate sender key'); // excluded by checkSenderHello
     seeds.set(otKey(ctx, i, senderA, bBytes, shared), SEED_BYTES * i);
     shared.fill(0);
@@ -165,29 +147,26 @@ export function receiverChoose(
   return { bs, seeds };
 }
 
-/** Sender: both keys of every OT, or undefined when some B_i is invalid (receiver cheated). */
+/** Sender: both keys of every OT, or undefined when some B_i or B_i − A is not a valid element (receiver cheated). */
 export function senderKeys(ctx: BaseOtContext, secret: SenderSecret, bs: Uint8Array): { seeds0: Uint8Array; seeds1: Uint8Array } | undefined {
   if (bs.length !== 32 * KAPPA) return undefined;
-  const seeds0 = new Uint8Array(SEED_BYTES * KAPPA);
-  const seeds1 = new Uint8Array(SEED_BYTES * KAPPA);
-  const points: EdPoint[] = [];
+  const A = Ed25519Encoded.of(secret.a);
+  const points: Uint8Array[] = [];
   for (let i = 0; i < KAPPA; i++) {
-    let b: EdPoint;
-    try {
-      b = Point.fromBytes(bs.subarray(32 * i, 32 * (i + 1)));
-    } catch {
-      return undefined;
-    }
-    if (b.is0() || b.isSmallOrder()) return undefined;
-    const bMinusA = b.subtract(secret.point);
-    if (bMinusA.is0() || bMinusA.isSmallOrder()) return undefined;
-    points.push(b, bMinusA);
+    const b = bs.subarray(32 * i, 32 * (i + 1));
+    if (!isValidEd25519Encoding(b)) return undefined;
+    // Both of prime order, so B − A is too, or the identity (B = A), which has no u-coordinate.
+    const bMinusA = Ed25519Encoded.of(b).subtract(A);
+    if (bMinusA.isZero()) return undefined;
+    points.push(b, bMinusA.toBytes());
   }
   const us = montgomeryUs(points);
+  const seeds0 = new Uint8Array(SEED_BYTES * KAPPA);
+  const seeds1 = new Uint8Array(SEED_BYTES * KAPPA);
   for (let i = 0; i < KAPPA; i++) {
     const bBytes = bs.subarray(32 * i, 32 * (i + 1));
-    const s0 = dh(secret.key, us[2 * i]!);
-    const s1 = dh(secret.key, us[2 * i + 1]!);
+    const s0 = x25519(secret.privateKey, us[2 * i]!);
+    const s1 = x25519(secret.privateKey, us[2 * i + 1]!);
     if (!s0 || !s1) return undefined;
     seeds0.set(otKey(ctx, i, secret.a, bBytes, s0), SEED_BYTES * i);
     seeds1.set(otKey(ctx, i, secret.a, bBytes, s1), SEED_BYTES * i);

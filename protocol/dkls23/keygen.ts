@@ -68,6 +68,7 @@ export function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare, members:
     hello.set(j, encodeCbor(helloCodec, { otA: h.a as Bytes, otProof: h.proof as Bytes, zeroCommitment: zeroCommitment(ctx.session, ctx.self, j, contribution) as Bytes }));
   }
   const destroyContributions = () => contributions.forEach((c) => zeroize(c));
+  const destroySenderSecrets = () => senderSecrets.forEach((s) => zeroize(s.privateKey));
   let handedOver = false;
 
   const finish = (deltas: ReadonlyMap<PartyId, { delta: Uint8Array; seeds: Uint8Array }>, commitments: ReadonlyMap<PartyId, Uint8Array>) =>
@@ -77,6 +78,7 @@ export function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare, members:
       senders: peers,
       destroy: () => {
         destroyContributions();
+        destroySenderSecrets();
         deltas.forEach((d) => zeroize(d.delta, d.seeds));
       },
       finish: ({ direct }) => {
@@ -106,19 +108,21 @@ export function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare, members:
     number: 3,
     direct: helloCodec,
     senders: peers,
-    // Party destroys a round when it is left, also on success: the contributions then belong to round 4.
+    // Party destroys a round when it is left, also on success: the contributions and the OT senders' keys then belong to round 4.
     destroy: () => {
-      if (!handedOver) destroyContributions();
+      if (!handedOver) {
+        destroyContributions();
+        destroySenderSecrets();
+      }
     },
     finish: ({ direct }) => {
-      const points = new Map(peers.map((j) => [j, checkSenderHello(otCtx(j, ctx.self), { a: direct.get(j)!.otA, proof: direct.get(j)!.otProof })] as const));
-      const bad = peers.filter((j) => !points.get(j));
+      const bad = peers.filter((j) => !checkSenderHello(otCtx(j, ctx.self), { a: direct.get(j)!.otA, proof: direct.get(j)!.otProof }));
       if (bad.length) throw new ProtocolAbort('invalid_proof', bad, 'base OT sender key without a valid proof of knowledge');
       const deltas = new Map<PartyId, { delta: Uint8Array; seeds: Uint8Array }>();
       const send = new Map<PartyId, Uint8Array>();
       for (const j of peers) {
         const delta = Uint8Array.from(ctx.rng(KAPPA / 8));
-        const { bs, seeds } = receiverChoose(otCtx(j, ctx.self), points.get(j)!, direct.get(j)!.otA, delta, ctx.rng);
+        const { bs, seeds } = receiverChoose(otCtx(j, ctx.self), direct.get(j)!.otA, delta, ctx.rng);
         deltas.set(j, { delta, seeds });
         send.set(j, encodeCbor(choiceCodec, { otB: bs as Bytes, zeroContribution: contributions.get(j)! as Bytes }));
       }
