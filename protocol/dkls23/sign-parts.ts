@@ -1,7 +1,8 @@
 /**
  * The parts of DKLs23 signing (sign.ts) that are not rounds: the messages of rounds 1–2 (the last flight's is in presigned.ts) and
  * their codecs, the transcript and its per-pair labels, the zero-sharing, the retirement guard
- * of OT setups, and scalar helpers (libsecp256k1's constant-time multiplications for secret scalars).
+ * of OT setups, and round 3's point work on compressed encodings (the γ/ψ check and the sums,
+ * by libsecp256k1).
  */
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
