@@ -33,9 +33,9 @@ export function decompressSecp256k1(b: Uint8Array): Uint8Array | undefined {
 }
 
 /**
- * A secp256k1 point as its compressed encoding, for sums and public multiples of validated
- * points (`isValidSecp256k1Encoding`). The point at infinity has no encoding: it is `ZERO` as
- * the neutral start of a sum, and a sum or multiple that reaches it throws.
+ * A secp256k1 point as its compressed encoding, for sums and multiples of validated points
+ * (`isValidSecp256k1Encoding`). The point at infinity has no encoding: it is `ZERO`, which a sum
+ * of a point and its negation, or a multiple by 0, gives, and which only `toBytes` refuses.
  */
 export class Secp256k1Encoded {
   static readonly ZERO = new Secp256k1Encoded(new Uint8Array());
@@ -50,21 +50,26 @@ export class Secp256k1Encoded {
   add(other: Secp256k1Encoded): Secp256k1Encoded {
     if (this === Secp256k1Encoded.ZERO) return other;
     if (other === Secp256k1Encoded.ZERO) return this;
-    return new Secp256k1Encoded(atInfinity(libsecp.pointAdd(this.bytes, other.bytes, true)));
+    // Valid operands: libsecp256k1 refuses only a sum at infinity (P + (−P)).
+    const sum = libsecp.pointAdd(this.bytes, other.bytes, true);
+    return sum === null ? Secp256k1Encoded.ZERO : new Secp256k1Encoded(sum);
   }
   /** s·P for a public s in [1, n) (32 bytes, big-endian). */
   multiplyPublic(s: Uint8Array): Secp256k1Encoded {
     if (this === Secp256k1Encoded.ZERO) return this;
     return new Secp256k1Encoded(atInfinity(libsecp.pointMultiply(this.bytes, s, true)));
   }
-  /** k·P for a secret k in [1, n), constant time in k (`secp256k1MulSecret`). */
+  /** k·P for a secret k in [0, n), constant time in k for k ≠ 0 (`secp256k1MulSecret`). */
   multiplySecret(k: bigint): Secp256k1Encoded {
-    if (this === Secp256k1Encoded.ZERO) return this;
+    if (this === Secp256k1Encoded.ZERO || k === 0n) return Secp256k1Encoded.ZERO;
     return new Secp256k1Encoded(secp256k1MulSecret(this.bytes, k));
   }
-  /** x·G for a secret x in [1, n) (`secp256k1BaseMulSecret`). */
+  /** x·G for a secret x in [0, n) (`secp256k1BaseMulSecret` for x ≠ 0). */
   static baseMultiplySecret(x: bigint): Secp256k1Encoded {
-    return new Secp256k1Encoded(secp256k1BaseMulSecret(x));
+    return x === 0n ? Secp256k1Encoded.ZERO : new Secp256k1Encoded(secp256k1BaseMulSecret(x));
+  }
+  isZero(): boolean {
+    return this === Secp256k1Encoded.ZERO;
   }
   /** Whether both are the same point (encodings are canonical). */
   equals(other: Secp256k1Encoded): boolean {

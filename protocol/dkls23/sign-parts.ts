@@ -17,8 +17,7 @@ import type { DklsKeyShare } from './keys.ts';
 import { kosMessageBytes } from './ot-extension.ts';
 import { NONCE_BYTES, TAU_BYTES, XI } from './rvole.ts';
 
-const Point = secp256k1.Point;
-export const Fn = Point.Fn;
+export const Fn = secp256k1.Point.Fn;
 export const N = Fn.ORDER;
 
 export interface EcdsaSignature {
@@ -88,38 +87,17 @@ export const encoded = (b: Uint8Array): Secp256k1Encoded => Secp256k1Encoded.of(
  * If either χ·R_j − Γ^u = d^u·G or χ·pk_j − Γ^v = d^v·G fails, at most one ρ makes the sum hold,
  * so a ρ of 2^128 possible values drawn after j's messages are in misses a cheat with
  * probability 2^-128. χ and d = d^u + ρ·d^v are secret (libsecp256k1's constant-time
- * multiplications); the rest is public. A sum that reaches the point at infinity (which no
- * encoding holds; never met in practice) is recomputed with noble's points, exactly.
+ * multiplications); the rest is public.
  */
 export function correlationHolds(m: { Rj: Uint8Array; pkj: Uint8Array; gammaU: Uint8Array; gammaV: Uint8Array }, chi: bigint, rho: bigint, d: bigint): boolean {
   const rhoBytes = Fn.toBytes(rho);
-  try {
-    const lhs = encoded(m.Rj).add(encoded(m.pkj).multiplyPublic(rhoBytes)).multiplySecret(chi);
-    const rhs = encoded(m.gammaU).add(encoded(m.gammaV).multiplyPublic(rhoBytes)).add(Secp256k1Encoded.baseMultiplySecret(d));
-    return lhs.equals(rhs);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    const [Rj, pkj, gammaU, gammaV] = [m.Rj, m.pkj, m.gammaU, m.gammaV].map((b) => Point.fromBytes(b)) as [NoblePoint, NoblePoint, NoblePoint, NoblePoint];
-    return times(Rj.add(times(pkj, rho)), chi).equals(gammaU.add(times(gammaV, rho)).add(times(Point.BASE, d)));
-  }
+  const lhs = encoded(m.Rj).add(encoded(m.pkj).multiplyPublic(rhoBytes)).multiplySecret(chi);
+  const rhs = encoded(m.gammaU).add(encoded(m.gammaV).multiplyPublic(rhoBytes)).add(Secp256k1Encoded.baseMultiplySecret(d));
+  return lhs.equals(rhs);
 }
 
-/**
- * Σ of validated encodings, or undefined for the point at infinity. A partial sum that reaches
- * it (which libsecp256k1's encodings cannot hold) is redone with noble's points, exactly.
- */
-export function sumPoints(points: readonly Uint8Array[]): Secp256k1Encoded | undefined {
-  try {
-    return points.reduce((sum, p) => sum.add(encoded(p)), Secp256k1Encoded.ZERO);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    const sum = points.reduce((acc, p) => acc.add(Point.fromBytes(p)), Point.ZERO);
-    return sum.is0() ? undefined : encoded(sum.toBytes(true));
-  }
-}
-
-type NoblePoint = InstanceType<typeof Point>;
-const times = (p: NoblePoint, k: bigint): NoblePoint => (p.is0() || k === 0n ? Point.ZERO : p.multiply(k));
+/** Σ of validated encodings (`ZERO` when they sum to the point at infinity). */
+export const sumPoints = (points: readonly Uint8Array[]): Secp256k1Encoded => points.reduce((sum, p) => sum.add(encoded(p)), Secp256k1Encoded.ZERO);
 
 /** A random ρ in [1, 2^128): the weight of `correlationHolds`. */
 export function correlationWeight(rng: (n: number) => Uint8Array): bigint {

@@ -304,10 +304,9 @@ function round3<O>(s: SignState<O>, commitments: ReadonlyMap<PartyId, Uint8Array
         vAcc += c.get(j)![1]! + d[1]!;
       }
       if (bad.length) throw new ProtocolAbort('consistency_check_failed', bad, 'multiplication or γ/ψ consistency check failed');
-      const pkSum = sumPoints(publicShares);
-      if (!pkSum?.equals(encoded(s.share.core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
+      if (!sumPoints(publicShares).equals(encoded(s.share.core.groupKey))) throw new ProtocolAbort('consistency_check_failed', [], 'the public key shares do not sum to the key');
       const R = sumPoints(instances);
-      if (!R) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
+      if (R.isZero()) throw new ProtocolAbort('invalid_signature', [], 'instance points sum to the identity');
       const bigPhi = (secret.phi + psiSum) % N;
       const presignature: DklsPresignature = {
         self: s.ctx.self,

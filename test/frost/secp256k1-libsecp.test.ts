@@ -77,11 +77,15 @@ describe('points as compressed encodings, added and multiplied by libsecp256k1',
     }
   });
 
-  it('the point at infinity has no encoding: P + (−P) and 0·P throw rather than yield bytes', () => {
+  it('the point at infinity has no encoding: P + (−P) and 0·P yield no bytes', () => {
     const P = randomPoint();
     const p = Secp256k1Encoded.of(P.toBytes(true));
-    expect(() => p.add(Secp256k1Encoded.of(P.negate().toBytes(true)))).toThrow(/infinity/);
+    const atInfinity = p.add(Secp256k1Encoded.of(P.negate().toBytes(true)));
+    expect(atInfinity.isZero()).toBe(true);
+    expect(() => atInfinity.toBytes()).toThrow(/infinity/);
+    expect(hex(atInfinity.add(p).toBytes())).toBe(P.toHex(true)); // and it is neutral
     expect(() => p.multiplyPublic(new Uint8Array(32))).toThrow();
+    expect(p.multiplySecret(0n).isZero() && Secp256k1Encoded.baseMultiplySecret(0n).isZero()).toBe(true);
     expect(() => Secp256k1Encoded.ZERO.toBytes()).toThrow(/infinity/);
   });
 
