@@ -130,6 +130,21 @@ describe.each(CASES)('FROST signShare and aggregate, ours against noble ($name)'
     expect(ours.signShare(secret(me), deal.public, nonces.get(me)!, list, randomBytes(32))).toHaveLength(32);
   });
 
+  it('a list naming this signer twice (its own pair and one a coordinator chose) is refused, and the real list then signs as noble', () => {
+    const { deal, ids, secret } = dealt(2, 3);
+    const signers = ids.slice(0, 2);
+    const { nonces, copies, list } = roundOne(secret, signers);
+    const me = signers[0]!;
+    const msg = randomBytes(32);
+    const chosen = ours.commit(secret(ids[2]!)).commitments;
+    // The same identifier again, and the same scalar spelled in capitals: both are duplicates.
+    for (const identifier of [me, me.toUpperCase()]) {
+      const doubled = [...list, { identifier, hiding: chosen.hiding, binding: chosen.binding }];
+      expect(() => ours.signShare(secret(me), deal.public, nonces.get(me)!, doubled, msg)).toThrow(/duplicate identifiers/);
+    }
+    expect(ours.signShare(secret(me), deal.public, nonces.get(me)!, list, msg)).toEqual(reference.signShare(secret(me), deal.public, copies.get(me)!, list, msg));
+  });
+
   it('nonces it did not hand out (decoded from storage) sign through noble\'s checks, with the same share', () => {
     const { deal, ids, secret } = dealt(2, 3);
     const signers = ids.slice(0, 2);
