@@ -79,49 +79,74 @@ export function kosChallenges(label: Uint8Array, u: Uint8Array, count: number): 
 }
 
 /**
- * Σ_j row_j·χ_j for the rows of a column-major matrix, computed column by column:
- * Σ_i X^i·(⊕_j bit_j(column i)·χ_j), so no full field multiplication is needed. Every bit is
- * visited and selects χ_j by a mask (the matrix is secret).
+ * Σ_j row_j·χ_j in GF(2^128) for `rowBytes` (16 bytes a row, `kosRows`) and the challenges χ.
+ * Written as Σ_k X^k·W_k with W_k = ⊕ of the rows whose χ_j has bit k set: the branches and the
+ * order of work follow the bits of χ, which are public (Fiat–Shamir of the matrix sent); the
+ * secret rows are only XORed, every one of them into the same places whatever its value.
  */
-export function kosCombineRows(columns: Uint8Array, colBytes: number, chi: Uint32Array): Gf128 {
-  const ys = new Uint32Array(4 * KAPPA);
-  for (let i = 0; i < KAPPA; i++) {
-    const base = i * colBytes;
-    const y = 4 * i;
-    let y0 = 0;
-    let y1 = 0;
-    let y2 = 0;
-    let y3 = 0;
-    for (let b = 0; b < colBytes; b++) {
-      const byte = columns[base + b]!;
-      for (let bit = 0; bit < 8; bit++) {
-        const mask = -((byte >>> bit) & 1);
-        const c = 4 * (8 * b + bit);
-        y0 ^= chi[c]! & mask;
-        y1 ^= chi[c + 1]! & mask;
-        y2 ^= chi[c + 2]! & mask;
-        y3 ^= chi[c + 3]! & mask;
+export function kosCombineRows(rowBytes: Uint8Array, chi: Uint32Array): Gf128 {
+  if (rowBytes.byteOffset % 4 !== 0 || rowBytes.length % 16 !== 0) throw new RangeError('rows must be whole 16-byte rows, aligned for 32-bit words');
+  const count = rowBytes.length / 16;
+  const rowWords = new Int32Array(rowBytes.buffer, rowBytes.byteOffset, 4 * count);
+  const w = new Int32Array(4 * KAPPA);
+  for (let j = 0; j < count; j++) {
+    const r0 = rowWords[4 * j]!;
+    const r1 = rowWords[4 * j + 1]!;
+    const r2 = rowWords[4 * j + 2]!;
+    const r3 = rowWords[4 * j + 3]!;
+    for (let word = 0; word < 4; word++) {
+      let bits = chi[4 * j + word]! | 0;
+      while (bits !== 0) {
+        const lowest = bits & -bits;
+        bits ^= lowest;
+        const at = 4 * (32 * word + 31 - Math.clz32(lowest));
+        w[at]! ^= r0;
+        w[at + 1]! ^= r1;
+        w[at + 2]! ^= r2;
+        w[at + 3]! ^= r3;
       }
     }
-    ys[y] = y0;
-    ys[y + 1] = y1;
-    ys[y + 2] = y2;
-    ys[y + 3] = y3;
   }
-  return gf128HornerX(ys);
+  const combined = gf128HornerX(new Uint32Array(w.buffer));
+  w.fill(0);
+  return combined;
 }
 
-/** The first m rows (16 bytes each) of a KAPPA-column matrix: a bit transpose over every bit. */
-function rows(columns: Uint8Array, colBytes: number, m: number): Uint8Array {
+/**
+ * The first m rows (16 bytes each) of a KAPPA-column matrix: bit i of row j is bit j of column
+ * i. Eight columns and eight rows at a time, as an 8×8 bit matrix transposed with shifts and
+ * masks (Hacker's Delight §7-3), the same operations whatever the bits.
+ */
+export function kosRows(columns: Uint8Array, colBytes: number, m: number): Uint8Array {
   const out = new Uint8Array(16 * m);
-  for (let i = 0; i < KAPPA; i++) {
-    const base = i * colBytes;
-    const byteInRow = i >>> 3;
-    const shift = i & 7;
+  for (let g = 0; g < KAPPA / 8; g++) {
+    const first = 8 * g * colBytes;
     for (let b = 0; b < m / 8; b++) {
-      const byte = columns[base + b]!;
-      const at = 16 * 8 * b + byteInRow;
-      for (let bit = 0; bit < 8; bit++) out[at + 16 * bit]! |= ((byte >>> bit) & 1) << shift;
+      const p = first + b;
+      // Byte b of columns 8g+7 … 8g (most significant first), bit r of each = row 8b + r.
+      let x = (columns[p + 7 * colBytes]! << 24) | (columns[p + 6 * colBytes]! << 16) | (columns[p + 5 * colBytes]! << 8) | columns[p + 4 * colBytes]!;
+      let y = (columns[p + 3 * colBytes]! << 24) | (columns[p + 2 * colBytes]! << 16) | (columns[p + colBytes]! << 8) | columns[p]!;
+      let t = (x ^ (x >>> 7)) & 0x00aa00aa;
+      x = x ^ t ^ (t << 7);
+      t = (y ^ (y >>> 7)) & 0x00aa00aa;
+      y = y ^ t ^ (t << 7);
+      t = (x ^ (x >>> 14)) & 0x0000cccc;
+      x = x ^ t ^ (t << 14);
+      t = (y ^ (y >>> 14)) & 0x0000cccc;
+      y = y ^ t ^ (t << 14);
+      t = (x & 0xf0f0f0f0) | ((y >>> 4) & 0x0f0f0f0f);
+      y = ((x << 4) & 0xf0f0f0f0) | (y & 0x0f0f0f0f);
+      x = t;
+      // Rows 8b … 8b+7 get byte g: y's bytes from the least significant, then x's.
+      const at = 16 * 8 * b + g;
+      out[at] = y;
+      out[at + 16] = y >>> 8;
+      out[at + 32] = y >>> 16;
+      out[at + 48] = y >>> 24;
+      out[at + 64] = x;
+      out[at + 80] = x >>> 8;
+      out[at + 96] = x >>> 16;
+      out[at + 112] = x >>> 24;
     }
   }
   return out;
@@ -152,9 +177,10 @@ export function kosReceive(seeds: OtReceiverSeeds, choices: Uint8Array, m: numbe
   const chi = kosChallenges(label, u, m + KOS_PADDING);
   const xTilde = new Uint32Array(4);
   for (let j = 0; j < m + KOS_PADDING; j++) gf128XorMaskedInto(xTilde, chi, 4 * j, x[j >>> 3]! >>> (j & 7));
-  const tTilde = kosCombineRows(t, colBytes, chi);
-  const out = rows(t, colBytes, m);
-  zeroize(t, x);
+  const all = kosRows(t, colBytes, m + KOS_PADDING);
+  const tTilde = kosCombineRows(all, chi);
+  const out = all.slice(0, 16 * m);
+  zeroize(t, x, all);
   return { message: { u, xTilde: gf128ToBytes(xTilde), tTilde: gf128ToBytes(tTilde) }, rows: out };
 }
 
@@ -172,11 +198,12 @@ export function kosSend(seeds: OtSenderSeeds, message: KosMessage, m: number, la
     for (let b = 0; b < colBytes; b++) q[o + b]! ^= message.u[o + b]! & take;
   }
   const chi = kosChallenges(label, message.u, m + KOS_PADDING);
-  const qTilde = kosCombineRows(q, colBytes, chi);
+  const all = kosRows(q, colBytes, m + KOS_PADDING);
+  const qTilde = kosCombineRows(all, chi);
   const expected = gf128FromBytes(message.tTilde);
   gf128XorInto(expected, gf128Mul(gf128FromBytes(seeds.delta), gf128FromBytes(message.xTilde)));
   const ok = gf128Equal(qTilde, expected);
-  const out = ok ? rows(q, colBytes, m) : undefined;
-  zeroize(q, new Uint8Array(qTilde.buffer), new Uint8Array(expected.buffer));
+  const out = ok ? all.slice(0, 16 * m) : undefined;
+  zeroize(q, all, new Uint8Array(qTilde.buffer), new Uint8Array(expected.buffer));
   return out;
 }

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { KAPPA, kosColumns, kosReceive, kosSend, SEED_BYTES } from '../../protocol/dkls23/ot-extension.ts';
+import { KAPPA, kosColumns, kosCombineRows, kosReceive, kosRows, kosSend, SEED_BYTES } from '../../protocol/dkls23/ot-extension.ts';
+import { gf128FromBytes, gf128Mul, gf128ToBytes, gf128XorInto, gf128Zero } from '../../protocol/dkls23/gf128.ts';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 const bit = (bytes: Uint8Array, i: number) => (bytes[i >>> 3]! >>> (i & 7)) & 1;
@@ -38,6 +39,30 @@ describe('KOS OT extension', () => {
     const { receiver, sender } = baseOts();
     const { message } = kosReceive(receiver, rng(52), 416, rng(32), rng);
     expect(kosSend(sender, message, 416, rng(32))).toBeUndefined();
+  });
+});
+
+describe('the matrix work of the consistency check', () => {
+  it('kosRows transposes: bit i of row j is bit j of column i, for every bit', () => {
+    for (const m of [8, 64, 608]) {
+      const colBytes = m / 8 + 4;
+      const columns = rng(KAPPA * colBytes);
+      const rows = kosRows(columns, colBytes, m);
+      expect(rows.length).toBe(16 * m);
+      for (let j = 0; j < m; j++) {
+        for (let i = 0; i < KAPPA; i++) expect(bit(rows, 128 * j + i), `row ${j}, column ${i}`).toBe(bit(columns.subarray(colBytes * i), j));
+      }
+    }
+  });
+
+  it('kosCombineRows is Σ_j row_j·χ_j in GF(2^128), multiplied out row by row', () => {
+    for (const count of [1, 7, 608]) {
+      const rows = rng(16 * count);
+      const chi = new Uint32Array(rng(16 * count).buffer);
+      const expected = gf128Zero();
+      for (let j = 0; j < count; j++) gf128XorInto(expected, gf128Mul(gf128FromBytes(rows, 16 * j), chi.subarray(4 * j, 4 * j + 4)));
+      expect(gf128ToBytes(kosCombineRows(rows, chi))).toEqual(gf128ToBytes(expected));
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { array, bytes, decodeCbor, encodeCbor, type Rng } from '../../protocol/core/index.ts';
 import { gf128FromBytes, gf128MulXInto, gf128ToBytes, gf128XorInto, gf128XorMaskedInto } from '../../protocol/dkls23/gf128.ts';
-import { KAPPA, KOS_PADDING, kosChallenges, kosColumns, kosCombineRows, type OtReceiverSeeds } from '../../protocol/dkls23/ot-extension.ts';
+import { KAPPA, KOS_PADDING, kosChallenges, kosColumns, kosCombineRows, kosRows, type OtReceiverSeeds } from '../../protocol/dkls23/ot-extension.ts';
 import { kosLabel, NONCE_BYTES, XI } from '../../protocol/dkls23/rvole.ts';
 
 const Fn = secp256k1.Point.Fn;
@@ -79,7 +79,7 @@ export function kosProbe(seeds: OtReceiverSeeds, pairLabel: Uint8Array, probe: {
   const chi = kosChallenges(label, u, m + KOS_PADDING);
   const xTilde = new Uint32Array(4);
   for (let j = 0; j < m + KOS_PADDING; j++) gf128XorMaskedInto(xTilde, chi, 4 * j, x[j >>> 3]! >>> (j & 7));
-  const tTilde = kosCombineRows(t, colBytes, chi);
+  const tTilde = kosCombineRows(kosRows(t, colBytes, m + KOS_PADDING), chi);
   // The victim's q̃ gains Δ_column·X^column·χ_row; add guess·X^column·χ_row to match it.
   if (probe.guess) {
     const term = gf128FromBytes(gf128ToBytes(chi.subarray(4 * probe.row, 4 * probe.row + 4)));
