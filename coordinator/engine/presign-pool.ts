@@ -6,7 +6,7 @@
  *
  * Refills run in the background, never on a request's path: when a pool falls below its
  * low-water mark it is topped up to its size, one presigning command at a time per pool (FROST:
- * a batch of nonce commitments per signer; DKLs23: one presigning session each), at most
+ * a batch of nonce commitments per signer; DKLs23: a session making up to four), at most
  * `concurrency` across all pools.
  *
  * The pool is the coordinator's list of what it may ask for, never a guarantee: every node keeps
@@ -273,10 +273,12 @@ export class PresignPools {
   /** One presigning command to a quorum of online signers; the entries it made. */
   private async presign(ctx: PresignDeps, key: KeyInfo, target: SigningTarget, wanted: number): Promise<Entry[]> {
     const signers = ctx.reputation.pickQuorum(key, key.nodes.filter((n) => ctx.liveness.isOnline(n) && !ctx.reputation.isSuspect(n)), new Set());
-    const interactive = schemeOf(key.scheme).adapter.presign.kind === 'interactive';
-    // One command serves one signer set. FROST batches are kept to a quarter of the pool so a pool
-    // holds several sets and requests keep spreading over the nodes as full signing does.
-    const count = interactive ? 1 : Math.min(wanted, MAX_PRESIGN_BATCH, Math.max(1, Math.ceil(this.settings.size / 4)));
+    const support = schemeOf(key.scheme).adapter.presign;
+    const interactive = support.kind === 'interactive';
+    // One command serves one signer set. Batches are kept to a quarter of the pool so a pool holds
+    // several sets and requests keep spreading over the nodes as full signing does; DKLs23 makes
+    // a few per session (its instances in lockstep), FROST's nodes make their nonces alone.
+    const count = Math.min(wanted, interactive ? support.maxPerSession : MAX_PRESIGN_BATCH, Math.max(1, Math.ceil(this.settings.size / 4)));
     const epoch = key.epoch ?? 0;
     const command = await ctx.dispatch.command('presign', {
       keyId: key.id,

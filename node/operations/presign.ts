@@ -2,8 +2,8 @@
  * Presigning on a node: work done ahead of a message, kept in the node's presignature store
  * (node/store/presignatures.ts) until one sign request uses it.
  *
- * - DKLs23: the signers run one presigning session (rounds 1–2 and round 3's checks); each
- *   stores its part once the session completes.
+ * - DKLs23: the signers run one presigning session (rounds 1–2 and round 3's checks) for up to
+ *   `maxPerSession` presignatures in lockstep; each stores its parts once the session completes.
  * - FROST: this node alone makes `count` nonce pairs, stores them and reports their commitments.
  *
  * Each is bound to the key, its epoch, the signer set and the signing key the request's path and
@@ -33,9 +33,10 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
   }
   const support = scheme.adapter.presign;
   const count = request.count;
-  if (count < 1 || count > MAX_PRESIGN_BATCH || (support.kind === 'interactive' && count !== 1)) {
+  const most = support.kind === 'interactive' ? support.maxPerSession : MAX_PRESIGN_BATCH;
+  if (count < 1 || count > most) {
     zeroize(stored.share);
-    return refuse(ctx, id, { reason: `cannot make ${count} presignatures in one ${support.kind === 'interactive' ? 'session' : 'request'}` });
+    return refuse(ctx, id, { reason: `cannot make ${count} presignatures in one ${support.kind === 'interactive' ? 'session' : 'request'} (at most ${most})` });
   }
   // FROST nonces are made here; a DKLs23 session may run on a protocol worker.
   const prepared = prepareShare(ctx, planned, signers, support.kind === 'interactive');
@@ -83,7 +84,7 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
   const { guard, aborted } = pairwiseHooks(ctx, scheme.adapter, request.keyId, epoch);
   let machine: SessionMachine;
   try {
-    machine = machineFor(ctx, planned, share, { id, signers, job: { kind: 'presign' }, context, guard });
+    machine = machineFor(ctx, planned, share, { id, signers, job: { kind: 'presign', count }, context, guard });
   } catch (e) {
     wipe();
     return refuse(ctx, id, { code: 'local_failure', reason: `cannot start the session: ${(e as Error).message}` });
@@ -94,7 +95,12 @@ export async function startPresign(ctx: NodeContext, request: PresignRequest): P
     parties: signers,
     machine,
     complete: async (output) => {
-      if (!(await save([made(0, output as Uint8Array)]))) throw new Error(`key ${request.keyId} is no longer at epoch ${epoch}`);
+      const parts = output as Uint8Array[];
+      if (parts.length !== count) {
+        for (const p of parts) zeroize(p);
+        throw new Error(`the session made ${parts.length} presignatures, not ${count}`);
+      }
+      if (!(await save(parts.map((secret, index) => made(index, secret))))) throw new Error(`key ${request.keyId} is no longer at epoch ${epoch}`);
       return { type: 'presign_done', session: request.session, keyId: request.keyId, commitments: [] };
     },
     dispose: wipe,

@@ -14,12 +14,12 @@ export type SigningJob =
   | { readonly kind: 'sign'; readonly message: Uint8Array }
   /** Consumes `presignature` (the adapter zeroises it, whatever happens). */
   | { readonly kind: 'sign-presigned'; readonly message: Uint8Array; readonly presignature: Uint8Array; readonly commitments: readonly FrostCommitments[] }
-  /** An interactive presigning session (DKLs23); FROST makes its nonces without one. */
-  | { readonly kind: 'presign' };
+  /** An interactive presigning session (DKLs23) making `count` presignatures; FROST makes its nonces without one. */
+  | { readonly kind: 'presign'; readonly count: number };
 
 export interface JobStart {
   readonly protocol: string;
-  readonly start: ProtocolStart<SchemeSignature | Uint8Array | undefined>;
+  readonly start: ProtocolStart<SchemeSignature | Uint8Array[] | undefined>;
 }
 
 /** The protocol start of `job` with `signingShare` (already derived and tweaked to the signing key). */
@@ -35,7 +35,7 @@ export function startJob(adapter: AnySchemeAdapter, signingShare: unknown, job: 
         : { protocol: presign.signProtocol(signingShare), start: presign.sign(signingShare, job.message, job.presignature, job.commitments, { context }) };
     case 'presign':
       if (presign.kind !== 'interactive') throw new Error('this scheme presigns without a session');
-      return { protocol: presign.protocol, start: presign.start(signingShare, withGuard) };
+      return { protocol: presign.protocol(job.count), start: presign.start(signingShare, job.count, withGuard) };
   }
 }
 

@@ -4,11 +4,13 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { mapOutput } from '../core/compose.ts';
+import { lockstep } from '../core/lockstep.ts';
+import type { ProtocolStart } from '../core/party.ts';
 import { encodeXpub } from '../derive.ts';
 import { decodeDklsKeyShare, encodeDklsKeyShare, zeroizeDklsKeyShare, type DklsKeyShare } from '../dkls23/keys.ts';
 import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
 import { dklsRefresh, dklsRefreshProtocol, dklsReshare, dklsReshareProtocol } from '../dkls23/lifecycle.ts';
-import { dklsPresign, dklsPresignProtocol, dklsSign, dklsSignProtocol } from '../dkls23/sign.ts';
+import { DKLS_PRESIGNATURES_PER_SESSION, dklsPresign, dklsPresignLockstepProtocol, dklsPresignProtocol, dklsSign, dklsSignProtocol } from '../dkls23/sign.ts';
 import { decodeDklsPresignature, dklsPresignedSignProtocol, dklsSignPresigned, dropDklsPresignature, encodeDklsPresignature } from '../dkls23/presigned.ts';
 import { ProtocolConfigError } from '../core/errors.ts';
 import { constantTimeEqual, zeroize } from '../core/transcript.ts';
@@ -34,13 +36,18 @@ const adapter: SchemeAdapter<DklsKeyShare> = {
     ),
   presign: {
     kind: 'interactive',
-    protocol: dklsPresignProtocol,
-    start: (share, { context, guard }) => (ctx) =>
-      mapOutput(dklsPresign(share, { context, ...(guard ? { guard } : {}) })(ctx), (p) => {
-        const bytes = encodeDklsPresignature(p);
-        dropDklsPresignature(p);
-        return bytes;
-      }),
+    maxPerSession: DKLS_PRESIGNATURES_PER_SESSION,
+    // One presignature: the plain presigning protocol; several: its instances in lockstep.
+    protocol: (count) => (count === 1 ? dklsPresignProtocol : dklsPresignLockstepProtocol),
+    start: (share, count, { context, guard }) => {
+      const one: ProtocolStart<Uint8Array> = (ctx) =>
+        mapOutput(dklsPresign(share, { context, ...(guard ? { guard } : {}) })(ctx), (p) => {
+          const bytes = encodeDklsPresignature(p);
+          dropDklsPresignature(p);
+          return bytes;
+        });
+      return count === 1 ? (ctx) => mapOutput(one(ctx), (bytes) => [bytes]) : lockstep(count, () => one);
+    },
     signProtocol: dklsPresignedSignProtocol,
     sign: (share, digest, presignature, { context }) => (ctx) => {
       const p = decodeDklsPresignature(presignature);

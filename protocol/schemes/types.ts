@@ -31,16 +31,20 @@ export interface SignOptions {
  * part travels as opaque bytes between the protocol and the node's sealed store; the adapter
  * decodes it, and the bytes given to `sign` are consumed (zeroised) whatever happens.
  *
- * - `interactive` (DKLs23): the signers of one set run a session ahead; each ends with its part
- *   of one presignature for exactly that set and key.
+ * - `interactive` (DKLs23): the signers of one set run a session ahead; each ends with its parts
+ *   of one or more presignatures for exactly that set and key.
  * - `local` (FROST): each signer makes nonces alone and publishes their commitments; a signing
  *   session gets every signer's commitments in its request.
  */
 export type PresignSupport<S> =
   | {
       readonly kind: 'interactive';
-      readonly protocol: string;
-      start(share: S, opts: SignOptions): ProtocolStart<Uint8Array>;
+      /** The most presignatures one session makes (several run in lockstep, protocol/core/lockstep.ts). */
+      readonly maxPerSession: number;
+      /** The protocol of a session that makes `count` presignatures. */
+      protocol(count: number): string;
+      /** Each signer's parts of `count` presignatures, in order. */
+      start(share: S, count: number, opts: SignOptions): ProtocolStart<Uint8Array[]>;
       readonly signProtocol: string;
       sign(share: S, message: Uint8Array, presignature: Uint8Array, opts: SignOptions): ProtocolStart<SchemeSignature>;
     }

@@ -8,7 +8,8 @@ import { Party, type PartyAuth, type ProtocolStart } from '../core/party.ts';
 import { partyRange, systemRng } from './frost.ts';
 import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
 import type { DklsKeyShare } from '../dkls23/keys.ts';
-import { dklsPresign, dklsPresignProtocol, dklsSign, dklsSignProtocol, type EcdsaSignature } from '../dkls23/sign.ts';
+import { dklsPresign, dklsPresignLockstepProtocol, dklsPresignProtocol, dklsSign, dklsSignProtocol, type EcdsaSignature } from '../dkls23/sign.ts';
+import { lockstep } from '../core/lockstep.ts';
 import { dklsPresignedSignProtocol, dklsSignPresigned, type DklsPresignature } from '../dkls23/presigned.ts';
 
 export function runDklsKeygen(
@@ -52,6 +53,13 @@ export function runDklsPresign(keys: ReadonlyMap<PartyId, DklsKeyShare>, signers
   const parties = signers.map(
     (self) => new Party({ protocol: dklsPresignProtocol, session, self, parties: signers, rng: systemRng }, dklsPresign(keys.get(self)!, opts.context ? { context: opts.context } : {})),
   );
+  return runParties(parties, opts);
+}
+
+/** Presigning `count` presignatures in one session (the instances in lockstep, as nodes do). */
+export function runDklsPresignLockstep(keys: ReadonlyMap<PartyId, DklsKeyShare>, signers: readonly PartyId[], count: number, opts: DriverOptions = {}): RunResult<DklsPresignature[]> {
+  const session = sessionId(systemRng(32));
+  const parties = signers.map((self) => new Party({ protocol: dklsPresignLockstepProtocol, session, self, parties: signers, rng: systemRng }, lockstep(count, () => dklsPresign(keys.get(self)!))));
   return runParties(parties, opts);
 }
 

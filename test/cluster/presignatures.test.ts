@@ -182,6 +182,31 @@ describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('
   });
 });
 
+describe('ECDSA presignatures made several to a session', () => {
+  it('a pool of 16 is filled four to a presigning session; each presignature signs once and verifies; one named again is refused', async () => {
+    const { c, key } = await warmCluster('ecdsa-secp256k1', 16);
+    const sessions = new Set(c.reports.filter((r) => r.report.type === 'presign_done').map((r) => Buffer.from((r.report as { session: Uint8Array }).session).toString('hex')));
+    expect(sessions.size).toBe(4);
+    for (let i = 0; i < 6; i++) {
+      const message = messageFor('ecdsa-secp256k1', `batch ${i}`);
+      const res = await c.engine.sign(key.id, { message }, ctx());
+      expect(schemeOf('ecdsa-secp256k1').verify(Buffer.from(res.publicKey, 'hex'), message, Buffer.from(res.signature, 'hex'), res.recoveryId)).toBe(true);
+    }
+    expect(counts.hit).toBe(6);
+    const used = c.audits.filter((a) => a.entry.event === 'sign' && a.entry.outcome === 'completed' && a.entry.presignature);
+    expect(new Set(used.map((a) => `${a.node}:${a.entry.presignature}`)).size).toBe(used.length);
+    // Presignatures other than a session's first were used (ids are session.index).
+    expect(used.some((a) => !a.entry.presignature!.endsWith('.0'))).toBe(true);
+    // A rogue coordinator names one of them again, with another message: every signer refuses.
+    const { presignature, signers } = used.find((a) => !a.entry.presignature!.endsWith('.0'))!.entry;
+    const [session, index] = presignature!.split('.');
+    const ref: PresignatureRef = { session: Buffer.from(session!, 'hex') as Bytes, index: Number(index), commitments: [] };
+    const again = forgedSign(c, key, { message: messageFor('ecdsa-secp256k1', 'again') as Bytes, signers: signers as PartyId[], presignature: [ref] });
+    for (const n of signers!) c.sendAsCoordinator(n, again.message);
+    for (const n of signers!) expect(await reportOf(c, n, again.session)).toMatchObject({ type: 'failed', code: 'presignature_unavailable' });
+  });
+});
+
 describe('presignature pools: what the pool-low alert reads', () => {
   it('a pool counts as low while it cannot refill, and no longer once it has; a one-off child never counts', async () => {
     const c = await MemoryCluster.create({ nodes: 3, engine: { presign: { size: 4, lowWater: 4 }, attemptTimeoutMs: 1000 } });

@@ -60,6 +60,25 @@ describe('protocol workers in a cluster', () => {
     expect(c.audits.some((a) => a.entry.event === 'sign' && a.entry.outcome === 'completed' && a.entry.presignature)).toBe(true);
   });
 
+  it('ECDSA: presignatures made two to a session on workers each sign once; the signatures verify', async () => {
+    // A pool of 8 is refilled two to a session (a quarter of the pool, at most four).
+    const c = await MemoryCluster.create({ nodes: 3, protocolWorkers: 2, engine: { presign: { size: 8, lowWater: 8 } } });
+    cluster = c;
+    await c.settle();
+    c.recordAudits = true;
+    const key = await c.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
+    const end = Date.now() + 30_000;
+    while (c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) < 8 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 4; i++) {
+      const message = messageFor('ecdsa-secp256k1', `pooled ${i}`);
+      const res = await c.engine.sign(key.id, { message }, ctx());
+      expect(schemeOf('ecdsa-secp256k1').verify(Buffer.from(res.publicKey, 'hex'), message, Buffer.from(res.signature, 'hex'), res.recoveryId)).toBe(true);
+    }
+    const used = c.audits.filter((a) => a.entry.event === 'sign' && a.entry.outcome === 'completed' && a.entry.presignature).map((a) => a.entry.presignature!);
+    expect(used.some((id) => id.endsWith('.1'))).toBe(true);
+    expect([1, 2, 3].map((n) => c.runtimes.get(n as PartyId)!.workerSessions).reduce((a, b) => a + b)).toBeGreaterThan(0);
+  });
+
   it('ECDSA: a node tampering with its OT-extension messages is named and its pair burned, with every session on workers; requests still succeed', async () => {
     const faults = new FaultController(7);
     const c = await MemoryCluster.create({ nodes: 4, protocolWorkers: 2, link: faults.hook, engine: { attemptTimeoutMs: 2000 } });
