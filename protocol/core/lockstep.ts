@@ -59,10 +59,15 @@ function destroyNext<O>(transitions: readonly Transition<O>[]): void {
 function combine<O>(transitions: readonly Transition<O>[]): Transition<O[]> {
   try {
     const send = combineSends(transitions.map((t) => t.send));
-    const ended = transitions.filter((t) => 'output' in t);
-    if (ended.length === transitions.length) return { send, output: transitions.map((t) => ('output' in t ? t.output : (undefined as never))) };
-    if (ended.length) throw new ProtocolConfigError('instances of a lockstep session ended in different rounds');
-    return { send, next: lockstepRound(transitions.map((t) => ('next' in t ? t.next : (undefined as never)))) };
+    const outputs: O[] = [];
+    const rounds: Round<O>[] = [];
+    for (const t of transitions) {
+      if ('output' in t) outputs.push(t.output);
+      else rounds.push(t.next);
+    }
+    if (!rounds.length) return { send, output: outputs };
+    if (outputs.length) throw new ProtocolConfigError('instances of a lockstep session ended in different rounds');
+    return { send, next: lockstepRound(rounds) };
   } catch (e) {
     destroyNext(transitions);
     throw e;
