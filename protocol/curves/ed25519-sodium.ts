@@ -41,20 +41,42 @@ const lib = exported as SodiumModule;
 
 const Fn = ed25519.Point.Fn;
 
+/**
+ * Runs a libsodium export on `inputs` copied into the module's memory, with a 32-byte output
+ * placed after them: the output, or undefined when the export returns non-zero. Everything put
+ * in the module's memory is wiped before it is freed (libsodium.js's own wrappers free their
+ * copies without wiping), so a secret input or result leaves no copy there.
+ */
+function callWiped(inputs: readonly Uint8Array[], run: (out: number, ...inputs: number[]) => number): Uint8Array | undefined {
+  const size = inputs.reduce((n, b) => n + b.length, 32);
+  const address = lib._malloc(size);
+  if (address === 0) throw new Error('libsodium: out of memory');
+  try {
+    const at: number[] = [];
+    let next = address;
+    for (const b of inputs) {
+      lib.HEAPU8.set(b, next);
+      at.push(next);
+      next += b.length;
+    }
+    if (run(next, ...at) !== 0) return undefined;
+    return lib.HEAPU8.slice(next, next + 32);
+  } finally {
+    lib.HEAPU8.fill(0, address, address + size);
+    lib._free(address);
+  }
+}
+
 /** The 32-byte encoding of x·B, for x in [1, L). */
 export function ed25519BaseMul(x: bigint): Uint8Array {
   if (x === 0n || !Fn.isValid(x)) throw new RangeError('scalar out of range for a base multiplication');
   const secret = Fn.toBytes(x);
-  const address = lib._malloc(64);
-  if (address === 0) throw new Error('libsodium: out of memory');
   try {
-    lib.HEAPU8.set(secret, address);
+    const product = callWiped([secret], (q, n) => lib._crypto_scalarmult_ed25519_base_noclamp(q, n!));
     // Cannot fail for x in [1, L): B has order L.
-    if (lib._crypto_scalarmult_ed25519_base_noclamp(address + 32, address) !== 0) throw new Error('libsodium refused a base multiplication');
-    return lib.HEAPU8.slice(address + 32, address + 64);
+    if (!product) throw new Error('libsodium refused a base multiplication');
+    return product;
   } finally {
-    lib.HEAPU8.fill(0, address, address + 32);
-    lib._free(address);
     secret.fill(0);
   }
 }
@@ -66,17 +88,7 @@ export function ed25519BaseMul(x: bigint): Uint8Array {
  */
 export function x25519(privateKey: Uint8Array, u: Uint8Array): Uint8Array | undefined {
   if (privateKey.length !== 32 || u.length !== 32) throw new RangeError('X25519 takes a 32-byte key and a 32-byte u-coordinate');
-  const address = lib._malloc(96);
-  if (address === 0) throw new Error('libsodium: out of memory');
-  try {
-    lib.HEAPU8.set(privateKey, address);
-    lib.HEAPU8.set(u, address + 32);
-    if (lib._crypto_scalarmult(address + 64, address, address + 32) !== 0) return undefined;
-    return lib.HEAPU8.slice(address + 64, address + 96);
-  } finally {
-    lib.HEAPU8.fill(0, address, address + 96);
-    lib._free(address);
-  }
+  return callWiped([privateKey, u], (q, n, p) => lib._crypto_scalarmult(q, n!, p!));
 }
 
 /** Whether 32 bytes are RFC 9591's valid element: canonical, on the curve, of prime order L (so not the identity). */

@@ -14,6 +14,7 @@
  * bigints are not (SECURITY.md).
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import * as libsecp from 'tiny-secp256k1';
 
 const Fn = secp256k1.Point.Fn;
@@ -78,7 +79,7 @@ export class Secp256k1Encoded {
   /** The affine x coordinate, in [0, p). */
   x(): bigint {
     if (this === Secp256k1Encoded.ZERO) throw new RangeError('the point at infinity has no coordinates');
-    return BigInt('0x' + Buffer.from(this.bytes.subarray(1)).toString('hex'));
+    return bytesToNumberBE(this.bytes.subarray(1));
   }
   /** Whether y is odd (the 03 prefix). */
   hasOddY(): boolean {
