@@ -202,8 +202,8 @@ const secp256k1Suite: FrostSuite = {
 /**
  * BIP340 verification by libsecp256k1 (secp256k1-libsecp.ts, ~0.3 ms) for a 32-byte message,
  * the only length the schnorr-bip340 scheme signs; noble's `schnorr.verify` for any other a
- * protocol-level caller passes. The coordinator checks every signature again with noble's own
- * `schnorr.verify` (protocol/schemes/schnorr-bip340.ts).
+ * protocol-level caller passes. The coordinator checks every signature it returns again
+ * (protocol/schemes/schnorr-bip340.ts).
  */
 function verifyBip340(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean {
   const fast = verifyBip340Libsecp(sig, msg, pk);

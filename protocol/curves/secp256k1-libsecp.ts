@@ -124,6 +124,24 @@ export function verifyEcdsaLibsecp(signature: Uint8Array, digest: Uint8Array, pu
   }
 }
 
+/**
+ * ECDSA verification of r ‖ s with its recovery id by libsecp256k1's key recovery, strict as
+ * `verifyEcdsaLibsecp`. The key recovered, r⁻¹(s·R − e·G) for the R of x-coordinate r and the id's
+ * parity, equals Q exactly when s·R = e·G + r·Q, the ECDSA equation: one recovery checks both the
+ * signature and its id (what `ecrecover` will give a contract), for the price of one verification.
+ * Only ids 0 and 1: ours never have r ≥ n (a chance of ~2⁻¹²⁸), and Ethereum takes no other.
+ */
+export function verifyEcdsaRecoverableLibsecp(signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array, recoveryId: number): boolean {
+  if (signature.length !== 64 || digest.length !== 32 || publicKey.length !== 33 || (recoveryId !== 0 && recoveryId !== 1)) return false;
+  if (bytesToNumberBE(signature.subarray(32)) > Fn.ORDER >> 1n) return false; // high s (BIP62 / EIP-2)
+  try {
+    const recovered = libsecp.recover(digest, signature, recoveryId, true);
+    return recovered !== null && Buffer.from(recovered).equals(Buffer.from(publicKey));
+  } catch {
+    return false; // r or s of 0 or ≥ n, or an r that is no point's x-coordinate
+  }
+}
+
 /** x·G for a secret x in [1, n), in constant time, compressed. */
 export function secp256k1BaseMulSecret(x: bigint): Uint8Array {
   return withScalarBytes(x, (k) => libsecp.pointFromScalar(k, true));

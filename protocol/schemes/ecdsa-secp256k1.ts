@@ -6,6 +6,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { mapOutput } from '../core/compose.ts';
 import { lockstep } from '../core/lockstep.ts';
 import type { ProtocolStart } from '../core/party.ts';
+import { verifyEcdsaLibsecp, verifyEcdsaRecoverableLibsecp } from '../curves/secp256k1-libsecp.ts';
 import { encodeXpub } from '../derive.ts';
 import { decodeDklsKeyShare, encodeDklsKeyShare, zeroizeDklsKeyShare, type DklsKeyShare } from '../dkls23/keys.ts';
 import { dklsKeygen, dklsKeygenProtocol } from '../dkls23/keygen.ts';
@@ -99,23 +100,14 @@ export const ecdsaSecp256k1: SchemeDefinition<'ecdsa-secp256k1'> = {
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     return { r: hex(signature.subarray(0, 32)), s: hex(signature.subarray(32, 64)), der: hex(secp256k1.Signature.fromBytes(signature, 'compact').toBytes('der')) };
   },
+  // libsecp256k1's verification, strict (low s): the verifier Bitcoin Core runs, and its key
+  // recovery is what go-ethereum's ecrecover runs, so a signature passes here exactly when those
+  // chains take it. ~0.3 ms against noble's ~1.7, paid by the coordinator for every signature.
   // The API takes a 32-byte digest, so OpenSSL (which hashes its input) cannot check it here;
-  // noble's verifier is independent of our DKLs23 code. Tests also verify with OpenSSL over the
-  // digest's preimage.
-  verify: (publicKey, message, signature, recoveryId) => {
-    try {
-      if (publicKey.length !== 33 || message.length !== 32 || signature.length !== 64) return false;
-      if (recoveryId === undefined) return secp256k1.verify(signature, message, publicKey, { prehash: false, lowS: true });
-      // With a recovery id, recovery alone is the verification: Q' = r⁻¹(s·R − e·G) equals the key
-      // exactly when s·R = e·G + r·Q, with R the point of x-coordinate r and the id's parity — the
-      // ECDSA equation. One multi-scalar multiplication instead of two.
-      const sig = secp256k1.Signature.fromBytes(signature, 'compact');
-      if (sig.hasHighS()) return false;
-      const recovered = sig.addRecoveryBit(recoveryId).recoverPublicKey(message).toBytes(true);
-      return Buffer.from(recovered).equals(Buffer.from(publicKey));
-    } catch {
-      return false;
-    }
-  },
+  // tests verify with noble and with OpenSSL over the digest's preimage.
+  verify: (publicKey, message, signature, recoveryId) =>
+    recoveryId === undefined
+      ? publicKey.length === 33 && verifyEcdsaLibsecp(signature, message, publicKey)
+      : verifyEcdsaRecoverableLibsecp(signature, message, publicKey, recoveryId),
   adapter: adapter as SchemeDefinition['adapter'],
 };

@@ -143,6 +143,53 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     // suspect would make any such check pass without the burn).
   });
 
+  it('a signer reporting a signature that does not verify, or ECDSA\'s other recovery id, is never believed: counted, its quorum left out, and the request answered by another', async () => {
+    // Node 1 lies in every report of a finished signature; the network (the adversary's too)
+    // holds the honest reports back, so the lie is what the coordinator reads first.
+    let caught = 0;
+    const lie = { current: (m: { signature: Uint8Array; recoveryId: number }) => void m };
+    cluster = await MemoryCluster.create({
+      nodes: 4,
+      engine: { attemptTimeoutMs: 5000 },
+      observe: { invalidSignature: () => void caught++ },
+      link: (from, to, message) => {
+        if (to !== 'coordinator' || message.type !== 'sign_done') return [0];
+        if (from !== 1) return [250];
+        lie.current(message as unknown as { signature: Uint8Array; recoveryId: number });
+        return [0];
+      },
+    });
+    await cluster.settle();
+    const ecdsa = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', threshold: 2 }, ctx());
+    const tr = await cluster.engine.createKey({ scheme: 'schnorr-bip340', threshold: 2 }, ctx());
+    const digest = createHash('sha256').update('pay bob').digest();
+    const cases = [
+      { key: ecdsa, lie: (m: { recoveryId: number }) => void (m.recoveryId ^= 1) }, // a valid signature, the wrong address for ecrecover
+      { key: ecdsa, lie: (m: { signature: Uint8Array }) => void (m.signature = Uint8Array.from(m.signature, (b, i) => (i === 40 ? b ^ 1 : b))) },
+      { key: tr, lie: (m: { signature: Uint8Array }) => void (m.signature = Uint8Array.from(m.signature, (b, i) => (i === 40 ? b ^ 1 : b))) },
+    ];
+    for (const { key, lie: how } of cases) {
+      lie.current = how as typeof lie.current;
+      const before = caught;
+      // Sign until node 1 was in a quorum (bounded): that request is answered by the other two.
+      for (let i = 0; caught === before; i++) {
+        expect(i, 'node 1 never signed').toBeLessThan(30);
+        const events: SessionEvent[] = [];
+        const sig = await cluster.engine.sign(key.id, { message: digest }, ctx(events));
+        const [signature, publicKey] = [Buffer.from(sig.signature, 'hex'), Buffer.from(sig.publicKey, 'hex')];
+        if (key.scheme === 'schnorr-bip340') expect(schnorr.verify(signature, digest, publicKey)).toBe(true);
+        else {
+          expect(secp256k1.verify(signature, digest, publicKey, { prehash: false, lowS: true })).toBe(true);
+          expect(secp256k1.Signature.fromBytes(signature, 'compact').addRecoveryBit(sig.recoveryId!).recoverPublicKey(digest).toHex(true)).toBe(sig.publicKey);
+        }
+        if (caught > before) {
+          expect(sig.signers).not.toContain(1);
+          expect(events.some((e) => e.type === 'completed' && !e.ok && e.error === 'invalid_signature')).toBe(true);
+        }
+      }
+    }
+  });
+
   it('signs with a derivation path under the child key that @scure/bip32 derives from the xpub; refuses hardened steps', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();

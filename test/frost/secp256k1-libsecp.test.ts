@@ -16,7 +16,10 @@ import {
   Secp256k1Encoded,
   verifyBip340Libsecp,
   verifyEcdsaLibsecp,
+  verifyEcdsaRecoverableLibsecp,
 } from '../../protocol/curves/secp256k1-libsecp.ts';
+import { ecdsaSecp256k1 } from '../../protocol/schemes/ecdsa-secp256k1.ts';
+import { schnorrBip340 } from '../../protocol/schemes/schnorr-bip340.ts';
 import { bip340Rows, flip } from '../support/bip340-vectors.ts';
 
 const { Point } = secp256k1;
@@ -152,6 +155,113 @@ describe('ECDSA verification by libsecp256k1', () => {
       }
       const high = Uint8Array.from([...sig.subarray(0, 32), ...Fn.toBytes(Fn.ORDER - Fn.fromBytes(sig.subarray(32)))]);
       expect(verifyEcdsaLibsecp(high, digest, key)).toBe(false);
+    }
+  });
+});
+
+describe('ECDSA with a recovery id by libsecp256k1 (what ecrecover will give)', () => {
+  /** noble's answer: the id recovers the key and s is low. */
+  const nobleRecovers = (sig: Uint8Array, digest: Uint8Array, key: Uint8Array, id: number): boolean => {
+    try {
+      const s = secp256k1.Signature.fromBytes(sig, 'compact');
+      return !s.hasHighS() && hex(s.addRecoveryBit(id).recoverPublicKey(digest).toBytes(true)) === hex(key);
+    } catch {
+      return false;
+    }
+  };
+
+  it('agrees with noble\'s recovery on valid signatures, the other id, and each altered in signature, digest or key', () => {
+    for (let i = 0; i < 40; i++) {
+      const secret = randomBytes(32);
+      const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
+      const signed = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+      const [id, sig] = [signed[0]!, signed.subarray(1)];
+      expect(verifyEcdsaRecoverableLibsecp(sig, digest, key, id)).toBe(true);
+      expect(verifyEcdsaRecoverableLibsecp(sig, digest, key, id ^ 1)).toBe(false);
+      const cases: [Uint8Array, Uint8Array, Uint8Array][] = [[flip(sig, i % 64), digest, key], [sig, flip(digest, i % 32), key], [sig, digest, flip(key, 1 + (i % 32))]];
+      for (const [s, d, p] of cases) for (const r of [0, 1]) expect(verifyEcdsaRecoverableLibsecp(s, d, p, r)).toBe(nobleRecovers(s, d, p, r));
+    }
+  });
+
+  it('refuses a high s (which recovers the same key with the other id), r or s of 0 or n, ids other than 0 and 1, and other lengths', () => {
+    const secret = randomBytes(32);
+    const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
+    const signed = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+    const [id, sig] = [signed[0]!, signed.subarray(1)];
+    const high = Uint8Array.from([...sig.subarray(0, 32), ...Fn.toBytes(Fn.ORDER - Fn.fromBytes(sig.subarray(32)))]);
+    expect(secp256k1.Signature.fromBytes(high, 'compact').addRecoveryBit(id ^ 1).recoverPublicKey(digest).toHex(true)).toBe(hex(key));
+    expect(verifyEcdsaRecoverableLibsecp(high, digest, key, id ^ 1)).toBe(false);
+    const n = hexToBytes(Fn.ORDER.toString(16));
+    for (const bad of [new Uint8Array(64), Uint8Array.from([...new Uint8Array(32), ...sig.subarray(32)]), Uint8Array.from([...sig.subarray(0, 32), ...new Uint8Array(32)]), Uint8Array.from([...n, ...sig.subarray(32)]), Uint8Array.from([...sig.subarray(0, 32), ...n])]) {
+      for (const r of [0, 1]) expect(verifyEcdsaRecoverableLibsecp(bad, digest, key, r)).toBe(false);
+    }
+    for (const r of [2, 3, -1, 0.5]) expect(verifyEcdsaRecoverableLibsecp(sig, digest, key, r)).toBe(false);
+    expect(verifyEcdsaRecoverableLibsecp(sig.subarray(0, 63), digest, key, id)).toBe(false);
+    expect(verifyEcdsaRecoverableLibsecp(sig, digest.subarray(0, 31), key, id)).toBe(false);
+    expect(verifyEcdsaRecoverableLibsecp(sig, digest, secp256k1.getPublicKey(secret, false), id)).toBe(false);
+  });
+
+  it('for every Wycheproof secp256k1/SHA-256 Bitcoin vector: a valid one verifies with the one id noble recovers with (none if that is 2 or 3), an invalid one with none', () => {
+    const file = JSON.parse(readFileSync(new URL('../../../shared/vectors/wycheproof/ecdsa_secp256k1_sha256_bitcoin_test.json', import.meta.url), 'utf8')) as {
+      testGroups: { publicKey: { uncompressed: string }; tests: { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable' }[] }[];
+    };
+    let [checked, largeR] = [0, 0];
+    for (const g of file.testGroups) {
+      const key = Point.fromBytes(hexToBytes(g.publicKey.uncompressed)).toBytes(true);
+      for (const t of g.tests) {
+        if (t.result === 'acceptable') continue;
+        let compact: Uint8Array | undefined;
+        try {
+          compact = secp256k1.Signature.fromBytes(hexToBytes(t.sig), 'der').toBytes('compact');
+        } catch {
+          compact = undefined;
+        }
+        const digest = createHash('sha256').update(hexToBytes(t.msg)).digest();
+        const ids = compact === undefined ? [] : [0, 1].filter((r) => verifyEcdsaRecoverableLibsecp(compact, digest, key, r));
+        // The id noble recovers the key with; 2 or 3 (an R whose x is ≥ n) is refused by design.
+        const nobleId = t.result === 'valid' ? [0, 1, 2, 3].find((r) => nobleRecovers(compact!, digest, key, r)) : undefined;
+        expect([t.tcId, ids]).toEqual([t.tcId, nobleId !== undefined && nobleId < 2 ? [nobleId] : []]);
+        if (nobleId !== undefined && nobleId >= 2) largeR++;
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(400);
+    expect(largeR).toBeGreaterThan(0); // the vectors do reach the refusal of ids 2 and 3
+  });
+});
+
+describe('the schemes\' verifiers (the coordinator\'s check of every signature)', () => {
+  it('ecdsa-secp256k1 agrees with noble with and without a recovery id, and takes compressed keys only', () => {
+    for (let i = 0; i < 20; i++) {
+      const secret = randomBytes(32);
+      const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
+      const signed = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+      const [id, sig] = [signed[0]!, signed.subarray(1)];
+      for (const [s, d, p] of [[sig, digest, key], [flip(sig, i), digest, key], [sig, flip(digest, i), key]] as const) {
+        expect(ecdsaSecp256k1.verify(p, d, s)).toBe(secp256k1.verify(s, d, p, { prehash: false, lowS: true }));
+        expect(ecdsaSecp256k1.verify(p, d, s, id)).toBe(secp256k1.verify(s, d, p, { prehash: false, lowS: true }));
+      }
+      expect(ecdsaSecp256k1.verify(key, digest, sig, id ^ 1)).toBe(false);
+      expect(ecdsaSecp256k1.verify(secp256k1.getPublicKey(secret, false), digest, sig)).toBe(false);
+    }
+  });
+
+  it('schnorr-bip340 agrees with noble, and takes 32-byte messages and x-only keys only', () => {
+    for (let i = 0; i < 20; i++) {
+      const secret = randomBytes(32);
+      const [message, key] = [randomBytes(32), schnorr.getPublicKey(secret)];
+      const sig = schnorr.sign(message, secret);
+      for (const [s, m, p] of [[sig, message, key], [flip(sig, i), message, key], [sig, flip(message, i), key], [sig, message, flip(key, i)]] as const) {
+        let expected: boolean;
+        try {
+          expected = schnorr.verify(s, m, p);
+        } catch {
+          expected = false;
+        }
+        expect(schnorrBip340.verify(p, m, s)).toBe(expected);
+      }
+      expect(schnorrBip340.verify(key, Uint8Array.of(...message, 0), sig)).toBe(false);
+      expect(schnorrBip340.verify(secp256k1.getPublicKey(secret, true), message, sig)).toBe(false);
     }
   });
 });
