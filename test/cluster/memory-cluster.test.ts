@@ -144,8 +144,8 @@ describe('in-memory cluster: real engine and node runtimes', () => {
   });
 
   it('a signer reporting a signature that does not verify, or ECDSA\'s other recovery id, is never believed: counted, its quorum left out, and the request answered by another', async () => {
-    // Node 1 lies in every report of a finished signature; the network (the adversary's too)
-    // holds the honest reports back, so the lie is what the coordinator reads first.
+    // Node 1 lies in every report of a finished signature: it makes one whenever it is the
+    // session's aggregator (the only signer that reports the signature).
     let caught = 0;
     const lie = { current: (m: { signature: Uint8Array; recoveryId: number }) => void m };
     cluster = await MemoryCluster.create({
@@ -153,9 +153,7 @@ describe('in-memory cluster: real engine and node runtimes', () => {
       engine: { attemptTimeoutMs: 5000 },
       observe: { invalidSignature: () => void caught++ },
       link: (from, to, message) => {
-        if (to !== 'coordinator' || message.type !== 'sign_done') return [0];
-        if (from !== 1) return [250];
-        lie.current(message as unknown as { signature: Uint8Array; recoveryId: number });
+        if (from === 1 && to === 'coordinator' && message.type === 'sign_done') lie.current(message as unknown as { signature: Uint8Array; recoveryId: number });
         return [0];
       },
     });
@@ -171,7 +169,7 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     for (const { key, lie: how } of cases) {
       lie.current = how as typeof lie.current;
       const before = caught;
-      // Sign until node 1 was in a quorum (bounded): that request is answered by the other two.
+      // Sign until node 1 aggregated (bounded): that request is answered by another quorum.
       for (let i = 0; caught === before; i++) {
         expect(i, 'node 1 never signed').toBeLessThan(30);
         const events: SessionEvent[] = [];
