@@ -6,66 +6,22 @@
  * through OpenSSL) for a public multiple of a point.
  *
  * - `ed25519BaseMul`, x·B for a secret x (FROST's nonce commitments D = d·B and E = e·B):
- *   libsodium's constant-time fixed-base multiplication. The scalar is copied into the module's
- *   memory and wiped there once the product is out: libsodium.js's own wrapper functions free
- *   their copies without wiping, so this one calls the module's exports directly.
+ *   libsodium's constant-time fixed-base multiplication, the scalar wiped in the module's memory
+ *   once the product is out (sodium-module.ts).
  * - `isValidEd25519Encoding`, `inPrimeOrderSubgroup`: libsodium's `is_valid_point` (canonical
  *   encoding, on the curve, [L]·P = O, not of small order), RFC 9591's DeserializeElement.
  * - `Ed25519Encoded`, points kept as their encodings, with libsodium's addition and its
  *   multiplication of a validated point by a public scalar (variable time is fine: the FROST
  *   group commitment's inputs are all public).
- * - `x25519`, RFC 7748's function for a secret key, wiped like `ed25519BaseMul`'s scalar
- *   (DKLs23's base OTs).
  */
 import sodium from 'libsodium-wrappers-sumo';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { callWiped, sodiumModule } from './sodium-module.ts';
 
-/** The exports of the libsodium WebAssembly module `ed25519BaseMul` uses (libsodium.js leaves them untyped). */
-interface SodiumModule {
-  /** The module's memory; replaced when it grows, so read it after every call that may allocate. */
-  readonly HEAPU8: Uint8Array;
-  _malloc(size: number): number;
-  _free(address: number): void;
-  /** q = n·B for a 32-byte little-endian n < 2^255 (no clamping); −1 when q is the identity. */
-  _crypto_scalarmult_ed25519_base_noclamp(q: number, n: number): number;
-  /** q = X25519(n, p) (RFC 7748: n clamped, p a Montgomery u-coordinate); −1 when q is all zeros. */
-  _crypto_scalarmult(q: number, n: number, p: number): number;
-}
-
-await sodium.ready;
-const exported = (sodium as unknown as { readonly libsodium?: Partial<SodiumModule> }).libsodium;
-if (typeof exported?._crypto_scalarmult_ed25519_base_noclamp !== 'function' || typeof exported._crypto_scalarmult !== 'function' || typeof exported._malloc !== 'function' || typeof exported._free !== 'function') {
-  throw new Error('libsodium-wrappers-sumo no longer exposes its module: ed25519-sodium.ts needs updating');
-}
-const lib = exported as SodiumModule;
+// sodium-module.ts has awaited libsodium's start-up.
+const lib = sodiumModule;
 
 const Fn = ed25519.Point.Fn;
-
-/**
- * Runs a libsodium export on `inputs` copied into the module's memory, with a 32-byte output
- * placed after them: the output, or undefined when the export returns non-zero. Everything put
- * in the module's memory is wiped before it is freed (libsodium.js's own wrappers free their
- * copies without wiping), so a secret input or result leaves no copy there.
- */
-function callWiped(inputs: readonly Uint8Array[], run: (out: number, ...inputs: number[]) => number): Uint8Array | undefined {
-  const size = inputs.reduce((n, b) => n + b.length, 32);
-  const address = lib._malloc(size);
-  if (address === 0) throw new Error('libsodium: out of memory');
-  try {
-    const at: number[] = [];
-    let next = address;
-    for (const b of inputs) {
-      lib.HEAPU8.set(b, next);
-      at.push(next);
-      next += b.length;
-    }
-    if (run(next, ...at) !== 0) return undefined;
-    return lib.HEAPU8.slice(next, next + 32);
-  } finally {
-    lib.HEAPU8.fill(0, address, address + size);
-    lib._free(address);
-  }
-}
 
 /** The 32-byte encoding of x·B, for x in [1, L). */
 export function ed25519BaseMul(x: bigint): Uint8Array {
@@ -79,16 +35,6 @@ export function ed25519BaseMul(x: bigint): Uint8Array {
   } finally {
     secret.fill(0);
   }
-}
-
-/**
- * X25519(k, u) of RFC 7748 for a secret 32-byte private key k (clamped inside) and a public
- * u-coordinate, or undefined when the result is all zeros (u of small order). The key and the
- * shared value are wiped in the module's memory, as in `ed25519BaseMul`.
- */
-export function x25519(privateKey: Uint8Array, u: Uint8Array): Uint8Array | undefined {
-  if (privateKey.length !== 32 || u.length !== 32) throw new RangeError('X25519 takes a 32-byte key and a 32-byte u-coordinate');
-  return callWiped([privateKey, u], (q, n, p) => lib._crypto_scalarmult(q, n!, p!));
 }
 
 /** Whether 32 bytes are RFC 9591's valid element: canonical, on the curve, of prime order L (so not the identity). */

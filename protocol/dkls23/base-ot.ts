@@ -11,47 +11,29 @@
  * sender's other key needs CDH to compute. Each key's hash binds the session, both parties,
  * the OT index, A and B, so a receiver cannot relate keys across OTs or sessions.
  *
- * The group is edwards25519 and its arithmetic libsodium's, on encodings (ed25519-sodium.ts): a
- * and b are clamped X25519 private keys, A = a·G and b·G by the constant-time base
- * multiplication of a mod ℓ, B by addition, and every DH value by X25519 on the Montgomery
- * u-coordinate of the other's point, which an encoding gives without a square root. Every
- * point received must be a valid element (canonical, of prime order ℓ); a DH result of all
- * zeros is refused.
+ * The group is ristretto255 (RFC 9496) and its arithmetic libsodium's (ristretto255-sodium.ts):
+ * a received element is checked by decoding it, and the sender gets a·(B − A) as a·B − T with
+ * T = a·A computed once, one multiplication per OT instead of two. a, b and every product with
+ * them are secret: libsodium's constant-time multiplications, wiped in the module's memory.
+ * Every element received must be canonical and not the identity; B = A is refused (its second
+ * key would be H(identity)).
  */
 import { createHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
-import { constantTimeEqual } from '../core/transcript.ts';
-import { ed25519BaseMul, Ed25519Encoded, isValidEd25519Encoding, x25519 } from '../curves/ed25519-sodium.ts';
+import { constantTimeEqual, zeroize } from '../core/transcript.ts';
+import { isValidRistrettoElement, ristrettoAdd, ristrettoAddToEach, ristrettoBaseMul, ristrettoBaseMulAll, ristrettoMul, ristrettoMulAll, ristrettoSubFromEach } from '../curves/ristretto255-sodium.ts';
 import { KAPPA, SEED_BYTES } from './ot-extension.ts';
 
-const Fp = ed25519.Point.Fp;
 const Fn = ed25519.Point.Fn;
 const L = Fn.ORDER;
 
-/** The RFC 7748 clamped scalar of a 32-byte X25519 private key, reduced mod ℓ. */
-function clampedScalar(k: Uint8Array): bigint {
-  const c = Uint8Array.from(k);
-  c[0]! &= 248;
-  c[31]! &= 127;
-  c[31]! |= 64;
-  const x = bytesToNumberLE(c) % L;
-  c.fill(0);
-  return x;
-}
-
-/**
- * The Montgomery u = (1 + y)/(1 − y) of each valid encoding (none the identity), with one field
- * inversion for all of them (Montgomery's trick).
- */
-function montgomeryUs(encodings: readonly Uint8Array[]): Uint8Array[] {
-  const ys = encodings.map((e) => {
-    const y = Uint8Array.from(e);
-    y[31]! &= 0x7f; // the sign of x
-    return Fp.fromBytes(y);
-  });
-  const inverses = Fp.invertBatch(ys.map((y) => Fp.sub(1n, y)));
-  return ys.map((y, i) => Fp.toBytes(Fp.mul(Fp.add(1n, y), inverses[i]!)));
+/** A uniform secret scalar in [1, L) from 64 random bytes (bias below 2^-250). */
+function randomScalar(rng: (n: number) => Uint8Array): bigint {
+  for (;;) {
+    const x = bytesToNumberLE(rng(64)) % L;
+    if (x !== 0n) return x;
+  }
 }
 
 /** 32 bytes of `ifOne` where bit is 1, of `ifZero` where it is 0, without a branch on the bit. */
@@ -77,36 +59,35 @@ function contextHash(ctx: BaseOtContext, label: string): ReturnType<typeof creat
 function otKey(ctx: BaseOtContext, index: number, a: Uint8Array, b: Uint8Array, shared: Uint8Array): Uint8Array {
   const idx = Buffer.alloc(4);
   idx.writeUInt32BE(index);
-  return new Uint8Array(contextHash(ctx, 'mpc/dkls23/base-ot-key/v1').update(idx).update(a).update(b).update(shared).digest().subarray(0, SEED_BYTES));
+  return new Uint8Array(contextHash(ctx, 'mpc/dkls23/base-ot-key/v2').update(idx).update(a).update(b).update(shared).digest().subarray(0, SEED_BYTES));
 }
 
 function proofChallenge(ctx: BaseOtContext, a: Uint8Array, r: Uint8Array): bigint {
-  return bytesToNumberLE(new Uint8Array(createHash('sha512').update(contextHash(ctx, 'mpc/dkls23/base-ot-pok/v1').update(a).update(r).digest()).digest())) % L;
+  return bytesToNumberLE(new Uint8Array(createHash('sha512').update(contextHash(ctx, 'mpc/dkls23/base-ot-pok/v2').update(a).update(r).digest()).digest())) % L;
 }
 
 /** The OT sender's first message: A = a·G and a Schnorr proof of knowledge of a. */
 export interface SenderHello {
-  readonly a: Uint8Array; // 32-byte Edwards encoding
+  readonly a: Uint8Array; // 32-byte ristretto255 encoding
   readonly proof: Uint8Array; // R (32) ‖ z (32, little-endian)
 }
 
-/** The OT sender's secret between its hello and the receiver's answer: wipe `privateKey` after `senderKeys`. */
+/** The OT sender's secret between its hello and the receiver's answer: wipe `scalar` after `senderKeys`. */
 export interface SenderSecret {
-  readonly privateKey: Uint8Array; // 32-byte X25519 private key a
+  readonly scalar: Uint8Array; // a, 32 bytes little-endian
   readonly a: Uint8Array; // A's encoding
 }
 
 export function senderHello(ctx: BaseOtContext, rng: (n: number) => Uint8Array): { hello: SenderHello; secret: SenderSecret } {
-  const privateKey = Uint8Array.from(rng(32));
-  const s = clampedScalar(privateKey);
-  const a = ed25519BaseMul(s);
-  const k = bytesToNumberLE(rng(64)) % L || 1n;
-  const r = ed25519BaseMul(k);
+  const s = randomScalar(rng);
+  const a = ristrettoBaseMul(s);
+  const k = randomScalar(rng);
+  const r = ristrettoBaseMul(k);
   const z = (k + proofChallenge(ctx, a, r) * s) % L;
   const proof = new Uint8Array(64);
   proof.set(r);
   proof.set(Fn.toBytes(z), 32);
-  return { hello: { a, proof }, secret: { privateKey, a } };
+  return { hello: { a, proof }, secret: { scalar: Fn.toBytes(s), a } };
 }
 
 /**
@@ -114,13 +95,15 @@ export function senderHello(ctx: BaseOtContext, rng: (n: number) => Uint8Array):
  * R + c·A); false means the sender cheated (or drew a zero z or c, probability 2^-252).
  */
 export function checkSenderHello(ctx: BaseOtContext, hello: SenderHello): boolean {
+  if (hello.proof.length !== 64) return false;
   const R = hello.proof.subarray(0, 32);
-  if (hello.a.length !== 32 || hello.proof.length !== 64 || !isValidEd25519Encoding(hello.a) || !isValidEd25519Encoding(R)) return false;
+  if (!isValidRistrettoElement(hello.a) || !isValidRistrettoElement(R)) return false;
   const z = bytesToNumberLE(hello.proof.subarray(32));
   const c = proofChallenge(ctx, hello.a, R);
   if (z === 0n || z >= L || c === 0n) return false;
-  const cA = Ed25519Encoded.of(hello.a).multiplyPublic(c);
-  return !!cA && constantTimeEqual(ed25519BaseMul(z), Ed25519Encoded.of(R).add(cA).toBytes());
+  const cA = ristrettoMul(c, hello.a);
+  const rhs = cA && ristrettoAdd(R, cA);
+  return !!rhs && constantTimeEqual(ristrettoBaseMul(z), rhs);
 }
 
 /**
@@ -128,50 +111,44 @@ export function checkSenderHello(ctx: BaseOtContext, hello: SenderHello): boolea
  * `senderA` is a hello `checkSenderHello` accepted.
  */
 export function receiverChoose(ctx: BaseOtContext, senderA: Uint8Array, choices: Uint8Array, rng: (n: number) => Uint8Array): { bs: Uint8Array; seeds: Uint8Array } {
-  const [uA] = montgomeryUs([senderA]) as [Uint8Array];
-  const A = Ed25519Encoded.of(senderA);
+  if (!isValidRistrettoElement(senderA)) throw new Error('base OT: the sender\'s A is not a valid element'); // excluded by checkSenderHello
+  const scalars = Array.from({ length: KAPPA }, () => randomScalar(rng));
+  const bGs = ristrettoBaseMulAll(scalars);
+  const bPlusAs = ristrettoAddToEach(bGs, senderA)!; // all valid encodings
+  const shared = ristrettoMulAll(scalars.map((b) => [b, senderA] as const))!; // b·A: A valid, b in [1, L)
   const bs = new Uint8Array(32 * KAPPA);
   const seeds = new Uint8Array(SEED_BYTES * KAPPA);
   for (let i = 0; i < KAPPA; i++) {
-    const privateKey = Uint8Array.from(rng(32));
-    const bG = ed25519BaseMul(clampedScalar(privateKey));
-    // Both candidates are computed and one is taken by mask: the choice bit is secret.
-    const bBytes = select((choices[i >>> 3]! >>> (i & 7)) & 1, Ed25519Encoded.of(bG).add(A).toBytes(), bG);
+    // Both candidates were computed and one is taken by mask: the choice bit is secret.
+    const bBytes = select((choices[i >>> 3]! >>> (i & 7)) & 1, bPlusAs[i]!, bGs[i]!);
     bs.set(bBytes, 32 * i);
-    const shared = x25519(privateKey, uA);
-    privateKey.fill(0);
-    if (!shared) throw new Error('base OT: degenerate sender key'); // excluded by checkSenderHello
-    seeds.set(otKey(ctx, i, senderA, bBytes, shared), SEED_BYTES * i);
-    shared.fill(0);
+    seeds.set(otKey(ctx, i, senderA, bBytes, shared[i]!), SEED_BYTES * i);
   }
+  zeroize(...bGs, ...bPlusAs, ...shared);
   return { bs, seeds };
 }
 
-/** Sender: both keys of every OT, or undefined when some B_i or B_i − A is not a valid element (receiver cheated). */
+/** Sender: both keys of every OT, or undefined when some B_i is not a valid element or is A (receiver cheated). */
 export function senderKeys(ctx: BaseOtContext, secret: SenderSecret, bs: Uint8Array): { seeds0: Uint8Array; seeds1: Uint8Array } | undefined {
   if (bs.length !== 32 * KAPPA) return undefined;
-  const A = Ed25519Encoded.of(secret.a);
-  const points: Uint8Array[] = [];
   for (let i = 0; i < KAPPA; i++) {
     const b = bs.subarray(32 * i, 32 * (i + 1));
-    if (!isValidEd25519Encoding(b)) return undefined;
-    // Both of prime order, so B − A is too, or the identity (B = A), which has no u-coordinate.
-    const bMinusA = Ed25519Encoded.of(b).subtract(A);
-    if (bMinusA.isZero()) return undefined;
-    points.push(b, bMinusA.toBytes());
+    // Encodings are canonical, so B = A exactly when the bytes are equal.
+    if (!isValidRistrettoElement(b) || constantTimeEqual(b, secret.a)) return undefined;
   }
-  const us = montgomeryUs(points);
+  const a = bytesToNumberLE(secret.scalar);
+  const points = [secret.a, ...Array.from({ length: KAPPA }, (_, i) => bs.subarray(32 * i, 32 * (i + 1)))];
+  // T = a·A and every a·B_i, then a·(B_i − A) = a·B_i − T. Every operand is a valid element and a
+  // is in [1, L), so none of these fails.
+  const [t, ...products] = ristrettoMulAll(points.map((p) => [a, p] as const))! as [Uint8Array, ...Uint8Array[]];
+  const minusT = ristrettoSubFromEach(products, t)!;
   const seeds0 = new Uint8Array(SEED_BYTES * KAPPA);
   const seeds1 = new Uint8Array(SEED_BYTES * KAPPA);
   for (let i = 0; i < KAPPA; i++) {
     const bBytes = bs.subarray(32 * i, 32 * (i + 1));
-    const s0 = x25519(secret.privateKey, us[2 * i]!);
-    const s1 = x25519(secret.privateKey, us[2 * i + 1]!);
-    if (!s0 || !s1) return undefined;
-    seeds0.set(otKey(ctx, i, secret.a, bBytes, s0), SEED_BYTES * i);
-    seeds1.set(otKey(ctx, i, secret.a, bBytes, s1), SEED_BYTES * i);
-    s0.fill(0);
-    s1.fill(0);
+    seeds0.set(otKey(ctx, i, secret.a, bBytes, products[i]!), SEED_BYTES * i);
+    seeds1.set(otKey(ctx, i, secret.a, bBytes, minusT[i]!), SEED_BYTES * i);
   }
+  zeroize(t, ...products, ...minusT);
   return { seeds0, seeds1 };
 }

@@ -22,7 +22,7 @@ import { checkSenderHello, receiverChoose, senderHello, senderKeys, type BaseOtC
 import { DKLS_SCHEME, type DklsKeyShare, type PairSetup } from './keys.ts';
 import { KAPPA } from './ot-extension.ts';
 
-export const dklsKeygenProtocol = `dkls23-keygen/${DKLS_SCHEME}/v2`;
+export const dklsKeygenProtocol = `dkls23-keygen/${DKLS_SCHEME}/v3`;
 
 interface HelloPayload {
   otA: Bytes;
@@ -68,7 +68,7 @@ export function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare, members:
     hello.set(j, encodeCbor(helloCodec, { otA: h.a as Bytes, otProof: h.proof as Bytes, zeroCommitment: zeroCommitment(ctx.session, ctx.self, j, contribution) as Bytes }));
   }
   const destroyContributions = () => contributions.forEach((c) => zeroize(c));
-  const destroySenderSecrets = () => senderSecrets.forEach((s) => zeroize(s.privateKey));
+  const destroySenderSecrets = () => senderSecrets.forEach((s) => zeroize(s.scalar));
   let handedOver = false;
 
   const finish = (deltas: ReadonlyMap<PartyId, { delta: Uint8Array; seeds: Uint8Array }>, commitments: ReadonlyMap<PartyId, Uint8Array>) =>
@@ -99,7 +99,7 @@ export function pairwiseSetup(ctx: SessionContext, core: FrostKeyShare, members:
             otReceiver: keys,
           });
         }
-        if (cheaters.length) throw new ProtocolAbort('invalid_message', cheaters, 'base OT choice message rejected (invalid or low-order point)');
+        if (cheaters.length) throw new ProtocolAbort('invalid_message', cheaters, 'base OT choice message rejected (an invalid element, the identity or A itself)');
         return { send: {}, output: { scheme: DKLS_SCHEME, core, pairs } };
       },
     });

@@ -12,8 +12,8 @@ import { frostReshare } from '../threshold/reshare.ts';
 import { pairwiseSetup } from './keygen.ts';
 import { DKLS_SCHEME, type DklsKeyShare } from './keys.ts';
 
-export const dklsRefreshProtocol = `dkls23-refresh/${DKLS_SCHEME}/v1`;
-export const dklsReshareProtocol = `dkls23-reshare/${DKLS_SCHEME}/v1`;
+export const dklsRefreshProtocol = `dkls23-refresh/${DKLS_SCHEME}/v2`;
+export const dklsReshareProtocol = `dkls23-reshare/${DKLS_SCHEME}/v2`;
 
 /** Every holder takes part; the output is this holder's share of the next epoch. */
 export function dklsRefresh(share: DklsKeyShare): ProtocolStart<DklsKeyShare> {

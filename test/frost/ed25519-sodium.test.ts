@@ -1,9 +1,9 @@
 /** edwards25519 by libsodium (protocol/curves/ed25519-sodium.ts) against noble's arithmetic. */
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import sodium from 'libsodium-wrappers-sumo';
-import { createPrivateKey, createPublicKey, diffieHellman, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Ed25519Encoded, ed25519BaseMul, isValidEd25519Encoding, x25519 } from '../../protocol/curves/ed25519-sodium.ts';
+import { Ed25519Encoded, ed25519BaseMul, isValidEd25519Encoding } from '../../protocol/curves/ed25519-sodium.ts';
 
 const { Point } = ed25519;
 const L = Point.Fn.ORDER;
@@ -36,41 +36,6 @@ describe('x·B by libsodium', () => {
       const memory = await sodiumMemory();
       expect(memory.indexOf(encoded.subarray(16))).toBe(-1);
       expect(memory.indexOf(encoded.subarray(8, 24))).toBe(-1);
-    }
-  });
-});
-
-describe('X25519 by libsodium', () => {
-  // OpenSSL's X25519 through node:crypto, from raw keys wrapped in their fixed DER prefixes.
-  const openSsl = (k: Uint8Array, u: Uint8Array): Uint8Array => {
-    const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), k]), format: 'der', type: 'pkcs8' });
-    const publicKey = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), u]), format: 'der', type: 'spki' });
-    return new Uint8Array(diffieHellman({ privateKey, publicKey }));
-  };
-
-  it('equals OpenSSL\'s X25519 for random keys and u-coordinates of random points', () => {
-    for (let i = 0; i < 40; i++) {
-      const k = new Uint8Array(randomBytes(32));
-      const u = ed25519.utils.toMontgomery(randomPoint().toBytes());
-      expect(hex(x25519(k, u)!)).toBe(hex(openSsl(k, u)));
-    }
-  });
-
-  it('refuses a u of small order (an all-zero result) and wrong lengths', () => {
-    const k = new Uint8Array(randomBytes(32));
-    for (const u of [new Uint8Array(32), Uint8Array.of(1, ...new Array<number>(31).fill(0))]) expect(x25519(k, u)).toBeUndefined();
-    expect(() => x25519(k.subarray(1), new Uint8Array(32))).toThrow(RangeError);
-  });
-
-  it('leaves no copy of the key or the shared value in the WebAssembly module\'s memory', async () => {
-    for (let i = 0; i < 20; i++) {
-      const k = Buffer.from(randomBytes(32));
-      const shared = Buffer.from(x25519(k, ed25519.utils.toMontgomery(randomPoint().toBytes()))!);
-      const memory = await sodiumMemory();
-      for (const secret of [k, shared]) {
-        expect(memory.indexOf(secret.subarray(16))).toBe(-1);
-        expect(memory.indexOf(secret.subarray(0, 16))).toBe(-1);
-      }
     }
   });
 });
