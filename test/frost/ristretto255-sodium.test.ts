@@ -1,8 +1,8 @@
 /** ristretto255 by libsodium (protocol/curves/ristretto255-sodium.ts) against noble's ristretto255 (RFC 9496). */
 import { ristretto255 } from '@noble/curves/ed25519.js';
-import sodium from 'libsodium-wrappers-sumo';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { expectNoCopyInSodium } from '../support/sodium-memory.ts';
 import { isValidRistrettoElement, ristrettoAdd, ristrettoAddToEach, ristrettoBaseMul, ristrettoMul, ristrettoSub, ristrettoSubFromEach } from '../../protocol/curves/ristretto255-sodium.ts';
 
 const { Point } = ristretto255;
@@ -17,12 +17,6 @@ const nobleDecodes = (b: Uint8Array): boolean => {
   } catch {
     return false;
   }
-};
-/** The libsodium module's whole memory, read afresh (it is replaced when it grows). */
-const sodiumMemory = async (): Promise<Buffer> => {
-  await sodium.ready;
-  const heap = (sodium as unknown as { libsodium: { HEAPU8: Uint8Array } }).libsodium.HEAPU8;
-  return Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength);
 };
 
 describe('ristretto255 by libsodium', () => {
@@ -86,14 +80,7 @@ describe('ristretto255 by libsodium', () => {
   });
 
   it('leaves no copy of a scalar or a product in the WebAssembly module\'s memory, after each operation', async () => {
-    // Any 16 bytes would be a copy (a freed block's first words become the allocator's links).
-    const noCopies = async (what: string, secrets: readonly Uint8Array[]) => {
-      const memory = await sodiumMemory();
-      for (const secret of secrets.map((b) => Buffer.from(b))) {
-        expect(memory.indexOf(secret.subarray(16)), what).toBe(-1);
-        expect(memory.indexOf(secret.subarray(8, 24)), what).toBe(-1);
-      }
-    };
+    const noCopies = (what: string, secrets: readonly Uint8Array[]) => expectNoCopyInSodium(secrets, what);
     for (let i = 0; i < 20; i++) {
       const [x, P, T] = [randomScalar(), randomElement().toBytes(), randomElement().toBytes()];
       const scalar = Point.Fn.toBytes(x);

@@ -113,29 +113,37 @@ describe('points as compressed encodings, added and multiplied by libsecp256k1',
   });
 });
 
-describe('ECDSA verification by libsecp256k1', () => {
-  it('agrees with every Wycheproof secp256k1/SHA-256 Bitcoin vector (DER parsed by noble, then r ‖ s)', () => {
-    const file = JSON.parse(readFileSync(new URL('../../../shared/vectors/wycheproof/ecdsa_secp256k1_sha256_bitcoin_test.json', import.meta.url), 'utf8')) as {
-      testGroups: { publicKey: { uncompressed: string }; tests: { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable' }[] }[];
-    };
-    let checked = 0;
-    for (const g of file.testGroups) {
-      const key = hexToBytes(g.publicKey.uncompressed);
-      for (const t of g.tests) {
-        if (t.result === 'acceptable') continue;
+/**
+ * Wycheproof's secp256k1/SHA-256 Bitcoin vectors with a verdict (not "acceptable"): the key
+ * (uncompressed), r ‖ s when the signature is DER noble parses (undefined otherwise: invalid before
+ * any verifier sees it), and the digest of the message.
+ */
+function wycheproofBitcoinCases(): { tcId: number; key: Uint8Array; compact: Uint8Array | undefined; digest: Uint8Array; valid: boolean }[] {
+  const file = JSON.parse(readFileSync(new URL('../../../shared/vectors/wycheproof/ecdsa_secp256k1_sha256_bitcoin_test.json', import.meta.url), 'utf8')) as {
+    testGroups: { publicKey: { uncompressed: string }; tests: { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable' }[] }[];
+  };
+  return file.testGroups.flatMap((g) =>
+    g.tests
+      .filter((t) => t.result !== 'acceptable')
+      .map((t) => {
         let compact: Uint8Array | undefined;
         try {
           compact = secp256k1.Signature.fromBytes(hexToBytes(t.sig), 'der').toBytes('compact');
         } catch {
-          compact = undefined; // not DER: invalid before any verifier sees it
+          compact = undefined;
         }
-        const digest = createHash('sha256').update(hexToBytes(t.msg)).digest();
-        const ok = compact !== undefined && verifyEcdsaLibsecp(compact, digest, key);
-        expect([t.tcId, ok]).toEqual([t.tcId, t.result === 'valid']);
-        checked++;
-      }
+        return { tcId: t.tcId, key: hexToBytes(g.publicKey.uncompressed), compact, digest: createHash('sha256').update(hexToBytes(t.msg)).digest(), valid: t.result === 'valid' };
+      }),
+  );
+}
+
+describe('ECDSA verification by libsecp256k1', () => {
+  it('agrees with every Wycheproof secp256k1/SHA-256 Bitcoin vector (DER parsed by noble, then r ‖ s)', () => {
+    const cases = wycheproofBitcoinCases();
+    for (const { tcId, key, compact, digest, valid } of cases) {
+      expect([tcId, compact !== undefined && verifyEcdsaLibsecp(compact, digest, key)]).toEqual([tcId, valid]);
     }
-    expect(checked).toBeGreaterThan(400);
+    expect(cases.length).toBeGreaterThan(400);
   });
 
   it('agrees with noble on valid signatures and on each one altered in signature, digest or key; refuses high s', () => {
@@ -159,6 +167,14 @@ describe('ECDSA verification by libsecp256k1', () => {
   });
 });
 
+/** A fresh key, a random digest and noble's signature of it with its recovery id. */
+function recoverableSignature(): { secret: Uint8Array; digest: Uint8Array; key: Uint8Array; id: number; sig: Uint8Array } {
+  const secret = randomBytes(32);
+  const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
+  const signed = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+  return { secret, digest, key, id: signed[0]!, sig: signed.subarray(1) };
+}
+
 describe('ECDSA with a recovery id by libsecp256k1 (what ecrecover will give)', () => {
   /** noble's answer: the id recovers the key and s is low. */
   const nobleRecovers = (sig: Uint8Array, digest: Uint8Array, key: Uint8Array, id: number): boolean => {
@@ -172,10 +188,7 @@ describe('ECDSA with a recovery id by libsecp256k1 (what ecrecover will give)', 
 
   it('agrees with noble\'s recovery on valid signatures, the other id, and each altered in signature, digest or key', () => {
     for (let i = 0; i < 40; i++) {
-      const secret = randomBytes(32);
-      const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
-      const signed = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
-      const [id, sig] = [signed[0]!, signed.subarray(1)];
+      const { digest, key, id, sig } = recoverableSignature();
       expect(verifyEcdsaRecoverableLibsecp(sig, digest, key, id)).toBe(true);
       expect(verifyEcdsaRecoverableLibsecp(sig, digest, key, id ^ 1)).toBe(false);
       const cases: [Uint8Array, Uint8Array, Uint8Array][] = [[flip(sig, i % 64), digest, key], [sig, flip(digest, i % 32), key], [sig, digest, flip(key, 1 + (i % 32))]];
@@ -184,10 +197,7 @@ describe('ECDSA with a recovery id by libsecp256k1 (what ecrecover will give)', 
   });
 
   it('refuses a high s (which recovers the same key with the other id), r or s of 0 or n, ids other than 0 and 1, and other lengths', () => {
-    const secret = randomBytes(32);
-    const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
-    const signed = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
-    const [id, sig] = [signed[0]!, signed.subarray(1)];
+    const { secret, digest, key, id, sig } = recoverableSignature();
     const high = Uint8Array.from([...sig.subarray(0, 32), ...Fn.toBytes(Fn.ORDER - Fn.fromBytes(sig.subarray(32)))]);
     expect(secp256k1.Signature.fromBytes(high, 'compact').addRecoveryBit(id ^ 1).recoverPublicKey(digest).toHex(true)).toBe(hex(key));
     expect(verifyEcdsaRecoverableLibsecp(high, digest, key, id ^ 1)).toBe(false);
@@ -202,30 +212,17 @@ describe('ECDSA with a recovery id by libsecp256k1 (what ecrecover will give)', 
   });
 
   it('for every Wycheproof secp256k1/SHA-256 Bitcoin vector: a valid one verifies with the one id noble recovers with (none if that is 2 or 3), an invalid one with none', () => {
-    const file = JSON.parse(readFileSync(new URL('../../../shared/vectors/wycheproof/ecdsa_secp256k1_sha256_bitcoin_test.json', import.meta.url), 'utf8')) as {
-      testGroups: { publicKey: { uncompressed: string }; tests: { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable' }[] }[];
-    };
-    let [checked, largeR] = [0, 0];
-    for (const g of file.testGroups) {
-      const key = Point.fromBytes(hexToBytes(g.publicKey.uncompressed)).toBytes(true);
-      for (const t of g.tests) {
-        if (t.result === 'acceptable') continue;
-        let compact: Uint8Array | undefined;
-        try {
-          compact = secp256k1.Signature.fromBytes(hexToBytes(t.sig), 'der').toBytes('compact');
-        } catch {
-          compact = undefined;
-        }
-        const digest = createHash('sha256').update(hexToBytes(t.msg)).digest();
-        const ids = compact === undefined ? [] : [0, 1].filter((r) => verifyEcdsaRecoverableLibsecp(compact, digest, key, r));
-        // The id noble recovers the key with; 2 or 3 (an R whose x is ≥ n) is refused by design.
-        const nobleId = t.result === 'valid' ? [0, 1, 2, 3].find((r) => nobleRecovers(compact!, digest, key, r)) : undefined;
-        expect([t.tcId, ids]).toEqual([t.tcId, nobleId !== undefined && nobleId < 2 ? [nobleId] : []]);
-        if (nobleId !== undefined && nobleId >= 2) largeR++;
-        checked++;
-      }
+    const cases = wycheproofBitcoinCases();
+    let largeR = 0;
+    for (const { tcId, key: uncompressed, compact, digest, valid } of cases) {
+      const key = Point.fromBytes(uncompressed).toBytes(true);
+      const ids = compact === undefined ? [] : [0, 1].filter((r) => verifyEcdsaRecoverableLibsecp(compact, digest, key, r));
+      // The id noble recovers the key with; 2 or 3 (an R whose x is ≥ n) is refused by design.
+      const nobleId = valid ? [0, 1, 2, 3].find((r) => nobleRecovers(compact!, digest, key, r)) : undefined;
+      expect([tcId, ids]).toEqual([tcId, nobleId !== undefined && nobleId < 2 ? [nobleId] : []]);
+      if (nobleId !== undefined && nobleId >= 2) largeR++;
     }
-    expect(checked).toBeGreaterThan(400);
+    expect(cases.length).toBeGreaterThan(400);
     expect(largeR).toBeGreaterThan(0); // the vectors do reach the refusal of ids 2 and 3
   });
 });
@@ -233,10 +230,7 @@ describe('ECDSA with a recovery id by libsecp256k1 (what ecrecover will give)', 
 describe('the schemes\' verifiers (the coordinator\'s check of every signature)', () => {
   it('ecdsa-secp256k1 agrees with noble with and without a recovery id, and takes compressed keys only', () => {
     for (let i = 0; i < 20; i++) {
-      const secret = randomBytes(32);
-      const [digest, key] = [randomBytes(32), secp256k1.getPublicKey(secret, true)];
-      const signed = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
-      const [id, sig] = [signed[0]!, signed.subarray(1)];
+      const { secret, digest, key, id, sig } = recoverableSignature();
       for (const [s, d, p] of [[sig, digest, key], [flip(sig, i), digest, key], [sig, flip(digest, i), key]] as const) {
         expect(ecdsaSecp256k1.verify(p, d, s)).toBe(secp256k1.verify(s, d, p, { prehash: false, lowS: true }));
         expect(ecdsaSecp256k1.verify(p, d, s, id)).toBe(secp256k1.verify(s, d, p, { prehash: false, lowS: true }));
