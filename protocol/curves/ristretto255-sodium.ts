@@ -7,11 +7,12 @@
  *
  * Every operation whose scalar or result may be secret runs through `callWiped`
  * (sodium-module.ts), and every batch of them ends with a clearing run (below): nothing of a
- * secret is left in the module's memory. libsodium's multiplications are its constant-time ones. The identity is refused wherever an element is
- * received: it has an encoding (all zeros) that libsodium's `is_valid_point` accepts.
+ * secret is left in the module's memory. libsodium's multiplications are its constant-time ones.
+ * The identity is refused wherever an element is received: it has an encoding (all zeros) that
+ * libsodium's `is_valid_point` accepts.
  */
 import sodium from 'libsodium-wrappers-sumo';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, ristretto255 } from '@noble/curves/ed25519.js';
 import { callWiped, sodiumModule } from './sodium-module.ts';
 
 const lib = sodiumModule;
@@ -42,7 +43,8 @@ function withScalar<T>(x: bigint, f: (bytes: Uint8Array) => T): T {
   }
 }
 
-const BASE = Uint8Array.from(Buffer.from('e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76', 'hex'));
+/** Public inputs of the clearing runs. */
+const BASE = ristretto255.Point.BASE.toBytes();
 const ONE = Fn.toBytes(1n);
 
 /*
