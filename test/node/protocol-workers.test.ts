@@ -67,8 +67,7 @@ describe('protocol workers in a cluster', () => {
     await c.settle();
     c.recordAudits = true;
     const key = await c.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
-    const end = Date.now() + 30_000;
-    while (c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) < 8 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await until('a full pool of 8', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 8, 30_000);
     for (let i = 0; i < 4; i++) {
       const message = messageFor('ecdsa-secp256k1', `pooled ${i}`);
       const res = await c.engine.sign(key.id, { message }, ctx());

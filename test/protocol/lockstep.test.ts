@@ -28,17 +28,18 @@ interface Log {
 function toy(i: number, log: Log, failAt?: { instance: number; round: number }): ProtocolStart<string> {
   return (ctx) => {
     const tag = `${ctx.self}/${i}`;
-    const check = (r: number, from: PartyId) => {
-      if (failAt && failAt.instance === i && failAt.round === r) throw new ProtocolAbort('consistency_check_failed', [from], `instance ${i} refuses round ${r}`);
+    /** Records what round `r` received, and aborts where `failAt` says. */
+    const receive = (r: number, broadcasts: ReadonlyMap<PartyId, Bytes>) => {
+      for (const [from, b] of broadcasts) {
+        log.seen.push(`${i}:${from}:${read(b)}`);
+        if (failAt && failAt.instance === i && failAt.round === r) throw new ProtocolAbort('consistency_check_failed', [from], `instance ${i} refuses round ${r}`);
+      }
     };
     const second = round<string, Bytes>({
       number: 2,
       broadcast: payload,
       finish: ({ broadcasts }) => {
-        for (const [from, b] of broadcasts) {
-          log.seen.push(`${i}:${from}:${read(b)}`);
-          check(2, from);
-        }
+        receive(2, broadcasts);
         return { send: {}, output: `${i} done` };
       },
       destroy: () => void log.destroyed.push(`${tag}/2`),
@@ -47,10 +48,7 @@ function toy(i: number, log: Log, failAt?: { instance: number; round: number }):
       number: 1,
       broadcast: payload,
       finish: ({ broadcasts }) => {
-        for (const [from, b] of broadcasts) {
-          log.seen.push(`${i}:${from}:${read(b)}`);
-          check(1, from);
-        }
+        receive(1, broadcasts);
         return { send: { broadcast: encodeCbor(payload, text(`${i} round 2`)) }, next: second };
       },
       destroy: () => void log.destroyed.push(`${tag}/1`),
