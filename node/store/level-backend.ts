@@ -22,6 +22,10 @@ export class LevelBackend implements KeyValueBackend {
     return this.db.get(key);
   }
 
+  getSync(key: string): Uint8Array | undefined {
+    return this.db.getSync(key);
+  }
+
   put(key: string, value: Uint8Array, opts: { sync: boolean }): Promise<void> {
     return this.db.put(key, value, opts);
   }

@@ -23,6 +23,7 @@ import { array, bytes, decodeCbor, encodeCbor, party, struct, text, uint, type B
 import type { PartyId } from '../../protocol/core/ids.ts';
 import { zeroize } from '../../protocol/core/transcript.ts';
 import type { BatchOp, KeyValueBackend } from './backend.ts';
+import type { GroupCommit } from './group-commit.ts';
 
 /** A presignature's id: its presigning session (hex) and its index in that batch. */
 export type PresignatureId = string & { readonly __brand: 'PresignatureId' };
@@ -72,11 +73,14 @@ export class PresignatureStore {
   /** The records this process made and has not used, per key, oldest first. */
   private readonly index = new Map<string, Map<PresignatureId, number>>();
   private readonly db: KeyValueBackend;
+  /** The ledger's group commit: a take's deletion shares its fsync with the session's claim. */
+  private readonly synced: GroupCommit;
   private readonly nodeId: string;
   private readonly perKey: number;
 
-  constructor(db: KeyValueBackend, nodeId: string, perKey = DEFAULT_PRESIGNATURES_PER_KEY) {
+  constructor(db: KeyValueBackend, synced: GroupCommit, nodeId: string, perKey = DEFAULT_PRESIGNATURES_PER_KEY) {
     this.db = db;
+    this.synced = synced;
     this.nodeId = nodeId;
     this.perKey = perKey;
   }
@@ -155,8 +159,8 @@ export class PresignatureStore {
     if (epoch === undefined) return undefined;
     held!.delete(id);
     const key = recordKey(keyId, id);
-    const raw = await this.db.get(key);
-    await this.db.batch([{ type: 'del', key }], { sync: true });
+    const raw = this.db.getSync(key);
+    await this.synced.write([{ type: 'del', key }]);
     if (!raw) return undefined;
     try {
       const sealed = decodeCbor(sealedCodec, raw);

@@ -21,6 +21,7 @@ import type { BatchOp, KeyValueBackend } from './backend.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { LevelBackend } from './level-backend.ts';
 import { SealedShareError, ShareSealer } from './sealer.ts';
+import { GroupCommit } from './group-commit.ts';
 import { SessionClaims } from './session-claims.ts';
 import { toMeta, toStoredKey, type KeyMeta, type KeyStatus } from './key-meta.ts';
 
@@ -111,9 +112,10 @@ export class ShareStore implements ShareVault {
     this.db = parts.backend;
     this.opts = parts;
     this.sealer = parts.sealer;
-    this.claims = new SessionClaims(parts.backend);
+    const synced = new GroupCommit(parts.backend);
+    this.claims = new SessionClaims(parts.backend, synced);
     this.policy = new PolicyLedger(parts.backend);
-    this.presignatures = new PresignatureStore(parts.backend, parts.nodeId, parts.presignaturesPerKey);
+    this.presignatures = new PresignatureStore(parts.backend, synced, parts.nodeId, parts.presignaturesPerKey);
     this.cache = new UnsealCache(parts.cacheTtlMs ?? 5 * 60_000, parts.cacheSize ?? 1024);
   }
 
