@@ -11,6 +11,7 @@ import { SIGN_REQUEST_DEFAULTS, requestSigningInput, signRequestCodec, type Coor
 import { encodeCbor, type Bytes, type PartyId } from '../../protocol/core/index.ts';
 import { schemeOf, type Scheme } from '../../protocol/schemes/index.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
+import { until } from '../support/until.ts';
 
 const ctx = (ms = 20_000): RequestContext => ({ deadline: Date.now() + ms, requestId: 'test', emit: () => undefined });
 const sha256 = (m: string) => createHash('sha256').update(m).digest();
@@ -18,14 +19,6 @@ const messageFor = (scheme: Scheme, text: string) => (scheme === 'eddsa-ed25519'
 
 let cluster: MemoryCluster | undefined;
 afterEach(() => cluster?.close());
-
-async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const counts = { hit: 0, miss: 0 };
 async function warmCluster(scheme: Scheme, size = 4): Promise<{ c: MemoryCluster; key: KeyInfo }> {
@@ -40,7 +33,7 @@ async function warmCluster(scheme: Scheme, size = 4): Promise<{ c: MemoryCluster
   c.recordReports = true;
   c.recordAudits = true;
   const key = await c.engine.createKey({ scheme, nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
-  await until('a full pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === size);
+  await until('a full pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === size, { within: 20_000 });
   return { c, key };
 }
 
@@ -54,7 +47,7 @@ function forgedSign(c: MemoryCluster, key: KeyInfo, req: Pick<SignRequest, 'mess
 async function reportOf(c: MemoryCluster, node: number, session: Uint8Array): Promise<NodeReport> {
   const hex = Buffer.from(session).toString('hex');
   let found: NodeReport | undefined;
-  await until(`node ${node}'s report`, () => !!(found = c.reports.find((r) => r.from === node && 'session' in r.report && Buffer.from(r.report.session).toString('hex') === hex)?.report));
+  await until(`node ${node}'s report`, () => !!(found = c.reports.find((r) => r.from === node && 'session' in r.report && Buffer.from(r.report.session).toString('hex') === hex)?.report), { within: 20_000 });
   return found!;
 }
 
@@ -100,7 +93,7 @@ describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('
     expect(c.engine.presignPoolSize({ keyId: key.id, derivationPath: 'm/7' })).toBe(0);
     await c.engine.sign(key.id, { message: messageFor(scheme, 'child again'), derivationPath: 'm/7' }, ctx());
     expect(counts.miss).toBe(2);
-    await until('the child\'s pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: 'm/7' }) === 4);
+    await until('the child\'s pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: 'm/7' }) === 4, { within: 20_000 });
     const again = await c.engine.sign(key.id, { message: messageFor(scheme, 'child, warm'), derivationPath: 'm/7' }, ctx());
     expect(counts.hit).toBe(2);
     expect(again.publicKey).toBe(child.publicKey);
@@ -126,7 +119,7 @@ describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('
     }
     // Each signer refuses one of the two (whichever came second to it), for good.
     const reportsOn = (n: number, s: Bytes) => c.reports.filter((r) => r.from === n && 'session' in r.report && Buffer.from(r.report.session).equals(s)).map((r) => r.report);
-    await until('every signer to refuse one session', () => second!.signers.every((n) => [a.session, b.session].some((s) => reportsOn(n, s).some((r) => r.type === 'failed' && r.code === 'presignature_unavailable'))));
+    await until('every signer to refuse one session', () => second!.signers.every((n) => [a.session, b.session].some((s) => reportsOn(n, s).some((r) => r.type === 'failed' && r.code === 'presignature_unavailable'))), { within: 20_000 });
     expect([a.session, b.session].flatMap((s) => reportsOn(second!.signers[0]!, s)).filter((r) => r.type === 'sign_done').length).toBeLessThanOrEqual(1);
     const used = usedPresignatures(c);
     expect(new Set(used).size).toBe(used.length);
@@ -165,7 +158,7 @@ describe.each(['ecdsa-secp256k1', 'eddsa-ed25519', 'schnorr-bip340'] as const)('
       for (const n of signers) expect(await reportOf(c, n, forged.session)).toMatchObject({ type: 'failed', code: 'presignature_unavailable' });
     }
     // The pool refills at the new epoch; then node processes restart and lose theirs.
-    await until('a refilled pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 3);
+    await until('a refilled pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 3, { within: 20_000 });
     const sinceRefresh = presignaturesMade(c).filter((p) => !before.some((b) => Buffer.from(b.ref.session).equals(Buffer.from(p.ref.session))));
     for (const n of [1, 2, 3]) c.restartProcess(n);
     for (const n of [1, 2, 3]) expect(c.vaults.get(n)!.presignatureCount()).toBe(0);
@@ -213,7 +206,7 @@ describe('presignature pools: what the pool-low alert reads', () => {
     cluster = c;
     await c.settle();
     const key = await c.engine.createKey({ scheme: 'eddsa-ed25519', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
-    await until('a full pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 4);
+    await until('a full pool', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 4, { within: 20_000 });
     const stats = () => c.engine.presignPoolStats().get('eddsa-ed25519');
     expect(stats()).toEqual({ held: 4, low: 0 });
     // A child asked for once has a pool that wants nothing: not low.
@@ -228,10 +221,10 @@ describe('presignature pools: what the pool-low alert reads', () => {
     });
     await c.engine.sign(key.id, { message: messageFor('eddsa-ed25519', 'draws one') }, ctx());
     expect(stats()).toEqual({ held: 3, low: 1 });
-    await until('a refill that failed and was tried again', () => dropped.size >= 2, 30_000);
+    await until('a refill that failed and was tried again', () => dropped.size >= 2, { within: 30_000 });
     expect(stats()).toEqual({ held: 3, low: 1 });
     c.setLink(undefined);
-    await until('the refill after the back-off', () => stats()?.low === 0, 30_000);
+    await until('the refill after the back-off', () => stats()?.low === 0, { within: 30_000 });
     expect(stats()?.held).toBe(4);
   });
 });

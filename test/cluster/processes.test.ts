@@ -15,6 +15,7 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
 import { MpcApiError, MpcClient } from 'mpc-signer/client';
+import { until } from '../support/until.ts';
 
 const SCHEMES = ['eddsa-ed25519', 'schnorr-bip340', 'ecdsa-secp256k1'] as const;
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -60,15 +61,6 @@ async function raw(method: string, path: string, body?: unknown, headers: Record
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}
-
 const healthy = async () => (await api.health()).status === 'ok';
 const cluster = async (): Promise<ClusterFile> => JSON.parse(await readFile(join(dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
 
@@ -97,7 +89,7 @@ async function restartNode(id: string): Promise<void> {
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mpc-cluster-'));
   launcher = launch('launcher', [join(ROOT, 'coordinator/cluster.ts'), '--nodes', '3', '--port', String(PORT), '--data-dir', dataDir, '--protocol-workers', '1'], { ...process.env, MPC_API_TOKEN: TOKEN });
-  await until(healthy, 60_000);
+  await until('a healthy cluster', healthy, { within: 60_000, every: 100, errors: 'retry' });
 }, 90_000);
 
 afterAll(async () => {
@@ -107,7 +99,7 @@ afterAll(async () => {
   await launcherGone;
   const processes = (await cluster().catch(() => ({ processes: [] }))).processes;
   for (const p of processes) kill(p.pid);
-  await until(async () => processes.every((p) => !alive(p.pid)), 10_000).catch(() => undefined);
+  await until('every process to exit', async () => processes.every((p) => !alive(p.pid)), { within: 10_000, every: 100, errors: 'retry' }).catch(() => undefined);
   if (failed) console.error(`a test failed: the cluster's data and logs are kept in ${dataDir} (logs/ and launcher.log)`);
   else await rm(dataDir, { recursive: true, force: true });
 }, 30_000);
@@ -215,14 +207,14 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
       expect(res.signers).toEqual([1, 2]);
     }
     kill(procs.find((p) => p.id === 'node-2')!.pid);
-    await until(async () => (await api.health()).nodes.filter((n) => n.online).length === 1, 10_000);
+    await until('one node online', async () => (await api.health()).nodes.filter((n) => n.online).length === 1, { within: 10_000, every: 100, errors: 'retry' });
     // Refused at once: a coordinator that tried anyway would wait out the 60 s deadline and answer 504.
     const refused = (await api.sign(key.id, { message: '00' }, { timeoutMs: 60_000 }).catch((e: unknown) => e)) as MpcApiError;
     expect([refused.status, refused.code]).toEqual([503, 'quorum_unavailable']);
 
     await restartNode('node-2');
     await restartNode('node-3');
-    await until(healthy, 30_000);
+    await until('a healthy cluster', healthy, { within: 30_000, every: 100, errors: 'retry' });
     for (const scheme of SCHEMES) {
       const digest = createHash('sha256').update('after restart').digest();
       const res = await api.sign(keys[scheme]!.id, { message: digest.toString('hex') });
@@ -233,7 +225,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
   it('a coordinator killed and restarted under continuous signing sees its nodes at once (its pings are not taken for replays of the old run\'s)', async () => {
     // Every ping of the old coordinator sits in the nodes' replay guards; the old run must have sent enough of them to matter.
     const pingsSent = async () => Number(/^mpc_heartbeat_pings_total (\d+)/m.exec(await (await fetch(`${BASE}/metrics`)).text())?.[1] ?? NaN);
-    await until(async () => (await pingsSent()) >= 60, 60_000); // 20 per node
+    await until('60 pings sent', async () => (await pingsSent()) >= 60, { within: 60_000, every: 100, errors: 'retry' }); // 20 per node
     const key = await api.createKey({ scheme: 'schnorr-bip340' });
     // Each answer is tagged with the run it was sent to: an answer the old process wrote just before
     // SIGKILL can arrive after the kill, and must not pass for the new run's.
@@ -249,17 +241,17 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
       }
     })();
     try {
-      await until(async () => statuses.some((s) => s.status === 'ok'), 10_000);
+      await until('a healthy status', async () => statuses.some((s) => s.status === 'ok'), { within: 10_000, every: 100, errors: 'retry' });
       const coordinator = (await cluster()).processes.find((p) => p.role === 'coordinator')!;
       const oldPings = await pingsSent();
       kill(coordinator.pid);
       // SIGKILL is asynchronous: until the old process is gone it still holds the port and its stores.
-      await until(async () => !alive(coordinator.pid), 10_000);
+      await until('the coordinator to exit', async () => !alive(coordinator.pid), { within: 10_000, every: 100, errors: 'retry' });
       run = 'new';
       restarted.push(launch('logs/coordinator-restarted', [join(ROOT, 'bin/mpc.ts'), 'start-coordinator', '--config', coordinator.config], { ...process.env, MPC_API_TOKEN: TOKEN }));
       // Before the fix the nodes dropped the new run's pings as replays, and stayed "offline" (503),
       // until it had sent as many as the old run: signing must be back long before that.
-      await until(async () => statuses.some((s) => s.run === 'new' && s.status === 'ok'), 60_000);
+      await until('the new coordinator healthy', async () => statuses.some((s) => s.run === 'new' && s.status === 'ok'), { within: 60_000, every: 100, errors: 'retry' });
       expect(await pingsSent()).toBeLessThan(oldPings / 2);
     } finally {
       // A failure here must not leave requests running into the next test.
@@ -311,8 +303,8 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     await remove(join(dataDir, 'node-3', 'store'), { recursive: true, force: true });
     await restartNode('node-3');
     // The new process is up once its ops endpoint answers (the old one is gone); then the coordinator sees it.
-    await until(async () => (await fetch(`http://127.0.0.1:${PORT + 203}/healthz`)).status === 200, 30_000);
-    await until(healthy, 30_000);
+    await until('the node\'s /healthz', async () => (await fetch(`http://127.0.0.1:${PORT + 203}/healthz`)).status === 200, { within: 30_000, every: 100, errors: 'retry' });
+    await until('a healthy cluster', healthy, { within: 30_000, every: 100, errors: 'retry' });
     for (const key of mpc('keys', 'list').out.keys as { id: string; scheme: string }[]) {
       const repaired = mpc('key', 'repair', key.id, '--node', '3');
       expect(repaired.code, `${key.scheme}: ${JSON.stringify(repaired.out)}`).toBe(0);
@@ -358,7 +350,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect(() => mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!)).toThrow(/need 3 distinct custodian shares, got 2/);
     expect(JSON.parse(mpc('backup', 'restore', '--config', node3.config, '--in', file, '--share', shares[0]!, '--share', shares[2]!, '--share', shares[4]!))).toEqual({ keys: held });
     await restartNode('node-3');
-    await until(healthy, 30_000);
+    await until('a healthy cluster', healthy, { within: 30_000, every: 100, errors: 'retry' });
     // The running node exports when it was last backed up (the backup-age alert's input).
     const nodeMetrics = await (await fetch(`http://127.0.0.1:${PORT + 203}/metrics`)).text();
     const backedUpAt = Number(/^mpc_node_last_backup_timestamp_seconds (\d+)/m.exec(nodeMetrics)?.[1]);
@@ -366,7 +358,7 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect(nodeMetrics).toMatch(/^mpc_node_last_backup_duration_seconds [0-9.e-]+$/m);
     kill((await cluster()).processes.find((p) => p.id === 'node-1')!.pid); // the quorum must use node 3
     const message = Buffer.from('restored');
-    await until(async () => (await outcome(api.sign(keys['eddsa-ed25519']!.id, { message: message.toString('hex') }))) === 'ok', 20_000);
+    await until('a signature', async () => (await outcome(api.sign(keys['eddsa-ed25519']!.id, { message: message.toString('hex') }))) === 'ok', { within: 20_000, every: 100, errors: 'retry' });
     const res = await api.sign(keys['eddsa-ed25519']!.id, { message: message.toString('hex') });
     expect(res.signers).toEqual([2, 3]);
     expect(opensslEd25519Verifies(Buffer.from(res.signature, 'hex'), message, Buffer.from(res.publicKey, 'hex'))).toBe(true);

@@ -15,6 +15,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
 import { MpcClient } from 'mpc-signer/client';
+import { until } from '../support/until.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dockerUp = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
@@ -42,15 +43,6 @@ function compose(...args: string[]): string {
 }
 
 const api = new MpcClient({ baseUrl: BASE, token: TOKEN, timeoutMs: 60_000 });
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await ok().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const online = async (n: number) => {
   return (await api.health()).nodes.filter((x) => x.online).length === n;
@@ -87,7 +79,7 @@ describe.skipIf(!dockerUp)('compose cluster (3-of-5, node-3 on SoftHSM2 via PKCS
   }, 120_000);
 
   it('comes up healthy with all five nodes connected, node-3 sealing through PKCS#11', async () => {
-    await waitFor('five nodes online', () => online(5), 120_000);
+    await until('five nodes online', () => online(5), { within: 120_000, every: 500, errors: 'retry' });
     const config = JSON.parse(compose('exec', '-T', 'node-3', 'cat', '/data/node-3/node.json')) as { provider: { type: string } };
     expect(config.provider.type).toBe('pkcs11');
     expect(compose('exec', '-T', 'node-3', 'id', '-u').trim()).toBe('10001');
@@ -104,14 +96,14 @@ describe.skipIf(!dockerUp)('compose cluster (3-of-5, node-3 on SoftHSM2 via PKCS
 
   it('signs with a node container stopped, and takes the node back after it restarts', async () => {
     compose('stop', '-t', '5', 'node-2');
-    await waitFor('node-2 seen offline', () => online(4), 60_000);
+    await until('node-2 seen offline', () => online(4), { within: 60_000, every: 500, errors: 'retry' });
     for (const key of keys) {
       const signers = await signAndVerify(key, 'pay 2 BTC to Bob');
       expect(signers).not.toContain(2);
       expect(signers).toHaveLength(3);
     }
     compose('start', 'node-2');
-    await waitFor('node-2 back online', () => online(5), 60_000);
+    await until('node-2 back online', () => online(5), { within: 60_000, every: 500, errors: 'retry' });
     expect((await api.getKey(keys[0]!.id)).publicKey).toBe(keys[0]!.publicKey);
   }, 240_000);
 });

@@ -19,17 +19,10 @@ import { ProtocolWorkers } from '../../node/session/worker-pool.ts';
 import { signOnWorkers } from '../../simulations/worker-sessions.ts';
 import { FaultController } from '../../simulations/faults.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
+import { until } from '../support/until.ts';
 
 const ctx = (ms = 30_000): RequestContext => ({ deadline: Date.now() + ms, requestId: 'test', emit: () => undefined });
 const messageFor = (scheme: Scheme, text: string) => (scheme === 'eddsa-ed25519' ? Buffer.from(text) : createHash('sha256').update(text).digest());
-
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 let cluster: MemoryCluster | undefined;
 const pools: ProtocolWorkers[] = [];
@@ -67,7 +60,7 @@ describe('protocol workers in a cluster', () => {
     await c.settle();
     c.recordAudits = true;
     const key = await c.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
-    await until('a full pool of 8', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 8, 30_000);
+    await until('a full pool of 8', () => c.engine.presignPoolSize({ keyId: key.id, derivationPath: '' }) === 8, { within: 30_000 });
     for (let i = 0; i < 4; i++) {
       const message = messageFor('ecdsa-secp256k1', `pooled ${i}`);
       const res = await c.engine.sign(key.id, { message }, ctx());

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEther, recoverTransactionAddress, serializeTransaction, type TransactionSerializableEIP1559 } from 'viem';
 import { receiptVerifies, type PendingRequest } from 'mpc-signer/client';
+import { until } from '../support/until.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PORT = 19900 + Math.floor(Math.random() * 400) * 4;
@@ -39,14 +40,6 @@ function mpc(...args: string[]): { code: number; out: any; err: string } {
   }
 }
 
-async function until(check: () => Promise<boolean> | boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await Promise.resolve(check()).catch(() => false))) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mpc-policy-'));
   work = await mkdtemp(join(tmpdir(), 'mpc-policy-work-'));
@@ -54,7 +47,7 @@ beforeAll(async () => {
   const log = createWriteStream(join(dataDir, 'launcher.log'));
   launcher.stdout!.pipe(log);
   launcher.stderr!.pipe(log);
-  await until(() => mpc('health').out?.status === 'ok', 60_000);
+  await until('a healthy cluster', () => mpc('health').out?.status === 'ok', { within: 60_000, every: 100, errors: 'retry' });
 }, 90_000);
 
 afterAll(async () => {
@@ -109,7 +102,7 @@ describe('policy walkthrough (README, "Policy") on real processes', () => {
     const bob = mpc('approve', waiting.requestId, '--name', 'bob', '--key', 'bob.key');
     expect(bob.code, bob.err).toBe(0);
     let done: PendingRequest = bob.out;
-    await until(() => (done = mpc('request', waiting.requestId).out).status === 'signed', 30_000);
+    await until('the request signed', () => (done = mpc('request', waiting.requestId).out).status === 'signed', { within: 30_000, every: 100, errors: 'retry' });
     const sig = done.result!;
     const signed = serializeTransaction(tx, { r: `0x${sig.r!}`, s: `0x${sig.s!}`, yParity: sig.recoveryId! });
     expect(await recoverTransactionAddress({ serializedTransaction: signed })).toBe(key.addresses.ethereum);
@@ -130,7 +123,7 @@ describe('policy walkthrough (README, "Policy") on real processes', () => {
     mpc('approve', next.requestId, '--name', 'bob', '--key', 'bob.key');
     mpc('approve', next.requestId, '--name', 'carol', '--key', 'carol.key');
     let over: PendingRequest = next;
-    await until(() => (over = mpc('request', next.requestId).out).status === 'failed', 30_000);
+    await until('the request failed', () => (over = mpc('request', next.requestId).out).status === 'failed', { within: 30_000, every: 100, errors: 'retry' });
     expect(over.error).toMatchObject({ code: 'policy_denied', message: expect.stringMatching(/over the daily cap/) });
 
     // Operators see the version each node enforces and its decisions on its metrics endpoint.

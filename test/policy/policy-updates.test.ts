@@ -13,20 +13,13 @@ import type { PartyId } from '../../protocol/core/ids.ts';
 import type { RequestContext } from '../../coordinator/service.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
 import { signedPolicy, testAdministrators, testSigner } from '../support/policy.ts';
+import { until } from '../support/until.ts';
 
 const ctx = (ms = 20_000): RequestContext => ({ deadline: Date.now() + ms, requestId: 'test', emit: () => undefined });
 const allowAll = (version: number): Policy => ({ version, rules: [], default: 'allow' });
 
 let cluster: MemoryCluster | undefined;
 afterEach(() => cluster?.close());
-
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const versions = async (c: MemoryCluster) => Promise.all([1, 2, 3].map(async (n) => (await c.vaults.get(n)!.policy.active()).version));
 
@@ -50,7 +43,7 @@ describe('policy versions', () => {
         cluster.sendAsCoordinator(n, { type: 'policy', nonce: randomBytes(16) as Bytes, document: p.document as Bytes, signatures: p.signatures.map((s) => ({ admin: s.admin, signature: s.signature as Bytes, mldsaSignature: new Uint8Array() as Bytes })) });
       }
     }
-    await until(() => cluster!.reports.filter((r) => r.report.type === 'policy_status').length === 6);
+    await until('six policy status reports', () => cluster!.reports.filter((r) => r.report.type === 'policy_status').length === 6);
     for (const r of cluster.reports.filter((r) => r.report.type === 'policy_status')) {
       expect(r.report).toMatchObject({ version: 0, error: expect.stringMatching(/needs 2 administrator signatures/) });
     }
@@ -79,7 +72,7 @@ describe('policy versions', () => {
     await expect(cluster.engine.proposePolicy(v2again.document, v2again.signatures)).rejects.toMatchObject({ code: 'policy_invalid' });
     cluster.reports.length = 0;
     for (const n of [1, 2, 3]) cluster.sendAsCoordinator(n, { type: 'policy', nonce: randomBytes(16) as Bytes, document: v1.document as Bytes, signatures: v1.signatures.map((s) => ({ admin: s.admin, signature: s.signature as Bytes, mldsaSignature: new Uint8Array() as Bytes })) });
-    await until(() => cluster!.reports.filter((r) => r.report.type === 'policy_status').length === 3);
+    await until('three policy status reports', () => cluster!.reports.filter((r) => r.report.type === 'policy_status').length === 3);
     for (const r of cluster.reports) expect(r.report).toMatchObject({ type: 'policy_status', version: 2, error: expect.stringMatching(/not above the version in force \(2\)/) });
     expect(await versions(cluster)).toEqual([2, 2, 2]);
   });
@@ -95,7 +88,7 @@ describe('policy versions', () => {
     expect(view.nodes.map((n) => n.version)).toEqual([1, 1, undefined]);
     expect(await versions(cluster)).toEqual([1, 1, 0]);
     cluster.restart(3);
-    await until(async () => (await versions(cluster!))[2] === 1);
+    await until('node 3 at policy version 1', async () => (await versions(cluster!))[2] === 1);
     // A 3-of-3 key needs node 3: it signs under version 1 with the others.
     expect((await cluster.engine.sign(key.id, { message: Buffer.from('back') }, ctx())).signers).toEqual([1, 2, 3]);
   });
@@ -117,7 +110,7 @@ describe('policy versions', () => {
       for (const n of [1, 2]) cluster.sendAsCoordinator(n, { type: 'sign', request, signature: cluster.signAsCoordinator(requestSigningInput('sign', request)) as Bytes });
       const sessionHex = Buffer.from(session).toString('hex');
       const of = (r: { report: NodeReport }) => 'session' in r.report && Buffer.from(r.report.session).toString('hex') === sessionHex;
-      await until(() => cluster!.reports.filter(of).length === 2);
+      await until('two reports of the update', () => cluster!.reports.filter(of).length === 2);
       for (const r of cluster.reports.filter(of)) expect(r.report).toMatchObject({ type: 'failed', code: 'policy_mismatch' });
     }
   });

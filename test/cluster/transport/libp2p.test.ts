@@ -11,6 +11,7 @@ import type { HandshakeInfo, HandshakeTestHooks } from '../../../cluster/transpo
 import { Libp2pTransport } from '../../../cluster/transport/libp2p.ts';
 import { manifestJson, parseManifest, type ClusterManifest } from '../../../cluster/transport/manifest.ts';
 import type { MemberId } from '../../../cluster/transport/types.ts';
+import { until } from '../../support/until.ts';
 
 const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
@@ -62,14 +63,6 @@ async function start(m: Member, manifest: ClusterManifest, extra: { hooks?: Hand
   return { t, received };
 }
 
-const until = async (check: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe('libp2p transport with the hybrid post-quantum channel', () => {
   it('delivers frames both ways between pinned members, over X25519MLKEM768', async () => {
     const ms = await members(['coordinator', 'node-1', 'node-2']);
@@ -81,7 +74,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     await n1!.t.send('node-2' as MemberId, Buffer.from('n1 to n2'));
     await n2!.t.send('node-1' as MemberId, Buffer.from('n2 to n1'));
     for (let i = 0; i < 50; i++) await c!.t.send('node-2' as MemberId, Buffer.from(`seq ${i}`));
-    await until(() => n1!.received.length === 2 && c!.received.length === 1 && n2!.received.length === 51);
+    await until('every frame', () => n1!.received.length === 2 && c!.received.length === 1 && n2!.received.length === 51);
     expect(n1!.received).toContainEqual({ from: 'coordinator', frame: 'to n1' });
     expect(n1!.received).toContainEqual({ from: 'node-2', frame: 'n2 to n1' });
     expect(c!.received).toEqual([{ from: 'node-1', frame: 'to c' }]);
@@ -110,7 +103,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     const c = await start(ms[0]!, viaProxy);
     const n1 = await start(ms[1]!, manifestOf(ms));
     await c.t.send('node-1' as MemberId, Buffer.from('x'));
-    await until(() => n1.received.length === 1);
+    await until('one frame at node-1', () => n1.received.length === 1);
     // Noise + libp2p framing alone is a few hundred bytes; the hybrid hello carries a 1184-byte
     // ML-KEM encapsulation key and the accept a 1088-byte ciphertext, both visible as volume.
     expect(bytes.toResponder).toBeGreaterThan(1184 + 32);
@@ -124,10 +117,10 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     const c = await Libp2pTransport.create({ self: 'coordinator' as MemberId, manifest, identitySeed: ms[0]!.seed, listen: `127.0.0.1:${ms[0]!.port}`, onDialRetry: (_peer, attempt) => retries.push(attempt) });
     open.push(c);
     const sent = ['first', 'second', 'third'].map((f) => c.send('node-1' as MemberId, Buffer.from(f)));
-    await until(() => retries.length > 0); // node-1 refused the first dial: nobody listens on its port
+    await until('a dial retried', () => retries.length > 0); // node-1 refused the first dial: nobody listens on its port
     const n1 = await start(ms[1]!, manifest);
     await Promise.all(sent);
-    await until(() => n1.received.length === 3);
+    await until('three frames at node-1', () => n1.received.length === 3);
     expect(n1.received.map((r) => r.frame)).toEqual(['first', 'second', 'third']);
   });
 
@@ -148,7 +141,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     // The stranger knows node-1's real key and address but is not pinned by node-1.
     const s = await start(stranger!, manifestOf([ms[0]!, ms[1]!, stranger!]));
     await expect(s.t.send('node-1' as MemberId, Buffer.from('let me in'))).rejects.toThrow();
-    await until(() => refused.some((r) => r.includes('not in the manifest')));
+    await until('a refusal: not in the manifest', () => refused.some((r) => r.includes('not in the manifest')));
   });
 
   it('refuses a classical-only peer, without downgrading', async () => {
@@ -158,7 +151,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     const n1 = await start(ms[1]!, manifest, { refused });
     const classical = await start(ms[0]!, manifest, { hooks: { classicalOnly: true } });
     await expect(classical.t.send('node-1' as MemberId, Buffer.from('plain'))).rejects.toThrow();
-    await until(() => refused.some((r) => r.includes('classical-only peers are refused')));
+    await until('a refusal of the classical-only peer', () => refused.some((r) => r.includes('classical-only peers are refused')));
     expect(n1.received).toEqual([]);
   });
 
@@ -174,12 +167,12 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     await c.t.send('node-1' as MemberId, new Uint8Array(16384)).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     await c.t.send('node-1' as MemberId, Buffer.from('after')).catch(() => undefined);
-    await until(() => got.includes('small'));
+    await until('the small frame', () => got.includes('small'));
     // Either the write failed with the stream, or a later send re-dials; eventually frames flow again.
-    await until(() => {
+    await until('frames flowing again', () => {
       void c.t.send('node-1' as MemberId, Buffer.from('again')).catch(() => undefined);
       return got.includes('again');
-    }, 8000);
+    });
     expect(got.some((g) => g.length === 16384)).toBe(false);
   });
 
@@ -190,7 +183,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     const n1 = await start(ms[1]!, manifest, { refused });
     const hostile = await start(ms[0]!, manifest, { hooks: { helloPadding: 1024 * 1024 } });
     await expect(hostile.t.send('node-1' as MemberId, Buffer.from('x'))).rejects.toThrow();
-    await until(() => refused.some((r) => r.startsWith('coordinator: stream closed')));
+    await until('the closed stream reported', () => refused.some((r) => r.startsWith('coordinator: stream closed')));
     expect(n1.received).toEqual([]);
   });
 
@@ -209,8 +202,8 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     idle.forEach((s, i) => s.on('close', () => closed.add(i)));
     const c = await start(ms[0]!, manifest);
     await c.t.send('node-1' as MemberId, Buffer.from('through'));
-    await until(() => n1.received.some((r) => r.frame === 'through'));
-    await until(() => closed.size === idle.length, 10_000);
+    await until('the frame through', () => n1.received.some((r) => r.frame === 'through'));
+    await until('every idle connection closed', () => closed.size === idle.length);
   });
 
   it('a member that writes back on a stream it was dialled on is cut off, and what it wrote is not kept', async () => {
@@ -220,17 +213,17 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     const c = await start(ms[0]!, manifest, { refused });
     const n1 = await start(ms[1]!, manifest);
     await c.t.send('node-1' as MemberId, Buffer.from('hello'));
-    await until(() => n1.received.length === 1);
+    await until('one frame at node-1', () => n1.received.length === 1);
     // The hostile member writes 4 MiB back on the inbound stream the coordinator opened to it.
     const inbound = [...((n1.t as unknown as { inbound: Map<string, Set<{ write(f: Uint8Array): Promise<void> }>> }).inbound.get('coordinator') ?? [])];
     expect(inbound.length).toBe(1);
     await Promise.all(Array.from({ length: 64 }, () => inbound[0]!.write(new Uint8Array(64 * 1024)).catch(() => undefined)));
-    await until(() => refused.some((r) => r === 'node-1: wrote on a stream it did not open'));
+    await until('the refusal of a write on a dialled stream', () => refused.some((r) => r === 'node-1: wrote on a stream it did not open'));
     // The coordinator re-dials and frames flow again.
-    await until(() => {
+    await until('frames flowing again', () => {
       void c.t.send('node-1' as MemberId, Buffer.from('again')).catch(() => undefined);
       return n1.received.some((r) => r.frame === 'again');
-    }, 8000);
+    });
   });
 
   it('rekeys: after its frame limit a channel is replaced by a new stream with a fresh hybrid handshake, and no frame is lost', async () => {
@@ -241,7 +234,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     const c = await Libp2pTransport.create({ self: 'coordinator' as MemberId, manifest, identitySeed: ms[0]!.seed, listen: `127.0.0.1:${ms[0]!.port}`, channelMaxFrames: 4, onHandshake: (i) => handshakes.push(i) });
     open.push(c);
     for (let i = 0; i < 12; i++) await c.send('node-1' as MemberId, Buffer.from(`frame ${i}`));
-    await until(() => n1.received.length === 12);
+    await until('twelve frames at node-1', () => n1.received.length === 12);
     // Frames of different streams may interleave on arrival; none is lost or duplicated.
     expect(n1.received.map((r) => r.frame).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `frame ${i}`).sort());
     expect(handshakes.length).toBe(3);
@@ -255,7 +248,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     const s = connect({ host: '127.0.0.1', port: ms[1]!.port, localAddress: '127.0.0.2' });
     s.on('error', () => undefined);
     const closed = new Promise<void>((r) => s.on('close', () => r()));
-    await until(() => refused.includes('127.0.0.2: address not in the manifest'));
+    await until('the refusal of 127.0.0.2', () => refused.includes('127.0.0.2: address not in the manifest'));
     await closed;
   });
 });
