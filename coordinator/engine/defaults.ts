@@ -2,6 +2,12 @@
 export const ENGINE_DEFAULTS = {
   /** One signing attempt's limit before a retry with another quorum. */
   attemptTimeoutMs: 5000,
+  /**
+   * A retry that must repeat a node that failed this request waits first: this long before the
+   * first such repeat, doubling to `repeatRetryMaxMs` (each wait jittered down to half).
+   */
+  repeatRetryFirstMs: 100,
+  repeatRetryMaxMs: 2000,
   /** A key generation's (and a refresh's) limit. */
   keygenTimeoutMs: 120_000,
   /** Ping period. */

@@ -3,7 +3,8 @@
  * return with code that did not produce it before returning it. The first attempt signs with a
  * presignature from the key's pool when there is one (presign-pool.ts). A failed attempt (abort,
  * silence, an unreachable node, an invalid signature) is retried with another quorum while the
- * request's deadline allows, leaving out whoever the failure points at.
+ * request's deadline allows, leaving out whoever the failure points at; when no such quorum is
+ * left, the retry waits first (see `repeatDelayMs`).
  */
 import type { Bytes } from '../../protocol/core/codec.ts';
 import { partyId } from '../../protocol/core/ids.ts';
@@ -65,6 +66,7 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
   ctx.dispatch.admit();
   const target = { keyId, derivationPath: request.derivationPath ?? '', ...(request.taproot ? { taproot: request.taproot } : {}) };
   const failed = new Set<NodeId>();
+  let repeats = 0;
   let lastReason = '';
   let lastCode = '';
   for (let attempt = 1; ; attempt++) {
@@ -141,8 +143,24 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
     }
     rc.emit({ type: 'completed', session: command.session, ok: false, error: lastCode });
     ctx.opts.log?.('sign_attempt_failed', { keyId, attempt, quorum, reason: lastReason });
+    const fresh = key.nodes.filter((n) => ctx.liveness.isOnline(n) && !failed.has(n));
+    if (fresh.length < key.threshold) await pause(Math.min(repeatDelayMs(repeats++), rc.deadline - Date.now()));
   }
 }
+
+/**
+ * How long the `repeats`-th retry that repeats a failed node waits. Without it a fault that
+ * persists (a burned OT pair in a t-of-t key, a node that refuses) is retried as fast as the
+ * network allows until the deadline: hundreds of attempts, each one the nodes admit counting
+ * against the key's policy limits (SECURITY.md) and each costing the nodes a session. Doubling
+ * keeps a transient fault's retry quick; the jitter keeps requests that failed together apart.
+ */
+export function repeatDelayMs(repeats: number, random: () => number = Math.random): number {
+  const full = Math.min(ENGINE_DEFAULTS.repeatRetryMaxMs, ENGINE_DEFAULTS.repeatRetryFirstMs * 2 ** repeats);
+  return full * (0.5 + random() / 2);
+}
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** How long a finished signature waits for signers' receipts still on their way. */
 const RECEIPT_GRACE_MS = 500;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyView } from '../../coordinator/key-view.ts';
+import { repeatDelayMs } from '../../coordinator/engine/sign.ts';
 import { ServiceError, type RequestContext, type SessionEvent } from '../../coordinator/service.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
 import { FaultController } from '../../simulations/faults.ts';
@@ -253,6 +254,28 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     const before = events.length;
     for (let i = 0; i < 5; i++) await cluster.engine.sign(key.id, { message: digest }, ctx(events));
     expect(events.slice(before).filter((e) => e.type === 'retried')).toEqual([]);
+  });
+
+  it('a fault that leaves no other quorum is retried after waits that double, not as fast as the network allows until the deadline', async () => {
+    const events: SessionEvent[] = [];
+    cluster = await MemoryCluster.create({ nodes: 3 });
+    await cluster.settle();
+    // 3-of-3 with node 1's OT setup with node 2 burned: node 1 refuses at once, every attempt, and
+    // every retry must repeat it.
+    const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', threshold: 3 }, ctx());
+    await cluster.vaults.get(1)!.burnPair(key.id, 2 as never, 0);
+    const err = await cluster.engine.sign(key.id, { message: createHash('sha256').update('stuck').digest() }, ctx(events, 3000)).catch((e: unknown) => e);
+    expect((err as ServiceError).code).toBe('deadline_exceeded');
+    // Waits of at least 50, 100, 200, 400, 800, 1000, 1000 ms fit at most eight attempts in 3 s;
+    // retried at once, the same 3 s held hundreds.
+    const attempts = events.filter((e) => e.type === 'started').length;
+    expect(attempts).toBeGreaterThan(1);
+    expect(attempts).toBeLessThanOrEqual(8);
+  });
+
+  it('the wait before a repeated quorum doubles from 100 ms to at most 2 s, jittered down to half', () => {
+    expect([0, 1, 2, 3, 4, 5, 9, 60].map((r) => repeatDelayMs(r, () => 1))).toEqual([100, 200, 400, 800, 1600, 2000, 2000, 2000]);
+    expect([0, 4, 5].map((r) => repeatDelayMs(r, () => 0))).toEqual([50, 800, 1000]);
   });
 
   it('keeps peers\' messages that arrive while a node is still unsealing its share', async () => {
