@@ -38,10 +38,7 @@ export class GroupCommit {
         const batch = this.pending;
         this.pending = [];
         try {
-          await this.db.batch(
-            batch.flatMap((w) => w.ops),
-            { sync: true },
-          );
+          await this.db.batch(batch.flatMap((w) => w.ops), { sync: true });
           for (const w of batch) w.done();
         } catch (e) {
           for (const w of batch) w.done(e ?? new Error('batch write failed'));
