@@ -8,8 +8,8 @@
  * and `warm`, one whose coordinator keeps a pool of `--pool` presignatures per key (low-water mark
  * a quarter of it). Warm first sends a `burst` of half the pool, one request at a time, from a full
  * pool: what a request sees while presignatures are ready and no refill competes for the cores
- * (after an unmeasured warm-up that drains and refills the pool three times, so a fresh
- * process's first, interpreted runs of the signing path are not what the burst measures).
+ * (after an unmeasured warm-up that drains and refills the pool WARM_UP_ROUNDS times, so a
+ * fresh process's first, interpreted runs of the signing path are not what the burst measures).
  * Then the levels run as in cold: the pool drains and refills in the background meanwhile, so
  * their sig/s is sustained throughput with the making of the presignatures included (and full
  * signing whenever the pool runs dry).
