@@ -4,9 +4,9 @@
  * proxy), and refusals of an unknown peer and of a classical-only peer.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect, Socket, type Server } from 'node:net';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HandshakeInfo, HandshakeTestHooks } from '../../../cluster/transport/hybrid.ts';
 import { Libp2pTransport } from '../../../cluster/transport/libp2p.ts';
 import { manifestJson, parseManifest, type ClusterManifest } from '../../../cluster/transport/manifest.ts';
@@ -82,6 +82,27 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     expect(handshakes.length).toBeGreaterThanOrEqual(8); // both sides of 4 directed channels
     for (const h of handshakes) expect(h).toMatchObject({ group: 'X25519MLKEM768', encapsulationKeyBytes: 1184, ciphertextBytes: 1088 });
     expect(c!.t.connectedPeers()).toEqual(['node-1', 'node-2']);
+  });
+
+  it('hands each Noise message to the socket in one write, its length prefix joined to its ciphertext', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const [c, n1] = await Promise.all(ms.map((m) => start(m, manifest)));
+    await c!.t.send('node-1' as MemberId, Buffer.from('channel up'));
+    await until('the first frame', () => n1!.received.length === 1);
+    const writes = vi.spyOn(Socket.prototype, 'write');
+    let chunks: Uint8Array[];
+    try {
+      for (let i = 0; i < 20; i++) await c!.t.send('node-1' as MemberId, Buffer.from(`frame ${i}`));
+      await until('every frame', () => n1!.received.length === 21);
+    } finally {
+      chunks = writes.mock.calls.map(([chunk]) => chunk as Uint8Array); // restoring clears the calls
+      writes.mockRestore();
+    }
+    // Before, every message went out as two writes, the first its 2-byte length alone (and with
+    // Nagle off, as a segment of its own).
+    expect(chunks.length).toBeGreaterThanOrEqual(20);
+    for (const chunk of chunks) expect(chunk.length).toBe(2 + ((chunk[0]! << 8) | chunk[1]!)); // one whole Noise message
   });
 
   it('puts the ML-KEM-768 key and ciphertext on the wire (recording proxy)', async () => {
