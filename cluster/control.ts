@@ -180,14 +180,14 @@ export interface DestroyRequest {
 
 /** What the coordinator sends a node. */
 export type CoordinatorMessage =
-  | { readonly type: 'keygen'; readonly request: Bytes; readonly signature: Bytes }
-  | { readonly type: 'sign'; readonly request: Bytes; readonly signature: Bytes }
-  | { readonly type: 'presign'; readonly request: Bytes; readonly signature: Bytes }
-  | { readonly type: 'destroy'; readonly request: Bytes; readonly signature: Bytes }
-  | { readonly type: 'refresh'; readonly request: Bytes; readonly signature: Bytes }
-  | { readonly type: 'confirm_epoch'; readonly request: Bytes; readonly signature: Bytes }
-  | { readonly type: 'repair'; readonly request: Bytes; readonly signature: Bytes }
-  | { readonly type: 'reshare'; readonly request: Bytes; readonly signature: Bytes }
+  | { readonly type: 'keygen'; readonly request: Bytes }
+  | { readonly type: 'sign'; readonly request: Bytes }
+  | { readonly type: 'presign'; readonly request: Bytes }
+  | { readonly type: 'destroy'; readonly request: Bytes }
+  | { readonly type: 'refresh'; readonly request: Bytes }
+  | { readonly type: 'confirm_epoch'; readonly request: Bytes }
+  | { readonly type: 'repair'; readonly request: Bytes }
+  | { readonly type: 'reshare'; readonly request: Bytes }
   | { readonly type: 'cancel'; readonly session: Bytes }
   /**
    * Heartbeat. The nonce is unique across coordinator runs (a random prefix per start and a
@@ -367,18 +367,17 @@ function tagged<M extends { type: string }>(variants: Variants<M>): Codec<M> {
   };
 }
 
-const signature = bytes({ min: 64, max: 8192 });
 const request = bytes({ min: 1, max: MAX_SIGN_MESSAGE_BYTES + 4096 });
 
 export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>({
-  keygen: struct({ request, signature }),
-  sign: struct({ request, signature }),
-  presign: struct({ request, signature }),
-  destroy: struct({ request, signature }),
-  refresh: struct({ request, signature }),
-  confirm_epoch: struct({ request, signature }),
-  repair: struct({ request, signature }),
-  reshare: struct({ request, signature }),
+  keygen: struct({ request }),
+  sign: struct({ request }),
+  presign: struct({ request }),
+  destroy: struct({ request }),
+  refresh: struct({ request }),
+  confirm_epoch: struct({ request }),
+  repair: struct({ request }),
+  reshare: struct({ request }),
   cancel: struct({ session }),
   ping: struct({ nonce: bytes(16) }),
   keygen_done: struct({ session, keyId, groupKey: bytes({ min: 32, max: 33 }), chainCode: bytes(32) }),
@@ -399,10 +398,16 @@ export const clusterMessageCodec: Codec<ClusterMessage> = tagged<ClusterMessage>
 export const encodeClusterMessage = (m: ClusterMessage): Uint8Array => encodeCbor(clusterMessageCodec, m);
 export const decodeClusterMessage = (b: Uint8Array): ClusterMessage => decodeCbor(clusterMessageCodec, b);
 
-/** Domain-separates the coordinator's request signatures from every other use of its key. */
-export type SignedRequestType = 'keygen' | 'sign' | 'presign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair' | 'reshare';
+/**
+ * The requests the coordinator sends, each the CBOR encoding of its type's record. What makes a
+ * node act on one is the envelope it came in (cluster/envelope.ts): signed by the coordinator's
+ * identity key over the message, its type and these bytes included, bound to this node as the
+ * recipient, and checked before anything is decoded; a second signature over the request alone
+ * would add nothing to that.
+ */
+export type RequestType = 'keygen' | 'sign' | 'presign' | 'destroy' | 'refresh' | 'confirm_epoch' | 'repair' | 'reshare';
 
-/** The codec of each signed request type: the coordinator encodes with it, a node decodes with it. */
+/** The codec of each request type: the coordinator encodes with it, a node decodes with it. */
 export const REQUEST_CODECS = {
   keygen: keygenRequestCodec,
   sign: signRequestCodec,
@@ -412,18 +417,11 @@ export const REQUEST_CODECS = {
   confirm_epoch: confirmEpochRequestCodec,
   repair: repairRequestCodec,
   reshare: reshareRequestCodec,
-} as const satisfies Record<SignedRequestType, unknown>;
+} as const satisfies Record<RequestType, unknown>;
 
-/** The request a signed request type carries. */
-export type RequestOf<T extends SignedRequestType> = (typeof REQUEST_CODECS)[T] extends Codec<infer R> ? R : never;
+/** The request a request type carries. */
+export type RequestOf<T extends RequestType> = (typeof REQUEST_CODECS)[T] extends Codec<infer R> ? R : never;
 
 /** The codec of `type`'s request, typed by it. */
-export const requestCodec = <T extends SignedRequestType>(type: T): Codec<RequestOf<T>> => REQUEST_CODECS[type] as unknown as Codec<RequestOf<T>>;
+export const requestCodec = <T extends RequestType>(type: T): Codec<RequestOf<T>> => REQUEST_CODECS[type] as unknown as Codec<RequestOf<T>>;
 
-export function requestSigningInput(type: SignedRequestType, request: Uint8Array): Uint8Array {
-  const domain = new TextEncoder().encode(`mpc-signer/coordinator-request/${type}/v1\0`);
-  const out = new Uint8Array(domain.length + request.length);
-  out.set(domain);
-  out.set(request, domain.length);
-  return out;
-}

@@ -72,7 +72,6 @@ export async function startCoordinator(configFile: string): Promise<{ stop(): Pr
     attemptTimeoutMs: config.attemptTimeoutMs,
     maxSessions: config.maxSessions,
     ...(config.defaultThreshold ? { defaultThreshold: config.defaultThreshold } : {}),
-    signRequest: identity.sign,
     send: (node, message) => link.send({ role: 'node', id: partyId(node) }, message),
     ...(manifest.administrators ? { administrators: manifest.administrators } : {}),
     policyStore: policyFile(config.dataDir),

@@ -21,7 +21,7 @@ import { startOpsServer, type NodeOps } from './ops-server.ts';
 import { recordBackup } from './backup-status.ts';
 import { NodeRuntime } from './runtime.ts';
 import { ShareStore } from './store/share-store.ts';
-import { COORDINATOR, nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
+import { nodeMember, nodeNumber } from '../cluster/transport/manifest.ts';
 
 export const identityFile = (dataDir: string) => join(dataDir, 'identity.json');
 export const auditFile = (dataDir: string) => join(dataDir, 'audit.log');
@@ -133,7 +133,6 @@ export async function startNode(configFile: string): Promise<{ stop(): Promise<v
     self: partyId(config.id),
     members: [...manifest.members.keys()].flatMap((m) => { const n = nodeNumber(m); return n === undefined ? [] : [partyId(n)]; }),
     auth: { sign: identity.sign, verify: (from, m, s) => verify(nodeMember(from), m, s) },
-    verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
     vault: store,
     policy: store.policy,
     ...(manifest.administrators ? { administrators: manifest.administrators } : {}),

@@ -10,7 +10,7 @@
  * when the session ends) and is reported to the coordinator with its culprits.
  */
 import { decode as decodeLoose } from 'cbor-x';
-import { requestCodec, requestSigningInput, type ClusterMessage, type CoordinatorMessage, type RequestOf, type SignedRequestType } from '../cluster/control.ts';
+import { requestCodec, type ClusterMessage, type CoordinatorMessage, type RequestOf, type RequestType } from '../cluster/control.ts';
 import type { Peer } from '../cluster/link.ts';
 import { decodeCbor, type Bytes } from '../protocol/core/codec.ts';
 import { DecodeError } from '../protocol/core/errors.ts';
@@ -41,8 +41,6 @@ export interface NodeRuntimeOptions {
   readonly members: readonly PartyId[];
   /** Signs this node's reliable-broadcast digests and verifies its peers' (identity keys). */
   readonly auth: PartyAuth;
-  /** Verifies the coordinator's signature over a request's signing input. */
-  readonly verifyCoordinator: (input: Uint8Array, signature: Uint8Array) => boolean;
   readonly vault: ShareVault;
   /** The node's policy state (kept in the same ledger as its shares). */
   readonly policy: PolicyLedger;
@@ -168,24 +166,24 @@ export class NodeRuntime {
       case 'policy':
         return applyPolicy(ctx, message);
       case 'keygen':
-        return startKeygen(ctx, this.verified('keygen', message));
+        return startKeygen(ctx, this.decoded('keygen', message));
       case 'sign':
-        return startSign(ctx, this.verified('sign', message));
+        return startSign(ctx, this.decoded('sign', message));
       case 'presign':
-        return startPresign(ctx, this.verified('presign', message));
+        return startPresign(ctx, this.decoded('presign', message));
       case 'refresh':
-        return startRefresh(ctx, this.verified('refresh', message));
+        return startRefresh(ctx, this.decoded('refresh', message));
       case 'repair':
-        return startRepair(ctx, this.verified('repair', message));
+        return startRepair(ctx, this.decoded('repair', message));
       case 'reshare':
-        return startReshare(ctx, this.verified('reshare', message));
+        return startReshare(ctx, this.decoded('reshare', message));
       case 'confirm_epoch': {
-        const request = this.verified('confirm_epoch', message);
+        const request = this.decoded('confirm_epoch', message);
         await this.opts.vault.confirmEpoch(request.keyId, request.epoch);
         return;
       }
       case 'destroy': {
-        const request = this.verified('destroy', message);
+        const request = this.decoded('destroy', message);
         await this.claimSession(request.keyId, request.session);
         await this.opts.vault.destroyKey(request.keyId);
         await ctx.audit({ event: 'destroy', keyId: request.keyId, session: Buffer.from(request.session).toString('hex'), signers: [], outcome: 'completed' });
@@ -195,11 +193,11 @@ export class NodeRuntime {
     }
   }
 
-  /** The request, once the coordinator's signature over its exact encoding checks out. */
-  private verified<T extends SignedRequestType>(type: T, message: { request: Bytes; signature: Bytes }): RequestOf<T> {
-    if (!this.opts.verifyCoordinator(requestSigningInput(type, message.request), message.signature)) {
-      throw new DecodeError('malformed', `${type} request without a valid coordinator signature`);
-    }
+  /**
+   * The request a coordinator message carries. Its envelope was signed by the coordinator's
+   * identity key and checked before the message reached this runtime (cluster/link.ts).
+   */
+  private decoded<T extends RequestType>(type: T, message: { request: Bytes }): RequestOf<T> {
     try {
       return decodeCbor(requestCodec(type), message.request);
     } catch (e) {

@@ -123,7 +123,6 @@ export class MemoryCluster {
     const engine = new Engine({
       nodes: ids,
       registry: opts.registry ?? (await KeyRegistry.open(undefined)),
-      signRequest: signer(COORDINATOR),
       send: (node, message) => coordinatorLink.send({ role: 'node', id: partyId(node) }, message),
       heartbeatMs: 250,
       livenessMs: 2500,
@@ -147,7 +146,6 @@ export class MemoryCluster {
           vendor: 'local', // the memory protector stands in for the local provider
           rng: (n) => new Uint8Array(randomBytes(n)),
           ...(opts.protocolWorkers ? { protocolWorkers: opts.protocolWorkers } : {}),
-          verifyCoordinator: (input, signature) => verify(COORDINATOR, input, signature),
           send: (to, message) => void c.links.get(id)!.send(to, message).catch(() => undefined),
           log: (event, fields) => {
             if (c.recordLogs) c.logs.push({ node: id, event, fields });
@@ -219,6 +217,11 @@ export class MemoryCluster {
   /** Delivers a message to a node as the coordinator (the attacker holding its identity may send anything). */
   sendAsCoordinator(node: NodeId, message: CoordinatorMessage): void {
     void this.coordinatorLink.send({ role: 'node', id: partyId(node) }, message).catch(() => undefined);
+  }
+
+  /** Sends `message` from node `from`'s own link (sealed with its key): a corrupted node's doing. */
+  sendAsNode(from: NodeId, to: NodeId, message: ClusterMessage): void {
+    void this.links.get(from)!.send({ role: 'node', id: partyId(to) }, message).catch(() => undefined);
   }
 
   isDown(node: NodeId): boolean {

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { keccak256, parseEther, recoverTransactionAddress, serializeTransaction, type TransactionSerializableEIP1559 } from 'viem';
-import { SIGN_REQUEST_DEFAULTS, requestSigningInput, signRequestCodec, type NodeReport, type SignRequest as WireSignRequest } from '../cluster/control.ts';
+import { SIGN_REQUEST_DEFAULTS, signRequestCodec, type NodeReport, type SignRequest as WireSignRequest } from '../cluster/control.ts';
 import { approvalRequest, signApproval } from '../cluster/policy/approvals.ts';
 import { adminSigningInput, signPolicyHash } from '../cluster/policy/administrators.ts';
 import { parsePolicy, policyBytes, policyHash, type Policy } from '../cluster/policy/document.ts';
@@ -128,8 +128,7 @@ export const ROGUE_COORDINATOR: Scenario = {
         policyHash: c.engine.policy().hash ? (Buffer.from(c.engine.policy().hash, 'hex') as Bytes) : SIGN_REQUEST_DEFAULTS.policyHash,
         ...fields,
       }) as Bytes;
-      const signature = c.signAsCoordinator(requestSigningInput('sign', request)) as Bytes;
-      for (const n of [1, 2, 3]) c.send(n, { type: 'sign', request, signature });
+      for (const n of [1, 2, 3]) c.send(n, { type: 'sign', request });
       const mine = (r: { report: NodeReport }) => 'session' in r.report && Buffer.from(r.report.session).equals(session) && r.report.type !== 'receipt';
       if (!(await until(() => c.reports.filter(mine).length >= 3, 10_000))) wrongOutcome.push(`${what}: not every node answered`);
       for (const r of c.reports.filter(mine)) {

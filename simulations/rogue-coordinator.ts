@@ -91,7 +91,6 @@ export async function takeOverCoordinator(dataDir: string): Promise<CoordinatorC
   const engine = new Engine({
     nodes,
     registry,
-    signRequest: identity.sign,
     send: (node, message) => link.send({ role: 'node', id: partyId(node) }, message),
     ...(manifest.administrators ? { administrators: manifest.administrators } : {}),
     policyStore: policyFile(config.dataDir),

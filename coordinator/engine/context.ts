@@ -19,8 +19,6 @@ export interface EngineOptions {
   readonly nodes: readonly NodeId[];
   /** Sends to a node; rejects when it cannot be reached. */
   readonly send: (node: NodeId, message: CoordinatorMessage) => Promise<void>;
-  /** Signs with the coordinator's identity key (nodes check it against the manifest). */
-  readonly signRequest: (input: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   readonly registry: KeyRegistry;
   /** Limits and periods; see ENGINE_DEFAULTS. */
   readonly attemptTimeoutMs?: number;

@@ -1,16 +1,16 @@
 /**
- * Sending signed commands to nodes and collecting their reports. Every operation goes through
- * here: `command` encodes a request with a fresh session id and signs it with the coordinator's
- * identity (domain-separated per request type); `collect` sends it and routes the participants'
+ * Sending commands to nodes and collecting their reports. Every operation goes through here:
+ * `command` encodes a request with a fresh session id (the link signs the envelope it travels
+ * in with the coordinator's identity); `collect` sends it and routes the participants'
  * reports to the operation until it finishes, fails, or runs out of time, then tells every
  * participant to drop the session if it did not finish.
  */
 import { randomBytes } from 'node:crypto';
 import { encodeCbor, type Bytes } from '../../protocol/core/codec.ts';
-import { requestCodec, requestSigningInput, type CoordinatorMessage, type NodeReport, type RequestOf, type SignedRequestType } from '../../cluster/control.ts';
+import { requestCodec, type CoordinatorMessage, type NodeReport, type RequestOf, type RequestType } from '../../cluster/control.ts';
 import { ServiceError, type NodeId } from '../service.ts';
 
-/** A signed command ready to send, with the session it opens. */
+/** A command ready to send, with the session it opens. */
 export interface Command {
   readonly session: string;
   readonly message: CoordinatorMessage;
@@ -23,7 +23,6 @@ export interface Settle {
 
 export interface DispatchOptions {
   readonly send: (node: NodeId, message: CoordinatorMessage) => Promise<void>;
-  readonly signRequest: (input: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   readonly maxSessions: number;
   /** A node could not be reached. */
   readonly unreachable: (node: NodeId) => void;
@@ -52,12 +51,11 @@ export class Dispatcher {
     if (this.pending.size >= this.opts.maxSessions) throw new ServiceError('overloaded', 'too many sessions in flight; retry later');
   }
 
-  /** Encodes and signs a request of `type` under a fresh session id. */
-  async command<T extends SignedRequestType>(type: T, fields: Omit<RequestOf<T>, 'session'>): Promise<Command> {
+  /** Encodes a request of `type` under a fresh session id. */
+  command<T extends RequestType>(type: T, fields: Omit<RequestOf<T>, 'session'>): Command {
     const session = randomBytes(32) as Bytes;
     const request = encodeCbor(requestCodec(type), { session, ...fields } as RequestOf<T>) as Bytes;
-    const signature = (await this.opts.signRequest(requestSigningInput(type, request))) as Bytes;
-    return { session: Buffer.from(session).toString('hex'), message: { type, request, signature } as CoordinatorMessage };
+    return { session: Buffer.from(session).toString('hex'), message: { type, request } as CoordinatorMessage };
   }
 
   /** Sends a command that expects no report (confirmations, erasures); unreachable nodes catch up later. */

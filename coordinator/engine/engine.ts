@@ -57,7 +57,6 @@ export class Engine implements SigningService {
     });
     const dispatch = new Dispatcher({
       send: opts.send,
-      signRequest: opts.signRequest,
       maxSessions: opts.maxSessions ?? ENGINE_DEFAULTS.maxSessions,
       unreachable: (node) => liveness.markOffline(node),
       ...(opts.log ? { log: opts.log } : {}),

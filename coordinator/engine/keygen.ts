@@ -30,7 +30,7 @@ export async function createKey(ctx: EngineContext, request: CreateKeyRequest, r
 
   const keyId = randomUUID();
   const custody = inferredCustody(threshold, nodes.map(partyId), opts.nodes.map(partyId));
-  const command = await dispatch.command('keygen', { keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId), custody, label: request.label ?? '' });
+  const command = dispatch.command('keygen', { keyId, scheme: request.scheme, threshold, parties: nodes.map(partyId), custody, label: request.label ?? '' });
   return withProgress(rc, command.session, 'keygen', keyId, nodes, async (nodeDone) => {
     const results = new Map<NodeId, { groupKey: string; chainCode: string }>();
     const deadline = Math.min(rc.deadline, Date.now() + (opts.keygenTimeoutMs ?? ENGINE_DEFAULTS.keygenTimeoutMs));

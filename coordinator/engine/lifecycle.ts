@@ -29,7 +29,7 @@ export async function refreshKey(ctx: EngineContext, id: string, rc: RequestCont
   const { dispatch } = ctx;
   dispatch.admit();
   const epoch = (key.epoch ?? 0) + 1;
-  const command = await dispatch.command('refresh', { keyId: id, epoch, parties: key.nodes.map(partyId) });
+  const command = dispatch.command('refresh', { keyId: id, epoch, parties: key.nodes.map(partyId) });
   const deadline = Math.min(rc.deadline, Date.now() + (ctx.opts.keygenTimeoutMs ?? ENGINE_DEFAULTS.keygenTimeoutMs));
   return withProgress(rc, command.session, 'refresh', id, key.nodes, async (nodeDone) => {
     await dispatch.collect(command, key.nodes, deadline, 'refresh did not finish in time; the key keeps its current epoch', (node, report, { finish, fail }) => {
@@ -44,7 +44,7 @@ export async function refreshKey(ctx: EngineContext, id: string, rc: RequestCont
     const next: KeyInfo = { ...key, epoch };
     await ctx.opts.registry.put(next); // commit point
     ctx.presign.voidKey(id); // the nodes erase theirs as they confirm the new epoch
-    dispatch.notify(key.nodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
+    dispatch.notify(key.nodes, dispatch.command('confirm_epoch', { keyId: id, epoch }));
     return next;
   });
 }
@@ -82,7 +82,7 @@ export async function reshareKey(
   const dealers = sortedParties(candidates.slice(0, key.threshold)) as NodeId[];
   const epoch = (key.epoch ?? 0) + 1;
   const participants = sortedParties([...new Set([...dealers, ...newNodes])]) as NodeId[];
-  const command = await dispatch.command('reshare', {
+  const command = dispatch.command('reshare', {
     keyId: id,
     scheme: key.scheme,
     epoch,
@@ -114,9 +114,9 @@ export async function reshareKey(
     const next: KeyInfo = { ...key, nodes: newNodes, threshold: request.threshold, epoch };
     await ctx.opts.registry.put(next); // commit point
     ctx.presign.voidKey(id); // the nodes erase theirs as they confirm the new epoch
-    dispatch.notify(newNodes, await dispatch.command('confirm_epoch', { keyId: id, epoch }));
+    dispatch.notify(newNodes, dispatch.command('confirm_epoch', { keyId: id, epoch }));
     const removed = key.nodes.filter((n) => !newNodes.includes(n));
-    if (removed.length) dispatch.notify(removed, await dispatch.command('destroy', { keyId: id }));
+    if (removed.length) dispatch.notify(removed, dispatch.command('destroy', { keyId: id }));
     return next;
   });
 }
@@ -143,7 +143,7 @@ export async function repairKey(ctx: EngineContext, id: string, node: NodeId, rc
   const { dispatch } = ctx;
   dispatch.admit();
   const helpers = others.slice(0, key.threshold);
-  const command = await dispatch.command('repair', { keyId: id, scheme: key.scheme, epoch: key.epoch ?? 0, lost: partyId(node), helpers: helpers.map(partyId), custody: custodyOf(ctx, key) });
+  const command = dispatch.command('repair', { keyId: id, scheme: key.scheme, epoch: key.epoch ?? 0, lost: partyId(node), helpers: helpers.map(partyId), custody: custodyOf(ctx, key) });
   await withProgress(rc, command.session, 'repair', id, [node], (nodeDone) =>
     dispatch.collect(command, [...helpers, node], rc.deadline, 'repair did not finish in time', (from, report, { finish, fail }) => {
       if (report.type === 'failed') {
@@ -167,7 +167,7 @@ export async function destroyKey(ctx: EngineContext, id: string, rc: RequestCont
   requireOnline(ctx, key.nodes, 'destroying a key needs all its nodes online');
   if (key.status !== 'disabled') await setKeyStatus(ctx, id, 'disabled'); // no signing while shares are being erased
   ctx.presign.voidKey(id);
-  const command = await ctx.dispatch.command('destroy', { keyId: id });
+  const command = ctx.dispatch.command('destroy', { keyId: id });
   const done = new Set<NodeId>();
   await withProgress(rc, command.session, 'destroy', id, key.nodes, async (nodeDone) => {
     await ctx.dispatch.collect(command, key.nodes, rc.deadline, () => `nodes ${key.nodes.filter((n) => !done.has(n)).join(', ')} did not confirm erasure`, (node, report, { finish }) => {

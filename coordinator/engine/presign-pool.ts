@@ -280,7 +280,7 @@ export class PresignPools {
     // a few per session (its instances in lockstep), FROST's nodes make their nonces alone.
     const count = Math.min(wanted, interactive ? support.maxPerSession : MAX_PRESIGN_BATCH, Math.max(1, Math.ceil(this.settings.size / 4)));
     const epoch = key.epoch ?? 0;
-    const command = await ctx.dispatch.command('presign', {
+    const command = ctx.dispatch.command('presign', {
       keyId: key.id,
       scheme: key.scheme,
       epoch,

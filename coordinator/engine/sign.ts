@@ -76,7 +76,7 @@ async function signWith(ctx: EngineContext, key: KeyInfo, request: SignRequest, 
     // sign; a retry signs in full (the presignature's signers are the ones that just failed).
     const presigned = attempt === 1 ? ctx.presign.take(key, target, (n) => ctx.liveness.isOnline(n) && !ctx.reputation.isSuspect(n)) : undefined;
     const quorum = presigned ? [...presigned.signers] : ctx.reputation.pickQuorum(key, key.nodes.filter((n) => ctx.liveness.isOnline(n)), failed);
-    const command = await ctx.dispatch.command('sign', {
+    const command = ctx.dispatch.command('sign', {
       ...fields,
       keyId,
       derivationPath: request.derivationPath ?? '',

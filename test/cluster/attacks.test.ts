@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../coordinator/service.ts';
-import { SIGN_REQUEST_DEFAULTS, repairRequestCodec, requestSigningInput, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../cluster/control.ts';
+import { SIGN_REQUEST_DEFAULTS, repairRequestCodec, reshareRequestCodec, signRequestCodec, type CoordinatorMessage, type Custody, type NodeReport, type SignRequest } from '../../cluster/control.ts';
 import { array, bytes, encodeCbor, encodeMessage, party, sessionId, struct, text, uint, type Bytes, type PartyId } from '../../protocol/core/index.ts';
 import { FaultController } from '../../simulations/faults.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
@@ -19,10 +19,10 @@ const sha256 = (m: string) => createHash('sha256').update(m).digest();
 let cluster: MemoryCluster | undefined;
 afterEach(() => cluster?.close());
 
-/** A sign request signed with the coordinator's key, as the attacker holding it would send. */
-function forgedSign(c: MemoryCluster, req: Pick<SignRequest, 'session' | 'keyId' | 'message' | 'signers'> & Partial<SignRequest>): CoordinatorMessage {
+/** A sign request as the attacker holding the coordinator's key would send it (`sendAsCoordinator` seals it with that key). */
+function forgedSign(req: Pick<SignRequest, 'session' | 'keyId' | 'message' | 'signers'> & Partial<SignRequest>): CoordinatorMessage {
   const request = encodeCbor(signRequestCodec, { ...SIGN_REQUEST_DEFAULTS, scheme: 'ecdsa-secp256k1', epoch: 0, ...req }) as Bytes;
-  return { type: 'sign', request, signature: c.signAsCoordinator(requestSigningInput('sign', request)) as Bytes };
+  return { type: 'sign', request };
 }
 
 /** Waits until `node` has reported on `session`, and returns that report. */
@@ -46,13 +46,13 @@ describe('node runtimes against a compromised coordinator', () => {
     const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
     const session = randomBytes(32) as Bytes;
     const digest = sha256('first') as Bytes;
-    for (const n of [1, 2]) cluster.sendAsCoordinator(n, forgedSign(cluster, { session, keyId: key.id, message: digest, signers: [1, 2] as PartyId[] }));
+    for (const n of [1, 2]) cluster.sendAsCoordinator(n, forgedSign({ session, keyId: key.id, message: digest, signers: [1, 2] as PartyId[] }));
     const done = await reportOf(cluster, 1, session);
     expect(done.type).toBe('sign_done');
     // Both nodes restart (every in-memory record gone); the attacker sends the session again, with another message.
     cluster.reports.length = 0;
     for (const n of [1, 2]) cluster.restartProcess(n);
-    for (const n of [1, 2]) cluster.sendAsCoordinator(n, forgedSign(cluster, { session, keyId: key.id, message: sha256('second') as Bytes, signers: [1, 2] as PartyId[] }));
+    for (const n of [1, 2]) cluster.sendAsCoordinator(n, forgedSign({ session, keyId: key.id, message: sha256('second') as Bytes, signers: [1, 2] as PartyId[] }));
     for (const n of [1, 2]) expect(failure(await reportOf(cluster, n, session)).reason).toMatch(/already used/);
     expect(cluster.reports.some((r) => r.report.type === 'sign_done')).toBe(false);
   });
@@ -63,8 +63,8 @@ describe('node runtimes against a compromised coordinator', () => {
     cluster.recordReports = true;
     const key = await cluster.engine.createKey({ scheme: 'ecdsa-secp256k1', nodes: [1, 2, 3], threshold: 2 }, ctx(60_000));
     const session = randomBytes(32) as Bytes;
-    cluster.sendAsCoordinator(1, forgedSign(cluster, { session, keyId: key.id, message: sha256('pay Alice') as Bytes, signers: [1, 2] as PartyId[] }));
-    cluster.sendAsCoordinator(2, forgedSign(cluster, { session, keyId: key.id, message: sha256('pay Mallory') as Bytes, signers: [1, 2] as PartyId[] }));
+    cluster.sendAsCoordinator(1, forgedSign({ session, keyId: key.id, message: sha256('pay Alice') as Bytes, signers: [1, 2] as PartyId[] }));
+    cluster.sendAsCoordinator(2, forgedSign({ session, keyId: key.id, message: sha256('pay Mallory') as Bytes, signers: [1, 2] as PartyId[] }));
     for (const n of [1, 2]) {
       const f = failure(await reportOf(cluster, n, session));
       expect(f.reason).toMatch(/^inputs_mismatch/);
@@ -91,8 +91,8 @@ describe('node runtimes against a compromised coordinator', () => {
     for (const [what, keyId, one, two] of variants) {
       const session = randomBytes(32) as Bytes;
       const scheme = keyId === ed.id ? 'eddsa-ed25519' : 'schnorr-bip340';
-      cluster.sendAsCoordinator(1, forgedSign(cluster, { session, keyId, scheme, message: digest, signers: [1, 2] as PartyId[], ...one }));
-      cluster.sendAsCoordinator(2, forgedSign(cluster, { session, keyId, scheme, message: digest, signers: [1, 2] as PartyId[], ...two }));
+      cluster.sendAsCoordinator(1, forgedSign({ session, keyId, scheme, message: digest, signers: [1, 2] as PartyId[], ...one }));
+      cluster.sendAsCoordinator(2, forgedSign({ session, keyId, scheme, message: digest, signers: [1, 2] as PartyId[], ...two }));
       // Node 1 aggregates (the lowest signer) and sees node 2's inputs hash in flight 1.
       const f = failure(await reportOf(cluster, 1, session));
       expect(f.reason, what).toMatch(/^inputs_mismatch/);
@@ -126,7 +126,7 @@ describe('node runtimes against a compromised coordinator', () => {
     for (const restart of [false, true]) {
       if (restart) cluster.restartProcess(burner!);
       const session = randomBytes(32) as Bytes;
-      cluster.sendAsCoordinator(burner!, forgedSign(cluster, { session, keyId: key.id, message: digest as Bytes, signers: [burner!, 2].sort() as PartyId[] }));
+      cluster.sendAsCoordinator(burner!, forgedSign({ session, keyId: key.id, message: digest as Bytes, signers: [burner!, 2].sort() as PartyId[] }));
       const f = failure(await reportOf(cluster, burner!, session));
       expect(f.reason).toMatch(/burned/);
       expect(f.culprits).toEqual([2]);
@@ -150,7 +150,7 @@ describe('node runtimes against a compromised coordinator', () => {
       for (const dealer of [1, 2, 3]) {
         const session = randomBytes(32) as Bytes;
         const request = encodeCbor(reshareRequestCodec, { session, keyId: key.id, scheme: 'eddsa-ed25519', epoch: 1, dealers: [dealer, 4, 5] as PartyId[], newParties: [4, 5] as PartyId[], newThreshold: 2, custody }) as Bytes;
-        cluster.sendAsCoordinator(dealer, { type: 'reshare', request, signature: cluster.signAsCoordinator(requestSigningInput('reshare', request)) as Bytes });
+        cluster.sendAsCoordinator(dealer, { type: 'reshare', request });
         expect(failure(await reportOf(cluster, dealer, session)).reason).toMatch(/^resharing refused/);
       }
     }
@@ -170,7 +170,7 @@ describe('node runtimes against a compromised coordinator', () => {
     for (const helper of [1, 2]) {
       const session = randomBytes(32) as Bytes;
       const request = encodeCbor(repairRequestCodec, { session, keyId: key.id, scheme: 'schnorr-bip340', epoch: 0, lost: 4 as PartyId, helpers: [1, 2] as PartyId[], custody: key.custody as Custody }) as Bytes;
-      cluster.sendAsCoordinator(helper, { type: 'repair', request, signature: cluster.signAsCoordinator(requestSigningInput('repair', request)) as Bytes });
+      cluster.sendAsCoordinator(helper, { type: 'repair', request });
       const f = failure(await reportOf(cluster, helper, session));
       expect(f.reason).toMatch(/^repair refused: node\(s\) 4 hold no share/);
     }
@@ -192,7 +192,7 @@ describe('node runtimes against a compromised coordinator', () => {
     // A signed request a node cannot decode (a path over the limit) is answered, not dropped.
     const session = randomBytes(32) as Bytes;
     const over = encodeCbor(signRequestCodecLoose, { ...SIGN_REQUEST_DEFAULTS, session, keyId: key.id, scheme: 'ecdsa-secp256k1', message: digest as Bytes, derivationPath: 'm' + '/1'.repeat(2000), signers: [1, 2] as PartyId[], epoch: 0 }) as Bytes;
-    cluster.sendAsCoordinator(1, { type: 'sign', request: over, signature: cluster.signAsCoordinator(requestSigningInput('sign', over)) as Bytes });
+    cluster.sendAsCoordinator(1, { type: 'sign', request: over });
     expect(failure(await reportOf(cluster, 1, session)).reason).toMatch(/^sign request refused/);
   });
 

@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyView } from '../../coordinator/key-view.ts';
 import { repeatDelayMs } from '../../coordinator/engine/sign.ts';
 import { ServiceError, type RequestContext, type SessionEvent } from '../../coordinator/service.ts';
+import { SIGN_REQUEST_DEFAULTS, signRequestCodec } from '../../cluster/control.ts';
+import { encodeCbor, type Bytes } from '../../protocol/core/codec.ts';
+import type { PartyId } from '../../protocol/core/ids.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
 import { FaultController } from '../../simulations/faults.ts';
 import { derive } from '../../protocol/derive.ts';
@@ -11,6 +14,7 @@ import { taprootOutputKey } from '../../protocol/schemes/index.ts';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { HDKey } from '@scure/bip32';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
+import { until } from '../support/until.ts';
 
 const ctx = (events: SessionEvent[] = [], ms = 20_000): RequestContext => ({ deadline: Date.now() + ms, requestId: 'test', emit: (e) => events.push(e) });
 
@@ -483,25 +487,22 @@ describe('in-memory cluster: real engine and node runtimes', () => {
     expect(protocolMessages).toEqual([]);
   });
 
-  it('refuses a sign request that the coordinator did not sign', async () => {
+  it('acts on requests from the coordinator only: a sign request a corrupted node sends, in its own signed envelope, starts nothing', async () => {
     cluster = await MemoryCluster.create({ nodes: 3 });
     await cluster.settle();
     const key = await cluster.engine.createKey({ scheme: 'eddsa-ed25519' }, ctx());
-    // Flip one byte of every sign request in flight: nodes must refuse, so no signature can come back.
-    cluster.setLink((_from, _to, m) => {
-      if (m.type === 'sign') {
-        const last = m.request.length - 1;
-        m.request[last] = (m.request[last] ?? 0) ^ 1;
-      }
-      return [0];
-    });
+    const request = encodeCbor(signRequestCodec, { ...SIGN_REQUEST_DEFAULTS, session: randomBytes(32) as Bytes, keyId: key.id, scheme: 'eddsa-ed25519', epoch: 0, message: Buffer.from('not from the coordinator') as Bytes, signers: [1, 2] as PartyId[] }) as Bytes;
     cluster.recordLogs = true;
-    const err = await cluster.engine.sign(key.id, { message: Buffer.from('forged') }, ctx([], 1500)).catch((e: unknown) => e);
-    expect((err as ServiceError).code).toBe('deadline_exceeded');
-    // It timed out because every signer refused the request for its signature, and no session started anywhere.
-    const refusals = cluster.logs.filter((l) => l.event === 'message_refused' && /sign request without a valid coordinator signature/.test(String(l.fields.error)));
-    expect(new Set(refusals.map((l) => l.node)).size).toBe(2);
+    for (const to of [1, 2]) cluster.sendAsNode(3, to, { type: 'sign', request });
+    await until('both signers to refuse it', () => cluster!.logs.filter((l) => l.event === 'unexpected_message').length === 2);
+    expect(cluster.logs.filter((l) => l.event === 'unexpected_message').map((l) => [l.node, l.fields])).toEqual([
+      [1, { from: 3, type: 'sign' }],
+      [2, { from: 3, type: 'sign' }],
+    ]);
     expect(cluster.logs.filter((l) => l.event === 'session_failed')).toEqual([]);
     for (const r of cluster.runtimes.values()) expect(r.activeSessions).toBe(0);
+    // The same request from the coordinator is acted on (so the refusal above was the sender's).
+    cluster.sendAsCoordinator(1, { type: 'sign', request });
+    await until('node 1 to start the session', () => cluster!.runtimes.get(1)!.activeSessions === 1);
   });
 });

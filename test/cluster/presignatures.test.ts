@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyInfo, RequestContext } from '../../coordinator/service.ts';
-import { SIGN_REQUEST_DEFAULTS, requestSigningInput, signRequestCodec, type CoordinatorMessage, type NodeReport, type PresignatureRef, type SignRequest } from '../../cluster/control.ts';
+import { SIGN_REQUEST_DEFAULTS, signRequestCodec, type CoordinatorMessage, type NodeReport, type PresignatureRef, type SignRequest } from '../../cluster/control.ts';
 import { encodeCbor, type Bytes, type PartyId } from '../../protocol/core/index.ts';
 import { schemeOf, type Scheme } from '../../protocol/schemes/index.ts';
 import { MemoryCluster } from '../../simulations/memory-cluster.ts';
@@ -41,7 +41,7 @@ async function warmCluster(scheme: Scheme, size = 4): Promise<{ c: MemoryCluster
 function forgedSign(c: MemoryCluster, key: KeyInfo, req: Pick<SignRequest, 'message' | 'signers'> & Partial<SignRequest>): { session: Bytes; message: CoordinatorMessage } {
   const session = randomBytes(32) as Bytes;
   const request = encodeCbor(signRequestCodec, { ...SIGN_REQUEST_DEFAULTS, session, keyId: key.id, scheme: key.scheme, epoch: key.epoch ?? 0, ...req }) as Bytes;
-  return { session, message: { type: 'sign', request, signature: c.signAsCoordinator(requestSigningInput('sign', request)) as Bytes } };
+  return { session, message: { type: 'sign', request } };
 }
 
 async function reportOf(c: MemoryCluster, node: number, session: Uint8Array): Promise<NodeReport> {

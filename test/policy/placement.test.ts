@@ -5,7 +5,7 @@
  * and a node refuses a policy that misstates its own vendor.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { inferredCustody, keygenRequestCodec, requestSigningInput } from '../../cluster/control.ts';
+import { inferredCustody, keygenRequestCodec } from '../../cluster/control.ts';
 import type { Policy } from '../../cluster/policy/document.ts';
 import { encodeCbor, type Bytes } from '../../protocol/core/codec.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
@@ -47,7 +47,7 @@ describe('placement rule', () => {
     const session = new Uint8Array(32).fill(9) as Bytes;
     const parties = [1, 2, 3] as PartyId[];
     const request = encodeCbor(keygenRequestCodec, { session, keyId: 'forged', scheme: 'eddsa-ed25519', threshold: 2, parties, custody: inferredCustody(2, parties, [1, 2, 3, 4] as PartyId[]), label: '' }) as Bytes;
-    for (const n of parties) cluster.sendAsCoordinator(n, { type: 'keygen', request, signature: cluster.signAsCoordinator(requestSigningInput('keygen', request)) as Bytes });
+    for (const n of parties) cluster.sendAsCoordinator(n, { type: 'keygen', request });
     const of = () => cluster!.reports.filter((r) => r.report.type === 'failed' && Buffer.from(r.report.session).equals(session));
     for (let i = 0; of().length < 3 && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
     expect(of().map((r) => r.report)).toEqual(parties.map(() => expect.objectContaining({ code: 'policy_denied', reason: expect.stringMatching(/placement rule: local would protect 3 shares/) })));

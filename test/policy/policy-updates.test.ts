@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SIGN_REQUEST_DEFAULTS, requestSigningInput, signRequestCodec, type NodeReport } from '../../cluster/control.ts';
+import { SIGN_REQUEST_DEFAULTS, signRequestCodec, type NodeReport } from '../../cluster/control.ts';
 import { policyHash, type Policy } from '../../cluster/policy/document.ts';
 import { encodeCbor, type Bytes } from '../../protocol/core/codec.ts';
 import type { PartyId } from '../../protocol/core/ids.ts';
@@ -107,7 +107,7 @@ describe('policy versions', () => {
     for (const hash of [SIGN_REQUEST_DEFAULTS.policyHash, createHash('sha256').update('made up').digest() as Bytes]) {
       const session = createHash('sha256').update(hash).digest() as Bytes;
       const request = encodeCbor(signRequestCodec, { ...SIGN_REQUEST_DEFAULTS, session, keyId: key.id, scheme: 'ecdsa-secp256k1', message: digest, epoch: 0, signers: [1, 2] as PartyId[], policyHash: hash }) as Bytes;
-      for (const n of [1, 2]) cluster.sendAsCoordinator(n, { type: 'sign', request, signature: cluster.signAsCoordinator(requestSigningInput('sign', request)) as Bytes });
+      for (const n of [1, 2]) cluster.sendAsCoordinator(n, { type: 'sign', request });
       const sessionHex = Buffer.from(session).toString('hex');
       const of = (r: { report: NodeReport }) => 'session' in r.report && Buffer.from(r.report.session).toString('hex') === sessionHex;
       await until('two reports of the update', () => cluster!.reports.filter(of).length === 2);
