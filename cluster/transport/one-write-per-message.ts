@@ -36,11 +36,9 @@ export function joiningSends<S extends MessageStream>(stream: S): S {
       const value: unknown = Reflect.get(target, key, target);
       // Own properties (the logger, a callable with properties of its own) pass as they are.
       if (typeof value !== 'function' || Object.hasOwn(target, key)) return value;
+      // Class methods do not change: bind each once.
       let method = bound.get(key);
-      if (method === undefined || (method as { original?: unknown }).original !== value) {
-        method = Object.assign((value as (...a: unknown[]) => unknown).bind(target), { original: value });
-        bound.set(key, method);
-      }
+      if (method === undefined) bound.set(key, (method = (value as (...a: unknown[]) => unknown).bind(target)));
       return method;
     },
     set: (target, key, value) => Reflect.set(target, key, value, target),
