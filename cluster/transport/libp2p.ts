@@ -24,6 +24,7 @@ import { ed25519PrivateKey, ed25519PublicKey } from '../../protocol/curves/curve
 import type { ClusterManifest, ManifestMember } from './manifest.ts';
 import type { MemberId, PeerTransport } from './types.ts';
 import { FramedStream } from './framed-stream.ts';
+import { halfWindowUpdates } from './half-window-updates.ts';
 import { oneWritePerMessage } from './one-write-per-message.ts';
 
 export const PROTOCOL = '/mpc-signer/hybrid/1.0.0';
@@ -132,7 +133,7 @@ export class Libp2pTransport implements PeerTransport {
       addresses: { listen: [`/${isIP(bindIp) === 6 ? 'ip6' : 'ip4'}/${bindIp}/tcp/${port}`] },
       transports: [tcp()],
       connectionEncrypters: [oneWritePerMessage(noise())],
-      streamMuxers: [yamux()],
+      streamMuxers: [halfWindowUpdates(yamux())],
       // Room for every member to connect at once, and idle sockets are dropped quickly, so a few
       // silent connections cannot keep the members out (libp2p's defaults: 10 pending, 10 s).
       // The per-address rate limit (5/s by default) would let silent sockets from a member's own

@@ -105,6 +105,41 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     for (const chunk of chunks) expect(chunk.length).toBe(2 + ((chunk[0]! << 8) | chunk[1]!)); // one whole Noise message
   });
 
+  it('a receiver grants more window at half its window, not after every frame: 20 small frames one way draw no write back', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const [c, n1] = await Promise.all(ms.map((m) => start(m, manifest)));
+    await c!.t.send('node-1' as MemberId, Buffer.from('channel up'));
+    await until('the first frame', () => n1!.received.length === 1);
+    const writes = vi.spyOn(Socket.prototype, 'write');
+    let writers: Socket[];
+    try {
+      for (let i = 0; i < 20; i++) await c!.t.send('node-1' as MemberId, Buffer.from(`frame ${i}`));
+      await until('every frame', () => n1!.received.length === 21);
+      // A window update, when one is sent, follows its data frame at once; give it the chance.
+      await c!.t.send('node-1' as MemberId, Buffer.from('last'));
+      await until('the last frame', () => n1!.received.length === 22);
+    } finally {
+      writers = writes.mock.contexts as Socket[]; // restoring clears them
+      writes.mockRestore();
+    }
+    // node-1's end of the connection coordinator dialled is the one on node-1's port. Before, it
+    // wrote a WINDOW_UPDATE (one Noise message) for every frame it received.
+    const fromReceiver = writers.filter((s) => s.localPort === ms[1]!.port);
+    expect(writers.length).toBeGreaterThanOrEqual(21);
+    expect(fromReceiver).toEqual([]);
+  });
+
+  it('streams more than ten receive windows of data in order: the receiver still grants credit as it reads', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const [c, n1] = await Promise.all(ms.map((m) => start(m, manifest)));
+    const frames = Array.from({ length: 48 }, (_, i) => Buffer.alloc(64 * 1024, `${i % 10}`)); // 3 MiB; a window is 256 KiB
+    for (const f of frames) void c!.t.send('node-1' as MemberId, f);
+    await until('every frame', () => n1!.received.length === frames.length);
+    expect(n1!.received.map((r) => r.frame)).toEqual(frames.map((f) => f.toString()));
+  });
+
   it('puts the ML-KEM-768 key and ciphertext on the wire (recording proxy)', async () => {
     const ms = await members(['coordinator', 'node-1']);
     const proxyPort = await freePort();
