@@ -1,25 +1,22 @@
 /**
- * edwards25519 through libsodium (its ref10 arithmetic, compiled to WebAssembly): what noble's
- * bigint arithmetic made the largest costs of a node's Ed25519 signature. Here, ~0.06 against
- * noble's ~0.6 ms for a secret base multiplication, ~0.13 against ~0.37 ms (noble's decoding and
- * our X25519-ladder subgroup check) to validate a point, ~0.3 against ~0.65 ms (X25519 ladders
- * through OpenSSL) for a public multiple of a point.
+ * edwards25519 through libsodium (its ref10 arithmetic, native: sodium-native-module.ts): what
+ * noble's bigint arithmetic made the largest costs of a node's Ed25519 signature. Here, ~0.016
+ * against noble's ~0.6 ms for a secret base multiplication, ~0.04 against ~0.37 ms (noble's
+ * decoding and our X25519-ladder subgroup check) to validate a point, ~0.08 against ~0.65 ms
+ * (X25519 ladders through OpenSSL) for a public multiple of a point; about half what the same
+ * calls cost in libsodium's WebAssembly build, which this used before.
  *
  * - `ed25519BaseMul`, x·B for a secret x (FROST's nonce commitments D = d·B and E = e·B):
- *   libsodium's constant-time fixed-base multiplication, the scalar wiped in the module's memory
- *   once the product is out (sodium-module.ts).
+ *   libsodium's constant-time fixed-base multiplication, on a scalar buffer wiped once the
+ *   product is out (the binding works on it in place; no other copy is made).
  * - `isValidEd25519Encoding`, `inPrimeOrderSubgroup`: libsodium's `is_valid_point` (canonical
  *   encoding, on the curve, [L]·P = O, not of small order), RFC 9591's DeserializeElement.
  * - `Ed25519Encoded`, points kept as their encodings, with libsodium's addition and its
  *   multiplication of a validated point by a public scalar (variable time is fine: the FROST
  *   group commitment's inputs are all public).
  */
-import sodium from 'libsodium-wrappers-sumo';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { callWiped, sodiumModule } from './sodium-module.ts';
-
-// sodium-module.ts has awaited libsodium's start-up.
-const lib = sodiumModule;
+import { sodiumNative as lib } from './sodium-native-module.ts';
 
 const Fn = ed25519.Point.Fn;
 
@@ -28,9 +25,9 @@ export function ed25519BaseMul(x: bigint): Uint8Array {
   if (x === 0n || !Fn.isValid(x)) throw new RangeError('scalar out of range for a base multiplication');
   const secret = Fn.toBytes(x);
   try {
-    const product = callWiped([secret], (q, n) => lib._crypto_scalarmult_ed25519_base_noclamp(q, n!));
     // Cannot fail for x in [1, L): B has order L.
-    if (!product) throw new Error('libsodium refused a base multiplication');
+    const product = new Uint8Array(32);
+    lib.crypto_scalarmult_ed25519_base_noclamp(product, secret);
     return product;
   } finally {
     secret.fill(0);
@@ -39,7 +36,7 @@ export function ed25519BaseMul(x: bigint): Uint8Array {
 
 /** Whether 32 bytes are RFC 9591's valid element: canonical, on the curve, of prime order L (so not the identity). */
 export function isValidEd25519Encoding(b: Uint8Array): boolean {
-  return b.length === 32 && sodium.crypto_core_ed25519_is_valid_point(b);
+  return b.length === 32 && lib.crypto_core_ed25519_is_valid_point(b);
 }
 
 type EdPoint = InstanceType<typeof ed25519.Point>;
@@ -70,11 +67,15 @@ export class Ed25519Encoded {
   add(other: Ed25519Encoded): Ed25519Encoded {
     if (this === Ed25519Encoded.ZERO) return other;
     if (other === Ed25519Encoded.ZERO) return this;
-    return new Ed25519Encoded(sodium.crypto_core_ed25519_add(this.bytes, other.bytes));
+    const sum = new Uint8Array(32);
+    lib.crypto_core_ed25519_add(sum, this.bytes, other.bytes);
+    return new Ed25519Encoded(sum);
   }
   subtract(other: Ed25519Encoded): Ed25519Encoded {
     if (other === Ed25519Encoded.ZERO) return this;
-    return new Ed25519Encoded(sodium.crypto_core_ed25519_sub(this.bytes, other.bytes));
+    const difference = new Uint8Array(32);
+    lib.crypto_core_ed25519_sub(difference, this.bytes, other.bytes);
+    return new Ed25519Encoded(difference);
   }
   /** Whether this is the identity (encodings are canonical). */
   isZero(): boolean {
@@ -86,8 +87,10 @@ export class Ed25519Encoded {
    */
   multiplyPublic(s: bigint): Ed25519Encoded | undefined {
     if (s <= 0n || !Fn.isValid(s)) return undefined;
+    const product = new Uint8Array(32);
     try {
-      return new Ed25519Encoded(sodium.crypto_scalarmult_ed25519_noclamp(Fn.toBytes(s), this.bytes));
+      lib.crypto_scalarmult_ed25519_noclamp(product, Fn.toBytes(s), this.bytes);
+      return new Ed25519Encoded(product);
     } catch {
       return undefined;
     }
