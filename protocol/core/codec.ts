@@ -34,6 +34,16 @@ export function encodeCbor<T>(codec: Codec<T>, value: T): Uint8Array {
 }
 
 export function decodeCbor<T>(codec: Codec<T>, bytes: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): T {
+  return decodeCborChoosing(() => codec, bytes, maxBytes);
+}
+
+/**
+ * `decodeCbor` for a format whose codec depends on a field of the value itself (a scheme named
+ * inside it): `choose` sees the CBOR value as decoded, before any checks, and returns the codec
+ * (or throws a DecodeError). One CBOR decode, instead of a loose one to read the field and a
+ * strict one after.
+ */
+export function decodeCborChoosing<T>(choose: (raw: unknown) => Codec<T>, bytes: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): T {
   if (bytes.length > maxBytes) throw new DecodeError('too_large', `message of ${bytes.length} bytes exceeds ${maxBytes}`);
   // Decoding makes copies (the input slice cbor-x reads, the byte strings it returns, the
   // re-encoding): they may be sealed plaintext, so all of them are wiped on every path. The
@@ -48,6 +58,7 @@ export function decodeCbor<T>(codec: Codec<T>, bytes: Uint8Array, maxBytes = MAX
     } catch {
       throw new DecodeError('malformed', 'not valid CBOR');
     }
+    const codec = choose(raw);
     value = codec.decode(raw, '$');
     // Deterministic encoding doubles as a canonicality check: any other encoding of the same
     // value (non-minimal integers, indefinite lengths, trailing bytes) is rejected.

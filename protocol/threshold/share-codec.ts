@@ -11,7 +11,7 @@
  * verifying shares for another party set, and a signing share whose public image is not this
  * party's verifying share (so a corrupted or mismatched secret is caught before it signs).
  */
-import { array, bytes, decodeCbor, encodeCbor, party, partyMap, struct, text, uint, type Bytes, type Codec } from '../core/codec.ts';
+import { array, bytes, decodeCborChoosing, encodeCbor, party, partyMap, struct, text, uint, type Bytes, type Codec } from '../core/codec.ts';
 import { BoundedMap } from '../core/bounded-map.ts';
 import { DecodeError } from '../core/errors.ts';
 import { MAX_PARTY_ID, type PartyId } from '../core/ids.ts';
@@ -52,8 +52,6 @@ function shareCodec(point: Codec<Bytes>, scalar: Codec<Bytes>): Codec<Encoded> {
   });
 }
 
-/** Only to read the scheme before the strict, scheme-specific decode. */
-const loose = shareCodec(bytes({ min: 32, max: 33 }), bytes(32));
 const strict = new Map(FROST_SCHEMES.map((s) => [s, shareCodec(frostSuite(s).point, frostSuite(s).scalar)] as const));
 
 export function encodeFrostKeyShare(share: FrostKeyShare): Uint8Array {
@@ -73,11 +71,17 @@ export function encodeFrostKeyShare(share: FrostKeyShare): Uint8Array {
   });
 }
 
+/** The strict codec of the scheme a decoded share names (its second element). */
+function codecFor(value: unknown): Codec<Encoded> {
+  const scheme: unknown = Array.isArray(value) ? value[1] : undefined;
+  const codec = typeof scheme === 'string' ? strict.get(scheme as FrostScheme) : undefined;
+  if (!codec) throw new DecodeError('malformed', `unknown FROST scheme ${typeof scheme === 'string' ? JSON.stringify(scheme) : 'field'}`);
+  return codec;
+}
+
 export function decodeFrostKeyShare(raw: Uint8Array): FrostKeyShare {
-  const scheme = decodeCbor(loose, raw).scheme;
-  const codec = strict.get(scheme as FrostScheme);
-  if (!codec) throw new DecodeError('malformed', `unknown FROST scheme ${JSON.stringify(scheme)}`);
-  const s = decodeCbor(codec, raw);
+  const s = decodeCborChoosing(codecFor, raw);
+  const scheme = s.scheme;
   const fail = (what: string): never => {
     throw new DecodeError('malformed', `FROST key share: ${what}`);
   };
