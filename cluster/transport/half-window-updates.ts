@@ -27,8 +27,9 @@ interface YamuxMuxerStreams {
 
 /**
  * `StreamState.Established` of `@chainsafe/libp2p-yamux` 8 (not exported). Only an established
- * stream's update is held back: opening (SYN/ACK) updates carry flags and must go. Were the value
- * to change, no update would be held back: the library's own behaviour, never less credit.
+ * stream's update is held back: opening (SYN/ACK) updates carry flags and must go. A library
+ * version that numbers its states otherwise fails the transport tests: one that no update is
+ * held back in, one that a large transfer stalls in.
  */
 const ESTABLISHED = 3;
 
