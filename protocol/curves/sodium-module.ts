@@ -1,5 +1,6 @@
 /**
- * libsodium's WebAssembly module, called directly where a secret goes in or comes out:
+ * libsodium's WebAssembly module, for ristretto255 (edwards25519 uses the native build,
+ * sodium-native-module.ts, which lacks ristretto255), called directly where a secret goes in or comes out:
  * libsodium.js's own wrapper functions copy their arguments into the module's memory and free
  * the copies without wiping them, so `callWiped` puts the inputs there itself and wipes
  * everything it put there (and the result) before freeing it.
@@ -12,8 +13,6 @@ interface SodiumModule {
   readonly HEAPU8: Uint8Array;
   _malloc(size: number): number;
   _free(address: number): void;
-  /** q = n·B on edwards25519 for a 32-byte little-endian n < 2^255 (no clamping); −1 when q is the identity. */
-  _crypto_scalarmult_ed25519_base_noclamp(q: number, n: number): number;
   /** q = n·B in ristretto255 (n's top bit cleared); −1 when q is the identity. */
   _crypto_scalarmult_ristretto255_base(q: number, n: number): number;
   /** q = n·p in ristretto255 (n's top bit cleared); −1 when p is no valid encoding or q is the identity. */
@@ -27,7 +26,6 @@ interface SodiumModule {
 const EXPORTS = [
   '_malloc',
   '_free',
-  '_crypto_scalarmult_ed25519_base_noclamp',
   '_crypto_scalarmult_ristretto255_base',
   '_crypto_scalarmult_ristretto255',
   '_crypto_core_ristretto255_add',
