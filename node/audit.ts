@@ -5,8 +5,9 @@
  * reports the first broken one. Every append is on disk (the file is opened O_SYNC) before the
  * share is used.
  *
- * Group commit: appends that arrive while a write is on its way to disk go out together, as one
- * synchronous write, and each resolves only once that write has returned. Under concurrent
+ * Group commit: appends made in one event-loop turn, and appends that arrive while a write is on
+ * its way to disk, go out together as one synchronous write, and each resolves only once that
+ * write has returned. Under concurrent
  * sessions this turns one disk flush per entry into one per batch; the file is the same, line by line,
  * as if the entries had been appended one at a time in the order `append` was called.
  */
@@ -81,7 +82,9 @@ export class AuditLog {
     const written = new Promise<void>((resolve, reject) => this.pending.push({ entry, resolve, reject }));
     if (!this.writing) {
       this.writing = true;
-      this.drained = this.flush();
+      // The first batch waits for the end of this event-loop turn, so entries appended in the
+      // same turn (sessions that one socket read started) share its synchronous write.
+      this.drained = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
     }
     return written;
   }

@@ -1,7 +1,7 @@
 /**
- * Synced writes to the ledger, group-committed: writes that arrive while a batch is on its way
- * to disk go out together as the next batch, one fsync for all of them, and each resolves only
- * once that batch is on disk. Under concurrent sessions a signing node's session claims and
+ * Synced writes to the ledger, group-committed: writes made in one event-loop turn go out
+ * together, and writes that arrive while a batch is on its way to disk go out together as the
+ * next batch, one fsync for all of them; each resolves only once its batch is on disk. Under concurrent sessions a signing node's session claims and
  * presignature deletions so share their fsyncs and their trips to LevelDB's thread pool.
  */
 import type { BatchOp, KeyValueBackend } from './backend.ts';
@@ -27,12 +27,17 @@ export class GroupCommit {
    */
   write(ops: readonly BatchOp[]): Promise<void> {
     const written = new Promise<void>((resolve, reject) => this.pending.push({ ops, done: (e) => (e === undefined ? resolve() : reject(e)) }));
-    if (!this.committing) void this.commit();
+    if (!this.committing) {
+      this.committing = true;
+      // The first batch waits for the end of this event-loop turn, so writes made in the same
+      // turn (a signing session's claim and its presignature's deletion, the requests one socket
+      // read delivered) share its fsync.
+      setImmediate(() => void this.commit());
+    }
     return written;
   }
 
   private async commit(): Promise<void> {
-    this.committing = true;
     try {
       while (this.pending.length) {
         const batch = this.pending;

@@ -1,7 +1,8 @@
 /**
- * The ledger's group commit (node/store/group-commit.ts): synced writes that arrive while a batch
- * is on its way to disk go out together in the next one, none resolves before its own batch is
- * on disk, and a failed batch fails exactly the writes in it.
+ * The ledger's group commit (node/store/group-commit.ts): synced writes made in one event-loop
+ * turn go out together, writes that arrive while a batch is on its way to disk go out together in
+ * the next one, none resolves before its own batch is on disk, and a failed batch fails exactly
+ * the writes in it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,25 +55,30 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 }
 
 const put = (key: string): BatchOp => ({ type: 'put', key, value: new Uint8Array([1]) });
+/** The end of this event-loop turn: a batch the writes so far started is on its way. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('GroupCommit', () => {
-  it('writes arriving while a batch is on disk go out together in the next one, synced, and resolve only with it', async () => {
+  it('writes made in one turn go out as one synced batch; writes arriving while it is on disk go together in the next, and each resolves only with its own', async () => {
     const disk = new HeldDisk();
     disk.holding = true;
     const synced = new GroupCommit(disk);
     const first = synced.write([put('a')]);
+    const sameTurn = synced.write([put('e')]);
+    expect(disk.batches).toEqual([]);
+    await nextTurn();
+    expect(disk.batches).toEqual([{ keys: ['put a', 'put e'], sync: true }]);
     const second = synced.write([put('b'), put('c')]);
     const third = synced.write([{ type: 'del', key: 'a' }]);
-    expect(disk.batches).toEqual([{ keys: ['put a'], sync: true }]);
     expect(await settled(first)).toBe(false);
     disk.land();
-    await first;
+    await Promise.all([first, sameTurn]);
     expect(await settled(second)).toBe(false);
     expect(disk.batches[1]).toEqual({ keys: ['put b', 'put c', 'del a'], sync: true });
     expect(disk.getSync('b')).toBeUndefined();
     disk.land();
     await Promise.all([second, third]);
-    expect([disk.getSync('a'), disk.getSync('b'), disk.getSync('c')]).toEqual([undefined, new Uint8Array([1]), new Uint8Array([1])]);
+    expect([disk.getSync('a'), disk.getSync('b'), disk.getSync('c'), disk.getSync('e')]).toEqual([undefined, new Uint8Array([1]), new Uint8Array([1]), new Uint8Array([1])]);
     expect(disk.batches).toHaveLength(2);
   });
 
@@ -81,12 +87,14 @@ describe('GroupCommit', () => {
     disk.holding = true;
     const synced = new GroupCommit(disk);
     const before = synced.write([put('x')]);
+    await nextTurn();
     const inFailed = [synced.write([put('y')]), synced.write([put('z')])];
     disk.land();
     await before;
     disk.land(new Error('disk full'));
     for (const w of inFailed) await expect(w).rejects.toThrow('disk full');
     const after = synced.write([put('w')]);
+    await nextTurn();
     disk.land();
     await after;
     expect([disk.getSync('x'), disk.getSync('y'), disk.getSync('z'), disk.getSync('w')].map(Boolean)).toEqual([true, false, false, true]);
@@ -104,6 +112,20 @@ describe("a signing node's claim and presignature take", () => {
     secret: new Uint8Array(64).fill(index + 1),
   });
 
+  it('made in the same turn share one synced batch, even with no other batch on its way', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'group-commit-'));
+    const sealer = new ShareSealer(await createLocalProtector({ type: 'local', keyFile: join(dir, 'kek') }));
+    await rm(dir, { recursive: true, force: true });
+    const disk = new HeldDisk();
+    const store = new ShareStore({ backend: disk, sealer, nodeId: 'node-1', cacheTtlMs: 0 });
+    await store.saveShare(storedKey('k'), new Uint8Array(32).fill(1));
+    expect(await store.savePresignatures([presignature(0)])).toBe(true);
+    disk.batches.length = 0;
+    const [claimed, taken] = await Promise.all([store.claimSession('k', 'session-0'), store.takePresignature('k', presignature(0).id)]);
+    expect([claimed, taken?.secret]).toEqual([true, presignature(0).secret]);
+    expect(disk.batches).toEqual([{ keys: [expect.stringContaining('session-0'), expect.stringContaining(presignature(0).id)], sync: true }]);
+  });
+
   it('made while a batch is on disk share the next synced batch, and neither resolves before it lands', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'group-commit-'));
     const sealer = new ShareSealer(await createLocalProtector({ type: 'local', keyFile: join(dir, 'kek') }));
@@ -115,6 +137,7 @@ describe("a signing node's claim and presignature take", () => {
     disk.holding = true;
     disk.batches.length = 0;
     const earlier = store.claimSession('k', 'session-0');
+    await nextTurn();
     const claimed = store.claimSession('k', 'session-1');
     const taken = store.takePresignature('k', presignature(1).id);
     expect(disk.batches).toHaveLength(1);
