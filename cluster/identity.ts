@@ -3,10 +3,10 @@
  * the hybrid handshake), signs its envelopes, reliable-broadcast digests and audit entries. At
  * rest the 32-byte seed is wrapped by the member's provider, bound to the member id.
  */
-import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createAtomically, writeAtomically } from './atomic-file.ts';
-import { ed25519PrivateKey, ed25519PublicKey, newEd25519Seed, rawEd25519PublicKey } from '../protocol/curves/curve25519-keys.ts';
+import { newEd25519Seed } from '../protocol/curves/curve25519-keys.ts';
+import { ed25519Signer, ed25519Verify } from '../protocol/curves/ed25519-signatures.ts';
 import { verifyMlDsa } from './providers/mldsa.ts';
 import type { IdentitySigner, ShareProtector } from './providers/types.ts';
 import type { ClusterManifest } from './transport/manifest.ts';
@@ -33,9 +33,8 @@ interface IdentityFile {
 const aadFor = (member: string) => new TextEncoder().encode(`mpc-signer/identity-seed/v1\0${member}`);
 
 function fromSeed(member: string, seed: Uint8Array): Identity {
-  const secret = ed25519PrivateKey(seed);
-  const publicKey = rawEd25519PublicKey(secret);
-  return { member, seed, publicKey, sign: (m) => edSign(null, m, secret) };
+  const signer = ed25519Signer(seed);
+  return { member, seed, publicKey: signer.publicKey, sign: signer.sign };
 }
 
 /** Creates a new identity (or seals a given seed, on restore), in `file` (which must not exist). */
@@ -84,10 +83,8 @@ export async function identityPublicKey(file: string): Promise<Uint8Array> {
 export class Ed25519IdentitySigner implements IdentitySigner {
   readonly algorithm = 'ed25519' as const;
   private readonly identity: Identity;
-  private readonly key: KeyObject;
   constructor(identity: Identity) {
     this.identity = identity;
-    this.key = ed25519PublicKey(identity.publicKey);
   }
   async publicKey(): Promise<Uint8Array> {
     return Uint8Array.from(this.identity.publicKey);
@@ -96,7 +93,7 @@ export class Ed25519IdentitySigner implements IdentitySigner {
     return new Uint8Array(this.identity.sign(message));
   }
   async verify(message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    return signature.length === 64 && edVerify(null, message, this.key, signature);
+    return ed25519Verify(this.identity.publicKey, message, signature);
   }
 }
 
@@ -114,10 +111,10 @@ export function manifestPqVerifier(manifest: ClusterManifest): (member: string, 
 
 /** Verifies members' Ed25519 signatures with the keys pinned in the manifest. */
 export function manifestVerifier(manifest: ClusterManifest): (member: string, message: Uint8Array, signature: Uint8Array) => boolean {
-  const keys = new Map<string, KeyObject>();
-  for (const m of manifest.members.values()) keys.set(m.id, ed25519PublicKey(m.identityKey));
+  const keys = new Map<string, Uint8Array>();
+  for (const m of manifest.members.values()) keys.set(m.id, Uint8Array.from(m.identityKey));
   return (member, message, signature) => {
     const key = keys.get(member as MemberId);
-    return !!key && signature.length === 64 && edVerify(null, message, key, signature);
+    return !!key && ed25519Verify(key, message, signature);
   };
 }
