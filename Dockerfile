@@ -48,4 +48,5 @@ RUN node -e "require('classic-level'); require('pkcs11js'); require('cbor-x')" \
 USER mpc
 ENV NODE_ENV=production
 HEALTHCHECK --interval=5s --timeout=4s --start-period=20s --retries=5 CMD ["node", "/app/docker/healthcheck.ts"]
-ENTRYPOINT ["node", "/app/bin/mpc.ts"]
+# /bin/sh, so the script needs no execute bit in the build context.
+ENTRYPOINT ["/bin/sh", "/app/docker/entrypoint.sh"]

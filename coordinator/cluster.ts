@@ -10,6 +10,8 @@
  * coordinator's pools per signing key when the cluster is first created; later edit
  * `presignatures` in coordinator/coordinator.json. `--protocol-workers N|auto` (default auto) sets
  * each node's protocol worker threads the same way (`protocolWorkers` in node-<i>/node.json).
+ * `MPC_V8_GC=auto|single-threaded|parallel` (default auto: one GC thread on fewer than 4 cores)
+ * picks the members' garbage collector (cluster/v8-flags.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -18,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initCluster, type ClusterLayout } from './cluster-init.ts';
 import { writeAtomically } from '../cluster/atomic-file.ts';
+import { gcModeOf, memberV8Flags } from '../cluster/v8-flags.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -56,6 +59,11 @@ async function main(): Promise<void> {
   if (lowWater !== undefined && (!Number.isInteger(lowWater) || lowWater < 0 || lowWater > presignatures)) fail('--presign-low-water must be an integer in [0, --presignatures]');
   const workers = values['protocol-workers'] === 'auto' ? 'auto' : Number(values['protocol-workers']);
   if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 0 || workers > 64)) fail('--protocol-workers must be auto or an integer in [0, 64]');
+  try {
+    gcModeOf();
+  } catch (e) {
+    fail((e as Error).message);
+  }
   const dataDir = resolve(values['data-dir']);
 
   const layout = await initCluster({ dataDir, nodes, threshold, port, apiToken: process.env.MPC_API_TOKEN, pqIdentity: values['pq-identity'] ?? false, presignatures: { size: presignatures, ...(lowWater === undefined ? {} : { lowWater }) }, protocolWorkers: workers });
@@ -99,13 +107,19 @@ interface Started {
 }
 
 async function startAll(layout: ClusterLayout, logLevel: string): Promise<Started[]> {
+  const v8Flags = memberV8Flags();
   const logs = join(layout.dataDir, 'logs');
   await mkdir(logs, { recursive: true });
   const start = (role: 'coordinator' | 'node', id: string, config: string, address: string, http?: string): Started => {
     const out = createWriteStream(join(logs, `${id}.log`), { flags: 'a' });
-    // MPC_PROFILE_DIR: every member writes a V8 CPU profile there when it stops (bench:cluster profiling).
-    const profile = process.env.MPC_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.MPC_PROFILE_DIR, '--cpu-prof-name', `${id}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...profile, join(ROOT, 'bin/mpc.ts'), `start-${role}`, '--config', config], {
+    // Profiling: MPC_PROFILE_DIR: every member writes a V8 CPU profile there when it stops;
+    // MPC_PERF_MAP=1: every member writes /tmp/perf-<pid>.map, which Linux perf reads to name
+    // JavaScript frames (`perf record -g -p <pids>`).
+    const profile = [
+      ...(process.env.MPC_PERF_MAP === '1' ? ['--perf-basic-prof'] : []),
+      ...(process.env.MPC_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.MPC_PROFILE_DIR, '--cpu-prof-name', `${id}.cpuprofile`] : []),
+    ];
+    const child = spawn(process.execPath, [...v8Flags, ...profile, join(ROOT, 'bin/mpc.ts'), `start-${role}`, '--config', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Only the coordinator serves the API: nodes never see its token.
       env: { ...withoutApiToken(process.env), MPC_LOG_LEVEL: logLevel, ...(role === 'coordinator' && process.env.MPC_API_TOKEN ? { MPC_API_TOKEN: process.env.MPC_API_TOKEN } : {}) },

@@ -14,6 +14,7 @@ import { ServiceError, type KeyInfo, type NodeId, type Scheme, type SignResult }
 import type { AuditEntry } from '../node/operations/context.ts';
 import { readAuditEntries } from '../node/audit.ts';
 import { auditFile } from '../node/main.ts';
+import { memberV8Flags } from '../cluster/v8-flags.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -74,7 +75,7 @@ export class ProcessCluster {
 
   async restart(node: NodeId): Promise<void> {
     const entry = (await this.processes()).find((p) => p.id === `node-${node}`)!;
-    this.restarted.set(node, logged(join(this.dataDir, 'logs', `node-${node}-restarted.log`), [join(ROOT, 'bin/mpc.ts'), 'start-node', '--config', entry.config], { ...process.env, MPC_LOG_LEVEL: 'warn' }));
+    this.restarted.set(node, logged(join(this.dataDir, 'logs', `node-${node}-restarted.log`), [...memberV8Flags(), join(ROOT, 'bin/mpc.ts'), 'start-node', '--config', entry.config], { ...process.env, MPC_LOG_LEVEL: 'warn' }));
     this.down.delete(node);
   }
 

@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
 import { MpcApiError, MpcClient } from 'mpc-signer/client';
 import { until } from '../support/until.ts';
+import { memberV8Flags } from '../../cluster/v8-flags.ts';
 
 const SCHEMES = ['eddsa-ed25519', 'schnorr-bip340', 'ecdsa-secp256k1'] as const;
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -127,6 +128,16 @@ describe('local cluster of real processes (coordinator + 3 nodes on loopback)', 
     expect([0, 1]).toContain(ec.recoveryId);
     const recovered = secp256k1.Signature.fromBytes(Buffer.from(ec.signature, 'hex'), 'compact').addRecoveryBit(ec.recoveryId!).recoverPublicKey(digest);
     expect(Buffer.from(recovered.toBytes(true)).toString('hex')).toBe(keys['ecdsa-secp256k1']!.publicKey);
+  });
+
+  it('every member runs with the garbage collector MPC_V8_GC picks for this machine (one GC thread on fewer than 4 cores)', async () => {
+    const procs = (await cluster()).processes;
+    expect(procs).toHaveLength(4);
+    for (const p of procs) {
+      const argv = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+      const script = argv.findIndex((a) => a.endsWith('bin/mpc.ts'));
+      expect(argv.slice(1, script), p.id).toEqual(memberV8Flags());
+    }
   });
 
   it('the API token reaches the coordinator process only: no node process has it in its environment or its files', async () => {
