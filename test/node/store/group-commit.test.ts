@@ -111,31 +111,29 @@ describe("a signing node's claim and presignature take", () => {
     signingKey: new Uint8Array(32).fill(9),
     secret: new Uint8Array(64).fill(index + 1),
   });
-
-  it('made in the same turn share one synced batch, even with no other batch on its way', async () => {
+  /** A share store on a HeldDisk, holding key k's share and `made` presignatures, its batches forgotten. */
+  async function storeHolding(made: readonly Presignature[]): Promise<{ disk: HeldDisk; store: ShareStore }> {
     const dir = await mkdtemp(join(tmpdir(), 'group-commit-'));
     const sealer = new ShareSealer(await createLocalProtector({ type: 'local', keyFile: join(dir, 'kek') }));
     await rm(dir, { recursive: true, force: true });
     const disk = new HeldDisk();
     const store = new ShareStore({ backend: disk, sealer, nodeId: 'node-1', cacheTtlMs: 0 });
     await store.saveShare(storedKey('k'), new Uint8Array(32).fill(1));
-    expect(await store.savePresignatures([presignature(0)])).toBe(true);
+    expect(await store.savePresignatures(made)).toBe(true);
     disk.batches.length = 0;
+    return { disk, store };
+  }
+
+  it('made in the same turn share one synced batch, even with no other batch on its way', async () => {
+    const { disk, store } = await storeHolding([presignature(0)]);
     const [claimed, taken] = await Promise.all([store.claimSession('k', 'session-0'), store.takePresignature('k', presignature(0).id)]);
     expect([claimed, taken?.secret]).toEqual([true, presignature(0).secret]);
     expect(disk.batches).toEqual([{ keys: [expect.stringContaining('session-0'), expect.stringContaining(presignature(0).id)], sync: true }]);
   });
 
   it('made while a batch is on disk share the next synced batch, and neither resolves before it lands', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'group-commit-'));
-    const sealer = new ShareSealer(await createLocalProtector({ type: 'local', keyFile: join(dir, 'kek') }));
-    await rm(dir, { recursive: true, force: true });
-    const disk = new HeldDisk();
-    const store = new ShareStore({ backend: disk, sealer, nodeId: 'node-1', cacheTtlMs: 0 });
-    await store.saveShare(storedKey('k'), new Uint8Array(32).fill(1));
-    expect(await store.savePresignatures([presignature(0), presignature(1)])).toBe(true);
+    const { disk, store } = await storeHolding([presignature(0), presignature(1)]);
     disk.holding = true;
-    disk.batches.length = 0;
     const earlier = store.claimSession('k', 'session-0');
     await nextTurn();
     const claimed = store.claimSession('k', 'session-1');
