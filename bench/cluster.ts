@@ -34,6 +34,7 @@ import type { Scheme } from '../protocol/schemes/index.ts';
 import { inProcessSign } from './in-process.ts';
 import { cpuPerSignature, cpuSnapshot, type CpuByRole } from './process-cpu.ts';
 import { quantile } from './stats.ts';
+import { freeClusterPort } from '../simulations/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const [t, n] of sizes) for (const mode of modes) {
     const dataDir = await mkdtemp(join(tmpdir(), 'mpc-bench-'));
-    const port = 27700 + Math.floor(Math.random() * 1000) * 4;
+    const port = await freeClusterPort(n);
     const client = new MpcClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, retries: 0, idempotencyKeys: false });
     const launcher = spawn(process.execPath, [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(n), '--threshold', String(t), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--presignatures', String(mode === 'warm' ? poolSize : 0), '--presign-low-water', String(mode === 'warm' ? poolSize / 4 : 0), '--protocol-workers', values['protocol-workers']!], {
       stdio: 'ignore',

@@ -61,6 +61,11 @@ const P2P_OFFSET = 100;
 /** Node i's metrics/health endpoint is on port + 200 + i. */
 const OPS_OFFSET = 200;
 
+/** How many consecutive ports, from the API's, a local cluster of up to `nodes` nodes listens on. */
+export function clusterPortSpan(nodes: number): number {
+  return OPS_OFFSET + nodes + 1;
+}
+
 export async function initCluster(opts: InitOptions): Promise<ClusterLayout> {
   const layoutFile = join(opts.dataDir, 'layout.json');
   // In the coordinator's own folder: in the compose cluster only the coordinator's volume holds it

@@ -15,6 +15,7 @@ import type { AuditEntry } from '../node/operations/context.ts';
 import { readAuditEntries } from '../node/audit.ts';
 import { auditFile } from '../node/main.ts';
 import { memberV8Flags } from '../cluster/v8-flags.ts';
+import { freeClusterPort } from './ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -37,7 +38,7 @@ export class ProcessCluster {
 
   static async create(nodes: number): Promise<ProcessCluster> {
     const dataDir = await mkdtemp(join(tmpdir(), 'mpc-sim-'));
-    const port = 20000 + Math.floor(Math.random() * 2000) * 4;
+    const port = await freeClusterPort(Math.max(nodes, 8));
     const token = randomBytes(24).toString('hex');
     const launcher = logged(join(dataDir, 'launcher.log'), [join(ROOT, 'coordinator/cluster.ts'), '--nodes', String(nodes), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], { ...process.env, MPC_API_TOKEN: token });
     const cluster = new ProcessCluster(`http://127.0.0.1:${port}`, token, dataDir, launcher, nodes);

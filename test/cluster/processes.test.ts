@@ -17,10 +17,11 @@ import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifie
 import { MpcApiError, MpcClient } from 'mpc-signer/client';
 import { until } from '../support/until.ts';
 import { memberV8Flags } from '../../cluster/v8-flags.ts';
+import { freeClusterPort } from '../../simulations/ports.ts';
 
 const SCHEMES = ['eddsa-ed25519', 'schnorr-bip340', 'ecdsa-secp256k1'] as const;
 const ROOT = resolve(import.meta.dirname, '../..');
-const PORT = 17700 + Math.floor(Math.random() * 500) * 4;
+const PORT = await freeClusterPort();
 const BASE = `http://127.0.0.1:${PORT}`;
 const TOKEN = 'test-token-' + 'x'.repeat(24);
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslEcdsaVerifies, opensslEd25519Verifies } from '../support/verifiers.ts';
 import { MpcClient } from 'mpc-signer/client';
 import { until } from '../support/until.ts';
+import { freePortBlock } from '../../simulations/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dockerUp = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
@@ -32,7 +33,7 @@ describe.runIf(!dockerUp && dockerRequired)('docker-compose cluster (required)',
 });
 
 // The coordinator's API, published on the host's loopback only.
-const PORT = 30000 + Math.floor(Math.random() * 9000);
+const PORT = await freePortBlock(1);
 const BASE = `http://127.0.0.1:${PORT}`;
 const TOKEN = 'compose-test-token-' + 'y'.repeat(20);
 const PROJECT = `mpcci${process.pid}`;

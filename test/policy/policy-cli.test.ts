@@ -14,9 +14,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEther, recoverTransactionAddress, serializeTransaction, type TransactionSerializableEIP1559 } from 'viem';
 import { receiptVerifies, type PendingRequest } from 'mpc-signer/client';
 import { until } from '../support/until.ts';
+import { freeClusterPort } from '../../simulations/ports.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const PORT = 19900 + Math.floor(Math.random() * 400) * 4;
+const PORT = await freeClusterPort();
 const TOKEN = 'policy-cli-token-' + 'x'.repeat(24);
 const BOB_WALLET = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 

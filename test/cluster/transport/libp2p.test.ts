@@ -12,6 +12,7 @@ import { Libp2pTransport } from '../../../cluster/transport/libp2p.ts';
 import { manifestJson, parseManifest, type ClusterManifest } from '../../../cluster/transport/manifest.ts';
 import type { MemberId } from '../../../cluster/transport/types.ts';
 import { until } from '../../support/until.ts';
+import { freePorts } from '../../../simulations/ports.ts';
 
 const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
@@ -24,14 +25,6 @@ async function identity() {
   return { seed, publicKey: key.publicKey.raw };
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
 interface Member {
   id: string;
   seed: Uint8Array;
@@ -40,7 +33,8 @@ interface Member {
 }
 
 async function members(ids: string[]): Promise<Member[]> {
-  return Promise.all(ids.map(async (id) => ({ id, ...(await identity()), port: await freePort() })));
+  const ports = await freePorts(ids.length);
+  return Promise.all(ids.map(async (id, i) => ({ id, ...(await identity()), port: ports[i]! })));
 }
 
 function manifestOf(ms: Member[], addressOf: (m: Member) => string = (m) => `127.0.0.1:${m.port}`): ClusterManifest {
@@ -135,7 +129,7 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
 
   it('puts the ML-KEM-768 key and ciphertext on the wire (recording proxy)', async () => {
     const ms = await members(['coordinator', 'node-1']);
-    const proxyPort = await freePort();
+    const [proxyPort] = (await freePorts(1, ms.map((m) => m.port))) as [number];
     const upstream = ms[1]!.port;
     const bytes = { toResponder: 0, toInitiator: 0 };
     const proxy: Server = createServer((client) => {
