@@ -5,14 +5,14 @@
  * reports the first broken one. Every append is on disk (the file is opened O_SYNC) before the
  * share is used.
  *
- * Group commit: appends made in one event-loop turn, and appends that arrive while a write is on
- * its way to disk, go out together as one synchronous write, and each resolves only once that
- * write has returned. Under concurrent
- * sessions this turns one disk flush per entry into one per batch; the file is the same, line by line,
- * as if the entries had been appended one at a time in the order `append` was called.
+ * Appends are group-committed (see `GroupCommitQueue`): a batch goes out as one synchronous
+ * write, and each append resolves only once that write has returned. Under concurrent sessions
+ * this turns one disk flush per entry into one per batch; the file is the same, line by line, as
+ * if the entries had been appended one at a time in the order `append` was called.
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { GroupCommitQueue } from './group-commit-queue.ts';
 import type { AuditEntry } from './runtime.ts';
 
 interface ChainedEntry extends AuditEntry {
@@ -31,23 +31,12 @@ const signingInput = (entryJson: string) => Buffer.from(DOMAIN + entryJson);
 export type AuditSigner = (input: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 export type AuditVerifier = (input: Uint8Array, signature: Uint8Array) => boolean;
 
-interface PendingAppend {
-  readonly entry: AuditEntry;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
-
 export class AuditLog {
   private readonly fh: FileHandle;
   private readonly sign: AuditSigner;
   private seq: number;
   private prev: string;
-  /** Appends waiting for the next batch, in call order. */
-  private pending: PendingAppend[] = [];
-  /** Whether the batch loop runs: one batch is on its way to disk at a time. */
-  private writing = false;
-  /** Settles when the batch loop has nothing left to write. */
-  private drained: Promise<void> = Promise.resolve();
+  private readonly queue = new GroupCommitQueue<AuditEntry>((entries) => this.writeBatch(entries));
 
   private constructor(fh: FileHandle, sign: AuditSigner, seq: number, prev: string) {
     this.fh = fh;
@@ -79,51 +68,30 @@ export class AuditLog {
 
   /** Appends one entry; resolves once it is on disk. Entries keep the order of the calls. */
   append(entry: AuditEntry): Promise<void> {
-    const written = new Promise<void>((resolve, reject) => this.pending.push({ entry, resolve, reject }));
-    if (!this.writing) {
-      this.writing = true;
-      // The first batch waits for the end of this event-loop turn, so entries appended in the
-      // same turn (sessions that one socket read started) share its synchronous write.
-      this.drained = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
-    }
-    return written;
+    return this.queue.submit(entry);
   }
 
-  /** Writes batches until none is waiting: each batch is chained and written (synchronously) as one. */
-  private async flush(): Promise<void> {
-    try {
-      while (this.pending.length > 0) await this.writeBatch(this.pending.splice(0));
-    } finally {
-      // In the same turn as the loop's last look at `pending`: no append can fall in between.
-      this.writing = false;
+  /** Chains a batch and writes it (synchronously) as one. */
+  private async writeBatch(entries: readonly AuditEntry[]): Promise<void> {
+    let { seq, prev } = this;
+    const lines: string[] = [];
+    for (const entry of entries) {
+      const chained: ChainedEntry = { ...entry, seq, time: new Date().toISOString(), prev };
+      const entryJson = JSON.stringify(chained);
+      const signature = Buffer.from(await this.sign(signingInput(entryJson))).toString('base64');
+      const line = `{"entry":${entryJson},"signature":"${signature}"}`;
+      lines.push(line);
+      seq += 1;
+      prev = hashLine(line);
     }
-  }
-
-  private async writeBatch(batch: readonly PendingAppend[]): Promise<void> {
-    try {
-      let { seq, prev } = this;
-      const lines: string[] = [];
-      for (const { entry } of batch) {
-        const chained: ChainedEntry = { ...entry, seq, time: new Date().toISOString(), prev };
-        const entryJson = JSON.stringify(chained);
-        const signature = Buffer.from(await this.sign(signingInput(entryJson))).toString('base64');
-        const line = `{"entry":${entryJson},"signature":"${signature}"}`;
-        lines.push(line);
-        seq += 1;
-        prev = hashLine(line);
-      }
-      await this.fh.write(lines.join('\n') + '\n');
-      // The chain moves on only with a batch that reached the disk.
-      this.seq = seq;
-      this.prev = prev;
-      for (const p of batch) p.resolve();
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-    }
+    await this.fh.write(lines.join('\n') + '\n');
+    // The chain moves on only with a batch that reached the disk.
+    this.seq = seq;
+    this.prev = prev;
   }
 
   async close(): Promise<void> {
-    await this.drained;
+    await this.queue.drained();
     await this.fh.close();
   }
 }
