@@ -108,13 +108,3 @@ export function manifestPqVerifier(manifest: ClusterManifest): (member: string, 
     return !!signature && verifyMlDsa(key, message, signature);
   };
 }
-
-/** Verifies members' Ed25519 signatures with the keys pinned in the manifest. */
-export function manifestVerifier(manifest: ClusterManifest): (member: string, message: Uint8Array, signature: Uint8Array) => boolean {
-  const keys = new Map<string, Uint8Array>();
-  for (const m of manifest.members.values()) keys.set(m.id, Uint8Array.from(m.identityKey));
-  return (member, message, signature) => {
-    const key = keys.get(member as MemberId);
-    return !!key && ed25519Verify(key, message, signature);
-  };
-}

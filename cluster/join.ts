@@ -4,12 +4,12 @@
  * the same way; only their member id, listen address and data files differ.
  */
 import { ClusterLink } from './link.ts';
-import { loadIdentity, manifestPqVerifier, manifestVerifier, type Identity } from './identity.ts';
+import { loadIdentity, manifestPqVerifier, type Identity } from './identity.ts';
 import type { Logger } from './log.ts';
 import { MlDsaSigner } from './providers/mldsa.ts';
 import type { ShareProtector } from './providers/types.ts';
 import { Libp2pTransport } from './transport/libp2p.ts';
-import { loadManifest, type ClusterManifest } from './transport/manifest.ts';
+import { loadManifest, manifestVerifier, type ClusterManifest } from './transport/manifest.ts';
 import type { MemberId } from './transport/types.ts';
 
 export interface JoinOptions {

@@ -8,7 +8,6 @@
  * the handshake as initiator and writes sealed frames; inbound streams run the responder side and
  * deliver opened frames to the handler. A broken stream is forgotten and re-dialled on demand.
  */
-import { sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { noise } from '@chainsafe/libp2p-noise';
@@ -20,8 +19,8 @@ import { tcp } from '@libp2p/tcp';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { HandshakeError, initiate, respond, type ChannelKeys, type HandshakeIdentity, type HandshakeInfo, type HandshakeTestHooks } from './hybrid.ts';
-import { ed25519PrivateKey, ed25519PublicKey } from '../../protocol/curves/curve25519-keys.ts';
-import type { ClusterManifest, ManifestMember } from './manifest.ts';
+import { ed25519Signer } from '../../protocol/curves/ed25519-signatures.ts';
+import { manifestVerifier, type ClusterManifest, type ManifestMember } from './manifest.ts';
 import type { MemberId, PeerTransport } from './types.ts';
 import { FramedStream } from './framed-stream.ts';
 import { halfWindowUpdates } from './half-window-updates.ts';
@@ -96,20 +95,8 @@ export class Libp2pTransport implements PeerTransport {
       throw new Error(`the identity key of ${opts.self} does not match the one pinned in the manifest`);
     }
     const byPeerId = new Map<string, ManifestMember>();
-    const publicKeys = new Map<MemberId, KeyObject>();
-    for (const m of opts.manifest.members.values()) {
-      byPeerId.set(peerIdFromPublicKey(publicKeyFromRaw(m.identityKey)).toString(), m);
-      publicKeys.set(m.id, ed25519PublicKey(m.identityKey));
-    }
-    const secret = ed25519PrivateKey(opts.identitySeed);
-    const identity: HandshakeIdentity = {
-      self: opts.self,
-      sign: (m) => edSign(null, m, secret),
-      verify: (member, m, sig) => {
-        const key = publicKeys.get(member as MemberId);
-        return !!key && sig.length === 64 && edVerify(null, m, key, sig);
-      },
-    };
+    for (const m of opts.manifest.members.values()) byPeerId.set(peerIdFromPublicKey(publicKeyFromRaw(m.identityKey)).toString(), m);
+    const identity: HandshakeIdentity = { self: opts.self, sign: ed25519Signer(opts.identitySeed).sign, verify: manifestVerifier(opts.manifest) };
     const known = (peer: PeerId) => byPeerId.has(peer.toString());
     const [host, port] = opts.listen.split(':') as [string, string];
     // Bind the address the manifest names (a host name is resolved once), never every interface.

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { ed25519Verify } from '../../protocol/curves/ed25519-signatures.ts';
 import type { MemberId } from './types.ts';
 
 const memberSchema = z.strictObject({
@@ -146,4 +147,14 @@ export const COORDINATOR = 'coordinator' as MemberId;
 export function nodeNumber(id: MemberId): number | undefined {
   const m = /^node-(\d+)$/.exec(id);
   return m ? Number(m[1]) : undefined;
+}
+
+/** Verifies members' Ed25519 signatures with the keys pinned in the manifest. */
+export function manifestVerifier(manifest: ClusterManifest): (member: string, message: Uint8Array, signature: Uint8Array) => boolean {
+  const keys = new Map<string, Uint8Array>();
+  for (const m of manifest.members.values()) keys.set(m.id, Uint8Array.from(m.identityKey));
+  return (member, message, signature) => {
+    const key = keys.get(member as MemberId);
+    return !!key && ed25519Verify(key, message, signature);
+  };
 }
