@@ -5,9 +5,10 @@
  * and sent with every attempt; only answers that say nothing was done are retried otherwise),
  * and the WebSocket event stream as an async iterator.
  */
-import { createPublicKey, randomUUID, verify as edVerify } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { ChildKey, CreateKeyBody, Health, Key, KeyPage, PendingRequest, PolicyProposal, PolicyView, Receipt, SessionEventMessage, SignBody, SignResult } from '../contract/api.ts';
+import { receiptSignatureVerifies } from '../contract/receipt.ts';
 import type { BitcoinNetwork } from '../protocol/schemes/index.ts';
 import { fetchExchange, nodeExchange, type HttpExchange } from './http.ts';
 
@@ -302,15 +303,10 @@ function search(query: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-/** The Ed25519 SubjectPublicKeyInfo prefix: a raw 32-byte key after it is a key `node:crypto` reads. */
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
 /**
  * Whether a signer's receipt is signed by the node key `nodeKey` (32-byte Ed25519, from the
  * cluster manifest); parse `receipt.receipt` (JSON) for what it says.
  */
 export function receiptVerifies(receipt: Receipt, nodeKey: Uint8Array): boolean {
-  const input = Buffer.concat([Buffer.from('mpc-signer/receipt/v1\n'), Buffer.from(receipt.receipt, 'utf8')]);
-  const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, nodeKey]), format: 'der', type: 'spki' });
-  return edVerify(null, input, key, Buffer.from(receipt.signature, 'hex'));
+  return receiptSignatureVerifies(Buffer.from(receipt.receipt, 'utf8'), Buffer.from(receipt.signature, 'hex'), nodeKey);
 }

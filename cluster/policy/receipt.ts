@@ -4,9 +4,7 @@
  * signers, a client can show which policy version and rule allowed it, without trusting the
  * coordinator that relayed them.
  */
-import { verify as edVerify } from 'node:crypto';
-import { ed25519PublicKey } from '../../protocol/curves/curve25519-keys.ts';
-import { canonicalJson, domainSeparated } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
 
 export interface Receipt {
   readonly node: number;
@@ -25,13 +23,4 @@ export interface Receipt {
   readonly at: string;
 }
 
-export const RECEIPT_DOMAIN = 'mpc-signer/receipt/v1';
-
 export const receiptBytes = (r: Receipt): Uint8Array => new TextEncoder().encode(canonicalJson({ ...r }));
-
-export const receiptSigningInput = (bytes: Uint8Array): Uint8Array => domainSeparated(RECEIPT_DOMAIN, bytes);
-
-/** Whether `signature` is `nodeKey`'s over the receipt bytes (as relayed, unparsed). */
-export function receiptVerifies(bytes: Uint8Array, signature: Uint8Array, nodeKey: Uint8Array): boolean {
-  return signature.length === 64 && edVerify(null, receiptSigningInput(bytes), ed25519PublicKey(nodeKey), signature);
-}

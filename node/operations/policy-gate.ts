@@ -8,7 +8,8 @@
 import { taprootSpendOf, type SignRequest } from '../../cluster/control.ts';
 import { approvalRequest, sha256Hex, validApprovers, type ApprovalRequest } from '../../cluster/policy/approvals.ts';
 import { bitcoinNetworkFor, decide, ruleFor } from '../../cluster/policy/evaluate.ts';
-import { receiptBytes, receiptSigningInput, type Receipt } from '../../cluster/policy/receipt.ts';
+import { receiptBytes, type Receipt } from '../../cluster/policy/receipt.ts';
+import { receiptSigningInput } from '../../contract/receipt.ts';
 import { signedContent } from '../../cluster/policy/signed-content.ts';
 import type { Bytes } from '../../protocol/core/codec.ts';
 import type { SessionId } from '../../protocol/core/ids.ts';

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEther, recoverTransactionAddress, serializeTransaction, type TransactionSerializableEIP1559 } from 'viem';
-import { receiptSigningInput } from '../../cluster/policy/receipt.ts';
+import { receiptSigningInput } from '../../contract/receipt.ts';
 import type { Policy } from '../../cluster/policy/document.ts';
 import { ethereumAddress } from '../../protocol/schemes/addresses.ts';
 import type { KeyInfo, RequestContext, SessionEvent, SignRequest } from '../../coordinator/service.ts';
