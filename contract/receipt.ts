@@ -5,17 +5,11 @@
  */
 import { verify as edVerify } from 'node:crypto';
 import { ed25519PublicKey } from '../protocol/curves/curve25519-keys.ts';
+import { domainSeparated } from './domain-separated.ts';
 
 export const RECEIPT_DOMAIN = 'mpc-signer/receipt/v1';
 
-const DOMAIN_LINE = new TextEncoder().encode(`${RECEIPT_DOMAIN}\n`);
-
-export function receiptSigningInput(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(DOMAIN_LINE.length + bytes.length);
-  out.set(DOMAIN_LINE);
-  out.set(bytes, DOMAIN_LINE.length);
-  return out;
-}
+export const receiptSigningInput = (bytes: Uint8Array): Uint8Array => domainSeparated(RECEIPT_DOMAIN, bytes);
 
 /** Whether `signature` is `nodeKey`'s (32-byte Ed25519) over the receipt bytes. */
 export function receiptSignatureVerifies(bytes: Uint8Array, signature: Uint8Array, nodeKey: Uint8Array): boolean {

@@ -9,7 +9,7 @@ import { sign as edSign, verify as edVerify } from 'node:crypto';
 import { ed25519PrivateKey, ed25519PublicKey } from '../../protocol/curves/curve25519-keys.ts';
 import { verifyMlDsa } from '../providers/mldsa.ts';
 import type { Administrators } from '../transport/manifest.ts';
-import { domainSeparated } from './canonical.ts';
+import { domainSeparated } from '../../contract/domain-separated.ts';
 
 export interface AdminSignature {
   readonly admin: string;

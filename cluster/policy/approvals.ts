@@ -7,7 +7,8 @@
  */
 import { createHash, sign as edSign, verify as edVerify } from 'node:crypto';
 import { ed25519PrivateKey, ed25519PublicKey } from '../../protocol/curves/curve25519-keys.ts';
-import { canonicalJson, domainSeparated } from './canonical.ts';
+import { domainSeparated } from '../../contract/domain-separated.ts';
+import { canonicalJson } from './canonical.ts';
 
 /** What approvers sign: the request as the nodes will see it. */
 export interface ApprovalRequest {

@@ -18,13 +18,3 @@ export function canonicalJson(value: CanonicalValue): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
-
-/** `domain` + "\n" + bytes: every signed canonical document names what it is. */
-export function domainSeparated(domain: string, body: string | Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(`${domain}\n`);
-  const tail = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  const out = new Uint8Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
-}

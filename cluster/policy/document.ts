@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { policySchema, type Policy, type PolicyRule } from '../../contract/policy.ts';
-import { canonicalJson, domainSeparated, type CanonicalValue } from './canonical.ts';
+import { domainSeparated } from '../../contract/domain-separated.ts';
+import { canonicalJson, type CanonicalValue } from './canonical.ts';
 
 export { policySchema, type Policy, type PolicyRule };
 
