@@ -87,6 +87,8 @@ export interface HandshakeTestHooks {
   readonly classicalOnly?: boolean;
   /** Append this many bytes to the hello (a peer that tries to make the responder buffer a huge handshake). */
   readonly helloPadding?: number;
+  /** Confirm with the responder's own signature from its accept (a reflection, no proof of the initiator's key). */
+  readonly reflectAcceptSignature?: boolean;
 }
 
 const sha256 = (...parts: Uint8Array[]) => {
@@ -175,7 +177,7 @@ export function initiate(id: HandshakeIdentity, responder: string, hooks: Handsh
         if (!id.verify(responder, sha256(th, utf8('responder')), accept.signature)) throw new HandshakeError(`${responder} failed to prove its identity`);
         const sharedX = x25519Shared(xSecret, accept.x25519);
         const sharedK = ml_kem768.decapsulate(ct, kem.secretKey);
-        const confirm = encodeCbor(confirmCodec, { signature: id.sign(sha256(th, utf8('initiator'))) as Bytes });
+        const confirm = encodeCbor(confirmCodec, { signature: hooks.reflectAcceptSignature ? accept.signature : (id.sign(sha256(th, utf8('initiator'))) as Bytes) });
         const info: HandshakeInfo = { group: HYBRID_GROUP, peer: responder, role: 'initiator', encapsulationKeyBytes: kem.publicKey.length, ciphertextBytes: ct.length };
         return { confirm, keys: deriveKeys('initiator', sharedX, sharedK, th, info) };
       } catch (e) {

@@ -198,6 +198,18 @@ describe('libp2p transport with the hybrid post-quantum channel', () => {
     expect(n1.received).toEqual([]);
   });
 
+  it('refuses an initiator whose confirm does not prove its key (it reflects the responder\'s own signature)', async () => {
+    const ms = await members(['coordinator', 'node-1']);
+    const manifest = manifestOf(ms);
+    const refused: string[] = [];
+    const n1 = await start(ms[1]!, manifest, { refused });
+    const reflecting = await start(ms[0]!, manifest, { hooks: { reflectAcceptSignature: true } });
+    // The initiator's send may count as done (its confirm and frame left); the responder decides.
+    await reflecting.t.send('node-1' as MemberId, Buffer.from('unproven')).catch(() => undefined);
+    await until('a refusal: no proof of identity', () => refused.some((r) => r.includes('coordinator failed to prove its identity')));
+    expect(n1.received).toEqual([]);
+  });
+
   it('drops a stream that sends an oversized frame, and recovers by re-dialling', async () => {
     const ms = await members(['coordinator', 'node-1']);
     const manifest = manifestOf(ms);
